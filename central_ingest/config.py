@@ -1,0 +1,145 @@
+"""Registry configuration: one TOML file, validated by pydantic, with embedded defaults.
+
+Legal figures that change (MRP per year, fine schedule, deadlines) live here rather than in code:
+DOMAIN.md marks several of them as still to be verified.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from datetime import date
+from pathlib import Path
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from contract import ViolationCode
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class SpeedBand(_Section):
+    """A speeding band of article 592: excess over the limit in [min_excess_kmh, next band)."""
+
+    min_excess_kmh: int = Field(ge=0)
+    part: str
+    fine_mrp: int = Field(gt=0)
+
+
+class FixedFine(_Section):
+    article: str
+    part: str
+    fine_mrp: int = Field(gt=0)
+
+
+class FineSchedule(_Section):
+    speeding_article: str = "592"
+    speeding_bands: list[SpeedBand] = Field(
+        default_factory=lambda: [
+            SpeedBand(min_excess_kmh=10, part="1", fine_mrp=5),
+            SpeedBand(min_excess_kmh=20, part="2", fine_mrp=10),
+            SpeedBand(min_excess_kmh=40, part="3", fine_mrp=20),
+            SpeedBand(min_excess_kmh=60, part="4", fine_mrp=40),
+        ]
+    )
+    fixed: dict[ViolationCode, FixedFine] = Field(
+        default_factory=lambda: {
+            ViolationCode.RED_LIGHT: FixedFine(article="599", part="1", fine_mrp=10),
+            ViolationCode.PHONE: FixedFine(article="591", part="1", fine_mrp=5),
+            ViolationCode.SEAT_BELT: FixedFine(article="590", part="1", fine_mrp=5),
+            ViolationCode.BUS_LANE: FixedFine(article="601", part="1", fine_mrp=3),
+        }
+    )
+
+    @model_validator(mode="after")
+    def _bands_ascending(self) -> FineSchedule:
+        excesses = [band.min_excess_kmh for band in self.speeding_bands]
+        if not excesses or excesses != sorted(set(excesses)):
+            raise ValueError("speeding_bands must be non-empty and strictly ascending by excess")
+        return self
+
+
+class Deadlines(_Section):
+    discount_days: int = Field(default=7, ge=0, description="discount window after resolution")
+    discount_percent: int = Field(default=50, ge=0, le=100)
+    appeal_days: int = Field(default=10, ge=0, description="resolution enters into force after")
+    voluntary_days: int = Field(default=30, ge=1, description="after entry into force")
+    limitation_days: int = Field(default=365, ge=1, description="after entry into force")
+    limitation_warning_days: int = Field(default=60, ge=1)
+
+
+class MqttSettings(_Section):
+    host: str = "127.0.0.1"
+    port: int = Field(default=1883, ge=1, le=65535)
+    client_id: str = "central-ingest-1"
+    session_expiry_s: int = Field(default=7 * 24 * 3600, ge=0)
+    batch_size: int = Field(default=500, ge=1, le=10_000)
+    batch_wait_ms: int = Field(default=20, ge=1, le=5_000)
+    ca_file: Path | None = None
+    cert_file: Path | None = None
+    key_file: Path | None = None
+    username: str | None = None
+
+
+class RegistryConfig(_Section):
+    data_dir: Path = Path("var/registry")
+    agency_code: str = Field(default="KZ-GP", pattern=r"^[A-Z0-9-]{2,16}$")
+    case_link_base_url: str = "https://erap.example.kz/cases"
+    http_host: str = "127.0.0.1"
+    http_port: int = Field(default=8080, ge=1, le=65535)
+    max_message_bytes: int = Field(default=64 * 1024, ge=1024)
+    max_evidence_bytes: int = Field(default=8 * 1024 * 1024, ge=1024)
+    session_hours: int = Field(default=12, ge=1, le=24)
+    tree_head_interval_s: int = Field(default=300, ge=1)
+    mrp_by_year: dict[int, int] = Field(
+        default_factory=lambda: {2024: 3692, 2025: 3932, 2026: 4325},
+        description="monthly calculation index in KZT, fixed on the date of the offence",
+    )
+    fines: FineSchedule = Field(default_factory=FineSchedule)
+    deadlines: Deadlines = Field(default_factory=Deadlines)
+    mqtt: MqttSettings = Field(default_factory=MqttSettings)
+
+    @property
+    def db_path(self) -> Path:
+        return self.data_dir / "registry.sqlite3"
+
+    @property
+    def evidence_dir(self) -> Path:
+        return self.data_dir / "evidence"
+
+    @property
+    def registry_key_path(self) -> Path:
+        """The registry's own Ed25519 key for signing tree heads; created on first start."""
+        return self.data_dir / "keys" / "registry-tree-head.pem"
+
+    def mrp_on(self, day: date) -> int:
+        try:
+            return self.mrp_by_year[day.year]
+        except KeyError:
+            raise LookupError(
+                f"no MRP value configured for {day.year}: add it to mrp_by_year"
+            ) from None
+
+
+class ConfigError(Exception):
+    """A configuration file that cannot be used, with the key and the problem named."""
+
+
+def load_config(path: Path | None = None, **overrides: object) -> RegistryConfig:
+    raw: dict[str, object] = {}
+    if path is not None:
+        try:
+            raw = tomllib.loads(path.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            raise ConfigError(f"configuration file {path} does not exist") from None
+        except tomllib.TOMLDecodeError as exc:
+            raise ConfigError(f"{path} is not valid TOML: {exc}") from None
+    raw.update(overrides)
+    try:
+        return RegistryConfig.model_validate(raw)
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in err['loc'])}: {err['msg']}" for err in exc.errors()
+        )
+        raise ConfigError(f"invalid configuration{f' in {path}' if path else ''}: {problems}") from None

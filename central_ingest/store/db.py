@@ -1,0 +1,80 @@
+"""SQLite connections for the registry: WAL, foreign keys, explicit write transactions.
+
+Each thread gets its own connection. Writes go through ``transaction()``, which takes the write
+lock up front (BEGIN IMMEDIATE) so that concurrent writers queue on the busy timeout instead of
+failing half-way through.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import sqlite_utils
+
+from central_ingest.store.schema import DDL, SCHEMA_VERSION
+
+BUSY_TIMEOUT_MS = 30_000
+
+
+class Store:
+    """Owns the registry database file and hands each thread its own connection."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._local = threading.local()
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self.migrate()
+
+    def _connect(self) -> sqlite_utils.Database:
+        conn = sqlite3.connect(
+            self.path, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None,
+            check_same_thread=False,
+        )
+        conn.execute("PRAGMA journal_mode=WAL")
+        conn.execute("PRAGMA synchronous=NORMAL")
+        conn.execute("PRAGMA foreign_keys=ON")
+        conn.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
+        return sqlite_utils.Database(conn)
+
+    @property
+    def db(self) -> sqlite_utils.Database:
+        database: sqlite_utils.Database | None = getattr(self._local, "db", None)
+        if database is None:
+            database = self._connect()
+            self._local.db = database
+        return database
+
+    def migrate(self) -> None:
+        conn = self.db.conn
+        conn.executescript(DDL)
+        conn.execute(
+            "INSERT INTO meta(key, value) VALUES ('schema_version', ?) "
+            "ON CONFLICT(key) DO NOTHING",
+            (str(SCHEMA_VERSION),),
+        )
+
+    @contextmanager
+    def transaction(self) -> Iterator[sqlite_utils.Database]:
+        """One atomic write: BEGIN IMMEDIATE ... COMMIT, rolled back on any exception."""
+        database = self.db
+        if database.conn.in_transaction:
+            with database.atomic():
+                yield database
+            return
+        database.conn.execute("BEGIN IMMEDIATE")
+        try:
+            yield database
+        except BaseException:
+            database.conn.execute("ROLLBACK")
+            raise
+        database.conn.execute("COMMIT")
+
+    def close(self) -> None:
+        database: sqlite_utils.Database | None = getattr(self._local, "db", None)
+        if database is not None:
+            database.close()
+            self._local.db = None

@@ -1,0 +1,300 @@
+"""The registry's SQLite schema. Rules that must hold whatever code writes to the file are
+enforced here, by constraints and triggers, not only in Python:
+
+- the ledger and the Merkle nodes are append-only;
+- a case with a payment is never handed to bailiffs;
+- a cancellation is decided by someone other than who asked for it.
+"""
+
+from __future__ import annotations
+
+SCHEMA_VERSION = 1
+
+DDL = """
+CREATE TABLE IF NOT EXISTS meta (
+    key TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+);
+
+CREATE TABLE IF NOT EXISTS devices (
+    device_id TEXT PRIMARY KEY,
+    kind TEXT NOT NULL CHECK (kind IN ('camera', 'terminal', 'bank')),
+    public_key TEXT NOT NULL,
+    status TEXT NOT NULL DEFAULT 'active' CHECK (status IN ('active', 'revoked')),
+    description TEXT NOT NULL DEFAULT '',
+    registered_at TEXT NOT NULL,
+    revoked_at TEXT,
+    revoked_reason TEXT
+);
+
+CREATE TABLE IF NOT EXISTS operators (
+    username TEXT PRIMARY KEY,
+    display_name TEXT NOT NULL,
+    role TEXT NOT NULL CHECK (role IN ('reviewer', 'supervisor', 'prosecutor', 'bailiff', 'admin')),
+    password_hash TEXT NOT NULL,
+    active INTEGER NOT NULL DEFAULT 1,
+    created_at TEXT NOT NULL
+);
+
+CREATE TABLE IF NOT EXISTS sessions (
+    token_hash TEXT PRIMARY KEY,
+    username TEXT NOT NULL REFERENCES operators(username),
+    created_at TEXT NOT NULL,
+    expires_at TEXT NOT NULL
+);
+
+CREATE TABLE IF NOT EXISTS evidence (
+    sha256 TEXT PRIMARY KEY,
+    size_bytes INTEGER NOT NULL,
+    content_type TEXT NOT NULL,
+    width INTEGER,
+    height INTEGER,
+    uploaded_by TEXT NOT NULL,
+    stored_at TEXT NOT NULL
+);
+
+-- Every accepted signed envelope, verbatim, for non-repudiation.
+CREATE TABLE IF NOT EXISTS messages (
+    message_id TEXT PRIMARY KEY,
+    device_id TEXT NOT NULL REFERENCES devices(device_id),
+    kind TEXT NOT NULL,
+    channel TEXT NOT NULL CHECK (channel IN ('mqtt', 'http')),
+    received_at TEXT NOT NULL,
+    envelope_sha256 TEXT NOT NULL,
+    envelope TEXT NOT NULL
+);
+
+CREATE TABLE IF NOT EXISTS fixations (
+    fixation_id TEXT PRIMARY KEY,
+    message_id TEXT NOT NULL UNIQUE REFERENCES messages(message_id),
+    device_id TEXT NOT NULL REFERENCES devices(device_id),
+    sequence INTEGER NOT NULL,
+    captured_at TEXT NOT NULL,
+    received_at TEXT NOT NULL,
+    violation TEXT NOT NULL,
+    plate_text TEXT NOT NULL,
+    plate_confidence REAL NOT NULL,
+    plate_format TEXT NOT NULL,
+    speed_kmh REAL,
+    limit_kmh INTEGER,
+    light_phase TEXT,
+    zone TEXT NOT NULL,
+    lat REAL,
+    lon REAL,
+    body TEXT NOT NULL,
+    status TEXT NOT NULL DEFAULT 'awaiting_review'
+        CHECK (status IN ('awaiting_review', 'confirmed', 'rejected')),
+    decided_at TEXT,
+    decided_by TEXT REFERENCES operators(username),
+    reject_reason TEXT,
+    decision_note TEXT,
+    seconds_spent REAL,
+    corrected_plate TEXT,
+    correction_reason TEXT,
+    CHECK (status = 'awaiting_review' OR (decided_by IS NOT NULL AND decided_at IS NOT NULL)),
+    CHECK (status != 'rejected' OR reject_reason IS NOT NULL)
+);
+CREATE INDEX IF NOT EXISTS fixations_queue ON fixations(status, received_at);
+CREATE INDEX IF NOT EXISTS fixations_plate ON fixations(plate_text);
+CREATE INDEX IF NOT EXISTS fixations_device_seq ON fixations(device_id, sequence);
+
+CREATE TABLE IF NOT EXISTS fixation_evidence (
+    fixation_id TEXT NOT NULL REFERENCES fixations(fixation_id),
+    sha256 TEXT NOT NULL REFERENCES evidence(sha256),
+    role TEXT NOT NULL,
+    PRIMARY KEY (fixation_id, sha256)
+);
+
+CREATE TABLE IF NOT EXISTS device_status (
+    device_id TEXT PRIMARY KEY REFERENCES devices(device_id),
+    message_id TEXT NOT NULL,
+    reported_at TEXT NOT NULL,
+    received_at TEXT NOT NULL,
+    body TEXT NOT NULL
+);
+
+-- The vehicle register adapter's embedded default: a local table seeded for the demo.
+CREATE TABLE IF NOT EXISTS vehicles (
+    plate TEXT PRIMARY KEY,
+    owner_id TEXT NOT NULL,
+    owner_kind TEXT NOT NULL CHECK (owner_kind IN ('person', 'organisation')),
+    owner_name TEXT NOT NULL,
+    phone TEXT,
+    email TEXT,
+    make TEXT,
+    model TEXT,
+    colour TEXT
+);
+
+CREATE TABLE IF NOT EXISTS case_numbers (
+    year INTEGER PRIMARY KEY,
+    last INTEGER NOT NULL
+);
+
+CREATE TABLE IF NOT EXISTS cases (
+    case_number TEXT PRIMARY KEY,
+    fixation_id TEXT NOT NULL UNIQUE REFERENCES fixations(fixation_id),
+    plate TEXT NOT NULL,
+    owner_id TEXT,
+    owner_name TEXT,
+    owner_phone TEXT,
+    owner_email TEXT,
+    violation TEXT NOT NULL,
+    article TEXT NOT NULL,
+    part TEXT NOT NULL,
+    offence_at TEXT NOT NULL,
+    mrp_kzt INTEGER NOT NULL,
+    fine_mrp INTEGER NOT NULL,
+    fine_minor INTEGER NOT NULL CHECK (fine_minor > 0),
+    discount_percent INTEGER NOT NULL,
+    resolution_at TEXT NOT NULL,
+    resolved_by TEXT NOT NULL REFERENCES operators(username),
+    discount_deadline TEXT NOT NULL,
+    entry_into_force TEXT NOT NULL,
+    voluntary_deadline TEXT NOT NULL,
+    limitation_at TEXT NOT NULL,
+    status TEXT NOT NULL DEFAULT 'open'
+        CHECK (status IN ('open', 'paid', 'underpaid', 'sent_to_bailiffs', 'cancelled', 'expired')),
+    paid_minor INTEGER NOT NULL DEFAULT 0,
+    updated_at TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS cases_status ON cases(status, voluntary_deadline);
+CREATE INDEX IF NOT EXISTS cases_plate ON cases(plate);
+CREATE INDEX IF NOT EXISTS cases_owner ON cases(owner_id);
+
+CREATE TABLE IF NOT EXISTS payments (
+    payment_id TEXT PRIMARY KEY,
+    message_id TEXT NOT NULL UNIQUE REFERENCES messages(message_id),
+    device_id TEXT NOT NULL REFERENCES devices(device_id),
+    case_number TEXT NOT NULL,
+    matched_case TEXT REFERENCES cases(case_number),
+    amount_minor INTEGER NOT NULL CHECK (amount_minor > 0),
+    currency TEXT NOT NULL CHECK (currency = 'KZT'),
+    paid_at TEXT NOT NULL,
+    received_at TEXT NOT NULL,
+    channel TEXT NOT NULL,
+    masked_pan TEXT,
+    scheme TEXT,
+    aid TEXT,
+    approval_code TEXT,
+    rrn TEXT,
+    stan TEXT,
+    due_minor INTEGER,
+    match_status TEXT NOT NULL
+        CHECK (match_status IN ('settled', 'underpaid', 'overpaid', 'unknown_case',
+                                'case_closed', 'after_handover'))
+);
+CREATE INDEX IF NOT EXISTS payments_case ON payments(matched_case);
+
+CREATE TABLE IF NOT EXISTS cancellation_requests (
+    request_id INTEGER PRIMARY KEY AUTOINCREMENT,
+    case_number TEXT NOT NULL REFERENCES cases(case_number),
+    requested_by TEXT NOT NULL REFERENCES operators(username),
+    requested_at TEXT NOT NULL,
+    reason TEXT NOT NULL CHECK (length(trim(reason)) > 0),
+    status TEXT NOT NULL DEFAULT 'pending' CHECK (status IN ('pending', 'approved', 'denied')),
+    decided_by TEXT REFERENCES operators(username),
+    decided_at TEXT,
+    decision_note TEXT,
+    CHECK (decided_by IS NULL OR decided_by != requested_by),
+    CHECK (status = 'pending' OR decided_by IS NOT NULL)
+);
+
+CREATE TABLE IF NOT EXISTS bailiff_handovers (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    case_number TEXT NOT NULL REFERENCES cases(case_number),
+    kind TEXT NOT NULL CHECK (kind IN ('handover', 'recall')),
+    amount_minor INTEGER NOT NULL,
+    recorded_at TEXT NOT NULL,
+    document TEXT NOT NULL,
+    UNIQUE (case_number, kind)
+);
+
+CREATE TABLE IF NOT EXISTS notifications (
+    notification_id INTEGER PRIMARY KEY AUTOINCREMENT,
+    case_number TEXT NOT NULL REFERENCES cases(case_number),
+    channel TEXT NOT NULL CHECK (channel IN ('sms', 'email')),
+    recipient TEXT NOT NULL,
+    subject TEXT,
+    body TEXT NOT NULL,
+    status TEXT NOT NULL DEFAULT 'pending' CHECK (status IN ('pending', 'sent', 'failed')),
+    attempts INTEGER NOT NULL DEFAULT 0,
+    created_at TEXT NOT NULL,
+    next_attempt_at TEXT NOT NULL,
+    sent_at TEXT,
+    last_error TEXT
+);
+CREATE INDEX IF NOT EXISTS notifications_due ON notifications(status, next_attempt_at);
+
+CREATE TABLE IF NOT EXISTS dead_letters (
+    dead_letter_id INTEGER PRIMARY KEY AUTOINCREMENT,
+    received_at TEXT NOT NULL,
+    channel TEXT NOT NULL,
+    topic TEXT,
+    device_id TEXT,
+    message_id TEXT,
+    reason TEXT NOT NULL,
+    detail TEXT NOT NULL,
+    retryable INTEGER NOT NULL DEFAULT 0,
+    payload BLOB NOT NULL
+);
+CREATE INDEX IF NOT EXISTS dead_letters_reason ON dead_letters(reason);
+
+-- The audit ledger: one row per change of state, hash-chained; leaf_hash feeds the Merkle tree.
+CREATE TABLE IF NOT EXISTS ledger (
+    seq INTEGER PRIMARY KEY,
+    recorded_at TEXT NOT NULL,
+    entity_type TEXT NOT NULL,
+    entity_id TEXT NOT NULL,
+    action TEXT NOT NULL,
+    actor TEXT NOT NULL,
+    payload TEXT NOT NULL,
+    prev_hash TEXT NOT NULL,
+    entry_hash TEXT NOT NULL UNIQUE,
+    leaf_hash TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS ledger_entity ON ledger(entity_type, entity_id);
+
+-- Hashes of the perfect subtrees of the Merkle tree over ledger leaves (level 0 = leaves), so
+-- roots and proofs cost O(log n) look-ups instead of rehashing the whole ledger.
+CREATE TABLE IF NOT EXISTS merkle_nodes (
+    level INTEGER NOT NULL,
+    idx INTEGER NOT NULL,
+    hash BLOB NOT NULL,
+    PRIMARY KEY (level, idx)
+) WITHOUT ROWID;
+
+CREATE TABLE IF NOT EXISTS tree_heads (
+    tree_size INTEGER PRIMARY KEY,
+    root_hash TEXT NOT NULL,
+    signed_at TEXT NOT NULL,
+    key_id TEXT NOT NULL,
+    signature TEXT NOT NULL
+);
+
+CREATE TRIGGER IF NOT EXISTS ledger_no_update BEFORE UPDATE ON ledger
+BEGIN SELECT RAISE(ABORT, 'the audit ledger is append-only'); END;
+CREATE TRIGGER IF NOT EXISTS ledger_no_delete BEFORE DELETE ON ledger
+BEGIN SELECT RAISE(ABORT, 'the audit ledger is append-only'); END;
+CREATE TRIGGER IF NOT EXISTS merkle_no_update BEFORE UPDATE ON merkle_nodes
+BEGIN SELECT RAISE(ABORT, 'the Merkle tree is append-only'); END;
+CREATE TRIGGER IF NOT EXISTS merkle_no_delete BEFORE DELETE ON merkle_nodes
+BEGIN SELECT RAISE(ABORT, 'the Merkle tree is append-only'); END;
+CREATE TRIGGER IF NOT EXISTS tree_heads_no_update BEFORE UPDATE ON tree_heads
+BEGIN SELECT RAISE(ABORT, 'signed tree heads are append-only'); END;
+CREATE TRIGGER IF NOT EXISTS tree_heads_no_delete BEFORE DELETE ON tree_heads
+BEGIN SELECT RAISE(ABORT, 'signed tree heads are append-only'); END;
+CREATE TRIGGER IF NOT EXISTS messages_no_update BEFORE UPDATE ON messages
+BEGIN SELECT RAISE(ABORT, 'received messages are kept verbatim'); END;
+
+-- Paid is never sent to bailiffs, whatever code path tries.
+CREATE TRIGGER IF NOT EXISTS handover_never_paid BEFORE INSERT ON bailiff_handovers
+WHEN NEW.kind = 'handover'
+ AND EXISTS (SELECT 1 FROM payments WHERE matched_case = NEW.case_number)
+BEGIN SELECT RAISE(ABORT, 'case has a payment: it is never handed to bailiffs'); END;
+CREATE TRIGGER IF NOT EXISTS case_bailiffs_never_paid BEFORE UPDATE OF status ON cases
+WHEN NEW.status = 'sent_to_bailiffs'
+ AND (OLD.status != 'open'
+      OR EXISTS (SELECT 1 FROM payments WHERE matched_case = NEW.case_number))
+BEGIN SELECT RAISE(ABORT, 'case has a payment or is not open: it is never handed to bailiffs'); END;
+"""

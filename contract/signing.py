@@ -1,0 +1,129 @@
+"""Canonical JSON and Ed25519 signatures for the wire contract.
+
+Canonical form: UTF-8 JSON with sorted keys, no insignificant whitespace, no NaN/Infinity.
+The signature covers the canonical form of the envelope *as sent*, without its ``signature``
+field, so a verifier re-encodes the dict it received and never depends on model defaults.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+import stat
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+from uuid import UUID, uuid4
+
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+from pydantic import BaseModel
+
+from contract.wire import SCHEMA_VERSION, Body, MessageKind, SignedEnvelope, now_utc
+
+
+def canonical_json(value: Any) -> bytes:
+    return json.dumps(
+        value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False
+    ).encode("utf-8")
+
+
+def b64url(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
+
+
+def b64url_decode(text: str) -> bytes:
+    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+
+
+def signed_bytes(envelope: dict[str, Any]) -> bytes:
+    """The exact bytes a signature covers: the canonical envelope without ``signature``."""
+    return canonical_json({k: v for k, v in envelope.items() if k != "signature"})
+
+
+class DeviceKey:
+    """A device's Ed25519 private key. Lives on the device only, in a file readable by its owner."""
+
+    def __init__(self, private_key: Ed25519PrivateKey) -> None:
+        self._key = private_key
+
+    @classmethod
+    def generate(cls) -> DeviceKey:
+        return cls(Ed25519PrivateKey.generate())
+
+    @classmethod
+    def load(cls, path: Path) -> DeviceKey:
+        key = serialization.load_pem_private_key(path.read_bytes(), password=None)
+        if not isinstance(key, Ed25519PrivateKey):
+            raise ValueError(f"{path} does not hold an Ed25519 private key")
+        return cls(key)
+
+    def save(self, path: Path) -> None:
+        """Write the key as PKCS#8 PEM with mode 0600, refusing to overwrite an existing key."""
+        pem = self._key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, stat.S_IRUSR | stat.S_IWUSR)
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(pem)
+
+    @property
+    def public_key_b64(self) -> str:
+        return b64url(
+            self._key.public_key().public_bytes(
+                serialization.Encoding.Raw, serialization.PublicFormat.Raw
+            )
+        )
+
+    def sign(self, data: bytes) -> str:
+        return b64url(self._key.sign(data))
+
+
+def load_public_key(public_key_b64: str) -> Ed25519PublicKey:
+    raw = b64url_decode(public_key_b64)
+    if len(raw) != 32:
+        raise ValueError("an Ed25519 public key is 32 bytes")
+    return Ed25519PublicKey.from_public_bytes(raw)
+
+
+def verify_signature(public_key: Ed25519PublicKey, data: bytes, signature_b64: str) -> bool:
+    try:
+        public_key.verify(b64url_decode(signature_b64), data)
+    except (InvalidSignature, ValueError):
+        return False
+    return True
+
+
+def seal(
+    kind: MessageKind,
+    device_id: str,
+    body: Body | BaseModel,
+    key: DeviceKey,
+    *,
+    message_id: UUID | None = None,
+    sent_at: datetime | None = None,
+) -> SignedEnvelope:
+    """Build and sign an envelope. ``message_id`` defaults to the body's own idempotency key
+    (fixation_id, payment_id) so that a resend after a crash deduplicates."""
+    if message_id is None:
+        message_id = getattr(body, "fixation_id", None) or getattr(body, "payment_id", None)
+    draft = SignedEnvelope.model_construct(
+        schema_version=SCHEMA_VERSION,
+        kind=kind,
+        device_id=device_id,
+        message_id=message_id or uuid4(),
+        sent_at=sent_at or now_utc(),
+        body=body.model_dump(mode="json"),
+    )
+    # Sign the JSON form exactly as it will be sent, so the verifier can re-encode what it got.
+    unsigned = draft.model_dump(mode="json", exclude={"signature"})
+    return SignedEnvelope.model_validate({**unsigned, "signature": key.sign(signed_bytes(unsigned))})
+
+
+def encode_envelope(envelope: SignedEnvelope) -> bytes:
+    return canonical_json(envelope.model_dump(mode="json"))
