@@ -142,4 +142,6 @@ def load_config(path: Path | None = None, **overrides: object) -> RegistryConfig
         problems = "; ".join(
             f"{'.'.join(str(p) for p in err['loc'])}: {err['msg']}" for err in exc.errors()
         )
-        raise ConfigError(f"invalid configuration{f' in {path}' if path else ''}: {problems}") from None
+        raise ConfigError(
+            f"invalid configuration{f' in {path}' if path else ''}: {problems}"
+        ) from None

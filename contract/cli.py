@@ -8,7 +8,9 @@ import typer
 
 from contract.schema_export import SCHEMA_PATH, render_schema, write_schema
 
-app = typer.Typer(help="The shared wire contract: JSON Schema export and checks.", no_args_is_help=True)
+app = typer.Typer(
+    help="The shared wire contract: JSON Schema export and checks.", no_args_is_help=True
+)
 
 
 @app.command("export-schema")

@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+from pydantic import BaseModel
 from pydantic.json_schema import models_json_schema
 
 from contract.wire import (
@@ -21,7 +22,7 @@ SCHEMA_PATH = Path(__file__).parent / "schema" / f"wire-v{SCHEMA_VERSION}.schema
 
 
 def wire_schema() -> dict[str, Any]:
-    models = [SignedEnvelope, Fixation, Payment, DeviceStatus, Receipt]
+    models: list[type[BaseModel]] = [SignedEnvelope, Fixation, Payment, DeviceStatus, Receipt]
     _, schema = models_json_schema(
         [(model, "validation") for model in models],
         title=f"ERAP wire contract v{SCHEMA_VERSION}",

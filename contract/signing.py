@@ -8,6 +8,7 @@ field, so a verifier re-encodes the dict it received and never depends on model 
 from __future__ import annotations
 
 import base64
+import hashlib
 import json
 import os
 import stat
@@ -119,11 +120,52 @@ def seal(
         message_id=message_id or uuid4(),
         sent_at=sent_at or now_utc(),
         body=body.model_dump(mode="json"),
+        signature="",
     )
     # Sign the JSON form exactly as it will be sent, so the verifier can re-encode what it got.
     unsigned = draft.model_dump(mode="json", exclude={"signature"})
-    return SignedEnvelope.model_validate({**unsigned, "signature": key.sign(signed_bytes(unsigned))})
+    return SignedEnvelope.model_validate(
+        {**unsigned, "signature": key.sign(signed_bytes(unsigned))}
+    )
 
 
 def encode_envelope(envelope: SignedEnvelope) -> bytes:
     return canonical_json(envelope.model_dump(mode="json"))
+
+
+DEVICE_HEADER = "X-Erap-Device"
+SIGNED_AT_HEADER = "X-Erap-Signed-At"
+SIGNATURE_HEADER = "X-Erap-Signature"
+
+
+def request_signing_bytes(
+    *, method: str, path: str, device_id: str, signed_at: str, body_sha256: str
+) -> bytes:
+    """What a device signs to authenticate an HTTP request (evidence uploads): the method, the
+    path, its own id, the time and the hash of the body."""
+    return canonical_json(
+        {
+            "method": method.upper(),
+            "path": path,
+            "device_id": device_id,
+            "signed_at": signed_at,
+            "body_sha256": body_sha256,
+        }
+    )
+
+
+def device_request_headers(
+    key: DeviceKey,
+    device_id: str,
+    *,
+    method: str,
+    path: str,
+    body: bytes,
+    now: datetime | None = None,
+) -> dict[str, str]:
+    signed_at = (now or now_utc()).isoformat()
+    digest = hashlib.sha256(body).hexdigest()
+    data = request_signing_bytes(
+        method=method, path=path, device_id=device_id, signed_at=signed_at, body_sha256=digest
+    )
+    return {DEVICE_HEADER: device_id, SIGNED_AT_HEADER: signed_at, SIGNATURE_HEADER: key.sign(data)}

@@ -33,7 +33,7 @@ SUPPORTED_SCHEMA_VERSIONS = frozenset({1})
 
 DEVICE_ID_PATTERN = r"^[a-z0-9][a-z0-9-]{2,63}$"
 SHA256_HEX_PATTERN = r"^[0-9a-f]{64}$"
-CURRENCY_KZT = "KZT"
+CURRENCY_KZT: Literal["KZT"] = "KZT"
 
 
 def _utc(value: datetime) -> datetime:
@@ -220,7 +220,9 @@ class SignedEnvelope(_Strict):
     message_id: UUID
     sent_at: UtcDatetime
     body: dict[str, Any]
-    signature: str = Field(pattern=r"^[A-Za-z0-9_-]{86}$", description="Ed25519, base64url, no padding")
+    signature: str = Field(
+        pattern=r"^[A-Za-z0-9_-]{86}$", description="Ed25519, base64url, no padding"
+    )
 
     def parsed_body(self) -> Body:
         """Validate ``body`` against the model of ``kind``. Raises pydantic.ValidationError."""

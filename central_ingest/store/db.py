@@ -31,7 +31,9 @@ class Store:
 
     def _connect(self) -> sqlite_utils.Database:
         conn = sqlite3.connect(
-            self.path, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None,
+            self.path,
+            timeout=BUSY_TIMEOUT_MS / 1000,
+            isolation_level=None,
             check_same_thread=False,
         )
         conn.execute("PRAGMA journal_mode=WAL")
@@ -52,8 +54,7 @@ class Store:
         conn = self.db.conn
         conn.executescript(DDL)
         conn.execute(
-            "INSERT INTO meta(key, value) VALUES ('schema_version', ?) "
-            "ON CONFLICT(key) DO NOTHING",
+            "INSERT INTO meta(key, value) VALUES ('schema_version', ?) ON CONFLICT(key) DO NOTHING",
             (str(SCHEMA_VERSION),),
         )
 

@@ -25,7 +25,9 @@ def append_entry(
     the chain's tail cannot move between reading it and writing the next entry."""
     if not db.conn.in_transaction:
         raise RuntimeError("ledger entries are appended only inside a write transaction")
-    tail = db.conn.execute("SELECT seq, entry_hash FROM ledger ORDER BY seq DESC LIMIT 1").fetchone()
+    tail = db.conn.execute(
+        "SELECT seq, entry_hash FROM ledger ORDER BY seq DESC LIMIT 1"
+    ).fetchone()
     seq, prev_hash = (tail[0] + 1, tail[1]) if tail else (1, GENESIS_HASH)
     entry = LedgerEntry(
         seq=seq,
@@ -42,9 +44,16 @@ def append_entry(
         "INSERT INTO ledger (seq, recorded_at, entity_type, entity_id, action, actor, payload,"
         " prev_hash, entry_hash, leaf_hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         (
-            seq, recorded_at, entity_type, entity_id, action, actor,
-            json.dumps(payload, sort_keys=True, ensure_ascii=False), prev_hash,
-            entry.entry_hash, leaf.hex(),
+            seq,
+            recorded_at,
+            entity_type,
+            entity_id,
+            action,
+            actor,
+            json.dumps(payload, sort_keys=True, ensure_ascii=False),
+            prev_hash,
+            entry.entry_hash,
+            leaf.hex(),
         ),
     )
     _add_merkle_leaf(db, seq - 1, leaf)

@@ -297,4 +297,71 @@ WHEN NEW.status = 'sent_to_bailiffs'
  AND (OLD.status != 'open'
       OR EXISTS (SELECT 1 FROM payments WHERE matched_case = NEW.case_number))
 BEGIN SELECT RAISE(ABORT, 'case has a payment or is not open: it is never handed to bailiffs'); END;
+
+-- ---------------------------------------------------------------------------------------------
+-- Case lifecycle guards (registry and case lifecycle). They repeat the state machine's rules
+-- in the database, so that a script or a hand-typed UPDATE cannot break them either.
+-- ---------------------------------------------------------------------------------------------
+
+-- Nothing becomes a case without an officer's decision, and a decision is final.
+CREATE TRIGGER IF NOT EXISTS case_needs_confirmed_fixation BEFORE INSERT ON cases
+WHEN NOT EXISTS (SELECT 1 FROM fixations
+                 WHERE fixation_id = NEW.fixation_id AND status = 'confirmed')
+BEGIN SELECT RAISE(ABORT, 'a case is opened only from a fixation an officer confirmed'); END;
+CREATE TRIGGER IF NOT EXISTS fixation_decided_once BEFORE UPDATE ON fixations
+WHEN OLD.status != 'awaiting_review'
+BEGIN SELECT RAISE(ABORT, 'a fixation is decided once: the decision is final'); END;
+
+-- A case reaches the bailiffs only from open (case_bailiffs_never_paid), never by being
+-- inserted that way, and never with money recorded on it.
+CREATE TRIGGER IF NOT EXISTS case_born_before_bailiffs BEFORE INSERT ON cases
+WHEN NEW.status = 'sent_to_bailiffs'
+BEGIN SELECT RAISE(ABORT, 'a case reaches the bailiffs only from open, never on insert'); END;
+CREATE TRIGGER IF NOT EXISTS case_bailiffs_never_paid_minor BEFORE UPDATE ON cases
+WHEN NEW.status = 'sent_to_bailiffs' AND (NEW.paid_minor != 0 OR OLD.paid_minor != 0)
+BEGIN SELECT RAISE(ABORT, 'case has a payment: it is never handed to bailiffs'); END;
+CREATE TRIGGER IF NOT EXISTS handover_needs_unpaid_case_sent BEFORE INSERT ON bailiff_handovers
+WHEN NEW.kind = 'handover'
+ AND NOT EXISTS (SELECT 1 FROM cases WHERE case_number = NEW.case_number
+                 AND status = 'sent_to_bailiffs' AND paid_minor = 0)
+BEGIN SELECT RAISE(ABORT, 'only an unpaid case moved to sent_to_bailiffs is handed over'); END;
+CREATE TRIGGER IF NOT EXISTS recall_needs_handover BEFORE INSERT ON bailiff_handovers
+WHEN NEW.kind = 'recall'
+ AND NOT EXISTS (SELECT 1 FROM bailiff_handovers
+                 WHERE case_number = NEW.case_number AND kind = 'handover')
+BEGIN SELECT RAISE(ABORT, 'only a case handed to bailiffs can be recalled'); END;
+-- What the bailiffs were sent is what they were sent.
+CREATE TRIGGER IF NOT EXISTS bailiff_handovers_no_update BEFORE UPDATE ON bailiff_handovers
+BEGIN SELECT RAISE(ABORT, 'bailiff hand-overs and recalls are append-only'); END;
+CREATE TRIGGER IF NOT EXISTS bailiff_handovers_no_delete BEFORE DELETE ON bailiff_handovers
+BEGIN SELECT RAISE(ABORT, 'bailiff hand-overs and recalls are append-only'); END;
+
+-- Money is never dropped: a payment row stays, its facts stay, and once matched to a case it
+-- stays matched (deleting it would otherwise reopen the way to the bailiffs).
+CREATE TRIGGER IF NOT EXISTS payments_no_delete BEFORE DELETE ON payments
+BEGIN SELECT RAISE(ABORT, 'payments are never deleted'); END;
+CREATE TRIGGER IF NOT EXISTS payments_facts_fixed
+BEFORE UPDATE OF payment_id, message_id, device_id, case_number, amount_minor, currency, paid_at,
+                 received_at, channel ON payments
+BEGIN SELECT RAISE(ABORT, 'a recorded payment is never altered'); END;
+CREATE TRIGGER IF NOT EXISTS payments_match_kept BEFORE UPDATE OF matched_case ON payments
+WHEN OLD.matched_case IS NOT NULL AND NEW.matched_case IS NOT OLD.matched_case
+BEGIN SELECT RAISE(ABORT, 'a payment matched to a case stays matched to it'); END;
+
+-- Paid, cancelled and expired are final; a cancellation needs a second officer's approval.
+CREATE TRIGGER IF NOT EXISTS case_closed_stays_closed BEFORE UPDATE OF status ON cases
+WHEN OLD.status IN ('paid', 'cancelled', 'expired') AND NEW.status != OLD.status
+BEGIN SELECT RAISE(ABORT, 'a paid, cancelled or expired case is closed for good'); END;
+CREATE TRIGGER IF NOT EXISTS case_cancelled_needs_approval BEFORE UPDATE OF status ON cases
+WHEN NEW.status = 'cancelled' AND OLD.status != 'cancelled'
+ AND NOT EXISTS (SELECT 1 FROM cancellation_requests
+                 WHERE case_number = NEW.case_number AND status = 'approved')
+BEGIN SELECT RAISE(ABORT, 'a case is cancelled only on an approved cancellation request'); END;
+CREATE UNIQUE INDEX IF NOT EXISTS cancellation_one_pending
+    ON cancellation_requests(case_number) WHERE status = 'pending';
+CREATE TRIGGER IF NOT EXISTS cancellation_decided_once BEFORE UPDATE ON cancellation_requests
+WHEN OLD.status != 'pending'
+BEGIN SELECT RAISE(ABORT, 'a cancellation request is decided once'); END;
+CREATE INDEX IF NOT EXISTS bailiff_handovers_case ON bailiff_handovers(case_number);
+CREATE INDEX IF NOT EXISTS cases_limitation ON cases(status, limitation_at);
 """

@@ -1,0 +1,211 @@
+"""Ingest benchmark: signed fixations through a real Mosquitto broker into running ingest workers.
+
+Phase 1 (throughput): publish N pre-signed fixations as fast as the broker takes them; the rate
+is N divided by the time until the last one is verified and committed (seen through the
+registry's receipts, which are published only after the commit), checked against the database.
+Phase 2 (latency): offer a steady rate (default 3,000/s) for a few seconds and take the p99 of
+publish -> committed receipt.
+
+Prints progress, then one JSON object as the last line.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+from uuid import UUID
+
+import paho.mqtt.client as mqtt
+from paho.mqtt.enums import CallbackAPIVersion
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from central_ingest.config import RegistryConfig  # noqa: E402
+from central_ingest.store.db import Store  # noqa: E402
+from central_ingest.store.evidence import EvidenceStore  # noqa: E402
+from contract import DeviceKind, EvidenceRole, MessageKind, device_topic, now_utc  # noqa: E402
+from tests.support.devices import (  # noqa: E402
+    SimulatedDevice,
+    evidence_ref,
+    jpeg_bytes,
+    speeding_fixation,
+)
+from tests.support.mosquitto import MosquittoBroker  # noqa: E402
+
+
+class ReceiptWatcher:
+    def __init__(self, port: int) -> None:
+        self.committed: dict[str, float] = {}
+        self._lock = threading.Lock()
+        self.client = mqtt.Client(CallbackAPIVersion.VERSION2, protocol=mqtt.MQTTv5)
+        self.client.on_message = self._on_message
+        self.client.connect("127.0.0.1", port)
+        self.client.subscribe("erap/v1/+/receipt", qos=1)
+        self.client.loop_start()
+
+    def _on_message(self, client: mqtt.Client, userdata: object, message: mqtt.MQTTMessage) -> None:
+        arrived = time.perf_counter()
+        entries = json.loads(message.payload)["entries"]
+        with self._lock:
+            for entry in entries:
+                if entry["status"] in ("stored", "duplicate"):
+                    self.committed.setdefault(entry["message_id"], arrived)
+
+    def count(self) -> int:
+        with self._lock:
+            return len(self.committed)
+
+    def stop(self) -> None:
+        self.client.loop_stop()
+        self.client.disconnect()
+
+
+def make_messages(
+    cameras: list[SimulatedDevice], count: int, sha: str, size: int
+) -> list[tuple[str, str, bytes]]:
+    evidence = [evidence_ref(EvidenceRole.FULL_FRAME, b"")]
+    evidence = [evidence[0].model_copy(update={"sha256": sha, "size_bytes": size})]
+    messages = []
+    for index in range(count):
+        camera = cameras[index % len(cameras)]
+        body = speeding_fixation(camera, plate=f"{index % 1000:03d}ABC01", evidence=evidence)
+        messages.append(
+            (
+                str(body.fixation_id),
+                device_topic(camera.device_id, MessageKind.FIXATION),
+                camera.seal(MessageKind.FIXATION, body),
+            )
+        )
+    return messages
+
+
+def publish(
+    client: mqtt.Client, messages: list[tuple[str, str, bytes]], rate: float | None
+) -> dict[str, float]:
+    sent_at: dict[str, float] = {}
+    start = time.perf_counter()
+    for index, (message_id, topic, payload) in enumerate(messages):
+        if rate is not None:
+            due = start + index / rate
+            delay = due - time.perf_counter()
+            if delay > 0:
+                time.sleep(delay)
+        sent_at[message_id] = time.perf_counter()
+        client.publish(topic, payload, qos=1)
+    return sent_at
+
+
+def wait_for(watcher: ReceiptWatcher, expected: int, timeout_s: float) -> None:
+    deadline = time.monotonic() + timeout_s
+    while watcher.count() < expected and time.monotonic() < deadline:
+        time.sleep(0.02)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--fixations", type=int, default=30_000, help="phase 1 message count")
+    parser.add_argument("--rate", type=float, default=3000.0, help="phase 2 offered rate per s")
+    parser.add_argument("--seconds", type=float, default=5.0, help="phase 2 duration")
+    parser.add_argument("--workers", type=int, default=1, help="ingest worker processes")
+    parser.add_argument("--cameras", type=int, default=50)
+    args = parser.parse_args()
+
+    with tempfile.TemporaryDirectory(prefix="bench-ingest-") as temp:
+        workdir = Path(temp)
+        config = RegistryConfig(data_dir=workdir / "registry")
+        store = Store(config.db_path)
+        cameras = [
+            SimulatedDevice(f"cam-bench-{n:04d}", DeviceKind.CAMERA).register(store)
+            for n in range(args.cameras)
+        ]
+        frame = jpeg_bytes("bench frame")
+        ref = evidence_ref(EvidenceRole.FULL_FRAME, frame)
+        EvidenceStore(store, config.evidence_dir, config.max_evidence_bytes).put(
+            ref.sha256, frame, uploaded_by="bench", now=now_utc()
+        )
+        latency_count = int(args.rate * args.seconds)
+        print(f"signing {args.fixations + latency_count} fixations ...", file=sys.stderr)
+        blast = make_messages(cameras, args.fixations, ref.sha256, ref.size_bytes)
+        steady = make_messages(cameras, latency_count, ref.sha256, ref.size_bytes)
+
+        broker = MosquittoBroker(workdir / "broker", extra_config=["max_inflight_messages 1000"])
+        broker.start()
+        workers = [
+            subprocess.Popen(
+                [
+                    sys.executable,
+                    "-m",
+                    "central_ingest",
+                    "ingest-worker",
+                    "--data-dir",
+                    str(config.data_dir),
+                    "--mqtt-port",
+                    str(broker.port),
+                    "--client-id",
+                    f"bench-ingest-{n}",
+                ],
+                cwd=ROOT,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+            )
+            for n in range(args.workers)
+        ]
+        watcher = ReceiptWatcher(broker.port)
+        publisher = mqtt.Client(CallbackAPIVersion.VERSION2, protocol=mqtt.MQTTv5)
+        publisher.max_inflight_messages_set(1000)
+        publisher.max_queued_messages_set(0)
+        publisher.connect("127.0.0.1", broker.port)
+        publisher.loop_start()
+        try:
+            time.sleep(2.0)  # workers connect and subscribe
+            print(f"phase 1: {args.fixations} fixations as fast as possible ...", file=sys.stderr)
+            sent = publish(publisher, blast, rate=None)
+            wait_for(watcher, args.fixations, timeout_s=120)
+            first_sent = min(sent.values())
+            committed_blast = [watcher.committed[m] for m, _, _ in blast if m in watcher.committed]
+            throughput = len(committed_blast) / (max(committed_blast) - first_sent)
+
+            print(f"phase 2: {args.rate:.0f}/s for {args.seconds} s ...", file=sys.stderr)
+            sent = publish(publisher, steady, rate=args.rate)
+            wait_for(watcher, args.fixations + latency_count, timeout_s=120)
+            latencies = sorted(
+                (watcher.committed[m] - sent[m]) * 1000
+                for m, _, _ in steady
+                if m in watcher.committed
+            )
+            p99 = latencies[int(len(latencies) * 0.99) - 1] if latencies else float("nan")
+        finally:
+            publisher.loop_stop()
+            publisher.disconnect()
+            watcher.stop()
+            for worker in workers:
+                worker.terminate()
+            for worker in workers:
+                worker.wait(timeout=30)
+            broker.stop()
+        stored = int(store.db.conn.execute("SELECT count(*) FROM fixations").fetchone()[0])
+        expected_ids = {UUID(m) for m, _, _ in blast + steady}
+        result = {
+            "fixations_per_s": round(throughput, 1),
+            "p99_ms": round(p99, 1),
+            "p50_ms": round(statistics.median(latencies), 1) if latencies else None,
+            "offered_rate_per_s": args.rate,
+            "published": len(expected_ids),
+            "committed_in_registry": stored,
+            "lost": len(expected_ids) - stored,
+            "workers": args.workers,
+            "signature_verification": True,
+        }
+        print(json.dumps(result))
+
+
+if __name__ == "__main__":
+    main()

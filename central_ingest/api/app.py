@@ -1,0 +1,60 @@
+"""The registry's HTTP application: device ingest, the operators' API, health and metrics.
+
+``create_app`` only wires objects together. It starts no threads: the MQTT workers and the
+periodic jobs (tree heads, hand-over, expiry, notifications) are started by their own commands.
+"""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+
+from central_ingest.api import (
+    routes_admin,
+    routes_auth,
+    routes_system,
+)
+from central_ingest.api.errors import install_error_handlers
+from central_ingest.api.ingest_routes import install_device_ingest
+from central_ingest.api.settings import ApiSettings
+from central_ingest.config import RegistryConfig
+from central_ingest.operators import Operators
+from central_ingest.store.db import Store
+
+DESCRIPTION = """\
+The unified registry of administrative proceedings (ERAP): roadside camera fixations, their
+review by officers, the cases they open, payments, hand-over to bailiffs and the audit trail.
+
+Operators sign in at `POST /v1/auth/token` and send the token as `Authorization: Bearer`, or
+rely on the session cookie set at sign-in. Every decision is recorded under the signed-in
+operator's name. Devices do not sign in: their messages and uploads carry Ed25519 signatures.
+"""
+
+
+def create_app(
+    config: RegistryConfig,
+    *,
+    store: Store | None = None,
+    operators: Operators | None = None,
+    api_settings: ApiSettings | None = None,
+) -> FastAPI:
+    store = store or Store(config.db_path)
+    app = FastAPI(
+        title="ERAP registry",
+        version="1",
+        description=DESCRIPTION,
+        openapi_tags=[
+            {"name": "authentication", "description": "Operators' sessions."},
+            {"name": "administration", "description": "Operator accounts; devices, read-only."},
+            {"name": "devices", "description": "Signed messages and evidence from devices."},
+            {"name": "system", "description": "Health and metrics."},
+        ],
+    )
+    app.state.config = config
+    app.state.api_settings = api_settings or ApiSettings()
+    app.state.store = store
+    app.state.operators = operators or Operators(store, session_hours=config.session_hours)
+    install_error_handlers(app)
+    install_device_ingest(app, store, config)
+    for module in (routes_auth, routes_admin, routes_system):
+        app.include_router(module.router)
+    return app

@@ -1,0 +1,227 @@
+"""Device-facing HTTP: signed messages (the same ingestion as MQTT) and evidence uploads.
+
+Devices do not log in: a message carries its own signature, and an evidence upload is signed
+in headers (contract.signing.device_request_headers) over method, path, time and body hash.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, FastAPI, Header, Request
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel
+
+from central_ingest.config import RegistryConfig
+from central_ingest.core.clock import iso, parse_iso
+from central_ingest.ingest.service import Incoming, IngestService, Outcome
+from central_ingest.store.db import Store
+from central_ingest.store.dead_letters import record_dead_letter
+from central_ingest.store.devices import devices_by_id
+from central_ingest.store.evidence import EvidenceRejected, EvidenceStore
+from contract import ReceiptStatus, now_utc, verify_signature
+from contract.signing import request_signing_bytes
+
+router = APIRouter(prefix="/v1", tags=["devices"])
+
+MAX_CLOCK_SKEW = timedelta(minutes=5)
+
+# HTTP status per refusal: 4xx the device must not retry unchanged, except 409 retry/conflict.
+_STATUS_BY_REASON = {
+    "message_too_large": 413,
+    "malformed_json": 400,
+    "unsupported_schema_version": 422,
+    "schema_invalid": 422,
+    "unknown_device": 403,
+    "device_revoked": 403,
+    "kind_not_permitted": 403,
+    "bad_signature": 403,
+    "id_mismatch": 422,
+    "evidence_missing": 409,
+    "evidence_mismatch": 422,
+    "message_id_conflict": 409,
+}
+
+
+class IngestAnswer(BaseModel):
+    status: ReceiptStatus
+    reason: str | None
+    detail: str
+    message_id: str | None
+
+
+class EvidenceAnswer(BaseModel):
+    sha256: str
+    size_bytes: int
+    width: int
+    height: int
+    created: bool
+
+
+@dataclass(frozen=True)
+class DeviceIngest:
+    """What the device routes need, kept on ``app.state.device_ingest``."""
+
+    store: Store
+    config: RegistryConfig
+    service: IngestService
+    evidence: EvidenceStore
+
+
+def install_device_ingest(app: FastAPI, store: Store, config: RegistryConfig) -> IngestService:
+    service = IngestService(store, config)
+    app.state.device_ingest = DeviceIngest(
+        store=store,
+        config=config,
+        service=service,
+        evidence=EvidenceStore(store, config.evidence_dir, config.max_evidence_bytes),
+    )
+    app.include_router(router)
+    return service
+
+
+def _ingest(request: Request) -> DeviceIngest:
+    ingest: DeviceIngest = request.app.state.device_ingest
+    return ingest
+
+
+Ingest = Annotated[DeviceIngest, Depends(_ingest)]
+
+
+def _answer(outcome: Outcome) -> JSONResponse:
+    if outcome.status is ReceiptStatus.STORED:
+        code = 201
+    elif outcome.status is ReceiptStatus.DUPLICATE:
+        code = 200
+    else:
+        code = _STATUS_BY_REASON.get(outcome.reason or "", 422)
+    answer = IngestAnswer(
+        status=outcome.status,
+        reason=outcome.reason,
+        detail=outcome.detail,
+        message_id=outcome.message_id,
+    )
+    return JSONResponse(answer.model_dump(mode="json"), status_code=code)
+
+
+@router.post(
+    "/messages",
+    response_model=IngestAnswer,
+    status_code=201,
+    summary="Submit one signed device message (fixation, payment or device status)",
+    responses={200: {"description": "duplicate: already stored, nothing changed"}},
+)
+async def post_message(request: Request, ingest: Ingest) -> JSONResponse:
+    payload = await _read_limited(request, ingest.config.max_message_bytes + 1)
+    outcome = await run_in_threadpool(ingest.service.process, Incoming(payload, "http"))
+    return _answer(outcome)
+
+
+@router.put(
+    "/evidence/{sha256}",
+    response_model=EvidenceAnswer,
+    summary="Upload an evidence JPEG, addressed by its sha256 (idempotent)",
+)
+async def put_evidence(
+    sha256: str,
+    request: Request,
+    ingest: Ingest,
+    x_erap_device: Annotated[str, Header()],
+    x_erap_signed_at: Annotated[str, Header()],
+    x_erap_signature: Annotated[str, Header()],
+) -> JSONResponse:
+    data = await _read_limited(request, ingest.config.max_evidence_bytes + 1)
+    refusal = await run_in_threadpool(
+        _authenticate_upload,
+        ingest,
+        request.url.path,
+        x_erap_device,
+        x_erap_signed_at,
+        x_erap_signature,
+        data,
+    )
+    if refusal is not None:
+        return await _refuse_upload(
+            ingest, sha256, x_erap_device, 403, "upload_not_authenticated", refusal
+        )
+    try:
+        stored = await run_in_threadpool(
+            ingest.evidence.put, sha256, data, uploaded_by=x_erap_device, now=now_utc()
+        )
+    except EvidenceRejected as exc:
+        code = 413 if exc.problem.value == "evidence_too_large" else 422
+        return await _refuse_upload(
+            ingest, sha256, x_erap_device, code, exc.problem.value, exc.detail
+        )
+    answer = EvidenceAnswer(
+        sha256=stored.sha256,
+        size_bytes=stored.size_bytes,
+        width=stored.width,
+        height=stored.height,
+        created=stored.created,
+    )
+    return JSONResponse(answer.model_dump(), status_code=201 if stored.created else 200)
+
+
+async def _read_limited(request: Request, limit: int) -> bytes:
+    """Read at most ``limit`` bytes: an oversized body is cut, and then refused by size."""
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        chunks.append(chunk)
+        size += len(chunk)
+        if size >= limit:
+            break
+    return b"".join(chunks)[:limit]
+
+
+def _authenticate_upload(
+    ingest: DeviceIngest, path: str, device_id: str, signed_at: str, signature: str, data: bytes
+) -> str | None:
+    """None when the upload is signed by an active device within the clock window, otherwise
+    the reason in words."""
+    try:
+        moment = parse_iso(signed_at)
+    except ValueError:
+        return f"X-Erap-Signed-At {signed_at!r} is not an ISO 8601 time with an offset"
+    if abs(now_utc() - moment) > MAX_CLOCK_SKEW:
+        return f"the request was signed at {signed_at}, more than 5 minutes from the registry clock"
+    device = devices_by_id(ingest.store.db, {device_id}).get(device_id)
+    if device is None:
+        return f"device {device_id} is not registered"
+    if not device.active:
+        return f"device {device_id} has been revoked"
+    data_to_verify = request_signing_bytes(
+        method="PUT",
+        path=path,
+        device_id=device_id,
+        signed_at=signed_at,
+        body_sha256=hashlib.sha256(data).hexdigest(),
+    )
+    if not verify_signature(device.public_key, data_to_verify, signature):
+        return f"the upload signature does not verify with the key of {device_id}"
+    return None
+
+
+async def _refuse_upload(
+    ingest: DeviceIngest, sha256: str, device_id: str, code: int, reason: str, detail: str
+) -> JSONResponse:
+    def record() -> None:
+        with ingest.store.transaction() as db:
+            record_dead_letter(
+                db,
+                received_at=iso(now_utc()),
+                channel="http",
+                topic=f"evidence/{sha256}"[:200],
+                device_id=device_id[:64],
+                reason=reason,
+                detail=detail,
+                payload=b"",  # the image is not kept: it may be large and is unverified
+            )
+
+    await run_in_threadpool(record)
+    return JSONResponse({"error": reason, "detail": detail}, status_code=code)

@@ -1,0 +1,107 @@
+"""Administration over HTTP: operator accounts and a read-only view of the devices. Device keys
+are provisioned by a command on the registry host, never over this API."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from fastapi import APIRouter, status
+from pydantic import BaseModel, ConfigDict, Field, SecretStr
+
+from central_ingest.api.auth import Admin
+from central_ingest.api.deps import OperatorsDep, StoreDep
+from central_ingest.api.errors import AUTH_RESPONSES, ApiError, ErrorBody
+from central_ingest.operators import (
+    MAX_PASSWORD_LENGTH,
+    MIN_PASSWORD_LENGTH,
+    Operator,
+    Role,
+    normalise_username,
+)
+from central_ingest.store.devices import list_devices
+from contract import DeviceKind
+
+router = APIRouter(prefix="/v1/admin", tags=["administration"], responses=AUTH_RESPONSES)
+
+
+class OperatorView(BaseModel):
+    username: str
+    display_name: str
+    role: Role
+    active: bool
+    created_at: datetime
+
+    @classmethod
+    def of(cls, operator: Operator) -> OperatorView:
+        return cls(
+            username=operator.username,
+            display_name=operator.display_name,
+            role=operator.role,
+            active=operator.active,
+            created_at=operator.created_at,
+        )
+
+
+class NewOperator(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    username: str = Field(min_length=3, max_length=32, examples=["a.seitkali"])
+    display_name: str = Field(min_length=1, max_length=120, examples=["Aigerim Seitkali"])
+    role: Role
+    password: SecretStr = Field(min_length=MIN_PASSWORD_LENGTH, max_length=MAX_PASSWORD_LENGTH)
+
+
+class DeviceView(BaseModel):
+    device_id: str
+    kind: DeviceKind
+    status: str
+    description: str
+    registered_at: datetime
+    revoked_at: datetime | None
+    revoked_reason: str | None
+
+
+@router.get("/operators", response_model=list[OperatorView], summary="All operator accounts")
+def all_operators(_: Admin, operators: OperatorsDep) -> list[OperatorView]:
+    return [OperatorView.of(operator) for operator in operators.list()]
+
+
+@router.post(
+    "/operators",
+    response_model=OperatorView,
+    status_code=status.HTTP_201_CREATED,
+    responses={
+        409: {"model": ErrorBody, "description": "The user name is taken."},
+        422: {"model": ErrorBody, "description": "The user name or password is not acceptable."},
+    },
+    summary="Create an operator account",
+)
+def create_operator(body: NewOperator, admin: Admin, operators: OperatorsDep) -> OperatorView:
+    operator = operators.create(
+        body.username,
+        display_name=body.display_name,
+        role=body.role,
+        password=body.password.get_secret_value(),
+        actor=admin.actor,
+    )
+    return OperatorView.of(operator)
+
+
+@router.post(
+    "/operators/{username}/deactivate",
+    response_model=OperatorView,
+    responses={404: {"model": ErrorBody, "description": "No such operator."}},
+    summary="Deactivate an operator account and end its sessions",
+)
+def deactivate_operator(username: str, admin: Admin, operators: OperatorsDep) -> OperatorView:
+    if normalise_username(username) == admin.username:
+        raise ApiError(
+            409, "cannot_deactivate_self",
+            "An administrator cannot deactivate their own account; ask another administrator.",
+        )
+    return OperatorView.of(operators.deactivate(username, actor=admin.actor))
+
+
+@router.get("/devices", response_model=list[DeviceView], summary="Registered devices (read-only)")
+def devices(_: Admin, store: StoreDep) -> list[DeviceView]:
+    return [DeviceView.model_validate(row) for row in list_devices(store)]

@@ -1,0 +1,110 @@
+"""Liveness and Prometheus metrics."""
+
+from __future__ import annotations
+
+import ipaddress
+from collections.abc import Iterable, Mapping
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import PlainTextResponse
+from pydantic import BaseModel
+
+from central_ingest.api.auth import METRICS_ROLES, current_session
+from central_ingest.api.deps import ApiSettingsDep, OperatorsDep, StoreDep
+from central_ingest.api.errors import ApiError, ErrorBody
+from central_ingest.api.settings import MetricsAccess
+from central_ingest.core.cases import CaseStatus, FixationStatus
+from central_ingest.store.dead_letters import dead_letter_counts
+from central_ingest.store.monitoring import status_counts
+
+router = APIRouter(tags=["system"])
+
+PROMETHEUS_TEXT = "text/plain; version=0.0.4; charset=utf-8"
+
+
+class Health(BaseModel):
+    status: str
+
+
+@router.get("/healthz", response_model=Health, summary="Liveness: the database answers")
+def healthz(store: StoreDep) -> Health:
+    store.db.conn.execute("SELECT 1").fetchone()
+    return Health(status="ok")
+
+
+def _is_loopback(host: str | None) -> bool:
+    try:
+        return host is not None and ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def metrics_caller(
+    request: Request, settings: ApiSettingsDep, operators: OperatorsDep
+) -> None:
+    """Lets the scrape through per ``ApiSettings.metrics_access``."""
+    if settings.metrics_access is MetricsAccess.LOOPBACK:
+        if not _is_loopback(request.client.host if request.client else None):
+            raise ApiError(
+                403, "metrics_loopback_only",
+                "Metrics are served only to clients on the registry host itself.",
+            )
+        return
+    header = request.headers.get("Authorization", "")
+    scheme, _, token = header.partition(" ")
+    session = current_session(token if scheme.lower() == "bearer" else None, operators)
+    if session.operator.role not in METRICS_ROLES:
+        raise ApiError(
+            403, "forbidden_for_role",
+            f"The {session.operator.role.value} role may not read the metrics.",
+        )
+
+
+def _escape(value: str) -> str:
+    return value.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
+
+
+def _gauge(
+    name: str, help_text: str, label: str, values: Mapping[str, int], known: Iterable[str] = ()
+) -> list[str]:
+    # Known states are always exported, at 0 if absent, so that rate() and alerts see them.
+    series = {state: 0 for state in known} | dict(values)
+    lines = [f"# HELP {name} {help_text}", f"# TYPE {name} gauge"]
+    lines += [f'{name}{{{label}="{_escape(key)}"}} {series[key]}' for key in sorted(series)]
+    return lines
+
+
+@router.get(
+    "/metrics",
+    response_class=PlainTextResponse,
+    responses={
+        200: {"content": {PROMETHEUS_TEXT: {}}, "description": "Prometheus text format."},
+        401: {"model": ErrorBody},
+        403: {"model": ErrorBody},
+    },
+    summary="Prometheus metrics",
+)
+def metrics(
+    _: Annotated[None, Depends(metrics_caller)], store: StoreDep
+) -> PlainTextResponse:
+    db = store.db
+    fixations = status_counts(db, "fixations")
+    lines = [
+        *_gauge(
+            "erap_dead_letters", "Messages refused by the ingest, by reason.", "reason",
+            dead_letter_counts(db),
+        ),
+        *_gauge(
+            "erap_fixations", "Fixations by review status.", "status", fixations,
+            (status.value for status in FixationStatus),
+        ),
+        *_gauge(
+            "erap_cases", "Administrative cases by status.", "status", status_counts(db, "cases"),
+            (status.value for status in CaseStatus),
+        ),
+        "# HELP erap_review_queue_size Fixations waiting for an officer's decision.",
+        "# TYPE erap_review_queue_size gauge",
+        f"erap_review_queue_size {fixations.get(FixationStatus.AWAITING_REVIEW.value, 0)}",
+    ]
+    return PlainTextResponse("\n".join(lines) + "\n", media_type=PROMETHEUS_TEXT)

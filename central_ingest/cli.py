@@ -1,0 +1,152 @@
+"""``erap-registry``: run and operate the central registry."""
+
+from __future__ import annotations
+
+import logging
+import signal
+import threading
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from central_ingest.config import ConfigError, RegistryConfig, load_config
+from central_ingest.ingest.mqtt_worker import MqttIngestWorker
+from central_ingest.ingest.service import IngestService
+from central_ingest.store.db import Store
+from central_ingest.store.devices import DeviceError, list_devices, register_device, revoke_device
+from contract import DeviceKey, DeviceKind, now_utc
+
+app = typer.Typer(
+    help="The unified registry of administrative cases: ingest, review, audit.",
+    no_args_is_help=True,
+)
+device_app = typer.Typer(help="Device identities: provision, revoke, list.", no_args_is_help=True)
+app.add_typer(device_app, name="device")
+
+console = Console()
+
+ConfigOption = Annotated[
+    Path | None, typer.Option("--config", "-c", help="Registry TOML file (defaults built in)")
+]
+DataDirOption = Annotated[
+    Path | None, typer.Option("--data-dir", help="Folder for the database, evidence and keys")
+]
+
+
+def open_config(config: Path | None, data_dir: Path | None, **overrides: object) -> RegistryConfig:
+    if data_dir is not None:
+        overrides["data_dir"] = data_dir
+    try:
+        return load_config(config, **overrides)
+    except ConfigError as exc:
+        console.print(f"[red]{exc}[/red]")
+        raise typer.Exit(2) from None
+
+
+@device_app.command("provision")
+def provision(
+    device_id: Annotated[str, typer.Argument(help="e.g. cam-astana-0001 or term-patrol-017")],
+    kind: Annotated[DeviceKind, typer.Option(help="What the device is")],
+    key_out: Annotated[Path, typer.Option(help="Where to write the device's private key (0600)")],
+    description: Annotated[str, typer.Option(help="Where it stands, who holds it")] = "",
+    operator: Annotated[str, typer.Option(help="Who is provisioning (recorded in the ledger)")] = (
+        "admin"
+    ),
+    config: ConfigOption = None,
+    data_dir: DataDirOption = None,
+) -> None:
+    """Create a key pair for a device and register its public key with the registry.
+
+    The private key file is written once and never overwritten; copy it to the device and
+    delete it here.
+    """
+    settings = open_config(config, data_dir)
+    if key_out.exists():
+        console.print(f"[red]{key_out} already exists: refusing to overwrite a device key[/red]")
+        raise typer.Exit(1)
+    key = DeviceKey.generate()
+    store = Store(settings.db_path)
+    try:
+        register_device(
+            store,
+            device_id=device_id,
+            kind=kind,
+            public_key_b64=key.public_key_b64,
+            description=description,
+            actor=f"officer:{operator}",
+            now=now_utc(),
+        )
+    except DeviceError as exc:
+        console.print(f"[red]{exc}[/red]")
+        raise typer.Exit(1) from None
+    key.save(key_out)
+    console.print(f"registered {kind.value} {device_id}; private key written to {key_out}")
+
+
+@device_app.command("revoke")
+def revoke(
+    device_id: str,
+    reason: Annotated[str, typer.Option(help="Why, in words (recorded in the ledger)")],
+    operator: Annotated[str, typer.Option(help="Who is revoking")] = "admin",
+    config: ConfigOption = None,
+    data_dir: DataDirOption = None,
+) -> None:
+    """Revoke a device key: its messages are refused from now on."""
+    store = Store(open_config(config, data_dir).db_path)
+    try:
+        revoke_device(store, device_id, reason=reason, actor=f"officer:{operator}", now=now_utc())
+    except DeviceError as exc:
+        console.print(f"[red]{exc}[/red]")
+        raise typer.Exit(1) from None
+    console.print(f"revoked {device_id}")
+
+
+@device_app.command("list")
+def list_command(config: ConfigOption = None, data_dir: DataDirOption = None) -> None:
+    """List registered devices."""
+    table = Table("device", "kind", "status", "registered", "description")
+    for row in list_devices(Store(open_config(config, data_dir).db_path)):
+        table.add_row(
+            str(row["device_id"]),
+            str(row["kind"]),
+            str(row["status"]),
+            str(row["registered_at"]),
+            str(row["description"]),
+        )
+    console.print(table)
+
+
+@app.command("ingest-worker")
+def ingest_worker(
+    config: ConfigOption = None,
+    data_dir: DataDirOption = None,
+    mqtt_host: Annotated[str | None, typer.Option(help="Broker host")] = None,
+    mqtt_port: Annotated[int | None, typer.Option(help="Broker port")] = None,
+    client_id: Annotated[str | None, typer.Option(help="MQTT client id, unique per worker")] = None,
+) -> None:
+    """Consume device messages from MQTT (shared subscription) until SIGTERM or Ctrl-C.
+
+    Run several with different --client-id values to split the load.
+    """
+    settings = open_config(config, data_dir)
+    mqtt_overrides = {
+        key: value
+        for key, value in {"host": mqtt_host, "port": mqtt_port, "client_id": client_id}.items()
+        if value is not None
+    }
+    mqtt_settings = settings.mqtt.model_copy(update=mqtt_overrides)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    signal.signal(signal.SIGINT, lambda *_: stop.set())
+    worker = MqttIngestWorker(IngestService(Store(settings.db_path), settings), mqtt_settings)
+    worker.start()
+    console.print(
+        f"ingest worker {mqtt_settings.client_id} consuming from "
+        f"{mqtt_settings.host}:{mqtt_settings.port} into {settings.db_path}"
+    )
+    stop.wait()
+    worker.stop()

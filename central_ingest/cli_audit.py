@@ -1,0 +1,271 @@
+"""``audit``: verify the registry's audit trail, sign tree heads, hand proofs to a prosecutor.
+
+Exit codes of ``verify``: 0 when everything checks, 1 on any sign of tampering, 2 when the check
+cannot run at all (no database, no key, bad arguments).
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+from types import TracebackType
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, Progress, TaskID, TextColumn, TimeRemainingColumn
+
+from central_ingest.audit import (
+    AuditError,
+    TreeHead,
+    case_inclusion_proofs,
+    key_id,
+    load_or_create_registry_key,
+    load_registry_key,
+    sign_tree_head,
+    verify_registry,
+)
+from central_ingest.config import ConfigError, RegistryConfig, load_config
+from central_ingest.store.db import Store
+from contract import load_public_key, now_utc
+
+EXIT_TAMPERED = 1
+EXIT_CANNOT_RUN = 2
+_SHOW_PROGRESS_AFTER_S = 1.0
+
+audit_app = typer.Typer(
+    help="Tamper evidence: verify the audit ledger, its Merkle tree and signed tree heads.",
+    no_args_is_help=True,
+)
+
+ConfigOption = Annotated[
+    Path | None,
+    typer.Option("--config", help="Registry configuration file (TOML); defaults apply without."),
+]
+DataDirOption = Annotated[
+    Path | None,
+    typer.Option("--data-dir", help="Registry data directory; overrides data_dir of the config."),
+]
+
+_out = Console()
+_err = Console(stderr=True)
+
+
+def _fail(message: str) -> typer.Exit:
+    _err.print(message, markup=False, highlight=False)
+    return typer.Exit(EXIT_CANNOT_RUN)
+
+
+def _config(config_path: Path | None, data_dir: Path | None) -> RegistryConfig:
+    overrides: dict[str, object] = {} if data_dir is None else {"data_dir": data_dir}
+    try:
+        return load_config(config_path, **overrides)
+    except ConfigError as exc:
+        raise _fail(str(exc)) from None
+
+
+def _existing_store(config: RegistryConfig) -> Store:
+    # Store() would create an empty registry; verifying one that is not there must say so.
+    if not config.db_path.is_file():
+        raise _fail(f"there is no registry database at {config.db_path}")
+    return Store(config.db_path)
+
+
+class _LiveProgress:
+    """A rich progress bar that appears only once a check has run long enough to need one."""
+
+    def __init__(self) -> None:
+        self._started = time.monotonic()
+        self._bar: Progress | None = None
+        self._tasks: dict[str, TaskID] = {}
+
+    def __call__(self, stage: str, done: int, total: int) -> None:
+        if self._bar is None:
+            if not _err.is_terminal or time.monotonic() - self._started < _SHOW_PROGRESS_AFTER_S:
+                return
+            self._bar = Progress(
+                TextColumn("{task.description:<22}"), BarColumn(),
+                TextColumn("{task.completed:>10,}/{task.total:,}"), TimeRemainingColumn(),
+                console=_err, transient=True,
+            )
+            self._bar.start()
+        task = self._tasks.get(stage)
+        if task is None:
+            task = self._tasks[stage] = self._bar.add_task(stage, total=total)
+        self._bar.update(task, completed=done, total=total)
+
+    def __enter__(self) -> _LiveProgress:
+        return self
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        error: BaseException | None,
+        trace: TracebackType | None,
+    ) -> None:
+        if self._bar is not None:
+            self._bar.stop()
+
+
+def _read_kept_heads(path: Path) -> list[TreeHead]:
+    heads = []
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except OSError as exc:
+        raise _fail(f"cannot read the kept tree heads {path}: {exc.strerror}") from None
+    for number, line in enumerate(lines, start=1):
+        if not line.strip():
+            continue
+        try:
+            heads.append(TreeHead.from_json(json.loads(line)))
+        except ValueError as exc:
+            raise _fail(f"{path}, line {number}, is not a tree head: {exc}") from None
+    return heads
+
+
+@audit_app.command()
+def verify(
+    config_path: ConfigOption = None,
+    data_dir: DataDirOption = None,
+    case: Annotated[
+        str | None,
+        typer.Option("--case", help="Also check this case's inclusion proofs (its case number)."),
+    ] = None,
+    public_key: Annotated[
+        str | None,
+        typer.Option(
+            "--public-key",
+            help="The registry's tree-head public key (base64url) as the outside party holds"
+            " it. Without it, the key is read from the registry's own key file, which proves"
+            " only that the registry agrees with itself.",
+        ),
+    ] = None,
+    kept_heads: Annotated[
+        Path | None,
+        typer.Option(
+            "--kept-heads",
+            help="File of tree heads kept outside the registry (JSON lines, as printed by"
+            " sign-tree-head); the ledger must still reproduce each of them.",
+        ),
+    ] = None,
+) -> None:
+    """Check the whole audit trail and exit 0 only if nothing was tampered with.
+
+    Recomputes every ledger entry and the hash chain, every stored Merkle node, every signed
+    tree head's signature and root, the consistency proofs between successive heads, and each
+    fixation's and case's status against its last ledger entry. With --case, also verifies the
+    case's inclusion proofs. Exit code 1 on any sign of tampering (each problem is printed as a
+    sentence), 2 when the check cannot run.
+    """
+    config = _config(config_path, data_dir)
+    if public_key is None:
+        if not config.registry_key_path.is_file():
+            raise _fail(
+                f"no registry key at {config.registry_key_path}: pass --public-key with the"
+                " registry's tree-head public key"
+            )
+        try:
+            public_key = load_registry_key(config.registry_key_path).public_key_b64
+        except AuditError as exc:
+            raise _fail(exc.message) from None
+    else:
+        try:
+            load_public_key(public_key)
+        except ValueError:
+            raise _fail("--public-key is not a base64url Ed25519 public key") from None
+    trusted = [] if kept_heads is None else _read_kept_heads(kept_heads)
+    store = _existing_store(config)
+    try:
+        with _LiveProgress() as progress:
+            report = verify_registry(
+                store, public_key, case, trusted_heads=trusted, progress=progress
+            )
+    except AuditError as exc:
+        raise _fail(exc.message) from None
+    finally:
+        store.close()
+    _out.print(
+        f"Checked {report.entries_checked:,} ledger entries, {report.nodes_checked:,} Merkle"
+        f" nodes, {report.tree_heads_checked:,} signed tree heads,"
+        f" {report.records_checked:,} fixations and cases"
+        + (f", {report.inclusion_proofs_checked:,} inclusion proofs of case {case}" if case else "")
+        + ".",
+        markup=False, highlight=False,
+    )
+    for warning in report.warnings:
+        _out.print(f"Note: {warning}.", markup=False, highlight=False)
+    if report.ok:
+        _out.print("OK: no sign of tampering.", markup=False, highlight=False)
+        return
+    total = len(report.problems) + report.problems_not_listed
+    _out.print(f"TAMPERING DETECTED: {total:,} problem(s).", markup=False, highlight=False)
+    for problem in report.problems:
+        _out.print(f"- {problem[0].upper()}{problem[1:]}.", markup=False, highlight=False)
+    if report.problems_not_listed:
+        _out.print(
+            f"- … and {report.problems_not_listed:,} further problems not listed.",
+            markup=False, highlight=False,
+        )
+    raise typer.Exit(EXIT_TAMPERED)
+
+
+@audit_app.command("sign-tree-head")
+def sign_tree_head_command(config_path: ConfigOption = None, data_dir: DataDirOption = None) -> None:
+    """Sign the ledger's current Merkle tree head with the registry key and print it.
+
+    The key is created (mode 0600) at the configured path on first use. Prints the signed head
+    as one JSON line, which is what an outside party should keep (see verify --kept-heads);
+    prints nothing on stdout when the ledger has not grown since the last head. Exit code 1 if
+    the ledger no longer extends the last signed head.
+    """
+    config = _config(config_path, data_dir)
+    store = _existing_store(config)
+    try:
+        key = load_or_create_registry_key(config.registry_key_path)
+        head = sign_tree_head(store, key, now_utc())
+    except AuditError as exc:
+        _err.print(exc.message, markup=False, highlight=False)
+        raise typer.Exit(EXIT_TAMPERED if exc.code == "tree_head_inconsistent" else 2) from None
+    finally:
+        store.close()
+    if head is None:
+        _err.print("The ledger has not grown since the last signed tree head; nothing signed.")
+        return
+    typer.echo(json.dumps(head.to_json(), sort_keys=True))
+
+
+@audit_app.command("public-key")
+def public_key_command(config_path: ConfigOption = None, data_dir: DataDirOption = None) -> None:
+    """Print the registry's tree-head public key (base64url) and its key id, to hand to the
+    outside party that checks tree heads. Creates the key on first use."""
+    config = _config(config_path, data_dir)
+    try:
+        key = load_or_create_registry_key(config.registry_key_path)
+    except AuditError as exc:
+        raise _fail(exc.message) from None
+    typer.echo(json.dumps({"public_key": key.public_key_b64, "key_id": key_id(key.public_key_b64)}))
+
+
+@audit_app.command("case-proof")
+def case_proof_command(
+    case: Annotated[str, typer.Option("--case", help="The case number.")],
+    config_path: ConfigOption = None,
+    data_dir: DataDirOption = None,
+) -> None:
+    """Print, as JSON, every ledger entry of a case (and of its fixation, payments,
+    cancellations, hand-overs) with its inclusion proof against the latest signed tree head,
+    for a prosecutor to check independently."""
+    config = _config(config_path, data_dir)
+    store = _existing_store(config)
+    try:
+        proofs = case_inclusion_proofs(store, case)
+    except AuditError as exc:
+        raise _fail(exc.message) from None
+    finally:
+        store.close()
+    typer.echo(json.dumps(proofs.to_json(), indent=2, sort_keys=True, ensure_ascii=False))
+
+
+if __name__ == "__main__":
+    audit_app()

@@ -1,0 +1,191 @@
+"""The delivery worker: sends due notifications from the outbox, retrying with backoff.
+
+Several workers may run against one database. A worker claims a batch in one write transaction
+by pushing each row's ``next_attempt_at`` to the end of a lease; no other worker sees the row as
+due until the lease runs out. The lease instant doubles as the claim token: a worker records the
+outcome only if the row still carries the lease it wrote, so a worker that overran its lease
+(and whose row another worker has since claimed) cannot overwrite the newer attempt.
+
+Sending happens outside any transaction, so a slow gateway never holds the database's write
+lock. Delivery is at least once: if a worker dies between the send and recording it, the row is
+sent again after the lease; ``Notification.notification_id`` lets a gateway drop the repeat.
+"""
+
+from __future__ import annotations
+
+import logging
+import sqlite3
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from central_ingest.core.clock import iso
+from central_ingest.notify.senders import DeliveryError, Notification, NotificationSender
+from central_ingest.store.db import Store
+from contract import now_utc
+
+log = logging.getLogger(__name__)
+
+MAX_ATTEMPTS = 8
+CLAIM_LEASE = timedelta(minutes=5)
+"""Longer than any sender may take for one message; senders must time out well before it."""
+FIRST_RETRY_DELAY = timedelta(seconds=30)
+MAX_RETRY_DELAY = timedelta(hours=6)
+
+
+def retry_delay(attempts: int) -> timedelta:
+    """Wait before the next try after ``attempts`` failed ones: 30 s, 1 min, 2 min, ... 6 h."""
+    if attempts < 1:
+        raise ValueError("a retry follows at least one attempt")
+    return min(FIRST_RETRY_DELAY * (1 << min(attempts - 1, 32)), MAX_RETRY_DELAY)
+
+
+@dataclass(slots=True)
+class DeliveryStats:
+    claimed: int = 0
+    sent: int = 0
+    retried: int = 0
+    failed: int = 0
+    abandoned: int = 0
+    """Marked failed without a final send: every attempt was claimed by a worker that stopped
+    before recording its outcome."""
+    lost_claims: int = 0
+    """Outcomes not recorded because another worker had taken the row over after the lease."""
+
+
+@dataclass(frozen=True, slots=True)
+class _Claim:
+    notification: Notification
+    lease_token: str
+
+
+def deliver_due(
+    store: Store,
+    sender: NotificationSender,
+    now: datetime,
+    batch: int = 100,
+    *,
+    max_attempts: int = MAX_ATTEMPTS,
+    lease: timedelta = CLAIM_LEASE,
+) -> DeliveryStats:
+    """Claim up to ``batch`` pending notifications due at ``now``, send each once, record the
+    outcomes. After ``max_attempts`` tries a notification is marked failed with its last error."""
+    if batch < 1 or max_attempts < 1:
+        raise ValueError("batch and max_attempts must be at least 1")
+    stats = DeliveryStats()
+    claims = _claim_due(store, now, batch, max_attempts, lease, stats)
+    stats.claimed = len(claims)
+    for claim in claims:
+        notification = claim.notification
+        try:
+            sender.send(notification)
+        except DeliveryError as exc:
+            give_up = not exc.retryable or notification.attempt >= max_attempts
+            outcome = "failed" if give_up else "retry"
+            error = str(exc)
+        except Exception as exc:
+            # A sender bug must not stop the batch; the row is retried and the error kept.
+            log.exception("sender raised an unexpected error for notification %s",
+                          notification.notification_id)
+            outcome = "failed" if notification.attempt >= max_attempts else "retry"
+            error = f"{type(exc).__name__}: {exc}"
+        else:
+            outcome, error = "sent", ""
+        if not _record(store, claim, outcome, error, now):
+            stats.lost_claims += 1
+            log.warning("notification %s was taken over by another worker after its lease ran"
+                        " out; its outcome '%s' is not recorded",
+                        notification.notification_id, outcome)
+        elif outcome == "sent":
+            stats.sent += 1
+        elif outcome == "retry":
+            stats.retried += 1
+        else:
+            stats.failed += 1
+    return stats
+
+
+def _claim_due(
+    store: Store, now: datetime, batch: int, max_attempts: int, lease: timedelta,
+    stats: DeliveryStats,
+) -> list[_Claim]:
+    lease_token = iso(now + lease)
+    with store.transaction() as db:
+        rows = db.conn.execute(
+            "SELECT notification_id, case_number, channel, recipient, subject, body, attempts"
+            " FROM notifications WHERE status = 'pending' AND next_attempt_at <= ?"
+            " ORDER BY next_attempt_at, notification_id LIMIT ?",
+            (iso(now), batch),
+        ).fetchall()
+        claims: list[_Claim] = []
+        for notification_id, case_number, channel, recipient, subject, body, attempts in rows:
+            if attempts >= max_attempts:
+                # Every attempt was claimed and none finished: the worker died mid-send.
+                db.conn.execute(
+                    "UPDATE notifications SET status = 'failed', last_error = ?"
+                    " WHERE notification_id = ?",
+                    (f"gave up after {attempts} attempts; the last one never finished"
+                     " (worker stopped while sending)", notification_id),
+                )
+                stats.abandoned += 1
+                continue
+            db.conn.execute(
+                "UPDATE notifications SET attempts = attempts + 1, next_attempt_at = ?"
+                " WHERE notification_id = ?",
+                (lease_token, notification_id),
+            )
+            claims.append(_Claim(
+                Notification(notification_id, case_number, channel, recipient, subject, body,
+                             attempt=attempts + 1),
+                lease_token,
+            ))
+    return claims
+
+
+def _record(store: Store, claim: _Claim, outcome: str, error: str, now: datetime) -> bool:
+    """Write the outcome if the row is still ours; False if another worker has claimed it."""
+    notification = claim.notification
+    if outcome == "sent":
+        assignments = "status = 'sent', sent_at = :now, last_error = NULL"
+    elif outcome == "retry":
+        assignments = "next_attempt_at = :next_attempt_at, last_error = :error"
+    else:
+        assignments = "status = 'failed', last_error = :error"
+    with store.transaction() as db:
+        cursor = db.conn.execute(
+            f"UPDATE notifications SET {assignments} WHERE notification_id = :notification_id"
+            " AND status = 'pending' AND next_attempt_at = :lease_token",
+            {
+                "now": iso(now),
+                "next_attempt_at": iso(now + retry_delay(notification.attempt)),
+                "error": error,
+                "notification_id": notification.notification_id,
+                "lease_token": claim.lease_token,
+            },
+        )
+        return cursor.rowcount == 1
+
+
+def run_worker(
+    store: Store,
+    sender: NotificationSender,
+    stop_event: threading.Event,
+    interval_s: float,
+    *,
+    clock: Callable[[], datetime] = now_utc,
+    batch: int = 100,
+    max_attempts: int = MAX_ATTEMPTS,
+) -> None:
+    """Deliver until ``stop_event`` is set: full batches back to back, then a pause of
+    ``interval_s`` whenever the outbox has nothing more due. A database that is briefly
+    unavailable is logged and tried again after the pause."""
+    while not stop_event.is_set():
+        try:
+            stats = deliver_due(store, sender, clock(), batch, max_attempts=max_attempts)
+        except sqlite3.Error:
+            log.exception("notification delivery round failed; trying again in %s s", interval_s)
+            stop_event.wait(interval_s)
+            continue
+        if stats.claimed + stats.abandoned < batch:
+            stop_event.wait(interval_s)

@@ -1,0 +1,321 @@
+"""Operator accounts and their login sessions.
+
+Passwords are kept only as argon2id hashes (argon2-cffi). A session is an opaque random token
+handed to the client once; the database keeps only its SHA-256, so a copy of the database does
+not let anyone act as an operator. Every change to an account is an audit ledger entry; logins
+and logouts are not changes of an audited entity and are only logged.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import re
+import secrets
+import sqlite3
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from enum import StrEnum
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
+
+from central_ingest.core.cases import Conflict, DomainError, InvalidInput, NotFound
+from central_ingest.core.clock import iso, parse_iso
+from central_ingest.store.db import Store
+from central_ingest.store.ledger import append_entry
+from contract import now_utc
+
+log = logging.getLogger(__name__)
+
+USERNAME_PATTERN = re.compile(r"^[a-z][a-z0-9._-]{2,31}$")
+MIN_PASSWORD_LENGTH = 12
+# argon2 hashes whatever it is given; a cap keeps one request from buying minutes of CPU.
+MAX_PASSWORD_LENGTH = 256
+_TOKEN_BYTES = 32
+_MAX_TOKEN_LENGTH = 128
+
+
+class Role(StrEnum):
+    REVIEWER = "reviewer"
+    SUPERVISOR = "supervisor"
+    PROSECUTOR = "prosecutor"
+    BAILIFF = "bailiff"
+    ADMIN = "admin"
+
+
+class AuthenticationFailed(DomainError):
+    """Deliberately says nothing about which part was wrong: no user enumeration."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            "authentication_failed",
+            "The user name or password is incorrect, or the account is disabled.",
+        )
+
+
+@dataclass(frozen=True)
+class Operator:
+    username: str
+    display_name: str
+    role: Role
+    active: bool
+    created_at: datetime
+
+    @property
+    def actor(self) -> str:
+        """How this operator is named in the audit ledger."""
+        return f"officer:{self.username}"
+
+
+@dataclass(frozen=True)
+class Session:
+    operator: Operator
+    expires_at: datetime
+
+
+@dataclass(frozen=True)
+class IssuedSession:
+    """The only moment the plain token exists outside the client."""
+
+    token: str
+    session: Session
+
+
+def token_digest(token: str) -> str:
+    return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
+def normalise_username(username: str) -> str:
+    return username.strip().lower()
+
+
+def default_password_hasher() -> PasswordHasher:
+    """argon2id with the library's defaults (RFC 9106 low-memory profile)."""
+    return PasswordHasher()
+
+
+class Operators:
+    """Accounts and sessions over the registry database."""
+
+    def __init__(
+        self,
+        store: Store,
+        *,
+        session_hours: int,
+        hasher: PasswordHasher | None = None,
+        clock: Callable[[], datetime] = now_utc,
+    ) -> None:
+        self._store = store
+        self._session_lifetime = timedelta(hours=session_hours)
+        self._hasher = hasher or default_password_hasher()
+        self._clock = clock
+        # Verified against when the user does not exist, so that an unknown name costs as much
+        # time as a wrong password.
+        self._decoy_hash = self._hasher.hash(secrets.token_urlsafe(_TOKEN_BYTES))
+
+    @property
+    def session_lifetime(self) -> timedelta:
+        return self._session_lifetime
+
+    # -- accounts ---------------------------------------------------------------------------
+
+    def create(
+        self, username: str, *, display_name: str, role: Role, password: str, actor: str
+    ) -> Operator:
+        username = normalise_username(username)
+        display_name = display_name.strip()
+        if not USERNAME_PATTERN.fullmatch(username):
+            raise InvalidInput(
+                "invalid_username",
+                "A user name is 3 to 32 characters: a Latin letter first, then Latin letters,"
+                " digits, '.', '_' or '-'."
+            )
+        if not display_name:
+            raise InvalidInput("display_name_required", "An operator needs a display name.")
+        password_hash = self._hasher.hash(_checked_password(password))
+        now = self._clock()
+        with self._store.transaction() as db:
+            if db.conn.execute(
+                "SELECT 1 FROM operators WHERE username = ?", (username,)
+            ).fetchone():
+                raise Conflict("operator_exists", f"An operator named {username} already exists.")
+            db.conn.execute(
+                "INSERT INTO operators (username, display_name, role, password_hash, active,"
+                " created_at) VALUES (?, ?, ?, ?, 1, ?)",
+                (username, display_name, role.value, password_hash, iso(now)),
+            )
+            append_entry(
+                db,
+                recorded_at=iso(now),
+                entity_type="operator",
+                entity_id=username,
+                action="created",
+                actor=actor,
+                payload={"display_name": display_name, "role": role.value, "active": True},
+            )
+        log.info("operator %s created with role %s by %s", username, role.value, actor)
+        return Operator(username, display_name, role, True, now)
+
+    def set_password(self, username: str, password: str, *, actor: str) -> None:
+        """Replace the password and end every open session of the account."""
+        username = normalise_username(username)
+        password_hash = self._hasher.hash(_checked_password(password))
+        now = self._clock()
+        with self._store.transaction() as db:
+            cursor = db.conn.execute(
+                "UPDATE operators SET password_hash = ? WHERE username = ?",
+                (password_hash, username),
+            )
+            if cursor.rowcount == 0:
+                raise NotFound("unknown_operator", f"There is no operator named {username}.")
+            db.conn.execute("DELETE FROM sessions WHERE username = ?", (username,))
+            append_entry(
+                db,
+                recorded_at=iso(now),
+                entity_type="operator",
+                entity_id=username,
+                action="password_changed",
+                actor=actor,
+                payload={},
+            )
+        log.info("password of operator %s changed by %s", username, actor)
+
+    def deactivate(self, username: str, *, actor: str) -> Operator:
+        """Disable the account and end its sessions at once. Accounts are never deleted: the
+        ledger and the decisions refer to them."""
+        username = normalise_username(username)
+        now = self._clock()
+        with self._store.transaction() as db:
+            operator = _operator_by_name(db.conn, username)
+            if operator is None:
+                raise NotFound("unknown_operator", f"There is no operator named {username}.")
+            if not operator.active:
+                raise Conflict(
+                    "operator_inactive", f"Operator {username} is already deactivated."
+                )
+            db.conn.execute("UPDATE operators SET active = 0 WHERE username = ?", (username,))
+            db.conn.execute("DELETE FROM sessions WHERE username = ?", (username,))
+            append_entry(
+                db,
+                recorded_at=iso(now),
+                entity_type="operator",
+                entity_id=username,
+                action="deactivated",
+                actor=actor,
+                payload={"role": operator.role.value, "active": False},
+            )
+        log.info("operator %s deactivated by %s", username, actor)
+        return Operator(operator.username, operator.display_name, operator.role, False,
+                        operator.created_at)
+
+    def get(self, username: str) -> Operator | None:
+        return _operator_by_name(self._store.db.conn, normalise_username(username))
+
+    def list(self) -> list[Operator]:
+        rows = self._store.db.conn.execute(
+            "SELECT username, display_name, role, active, created_at FROM operators"
+            " ORDER BY username"
+        ).fetchall()
+        return [_operator(row) for row in rows]
+
+    # -- sessions ---------------------------------------------------------------------------
+
+    def login(self, username: str, password: str) -> IssuedSession:
+        username = normalise_username(username)
+        conn = self._store.db.conn
+        row = conn.execute(
+            "SELECT username, display_name, role, active, created_at, password_hash"
+            " FROM operators WHERE username = ?",
+            (username,),
+        ).fetchone()
+        stored_hash: str = row[5] if row is not None and row[3] else self._decoy_hash
+        password_ok = len(password) <= MAX_PASSWORD_LENGTH and self._verify(stored_hash, password)
+        if row is None or not row[3] or not password_ok:
+            log.warning("failed login for user name %r", username)
+            raise AuthenticationFailed()
+        operator = _operator(row[:5])
+        now = self._clock()
+        token = secrets.token_urlsafe(_TOKEN_BYTES)
+        expires_at = now + self._session_lifetime
+        with self._store.transaction() as db:
+            if self._hasher.check_needs_rehash(stored_hash):
+                # Parameters were raised since this hash was made: upgrade it while the plain
+                # password is at hand. Not a change of anything audited, so no ledger entry.
+                db.conn.execute(
+                    "UPDATE operators SET password_hash = ? WHERE username = ?",
+                    (self._hasher.hash(password), username),
+                )
+            db.conn.execute("DELETE FROM sessions WHERE expires_at <= ?", (iso(now),))
+            db.conn.execute(
+                "INSERT INTO sessions (token_hash, username, created_at, expires_at)"
+                " VALUES (?, ?, ?, ?)",
+                (token_digest(token), username, iso(now), iso(expires_at)),
+            )
+        log.info("operator %s logged in", username)
+        return IssuedSession(token, Session(operator, expires_at))
+
+    def authenticate(self, token: str) -> Session | None:
+        """The session a token belongs to, if it is current and its operator still active."""
+        if not token or len(token) > _MAX_TOKEN_LENGTH:
+            return None
+        row = self._store.db.conn.execute(
+            "SELECT o.username, o.display_name, o.role, o.active, o.created_at, s.expires_at"
+            " FROM sessions s JOIN operators o ON o.username = s.username"
+            " WHERE s.token_hash = ?",
+            (token_digest(token),),
+        ).fetchone()
+        if row is None or not row[3]:
+            return None
+        expires_at = parse_iso(row[5])
+        if expires_at <= self._clock():
+            return None
+        return Session(_operator(row[:5]), expires_at)
+
+    def logout(self, token: str) -> None:
+        with self._store.transaction() as db:
+            db.conn.execute("DELETE FROM sessions WHERE token_hash = ?", (token_digest(token),))
+
+    def _verify(self, stored_hash: str, password: str) -> bool:
+        try:
+            return self._hasher.verify(stored_hash, password)
+        except VerifyMismatchError:
+            return False
+        except (VerificationError, InvalidHashError):
+            log.error("a stored password hash cannot be verified; the account needs a new one")
+            return False
+
+
+def _checked_password(password: str) -> str:
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise InvalidInput(
+            "password_too_short", f"A password needs at least {MIN_PASSWORD_LENGTH} characters."
+        )
+    if len(password) > MAX_PASSWORD_LENGTH:
+        raise InvalidInput(
+            "password_too_long", f"A password may have at most {MAX_PASSWORD_LENGTH} characters."
+        )
+    if not password.strip():
+        raise InvalidInput("password_blank", "A password cannot be only spaces.")
+    return password
+
+
+def _operator(row: tuple[object, ...]) -> Operator:
+    username, display_name, role, active, created_at = row
+    return Operator(
+        username=str(username),
+        display_name=str(display_name),
+        role=Role(str(role)),
+        active=bool(active),
+        created_at=parse_iso(str(created_at)),
+    )
+
+
+def _operator_by_name(conn: sqlite3.Connection, username: str) -> Operator | None:
+    row = conn.execute(
+        "SELECT username, display_name, role, active, created_at FROM operators"
+        " WHERE username = ?",
+        (username,),
+    ).fetchone()
+    return _operator(row) if row else None

@@ -1,0 +1,298 @@
+"""The registry's service facade: what the API and the command line call.
+
+It owns the transactions and the clock; the rules live in the pure core and the SQL in
+``store.cases``. Who may call what (reviewer, supervisor, prosecutor) is checked by the API;
+the rules that are not about roles are enforced here and in the database: a fixation is decided
+once, a cancellation needs two different people, a paid case never goes to bailiffs.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import threading
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from central_ingest.config import RegistryConfig
+from central_ingest.core import cases as rules
+from central_ingest.core.cases import FixationStatus, InvalidInput, RejectReason
+from central_ingest.core.clock import parse_iso
+from central_ingest.core.views import CancellationView, CaseView, FixationView, RegisteredVehicle
+from central_ingest.store import cases as repo
+from central_ingest.store.db import Store
+from central_ingest.vehicles import VehicleRegister
+from contract import now_utc
+
+DEFAULT_BATCH_SIZE = 500
+MAX_FEED_PAGE = 10_000
+# How long a fixation shown to one reviewer is kept from the others, so that two reviewers do
+# not work on the same fixation; a decision or the officer's next request ends it earlier.
+REVIEW_LEASE = timedelta(minutes=5)
+
+
+@dataclass(frozen=True)
+class FeedExport:
+    path: Path
+    documents: int
+    last_seq: int
+
+
+class Registry:
+    def __init__(
+        self,
+        store: Store,
+        config: RegistryConfig,
+        vehicles: VehicleRegister,
+        clock: Callable[[], datetime] = now_utc,
+    ) -> None:
+        self._store = store
+        self._config = config
+        self._vehicles = vehicles
+        self._clock = clock
+        self._leases: dict[str, tuple[str, datetime]] = {}  # fixation_id -> (officer, until)
+        self._leases_lock = threading.Lock()
+
+    def _now(self) -> datetime:
+        moment = self._clock()
+        if moment.tzinfo is None:
+            raise ValueError("the registry clock must return timezone-aware UTC times")
+        return moment
+
+    # --- review ------------------------------------------------------------------------------
+
+    def review_queue_size(self) -> int:
+        return repo.review_queue_size(self._store.db)
+
+    def next_fixation(self, officer: str, skip: Sequence[str] = ()) -> FixationView | None:
+        """The fixation that has waited longest, other than those in ``skip`` and those another
+        reviewer has just been shown; it is then kept from the others for a few minutes."""
+        now = self._now()
+        with self._leases_lock:
+            held_by_others = [
+                fixation_id
+                for fixation_id, (holder, until) in self._leases.items()
+                if holder != officer and until > now
+            ]
+            row = repo.oldest_awaiting_review(self._store.db, [*skip, *held_by_others])
+            self._leases = {
+                fixation_id: (holder, until)
+                for fixation_id, (holder, until) in self._leases.items()
+                if holder != officer and until > now
+            }
+            if row is None:
+                return None
+            self._leases[row["fixation_id"]] = (officer, now + REVIEW_LEASE)
+        return self._fixation_view(row)
+
+    def _release(self, fixation_id: str) -> None:
+        with self._leases_lock:
+            self._leases.pop(fixation_id, None)
+
+    def fixation(self, fixation_id: str) -> FixationView:
+        return self._fixation_view(repo.require_fixation(self._store.db, fixation_id))
+
+    def _fixation_view(self, row: dict[str, Any]) -> FixationView:
+        db = self._store.db
+        vehicle = self._vehicles.lookup(row["plate_text"])
+        return FixationView.from_row(
+            row,
+            evidence=repo.fixation_evidence(db, row["fixation_id"]),
+            registered_vehicle=None
+            if vehicle is None
+            else RegisteredVehicle(
+                owner_kind=vehicle.owner_kind,
+                make=vehicle.make,
+                model=vehicle.model,
+                colour=vehicle.colour,
+            ),
+            case_number=repo.case_number_of_fixation(db, row["fixation_id"]),
+        )
+
+    def confirm_fixation(
+        self,
+        fixation_id: str,
+        officer: str,
+        *,
+        seconds_spent: float,
+        corrected_plate: str | None = None,
+        correction_reason: str | None = None,
+        note: str | None = None,
+    ) -> CaseView:
+        """The officer's "yes": the fixation is confirmed and its case opened, in one
+        transaction, with the owner's notices queued."""
+        fixation = repo.require_fixation(self._store.db, fixation_id)
+        rules.require_awaiting_review(fixation_id, FixationStatus(fixation["status"]))
+        decision = rules.confirmation(
+            read_plate=fixation["plate_text"],
+            officer=officer,
+            seconds_spent=seconds_spent,
+            corrected_plate=corrected_plate,
+            correction_reason=correction_reason,
+            note=note,
+        )
+        # The register may be a remote system: ask it before taking the write lock.
+        owner = self._vehicles.lookup(decision.plate(fixation["plate_text"]))
+        now = self._now()
+        with self._store.transaction() as db:
+            repo.require_operator(db, officer)
+            case = repo.open_case(db, fixation_id, decision, owner, self._config, now)
+        self._release(fixation_id)
+        return CaseView.from_row(case, at=now)
+
+    def reject_fixation(
+        self,
+        fixation_id: str,
+        officer: str,
+        *,
+        reason: RejectReason,
+        note: str = "",
+        seconds_spent: float,
+    ) -> FixationView:
+        decision = rules.rejection(
+            officer=officer, reason=reason, note=note, seconds_spent=seconds_spent
+        )
+        now = self._now()
+        with self._store.transaction() as db:
+            repo.require_operator(db, officer)
+            repo.reject_fixation(db, fixation_id, decision, now)
+        self._release(fixation_id)
+        return self.fixation(fixation_id)
+
+    # --- cases -------------------------------------------------------------------------------
+
+    def case(self, case_number: str) -> CaseView:
+        row = repo.require_case(self._store.db, case_number)
+        return CaseView.from_row(row, at=self._now())
+
+    def find_cases(
+        self, *, plate: str | None = None, owner_id: str | None = None
+    ) -> list[CaseView]:
+        if plate is None and owner_id is None:
+            raise InvalidInput("search_criteria_required", "search cases by plate or owner")
+        rows = repo.case_rows(
+            self._store.db,
+            plate=None if plate is None else rules.normalise_plate(plate),
+            owner_id=None if owner_id is None else owner_id.strip(),
+        )
+        now = self._now()
+        return [CaseView.from_row(row, at=now) for row in rows]
+
+    def follow_up_payments(self) -> list[dict[str, Any]]:
+        """Payments a person must act on: unknown case, closed case, over- or underpaid."""
+        return repo.follow_up_payment_rows(self._store.db)
+
+    # --- cancellation ------------------------------------------------------------------------
+
+    def request_cancellation(self, case_number: str, officer: str, reason: str) -> CancellationView:
+        now = self._now()
+        with self._store.transaction() as db:
+            repo.require_operator(db, officer)
+            request_id = repo.request_cancellation(db, case_number, officer, reason, now)
+        return self._cancellation(request_id)
+
+    def decide_cancellation(
+        self, request_id: int, supervisor: str, *, approve: bool, note: str = ""
+    ) -> CancellationView:
+        now = self._now()
+        with self._store.transaction() as db:
+            repo.require_operator(db, supervisor)
+            repo.decide_cancellation(
+                db, request_id, supervisor, approve=approve, note=note, config=self._config,
+                now=now,
+            )
+        return self._cancellation(request_id)
+
+    def _cancellation(self, request_id: int) -> CancellationView:
+        row = repo.cancellation_row(self._store.db, request_id)
+        if row is None:
+            raise rules.NotFound(
+                "cancellation_not_found", f"there is no cancellation request {request_id}"
+            )
+        return CancellationView.from_row(row)
+
+    def pending_cancellations(self) -> list[CancellationView]:
+        return [
+            CancellationView.from_row(row)
+            for row in repo.pending_cancellation_rows(self._store.db)
+        ]
+
+    # --- bailiffs and limitation -------------------------------------------------------------
+
+    def hand_over_overdue(self, batch_size: int = DEFAULT_BATCH_SIZE) -> list[str]:
+        """Send every unpaid case past its voluntary deadline to bailiffs, one transaction per
+        batch so that payments arriving meanwhile are not held up for long."""
+        now = self._now()
+        handed: list[str] = []
+        while True:
+            with self._store.transaction() as db:
+                batch = repo.hand_over_overdue(db, self._config, now, batch_size)
+            handed.extend(batch)
+            if len(batch) < batch_size:
+                return handed
+
+    def bailiff_feed(self, after_seq: int = 0, limit: int = 1000) -> list[dict[str, Any]]:
+        """Hand-over and recall documents after the bailiffs' cursor ``after_seq``, in order."""
+        if after_seq < 0 or not 1 <= limit <= MAX_FEED_PAGE:
+            raise InvalidInput(
+                "invalid_feed_page",
+                f"after_seq must be 0 or more and limit between 1 and {MAX_FEED_PAGE}",
+            )
+        return repo.bailiff_feed(self._store.db, after_seq, limit)
+
+    def export_bailiff_feed(self, path: Path, after_seq: int = 0) -> FeedExport:
+        """Write every document after ``after_seq`` to ``path`` as JSON lines. The file appears
+        complete or not at all, so a system picking it up never reads half of it."""
+        partial = path.with_name(f".{path.name}.partial")
+        documents, last_seq = 0, after_seq
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with partial.open("w", encoding="utf-8") as out:
+            while page := self.bailiff_feed(last_seq, MAX_FEED_PAGE):
+                for item in page:
+                    out.write(json.dumps(item, sort_keys=True, ensure_ascii=False) + "\n")
+                documents += len(page)
+                last_seq = int(page[-1]["seq"])
+            out.flush()
+            os.fsync(out.fileno())
+        partial.replace(path)
+        return FeedExport(path=path, documents=documents, last_seq=last_seq)
+
+    def expire_limited(self, batch_size: int = DEFAULT_BATCH_SIZE) -> list[str]:
+        """Close every unexecuted case whose enforcement limitation has been reached."""
+        now = self._now()
+        expired: list[str] = []
+        while True:
+            with self._store.transaction() as db:
+                batch = repo.expire_limited(db, self._config, now, batch_size)
+            expired.extend(batch)
+            if len(batch) < batch_size:
+                return expired
+
+    def limitation_report(self, within_days: int | None = None) -> list[dict[str, Any]]:
+        """Unexecuted cases whose enforcement limitation falls within ``within_days`` (default:
+        the configured warning period), soonest first. ``days_left`` is in whole days; a
+        negative number means the limitation has passed and the case awaits expiry."""
+        warning_days = self._config.deadlines.limitation_warning_days
+        days = warning_days if within_days is None else within_days
+        if days < 0:
+            raise InvalidInput("invalid_days", "the report looks 0 or more days ahead")
+        now = self._now()
+        rows = repo.limitation_candidates(self._store.db, now + timedelta(days=days))
+        return [
+            {
+                "case_number": row["case_number"],
+                "status": row["status"],
+                "plate": row["plate"],
+                "owner_id": row["owner_id"],
+                "owner_name": row["owner_name"],
+                "fine_minor": row["fine_minor"],
+                "paid_minor": row["paid_minor"],
+                "entry_into_force": row["entry_into_force"],
+                "limitation_at": row["limitation_at"],
+                "days_left": (parse_iso(row["limitation_at"]) - now).days,
+            }
+            for row in rows
+        ]

@@ -1,0 +1,44 @@
+"""Read-only queries for monitoring and for the supervisors' view of refused messages."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import sqlite_utils
+
+_COUNTABLE = {"fixations": "status", "cases": "status"}
+
+
+def status_counts(db: sqlite_utils.Database, table: str) -> dict[str, int]:
+    """Rows of ``fixations`` or ``cases`` per status."""
+    column = _COUNTABLE[table]
+    rows = db.conn.execute(f"SELECT {column}, COUNT(*) FROM {table} GROUP BY {column}").fetchall()
+    return {str(key): int(count) for key, count in rows}
+
+
+def dead_letters(
+    db: sqlite_utils.Database,
+    *,
+    reason: str | None = None,
+    before_id: int | None = None,
+    limit: int = 100,
+) -> list[dict[str, Any]]:
+    """The newest refused messages first, without their payloads (which may be large or
+    binary); page with ``before_id`` = the smallest id of the previous page."""
+    clauses: list[str] = []
+    params: list[str | int] = []
+    if reason is not None:
+        clauses.append("reason = ?")
+        params.append(reason)
+    if before_id is not None:
+        clauses.append("dead_letter_id < ?")
+        params.append(before_id)
+    where = f"WHERE {' AND '.join(clauses)}" if clauses else ""
+    return list(
+        db.query(
+            "SELECT dead_letter_id, received_at, channel, topic, device_id, message_id, reason,"
+            " detail, retryable, length(payload) AS payload_bytes FROM dead_letters"
+            f" {where} ORDER BY dead_letter_id DESC LIMIT ?",
+            [*params, limit],
+        )
+    )

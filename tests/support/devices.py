@@ -1,0 +1,101 @@
+"""Devices as the registry sees them: provisioned keys, real JPEG evidence, signed messages."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import random
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from uuid import UUID, uuid4
+
+from PIL import Image, ImageDraw
+
+from central_ingest.store.db import Store
+from central_ingest.store.devices import register_device
+from contract import (
+    ClockSource,
+    DeviceKey,
+    DeviceKind,
+    EvidenceRef,
+    EvidenceRole,
+    Fixation,
+    Measurement,
+    MessageKind,
+    PlateRead,
+    Position,
+    SignedEnvelope,
+    ViolationCode,
+    encode_envelope,
+    now_utc,
+    seal,
+)
+
+
+def jpeg_bytes(text: str, size: tuple[int, int] = (320, 180), seed: int = 0) -> bytes:
+    """A real JPEG (decodable by any viewer) with the text drawn on noise, unique per seed."""
+    rng = random.Random(seed)
+    image = Image.new("RGB", size, (rng.randrange(256), rng.randrange(256), rng.randrange(256)))
+    draw = ImageDraw.Draw(image)
+    for _ in range(20):
+        x, y = rng.randrange(size[0]), rng.randrange(size[1])
+        draw.rectangle((x, y, x + 12, y + 8), fill=(rng.randrange(256), 0, rng.randrange(256)))
+    draw.text((10, size[1] // 2), text, fill=(255, 255, 255))
+    buffer = io.BytesIO()
+    image.save(buffer, format="JPEG", quality=80)
+    return buffer.getvalue()
+
+
+@dataclass
+class SimulatedDevice:
+    device_id: str
+    kind: DeviceKind
+    key: DeviceKey = field(default_factory=DeviceKey.generate)
+    sequence: int = 0
+
+    def register(self, store: Store) -> SimulatedDevice:
+        register_device(
+            store,
+            device_id=self.device_id,
+            kind=self.kind,
+            public_key_b64=self.key.public_key_b64,
+            description=f"test {self.kind.value}",
+            actor="officer:provisioning-test",
+            now=now_utc(),
+        )
+        return self
+
+    def seal(self, kind: MessageKind, body: Fixation, message_id: UUID | None = None) -> bytes:
+        return encode_envelope(seal(kind, self.device_id, body, self.key, message_id=message_id))
+
+    def envelope(self, body: Fixation) -> SignedEnvelope:
+        return seal(MessageKind.FIXATION, self.device_id, body, self.key)
+
+
+def evidence_ref(role: EvidenceRole, data: bytes) -> EvidenceRef:
+    return EvidenceRef(role=role, sha256=hashlib.sha256(data).hexdigest(), size_bytes=len(data))
+
+
+def speeding_fixation(
+    camera: SimulatedDevice,
+    *,
+    plate: str = "123ABC01",
+    speed_kmh: float = 95.0,
+    limit_kmh: int = 60,
+    captured_at: datetime | None = None,
+    evidence: list[EvidenceRef] | None = None,
+) -> Fixation:
+    camera.sequence += 1
+    return Fixation(
+        fixation_id=uuid4(),
+        sequence=camera.sequence,
+        captured_at=captured_at or now_utc() - timedelta(seconds=2),
+        clock_source=ClockSource.GPS,
+        violation=ViolationCode.SPEEDING,
+        plate=PlateRead(text=plate, confidence=0.97, format="kz_person", box=(410, 520, 180, 40)),
+        measurement=Measurement(speed_kmh=speed_kmh, limit_kmh=limit_kmh, tolerance_kmh=0),
+        position=Position(lat=51.128, lon=71.430, fix_quality=1, satellites=9),
+        zone="Astana, Kabanbay batyr avenue, km 4",
+        evidence=evidence
+        or [EvidenceRef(role=EvidenceRole.FULL_FRAME, sha256="0" * 64, size_bytes=1)],
+    )
