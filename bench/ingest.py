@@ -31,7 +31,7 @@ sys.path.insert(0, str(ROOT))
 from central_ingest.config import RegistryConfig  # noqa: E402
 from central_ingest.store.db import Store  # noqa: E402
 from central_ingest.store.evidence import EvidenceStore  # noqa: E402
-from contract import DeviceKind, EvidenceRole, MessageKind, device_topic, now_utc  # noqa: E402
+from contract import DeviceKind, EvidenceRef, EvidenceRole, MessageKind, device_topic, now_utc  # noqa: E402
 from tests.support.devices import (  # noqa: E402
     SimulatedDevice,
     evidence_ref,
@@ -71,8 +71,7 @@ class ReceiptWatcher:
 def make_messages(
     cameras: list[SimulatedDevice], count: int, sha: str, size: int
 ) -> list[tuple[str, str, bytes]]:
-    evidence = [evidence_ref(EvidenceRole.FULL_FRAME, b"")]
-    evidence = [evidence[0].model_copy(update={"sha256": sha, "size_bytes": size})]
+    evidence = [EvidenceRef(role=EvidenceRole.FULL_FRAME, sha256=sha, size_bytes=size)]
     messages = []
     for index in range(count):
         camera = cameras[index % len(cameras)]

@@ -11,6 +11,7 @@ with the last ledger entry of each fixation and case.
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import hashlib
 import heapq
@@ -189,11 +190,8 @@ def sign_tree_head(store: Store, key: DeviceKey, now: datetime) -> TreeHead | No
         root = merkle.root_hash(source, size)
         if previous is not None:
             _require_extension(source, previous, size, root)
-        unsigned = TreeHead(size, root.hex(), iso(now), key_id(key.public_key_b64), "")
-        head = TreeHead(
-            size, unsigned.root_hash, unsigned.timestamp, unsigned.key_id,
-            key.sign(unsigned.signed_bytes()),
-        )
+        unsigned = TreeHead(size, root.hex(), iso(now), key_id(key.public_key_b64), signature="")
+        head = dataclasses.replace(unsigned, signature=key.sign(unsigned.signed_bytes()))
         db.conn.execute(
             "INSERT INTO tree_heads (tree_size, root_hash, signed_at, key_id, signature)"
             " VALUES (?, ?, ?, ?, ?)",
@@ -210,13 +208,13 @@ def _require_extension(
         f" the tree head signed at size {previous.tree_size}; run 'verify' to find what changed"
     )
     previous_root = previous.root
+    if previous_root is None:
+        raise refusal
     try:
         proof = merkle.consistency_proof(source, previous.tree_size, size)
     except merkle.MissingSubtree:
         raise refusal from None
-    if previous_root is None or not merkle.verify_consistency(
-        previous.tree_size, size, previous_root, root, proof
-    ):
+    if not merkle.verify_consistency(previous.tree_size, size, previous_root, root, proof):
         raise refusal
 
 
@@ -267,6 +265,13 @@ def _as_hash(value: object) -> bytes:
     return b"not a hash: " + str(value).encode()
 
 
+def _leaf_from_hex(value: object) -> bytes:
+    try:
+        return bytes.fromhex(value) if isinstance(value, str) else _as_hash(value)
+    except ValueError:
+        return _as_hash(value)
+
+
 class SqliteSubtreeSource:
     """The perfect subtrees kept in ``merkle_nodes`` (see store/ledger.py), one primary-key
     look-up each. Nodes are append-only, so a bounded cache is always right."""
@@ -309,7 +314,7 @@ class LedgerProof:
         return {
             "seq": self.entry.seq,
             "leaf_index": self.leaf_index,
-            "entry": json.loads(self.entry.canonical()),
+            "entry": dataclasses.asdict(self.entry),
             "leaf_hash": self.entry.leaf_hash.hex(),
             "audit_path": (
                 None if self.audit_path is None else [node.hex() for node in self.audit_path]
@@ -490,13 +495,16 @@ def verify_registry(
         size = _ledger_size(db)
         source = SqliteSubtreeSource(db, cache_size=1 << 16)
         unusable = _check_tree_heads(db, registry_public_key_b64, size, source, report, progress)
+        kept = []
         for head in trusted_heads:
-            if not head.signature_valid(registry_public_key_b64):
+            if head.signature_valid(registry_public_key_b64):
+                kept.append(head)
+            else:
                 report.problem(
                     f"the kept tree head at size {head.tree_size} is not signed by the registry"
                     " key given, so it cannot vouch for anything"
                 )
-        _check_ledger(db, size, unusable, trusted_heads, report, progress)
+        _check_ledger(db, size, unusable, kept, report, progress)
         _check_nodes(db, size, report, progress)
         _check_state(db, report, progress)
         if case_number is not None:
@@ -626,8 +634,12 @@ def _check_ledger(
             report.problem(f"the ledger holds a row with seq {seq}, outside the sequence from 1")
             continue
         if seq > expected_seq:
-            missing = f"{expected_seq}" if seq == expected_seq + 1 else f"{expected_seq}-{seq - 1}"
-            report.problem(f"ledger entries seq {missing} are missing: the rows were deleted")
+            report.problem(
+                f"ledger entry seq {expected_seq} is missing: the row was deleted"
+                if seq == expected_seq + 1
+                else f"ledger entries seq {expected_seq}-{seq - 1} are missing: the rows were"
+                " deleted"
+            )
             first_missing = first_missing or expected_seq
         elif stored_prev != previous_hash:
             report.problem(
@@ -645,12 +657,11 @@ def _check_ledger(
             report.problem(f"{_describe(row)} cannot be recomputed: {exc}")
         leaf: bytes
         if entry is not None:
-            canonical = entry.canonical()
-            leaf = merkle.leaf_hash(canonical)
+            leaf = entry.leaf_hash
             altered = [
                 name
                 for name, same in (
-                    ("entry_hash", hashlib.sha256(canonical).hexdigest() == stored_entry_hash),
+                    ("entry_hash", entry.entry_hash == stored_entry_hash),
                     ("leaf_hash", leaf.hex() == stored_leaf),
                 )
                 if not same
@@ -661,7 +672,7 @@ def _check_ledger(
                     f" longer matches its recorded {' and '.join(altered)}"
                 )
         else:
-            leaf = _as_hash(stored_leaf)
+            leaf = _leaf_from_hex(stored_leaf)
         stored: bytes | None = None
         while next_leaf_index < seq:
             stored = next(stored_leaves)

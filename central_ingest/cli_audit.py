@@ -18,7 +18,9 @@ from rich.progress import BarColumn, Progress, TaskID, TextColumn, TimeRemaining
 
 from central_ingest.audit import (
     AuditError,
+    AuditReport,
     TreeHead,
+    TreeHeadRefused,
     case_inclusion_proofs,
     key_id,
     load_or_create_registry_key,
@@ -34,6 +36,32 @@ EXIT_TAMPERED = 1
 EXIT_CANNOT_RUN = 2
 _SHOW_PROGRESS_AFTER_S = 1.0
 
+VERIFY_HELP = (
+    "Check the whole audit trail; exit 0 only if nothing was tampered with.\n\n"
+    "Recomputes every ledger entry and the hash chain, every stored Merkle node, every signed"
+    " tree head's signature and root, the consistency proofs between successive heads, and each"
+    " fixation's and case's status against its last ledger entry. With --case, also verifies"
+    " the case's inclusion proofs.\n\n"
+    "Exit code 1 on any sign of tampering (each problem is printed as a sentence), 2 when the"
+    " check cannot run."
+)
+SIGN_HELP = (
+    "Sign the ledger's current Merkle tree head with the registry key and print it.\n\n"
+    "The key is created (mode 0600) at the configured path on first use. Prints the signed head"
+    " as one JSON line: that is what an outside party should keep (see verify --kept-heads)."
+    " Prints nothing on stdout when the ledger has not grown since the last head. Exit code 1"
+    " if the ledger no longer extends the last signed head."
+)
+PUBLIC_KEY_HELP = (
+    "Print the registry's tree-head public key (base64url) and key id, for the outside party"
+    " that checks tree heads. Creates the key on first use."
+)
+CASE_PROOF_HELP = (
+    "Print, as JSON, every ledger entry of a case (and of its fixation, payments,"
+    " cancellations, hand-overs) with its inclusion proof against the latest signed tree head,"
+    " for a prosecutor to check independently."
+)
+
 audit_app = typer.Typer(
     help="Tamper evidence: verify the audit ledger, its Merkle tree and signed tree heads.",
     no_args_is_help=True,
@@ -41,19 +69,20 @@ audit_app = typer.Typer(
 
 ConfigOption = Annotated[
     Path | None,
-    typer.Option("--config", help="Registry configuration file (TOML); defaults apply without."),
+    typer.Option(
+        "--config", "-c", help="Registry configuration file (TOML); defaults apply without."
+    ),
 ]
 DataDirOption = Annotated[
     Path | None,
     typer.Option("--data-dir", help="Registry data directory; overrides data_dir of the config."),
 ]
 
-_out = Console()
 _err = Console(stderr=True)
 
 
 def _fail(message: str) -> typer.Exit:
-    _err.print(message, markup=False, highlight=False)
+    typer.echo(message, err=True)
     return typer.Exit(EXIT_CANNOT_RUN)
 
 
@@ -124,7 +153,7 @@ def _read_kept_heads(path: Path) -> list[TreeHead]:
     return heads
 
 
-@audit_app.command()
+@audit_app.command(help=VERIFY_HELP)
 def verify(
     config_path: ConfigOption = None,
     data_dir: DataDirOption = None,
@@ -150,95 +179,85 @@ def verify(
         ),
     ] = None,
 ) -> None:
-    """Check the whole audit trail and exit 0 only if nothing was tampered with.
-
-    Recomputes every ledger entry and the hash chain, every stored Merkle node, every signed
-    tree head's signature and root, the consistency proofs between successive heads, and each
-    fixation's and case's status against its last ledger entry. With --case, also verifies the
-    case's inclusion proofs. Exit code 1 on any sign of tampering (each problem is printed as a
-    sentence), 2 when the check cannot run.
-    """
     config = _config(config_path, data_dir)
-    if public_key is None:
-        if not config.registry_key_path.is_file():
-            raise _fail(
-                f"no registry key at {config.registry_key_path}: pass --public-key with the"
-                " registry's tree-head public key"
-            )
-        try:
-            public_key = load_registry_key(config.registry_key_path).public_key_b64
-        except AuditError as exc:
-            raise _fail(exc.message) from None
-    else:
-        try:
-            load_public_key(public_key)
-        except ValueError:
-            raise _fail("--public-key is not a base64url Ed25519 public key") from None
+    key = _verifying_key(config, public_key)
     trusted = [] if kept_heads is None else _read_kept_heads(kept_heads)
     store = _existing_store(config)
     try:
         with _LiveProgress() as progress:
-            report = verify_registry(
-                store, public_key, case, trusted_heads=trusted, progress=progress
-            )
+            report = verify_registry(store, key, case, trusted_heads=trusted, progress=progress)
     except AuditError as exc:
         raise _fail(exc.message) from None
     finally:
         store.close()
-    _out.print(
+    _print_report(report, case)
+    if not report.ok:
+        raise typer.Exit(EXIT_TAMPERED)
+
+
+def _verifying_key(config: RegistryConfig, public_key: str | None) -> str:
+    if public_key is not None:
+        try:
+            load_public_key(public_key)
+        except ValueError:
+            raise _fail("--public-key is not a base64url Ed25519 public key") from None
+        return public_key
+    if not config.registry_key_path.is_file():
+        raise _fail(
+            f"no registry key at {config.registry_key_path}: pass --public-key with the"
+            " registry's tree-head public key"
+        )
+    try:
+        return load_registry_key(config.registry_key_path).public_key_b64
+    except AuditError as exc:
+        raise _fail(exc.message) from None
+
+
+def _print_report(report: AuditReport, case: str | None) -> None:
+    proofs = f", {report.inclusion_proofs_checked:,} inclusion proofs of case {case}"
+    typer.echo(
         f"Checked {report.entries_checked:,} ledger entries, {report.nodes_checked:,} Merkle"
         f" nodes, {report.tree_heads_checked:,} signed tree heads,"
-        f" {report.records_checked:,} fixations and cases"
-        + (f", {report.inclusion_proofs_checked:,} inclusion proofs of case {case}" if case else "")
-        + ".",
-        markup=False, highlight=False,
+        f" {report.records_checked:,} fixations and cases{proofs if case else ''}."
     )
     for warning in report.warnings:
-        _out.print(f"Note: {warning}.", markup=False, highlight=False)
+        typer.echo(f"Note: {warning}.")
     if report.ok:
-        _out.print("OK: no sign of tampering.", markup=False, highlight=False)
+        typer.echo("OK: no sign of tampering.")
         return
     total = len(report.problems) + report.problems_not_listed
-    _out.print(f"TAMPERING DETECTED: {total:,} problem(s).", markup=False, highlight=False)
+    typer.echo(f"TAMPERING DETECTED: {total:,} problem(s).")
     for problem in report.problems:
-        _out.print(f"- {problem[0].upper()}{problem[1:]}.", markup=False, highlight=False)
+        typer.echo(f"- {problem[0].upper()}{problem[1:]}.")
     if report.problems_not_listed:
-        _out.print(
-            f"- … and {report.problems_not_listed:,} further problems not listed.",
-            markup=False, highlight=False,
-        )
-    raise typer.Exit(EXIT_TAMPERED)
+        typer.echo(f"- … and {report.problems_not_listed:,} further problems not listed.")
 
 
-@audit_app.command("sign-tree-head")
-def sign_tree_head_command(config_path: ConfigOption = None, data_dir: DataDirOption = None) -> None:
-    """Sign the ledger's current Merkle tree head with the registry key and print it.
-
-    The key is created (mode 0600) at the configured path on first use. Prints the signed head
-    as one JSON line, which is what an outside party should keep (see verify --kept-heads);
-    prints nothing on stdout when the ledger has not grown since the last head. Exit code 1 if
-    the ledger no longer extends the last signed head.
-    """
+@audit_app.command("sign-tree-head", help=SIGN_HELP)
+def sign_tree_head_command(
+    config_path: ConfigOption = None, data_dir: DataDirOption = None
+) -> None:
     config = _config(config_path, data_dir)
     store = _existing_store(config)
     try:
         key = load_or_create_registry_key(config.registry_key_path)
         head = sign_tree_head(store, key, now_utc())
     except AuditError as exc:
-        _err.print(exc.message, markup=False, highlight=False)
-        raise typer.Exit(EXIT_TAMPERED if exc.code == "tree_head_inconsistent" else 2) from None
+        typer.echo(exc.message, err=True)
+        refused = isinstance(exc, TreeHeadRefused)
+        raise typer.Exit(EXIT_TAMPERED if refused else EXIT_CANNOT_RUN) from None
     finally:
         store.close()
     if head is None:
-        _err.print("The ledger has not grown since the last signed tree head; nothing signed.")
+        typer.echo(
+            "The ledger has not grown since the last signed tree head; nothing signed.", err=True
+        )
         return
     typer.echo(json.dumps(head.to_json(), sort_keys=True))
 
 
-@audit_app.command("public-key")
+@audit_app.command("public-key", help=PUBLIC_KEY_HELP)
 def public_key_command(config_path: ConfigOption = None, data_dir: DataDirOption = None) -> None:
-    """Print the registry's tree-head public key (base64url) and its key id, to hand to the
-    outside party that checks tree heads. Creates the key on first use."""
     config = _config(config_path, data_dir)
     try:
         key = load_or_create_registry_key(config.registry_key_path)
@@ -247,21 +266,20 @@ def public_key_command(config_path: ConfigOption = None, data_dir: DataDirOption
     typer.echo(json.dumps({"public_key": key.public_key_b64, "key_id": key_id(key.public_key_b64)}))
 
 
-@audit_app.command("case-proof")
+@audit_app.command("case-proof", help=CASE_PROOF_HELP)
 def case_proof_command(
     case: Annotated[str, typer.Option("--case", help="The case number.")],
     config_path: ConfigOption = None,
     data_dir: DataDirOption = None,
 ) -> None:
-    """Print, as JSON, every ledger entry of a case (and of its fixation, payments,
-    cancellations, hand-overs) with its inclusion proof against the latest signed tree head,
-    for a prosecutor to check independently."""
     config = _config(config_path, data_dir)
     store = _existing_store(config)
     try:
         proofs = case_inclusion_proofs(store, case)
     except AuditError as exc:
         raise _fail(exc.message) from None
+    except (ValueError, LookupError) as exc:
+        raise _fail(f"the proofs of case {case} cannot be built ({exc}): run 'verify'") from None
     finally:
         store.close()
     typer.echo(json.dumps(proofs.to_json(), indent=2, sort_keys=True, ensure_ascii=False))

@@ -41,8 +41,8 @@ ops_app = typer.Typer(
 
 ConfigOption = Annotated[
     Path | None,
-    typer.Option("--config", help="Registry configuration file (TOML); defaults apply without it.",
-                 envvar="ERAP_CONFIG", exists=True, dir_okay=False),
+    typer.Option("--config", "-c", dir_okay=False,
+                 help="Registry configuration file (TOML); defaults apply without it."),
 ]
 DataDirOption = Annotated[
     Path | None,
@@ -71,8 +71,14 @@ def _config(config_path: Path | None, data_dir: Path | None) -> RegistryConfig:
         raise typer.Exit(2) from None
 
 
-def _open_store(config_path: Path | None, data_dir: Path | None) -> tuple[RegistryConfig, Store]:
+def _open_store(
+    config_path: Path | None, data_dir: Path | None, *, create: bool = False
+) -> tuple[RegistryConfig, Store]:
     config = _config(config_path, data_dir)
+    if not create and not config.db_path.exists():
+        typer.echo(f"no registry database at {config.db_path}: check --data-dir or --config",
+                   err=True)
+        raise typer.Exit(2)
     return config, Store(config.db_path)
 
 
@@ -96,10 +102,11 @@ def seed_vehicles(
 ) -> None:
     """Load vehicles into the embedded vehicle register, replacing entries with the same plate.
 
-    Every line is checked (plate, IIN/BIN check digit, phone, e-mail) before anything is
-    written; a bad line is reported by its number and nothing is loaded.
+    Every line is checked (plate, IIN/BIN check digit, phone, e-mail) before anything is written.
+
+    A bad line is reported by its number, and then nothing is loaded.
     """
-    _, store = _open_store(config, data_dir)
+    _, store = _open_store(config, data_dir, create=True)
     try:
         count = SqliteVehicleRegister(store).load_seed(file)
     except VehicleDataError as exc:
@@ -115,7 +122,7 @@ def deliver_notifications(
     ] = False,
     outbox_file: Annotated[Path | None, typer.Option(
         "--outbox-file", dir_okay=False,
-        help="JSON-lines file the messages are written to [default: DATA_DIR/outbox.jsonl].")
+        help="JSON-lines file the messages are written to (default: DATA_DIR/outbox.jsonl).")
     ] = None,
     interval: Annotated[float, typer.Option(
         "--interval", min=0.1, help="Seconds between polls when nothing is due.")] = 5.0,
@@ -127,8 +134,9 @@ def deliver_notifications(
 ) -> None:
     """Send queued SMS and e-mail notices with retries and backoff.
 
-    This build delivers through the file sender (one JSON line per message); the SMS gateway
-    and the mail relay plug in as further senders. Several workers may run at once.
+    This build delivers through the file sender: one JSON line per message.
+
+    The SMS gateway and the mail relay plug in as further senders. Several workers may run at once.
     """
     registry_config, store = _open_store(config, data_dir)
     sender = FileSender(outbox_file or registry_config.data_dir / "outbox.jsonl")
@@ -169,9 +177,9 @@ def report_removals(
 ) -> None:
     """Who removes fines and why: rejections and cancellations per plate, officer or camera.
 
-    Most suspicious first: the score is the lower 95% confidence bound of the group's removal
-    rate minus the rate of all groups, so a group ranks high only with both a high rate and
-    enough events to rule out chance.
+    Most suspicious first: the lower 95% bound of a group's removal rate minus everyone's rate.
+
+    A group ranks high only with both a high rate and enough events to rule out chance.
     """
     _, store = _open_store(config, data_dir)
     rows = removal_report(store, _DIMENSIONS[by], min_events=min_events, limit=limit)
@@ -190,9 +198,11 @@ def report_removals(
             _reasons(row["rejection_reasons"]), _reasons(row["cancellation_reasons"]),
         )
     console = Console()
+    if not rows:
+        console.print(f"No {by.value} has {min_events} or more decided events yet.")
+        return
     console.print(table)
-    if rows:
-        console.print(f"Rate of all groups: {rows[0]['baseline_rate']:.1%}")
+    console.print(f"Removal rate of all groups: {rows[0]['baseline_rate']:.1%}")
 
 
 @ops_app.command("report-payments")

@@ -34,6 +34,11 @@ MAX_FEED_PAGE = 10_000
 REVIEW_LEASE = timedelta(minutes=5)
 
 
+def _check_batch_size(batch_size: int) -> None:
+    if batch_size < 1:
+        raise InvalidInput("invalid_batch_size", "a batch holds at least one case")
+
+
 @dataclass(frozen=True)
 class FeedExport:
     path: Path
@@ -181,10 +186,6 @@ class Registry:
         now = self._now()
         return [CaseView.from_row(row, at=now) for row in rows]
 
-    def follow_up_payments(self) -> list[dict[str, Any]]:
-        """Payments a person must act on: unknown case, closed case, over- or underpaid."""
-        return repo.follow_up_payment_rows(self._store.db)
-
     # --- cancellation ------------------------------------------------------------------------
 
     def request_cancellation(self, case_number: str, officer: str, reason: str) -> CancellationView:
@@ -225,6 +226,7 @@ class Registry:
     def hand_over_overdue(self, batch_size: int = DEFAULT_BATCH_SIZE) -> list[str]:
         """Send every unpaid case past its voluntary deadline to bailiffs, one transaction per
         batch so that payments arriving meanwhile are not held up for long."""
+        _check_batch_size(batch_size)
         now = self._now()
         handed: list[str] = []
         while True:
@@ -262,6 +264,7 @@ class Registry:
 
     def expire_limited(self, batch_size: int = DEFAULT_BATCH_SIZE) -> list[str]:
         """Close every unexecuted case whose enforcement limitation has been reached."""
+        _check_batch_size(batch_size)
         now = self._now()
         expired: list[str] = []
         while True:

@@ -21,6 +21,9 @@ from central_ingest.store.db import Store
 
 OwnerKind = Literal["person", "organisation"]
 
+DEMO_SEED = Path(__file__).parent / "seed" / "vehicles.jsonl"
+"""About thirty invented vehicles and owners for the demo and the tests."""
+
 # Officers and partner systems sometimes type Cyrillic letters that look like the Latin ones on
 # the plate; both spellings must find the same vehicle.
 # Cyrillic A, VE, IE, KA, EM, EN, O, ER, ES, TE, U, HA.
@@ -160,10 +163,14 @@ class SqliteVehicleRegister(VehicleRegister):
 
     def upsert(self, records: Iterable[VehicleRecord]) -> int:
         """Insert or replace vehicles by plate, all or none; returns how many were written."""
-        try:
-            validated = [validate_vehicle(asdict(record)) for record in records]
-        except VehicleDataError as exc:
-            raise VehicleDataError(f"vehicle not registered: {exc}") from None
+        validated: list[VehicleRecord] = []
+        for record in records:
+            try:
+                validated.append(validate_vehicle(asdict(record)))
+            except VehicleDataError as exc:
+                raise VehicleDataError(
+                    f"vehicle {record.plate!r} not registered, nor any of this batch: {exc}"
+                ) from None
         with self._store.transaction() as db:
             db.conn.executemany(_UPSERT, [asdict(record) for record in validated])
         return len(validated)

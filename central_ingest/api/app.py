@@ -10,7 +10,12 @@ from fastapi import FastAPI
 
 from central_ingest.api import (
     routes_admin,
+    routes_audit,
     routes_auth,
+    routes_bailiffs,
+    routes_cases,
+    routes_reports,
+    routes_review,
     routes_system,
 )
 from central_ingest.api.errors import install_error_handlers
@@ -18,7 +23,9 @@ from central_ingest.api.ingest_routes import install_device_ingest
 from central_ingest.api.settings import ApiSettings
 from central_ingest.config import RegistryConfig
 from central_ingest.operators import Operators
+from central_ingest.registry import Registry
 from central_ingest.store.db import Store
+from central_ingest.vehicles import SqliteVehicleRegister
 
 DESCRIPTION = """\
 The unified registry of administrative proceedings (ERAP): roadside camera fixations, their
@@ -34,6 +41,7 @@ def create_app(
     config: RegistryConfig,
     *,
     store: Store | None = None,
+    registry: Registry | None = None,
     operators: Operators | None = None,
     api_settings: ApiSettings | None = None,
 ) -> FastAPI:
@@ -44,6 +52,11 @@ def create_app(
         description=DESCRIPTION,
         openapi_tags=[
             {"name": "authentication", "description": "Operators' sessions."},
+            {"name": "review", "description": "Officers confirm or reject camera fixations."},
+            {"name": "cases", "description": "Cases and their two-person cancellation."},
+            {"name": "reports", "description": "Oversight reports (read-only)."},
+            {"name": "audit", "description": "Tamper evidence for the prosecutor (read-only)."},
+            {"name": "bailiffs", "description": "The feed the bailiffs' system polls."},
             {"name": "administration", "description": "Operator accounts; devices, read-only."},
             {"name": "devices", "description": "Signed messages and evidence from devices."},
             {"name": "system", "description": "Health and metrics."},
@@ -52,9 +65,13 @@ def create_app(
     app.state.config = config
     app.state.api_settings = api_settings or ApiSettings()
     app.state.store = store
+    app.state.registry = registry or Registry(store, config, SqliteVehicleRegister(store))
     app.state.operators = operators or Operators(store, session_hours=config.session_hours)
     install_error_handlers(app)
     install_device_ingest(app, store, config)
-    for module in (routes_auth, routes_admin, routes_system):
+    for module in (
+        routes_auth, routes_review, routes_cases, routes_reports, routes_audit, routes_bailiffs,
+        routes_admin, routes_system,
+    ):
         app.include_router(module.router)
     return app

@@ -7,7 +7,7 @@ the server, for every route: a hidden button is not a permission.
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime
+from datetime import timedelta
 from typing import Annotated
 
 from fastapi import Depends, Response
@@ -91,12 +91,14 @@ Admin = Annotated[Operator, Depends(require_role(*ADMIN_ROLES))]
 
 
 def set_session_cookie(
-    response: Response, token: str, expires_at: datetime, *, secure: bool
+    response: Response, token: str, lifetime: timedelta, *, secure: bool
 ) -> None:
+    # Max-Age rather than Expires: a browser whose clock is off still keeps it as long as the
+    # server does.
     response.set_cookie(
         SESSION_COOKIE,
         token,
-        expires=expires_at,
+        max_age=int(lifetime.total_seconds()),
         path="/",
         secure=secure,
         httponly=True,

@@ -9,6 +9,7 @@ from fastapi import Depends, Request
 from central_ingest.api.settings import ApiSettings
 from central_ingest.config import RegistryConfig
 from central_ingest.operators import Operators
+from central_ingest.registry import Registry
 from central_ingest.store.db import Store
 
 
@@ -32,7 +33,13 @@ def operators_of(request: Request) -> Operators:
     return operators
 
 
+def registry_of(request: Request) -> Registry:
+    registry: Registry = request.app.state.registry
+    return registry
+
+
 ConfigDep = Annotated[RegistryConfig, Depends(config_of)]
 ApiSettingsDep = Annotated[ApiSettings, Depends(api_settings_of)]
 StoreDep = Annotated[Store, Depends(store_of)]
 OperatorsDep = Annotated[Operators, Depends(operators_of)]
+RegistryDep = Annotated[Registry, Depends(registry_of)]

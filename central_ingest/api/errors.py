@@ -12,9 +12,10 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from central_ingest.audit import AuditError, RegistryKeyError, TreeHeadRefused, UnknownCase
 from central_ingest.core.cases import Conflict, DomainError, Forbidden, InvalidInput, NotFound
 from central_ingest.operators import AuthenticationFailed
 
@@ -29,8 +30,11 @@ class ValidationProblem(BaseModel):
     message: str
 
 
-class ValidationErrorBody(ErrorBody):
-    problems: list[ValidationProblem]
+class InvalidRequestBody(ErrorBody):
+    """422: a field failed validation (each one listed in ``problems``) or the request breaks a
+    rule of the registry (``problems`` absent)."""
+
+    problems: list[ValidationProblem] = Field(default_factory=list)
 
 
 class ApiError(Exception):
@@ -64,6 +68,12 @@ _DOMAIN_ERROR_STATUS: dict[type[DomainError], int] = {
     InvalidInput: 422,
 }
 
+_AUDIT_ERROR_STATUS: dict[type[AuditError], int] = {
+    UnknownCase: 404,
+    TreeHeadRefused: 409,
+    RegistryKeyError: 503,
+}
+
 _HTTP_CODES: dict[int, str] = {
     404: "not_found",
     405: "method_not_allowed",
@@ -77,6 +87,24 @@ AUTH_RESPONSES: dict[int | str, dict[str, Any]] = {
     401: {"model": ErrorBody, "description": "No session, or an expired or ended one."},
     403: {"model": ErrorBody, "description": "The operator's role may not do this."},
 }
+
+
+def document_error_bodies(schema: dict[str, Any]) -> dict[str, Any]:
+    """FastAPI documents its own body for 422 (HTTPValidationError); this API answers with
+    InvalidRequestBody instead (see ``_validation_error``). Point the documentation at it."""
+    components = schema.setdefault("components", {}).setdefault("schemas", {})
+    ours = InvalidRequestBody.model_json_schema(ref_template="#/components/schemas/{model}")
+    components.update(ours.pop("$defs", {}))
+    components[InvalidRequestBody.__name__] = ours
+    theirs = "#/components/schemas/HTTPValidationError"
+    for operation in (op for path in schema.get("paths", {}).values() for op in path.values()):
+        for response in operation.get("responses", {}).values():
+            for media in response.get("content", {}).values():
+                if media.get("schema", {}).get("$ref") == theirs:
+                    media["schema"] = {"$ref": f"#/components/schemas/{InvalidRequestBody.__name__}"}
+    components.pop("HTTPValidationError", None)
+    components.pop("ValidationError", None)
+    return schema
 
 
 def _location(loc: tuple[int | str, ...]) -> str:
@@ -101,6 +129,14 @@ async def _domain_error(_: Request, exc: Exception) -> JSONResponse:
     return error_response(status, exc.code, exc.message, headers)
 
 
+async def _audit_error(_: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, AuditError)
+    status = next(
+        (code for kind, code in _AUDIT_ERROR_STATUS.items() if isinstance(exc, kind)), 500
+    )
+    return error_response(status, exc.code, exc.message)
+
+
 async def _validation_error(_: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, RequestValidationError)
     problems = [
@@ -108,7 +144,7 @@ async def _validation_error(_: Request, exc: Exception) -> JSONResponse:
         for err in exc.errors()
     ]
     summary = "; ".join(f"{p.location}: {p.message}" for p in problems)
-    body = ValidationErrorBody(
+    body = InvalidRequestBody(
         error="invalid_request", detail=f"The request is not valid: {summary}.", problems=problems
     )
     return JSONResponse(body.model_dump(), status_code=422)
@@ -126,5 +162,6 @@ async def _http_error(_: Request, exc: Exception) -> JSONResponse:
 def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(ApiError, _api_error)
     app.add_exception_handler(DomainError, _domain_error)
+    app.add_exception_handler(AuditError, _audit_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)

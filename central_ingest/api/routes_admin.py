@@ -10,7 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field, SecretStr
 
 from central_ingest.api.auth import Admin
 from central_ingest.api.deps import OperatorsDep, StoreDep
-from central_ingest.api.errors import AUTH_RESPONSES, ApiError, ErrorBody
+from central_ingest.api.errors import AUTH_RESPONSES, ApiError, ErrorBody, InvalidRequestBody
 from central_ingest.operators import (
     MAX_PASSWORD_LENGTH,
     MIN_PASSWORD_LENGTH,
@@ -72,7 +72,7 @@ def all_operators(_: Admin, operators: OperatorsDep) -> list[OperatorView]:
     status_code=status.HTTP_201_CREATED,
     responses={
         409: {"model": ErrorBody, "description": "The user name is taken."},
-        422: {"model": ErrorBody, "description": "The user name or password is not acceptable."},
+        422: {"model": InvalidRequestBody, "description": "The user name or password is not acceptable."},
     },
     summary="Create an operator account",
 )

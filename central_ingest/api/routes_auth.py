@@ -53,7 +53,7 @@ def issue_token(
     disabled account."""
     issued = operators.login(form.username, form.password)
     set_session_cookie(
-        response, issued.token, issued.session.expires_at, secure=settings.secure_cookies
+        response, issued.token, operators.session_lifetime, secure=settings.secure_cookies
     )
     response.headers["Cache-Control"] = "no-store"
     return TokenResponse(

@@ -96,6 +96,8 @@ class Accepted:
     body: Body
     envelope_json: str
     envelope_sha256: str
+    body_json: str
+    body_sha256: str
 
 
 def _first_errors(exc: ValidationError, limit: int = 3) -> str:
@@ -189,7 +191,8 @@ def authenticate(
             Rejection.KIND_NOT_PERMITTED,
             f"a {device.kind.value} may not send {envelope.kind.value} messages",
         )
-    if not verify_signature(device.public_key, signed_bytes(document), envelope.signature):
+    signed = signed_bytes(document)
+    if not verify_signature(device.public_key, signed, envelope.signature):
         return refuse(
             Rejection.BAD_SIGNATURE, f"the signature does not verify with the key of {device_id}"
         )
@@ -220,10 +223,15 @@ def authenticate(
                     f"{ref.role.value} image {ref.sha256} is {size} bytes on file, "
                     f"the fixation says {ref.size_bytes}",
                 )
-    canonical = canonical_json(document)
+    # "signature" sorts last among the envelope's keys and no other key is allowed, so the
+    # canonical envelope is the signed bytes with the signature appended: no second encoding.
+    canonical = signed[:-1] + b',"signature":"' + envelope.signature.encode("ascii") + b'"}'
+    body_json = canonical_json(envelope.body)
     return Accepted(
         envelope=envelope,
         body=body,
         envelope_json=canonical.decode("utf-8"),
         envelope_sha256=hashlib.sha256(canonical).hexdigest(),
+        body_json=body_json.decode("utf-8"),
+        body_sha256=hashlib.sha256(body_json).hexdigest(),
     )

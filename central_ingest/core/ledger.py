@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 from contract import canonical_json
@@ -29,6 +30,11 @@ class LedgerEntry:
     prev_hash: str = GENESIS_HASH
 
     def canonical(self) -> bytes:
+        return self._canonical
+
+    @cached_property
+    def _canonical(self) -> bytes:
+        # Hashed twice per append (chain and Merkle leaf): encode once.
         return canonical_json(
             {
                 "seq": self.seq,
@@ -44,8 +50,8 @@ class LedgerEntry:
 
     @property
     def entry_hash(self) -> str:
-        return hashlib.sha256(self.canonical()).hexdigest()
+        return hashlib.sha256(self._canonical).hexdigest()
 
     @property
     def leaf_hash(self) -> bytes:
-        return merkle.leaf_hash(self.canonical())
+        return merkle.leaf_hash(self._canonical)

@@ -18,10 +18,9 @@ from datetime import datetime
 from typing import Literal
 
 import sqlite_utils
-from central_ingest.store.cases import record_payment
 
 from central_ingest.config import RegistryConfig
-from central_ingest.core.clock import iso
+from central_ingest.core.clock import iso, parse_iso
 from central_ingest.core.intake import (
     Accepted,
     Parsed,
@@ -30,10 +29,11 @@ from central_ingest.core.intake import (
     authenticate,
     parse_envelope,
 )
+from central_ingest.store.cases import record_payment
 from central_ingest.store.db import Store
-from central_ingest.store.dead_letters import record_dead_letter
+from central_ingest.store.dead_letters import PAYLOAD_LIMIT as DEAD_LETTER_PAYLOAD_LIMIT
 from central_ingest.store.devices import devices_by_id
-from central_ingest.store.ledger import append_entry
+from central_ingest.store.ledger import LedgerAppender
 from contract import (
     DeviceStatus,
     Fixation,
@@ -81,14 +81,24 @@ class IngestService:
         return self.process_batch([item])[0]
 
     def process_batch(self, items: Sequence[Incoming]) -> list[Outcome]:
-        """Check and store a batch; returns one outcome per item, in order, after the commit."""
+        """Check and store a batch; returns one outcome per item, in order, after the commit.
+
+        Signatures are verified before the write lock is taken, so that several workers verify
+        in parallel and only queue for the short bulk write. A device revoked in between those
+        two steps (milliseconds) still has that one batch stored, as if it had come just before.
+        """
         parsed: list[Parsed | Refused] = [
             parse_envelope(item.payload, max_bytes=self._config.max_message_bytes) for item in items
         ]
+        checked = self._authenticate_all(self._store.db, items, parsed)
         received_at = iso(self._clock())
-        with self._store.transaction() as db:
-            checked = self._authenticate_all(db, items, parsed)
-            outcomes = self._store_all(db, items, checked, received_at)
+        try:
+            with self._store.transaction() as db:
+                outcomes = self._store_all(db, items, checked, received_at, careful=False)
+        except sqlite3.IntegrityError:
+            # Some message breaks a rule of the schema: store one by one, refusing only it.
+            with self._store.transaction() as db:
+                outcomes = self._store_all(db, items, checked, received_at, careful=True)
         with self._counts_lock:
             self.counts.update(outcome.reason or outcome.status.value for outcome in outcomes)
         return outcomes
@@ -137,55 +147,50 @@ class IngestService:
         items: Sequence[Incoming],
         checked: list[Accepted | Refused],
         received_at: str,
+        *,
+        careful: bool,
     ) -> list[Outcome]:
         known = _known_messages(
             db, {str(entry.envelope.message_id) for entry in checked if isinstance(entry, Accepted)}
         )
+        writer = _BulkWriter(db, self._config, received_at)
         outcomes: list[Outcome] = []
         for item, entry in zip(items, checked, strict=True):
+            refusal = entry
             if isinstance(entry, Accepted):
-                entry_or_refusal = self._store_one(db, item, entry, known, received_at)
-                if isinstance(entry_or_refusal, Outcome):
-                    outcomes.append(entry_or_refusal)
+                result = self._store_one(writer, item, entry, known, careful=careful)
+                if isinstance(result, Outcome):
+                    outcomes.append(result)
                     continue
-                entry = entry_or_refusal
-            record_dead_letter(
-                db,
-                received_at=received_at,
-                channel=item.channel,
-                topic=item.topic,
-                device_id=entry.device_id,
-                message_id=entry.message_id,
-                reason=entry.reason.value,
-                detail=entry.detail,
-                retryable=entry.reason.retryable,
-                payload=item.payload,
-            )
+                refusal = result
+            assert isinstance(refusal, Refused)
+            writer.dead_letter(item, refusal)
             outcomes.append(
                 Outcome(
-                    ReceiptStatus.RETRY if entry.reason.retryable else ReceiptStatus.REJECTED,
-                    entry.reason.value,
-                    entry.detail,
-                    entry.device_id,
-                    entry.message_id,
-                    entry.reason.after_signature,
+                    ReceiptStatus.RETRY if refusal.reason.retryable else ReceiptStatus.REJECTED,
+                    refusal.reason.value,
+                    refusal.detail,
+                    refusal.device_id,
+                    refusal.message_id,
+                    refusal.reason.after_signature,
                 )
             )
+        writer.flush()
         return outcomes
 
+    @staticmethod
     def _store_one(
-        self,
-        db: sqlite_utils.Database,
+        writer: _BulkWriter,
         item: Incoming,
         accepted: Accepted,
         known: dict[str, str],
-        received_at: str,
+        *,
+        careful: bool,
     ) -> Outcome | Refused:
         envelope = accepted.envelope
         message_id, device_id = str(envelope.message_id), envelope.device_id
-        body_hash = _body_hash(envelope.body)
         if message_id in known:
-            if known[message_id] != body_hash:
+            if known[message_id] != accepted.body_sha256:
                 return Refused(
                     Rejection.MESSAGE_ID_CONFLICT,
                     f"message {message_id} was already stored with different content",
@@ -195,49 +200,180 @@ class IngestService:
             return Outcome(
                 ReceiptStatus.DUPLICATE, None, "already stored", device_id, message_id, True
             )
-        try:
-            with db.atomic():
-                db.conn.execute(
-                    "INSERT INTO messages (message_id, device_id, kind, channel, received_at,"
-                    " envelope_sha256, envelope) VALUES (?, ?, ?, ?, ?, ?, ?)",
-                    (
-                        message_id,
-                        device_id,
-                        envelope.kind.value,
-                        item.channel,
-                        received_at,
-                        accepted.envelope_sha256,
-                        accepted.envelope_json,
-                    ),
+        if careful:
+            try:
+                with writer.db.atomic():
+                    writer.add(item, accepted)
+                    writer.flush()
+            except sqlite3.IntegrityError as exc:
+                return Refused(
+                    Rejection.MESSAGE_ID_CONFLICT,
+                    f"the registry refused to store message {message_id}: {exc}",
+                    device_id,
+                    message_id,
                 )
-                body = accepted.body
-                if isinstance(body, Fixation):
-                    _store_fixation(db, body, accepted, received_at)
-                elif isinstance(body, Payment):
-                    record_payment(
-                        db,
-                        payment=body,
-                        message_id=message_id,
-                        device_id=device_id,
-                        received_at=datetime.fromisoformat(received_at),
-                        config=self._config,
-                    )
-                elif isinstance(body, DeviceStatus):
-                    _store_status(db, body, accepted, received_at)
-        except sqlite3.IntegrityError as exc:
-            # Same body id under another message id, or a rule of the schema: keep the batch.
-            return Refused(
-                Rejection.MESSAGE_ID_CONFLICT,
-                f"the registry refused to store message {message_id}: {exc}",
-                device_id,
-                message_id,
-            )
-        known[message_id] = body_hash
+        else:
+            writer.add(item, accepted)
+        known[message_id] = accepted.body_sha256
         return Outcome(ReceiptStatus.STORED, None, "stored", device_id, message_id, True)
 
 
-def _body_hash(body: dict[str, object]) -> str:
-    return hashlib.sha256(canonical_json(body)).hexdigest()
+class _BulkWriter:
+    """Collects the rows of a batch and writes them with one statement per table. Payments go
+    through the case lifecycle at once (after a flush), since they change cases."""
+
+    def __init__(self, db: sqlite_utils.Database, config: RegistryConfig, received_at: str) -> None:
+        self.db = db
+        self._config = config
+        self._received_at = received_at
+        self._ledger: LedgerAppender | None = None
+        self._messages: list[tuple[object, ...]] = []
+        self._fixations: list[tuple[object, ...]] = []
+        self._evidence: list[tuple[str, str, str]] = []
+        self._statuses: list[tuple[object, ...]] = []
+        self._dead_letters: list[tuple[object, ...]] = []
+
+    def add(self, item: Incoming, accepted: Accepted) -> None:
+        envelope, body = accepted.envelope, accepted.body
+        message_row = (
+            str(envelope.message_id),
+            envelope.device_id,
+            envelope.kind.value,
+            item.channel,
+            self._received_at,
+            accepted.envelope_sha256,
+            accepted.envelope_json,
+        )
+        if isinstance(body, Payment):
+            self.flush()
+            self.db.conn.execute(INSERT_MESSAGE, message_row)
+            record_payment(
+                self.db,
+                payment=body,
+                message_id=str(envelope.message_id),
+                device_id=envelope.device_id,
+                received_at=parse_iso(self._received_at),
+                config=self._config,
+            )
+            return
+        self._messages.append(message_row)
+        if isinstance(body, Fixation):
+            self._add_fixation(body, accepted)
+        elif isinstance(body, DeviceStatus):
+            self._statuses.append(
+                (
+                    envelope.device_id,
+                    str(envelope.message_id),
+                    iso(envelope.sent_at),
+                    self._received_at,
+                    accepted.body_json,
+                )
+            )
+
+    def _add_fixation(self, fixation: Fixation, accepted: Accepted) -> None:
+        envelope = accepted.envelope
+        fixation_id = str(fixation.fixation_id)
+        measured, position = fixation.measurement, fixation.position
+        self._fixations.append(
+            (
+                fixation_id,
+                str(envelope.message_id),
+                envelope.device_id,
+                fixation.sequence,
+                iso(fixation.captured_at),
+                self._received_at,
+                fixation.violation.value,
+                fixation.plate.text,
+                fixation.plate.confidence,
+                fixation.plate.format,
+                measured.speed_kmh,
+                measured.limit_kmh,
+                measured.light_phase,
+                fixation.zone,
+                position.lat if position else None,
+                position.lon if position else None,
+                accepted.body_json,
+            )
+        )
+        self._evidence.extend(
+            (fixation_id, ref.sha256, ref.role.value) for ref in fixation.evidence
+        )
+        if self._ledger is None:
+            self._ledger = LedgerAppender(self.db)
+        self._ledger.append(
+            recorded_at=self._received_at,
+            entity_type="fixation",
+            entity_id=fixation_id,
+            action="received",
+            actor=f"device:{envelope.device_id}",
+            payload={
+                "status": "awaiting_review",
+                "envelope_sha256": accepted.envelope_sha256,
+                "violation": fixation.violation.value,
+                "plate": fixation.plate.text,
+                "captured_at": iso(fixation.captured_at),
+            },
+        )
+
+    def dead_letter(self, item: Incoming, refused: Refused) -> None:
+        self._dead_letters.append(
+            (
+                self._received_at,
+                item.channel,
+                item.topic,
+                refused.device_id,
+                refused.message_id,
+                refused.reason.value,
+                refused.detail,
+                int(refused.reason.retryable),
+                item.payload[:DEAD_LETTER_PAYLOAD_LIMIT],
+            )
+        )
+
+    def flush(self) -> None:
+        conn = self.db.conn
+        conn.executemany(INSERT_MESSAGE, self._messages)
+        conn.executemany(INSERT_FIXATION, self._fixations)
+        conn.executemany(INSERT_FIXATION_EVIDENCE, self._evidence)
+        conn.executemany(UPSERT_DEVICE_STATUS, self._statuses)
+        conn.executemany(INSERT_DEAD_LETTER, self._dead_letters)
+        if self._ledger is not None:
+            self._ledger.flush()
+            self._ledger = None
+        for rows in (
+            self._messages,
+            self._fixations,
+            self._evidence,
+            self._statuses,
+            self._dead_letters,
+        ):
+            rows.clear()
+
+
+INSERT_MESSAGE = (
+    "INSERT INTO messages (message_id, device_id, kind, channel, received_at, envelope_sha256,"
+    " envelope) VALUES (?, ?, ?, ?, ?, ?, ?)"
+)
+INSERT_FIXATION = (
+    "INSERT INTO fixations (fixation_id, message_id, device_id, sequence, captured_at,"
+    " received_at, violation, plate_text, plate_confidence, plate_format, speed_kmh, limit_kmh,"
+    " light_phase, zone, lat, lon, body) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+)
+INSERT_FIXATION_EVIDENCE = (
+    "INSERT INTO fixation_evidence (fixation_id, sha256, role) VALUES (?, ?, ?)"
+)
+# A status report arriving late never overwrites a newer one.
+UPSERT_DEVICE_STATUS = (
+    "INSERT INTO device_status (device_id, message_id, reported_at, received_at, body)"
+    " VALUES (?, ?, ?, ?, ?) ON CONFLICT(device_id) DO UPDATE SET"
+    " message_id = excluded.message_id, reported_at = excluded.reported_at,"
+    " received_at = excluded.received_at, body = excluded.body"
+    " WHERE excluded.reported_at >= device_status.reported_at"
+)
+INSERT_DEAD_LETTER = (
+    "INSERT INTO dead_letters (received_at, channel, topic, device_id, message_id, reason,"
+    " detail, retryable, payload) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
+)
 
 
 def _evidence_sizes(db: sqlite_utils.Database, hashes: set[str]) -> dict[str, int]:
@@ -250,6 +386,10 @@ def _evidence_sizes(db: sqlite_utils.Database, hashes: set[str]) -> dict[str, in
     return {sha: size for sha, size in rows}
 
 
+def _body_hash(body: dict[str, object]) -> str:
+    return hashlib.sha256(canonical_json(body)).hexdigest()
+
+
 def _known_messages(db: sqlite_utils.Database, message_ids: set[str]) -> dict[str, str]:
     """Body hashes of messages already stored, to tell a duplicate from an id conflict."""
     if not message_ids:
@@ -260,75 +400,3 @@ def _known_messages(db: sqlite_utils.Database, message_ids: set[str]) -> dict[st
         tuple(message_ids),
     ).fetchall()
     return {message_id: _body_hash(json.loads(envelope)["body"]) for message_id, envelope in rows}
-
-
-def _store_fixation(
-    db: sqlite_utils.Database, fixation: Fixation, accepted: Accepted, received_at: str
-) -> None:
-    envelope = accepted.envelope
-    fixation_id = str(fixation.fixation_id)
-    measured = fixation.measurement
-    db.conn.execute(
-        "INSERT INTO fixations (fixation_id, message_id, device_id, sequence, captured_at,"
-        " received_at, violation, plate_text, plate_confidence, plate_format, speed_kmh,"
-        " limit_kmh, light_phase, zone, lat, lon, body)"
-        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        (
-            fixation_id,
-            str(envelope.message_id),
-            envelope.device_id,
-            fixation.sequence,
-            iso(fixation.captured_at),
-            received_at,
-            fixation.violation.value,
-            fixation.plate.text,
-            fixation.plate.confidence,
-            fixation.plate.format,
-            measured.speed_kmh,
-            measured.limit_kmh,
-            measured.light_phase,
-            fixation.zone,
-            fixation.position.lat if fixation.position else None,
-            fixation.position.lon if fixation.position else None,
-            json.dumps(envelope.body, sort_keys=True, ensure_ascii=False),
-        ),
-    )
-    db.conn.executemany(
-        "INSERT INTO fixation_evidence (fixation_id, sha256, role) VALUES (?, ?, ?)",
-        [(fixation_id, ref.sha256, ref.role.value) for ref in fixation.evidence],
-    )
-    append_entry(
-        db,
-        recorded_at=received_at,
-        entity_type="fixation",
-        entity_id=fixation_id,
-        action="received",
-        actor=f"device:{envelope.device_id}",
-        payload={
-            "status": "awaiting_review",
-            "envelope_sha256": accepted.envelope_sha256,
-            "violation": fixation.violation.value,
-            "plate": fixation.plate.text,
-            "captured_at": iso(fixation.captured_at),
-        },
-    )
-
-
-def _store_status(
-    db: sqlite_utils.Database, status: DeviceStatus, accepted: Accepted, received_at: str
-) -> None:
-    envelope = accepted.envelope
-    db.conn.execute(
-        "INSERT INTO device_status (device_id, message_id, reported_at, received_at, body)"
-        " VALUES (?, ?, ?, ?, ?) ON CONFLICT(device_id) DO UPDATE SET"
-        " message_id = excluded.message_id, reported_at = excluded.reported_at,"
-        " received_at = excluded.received_at, body = excluded.body"
-        " WHERE excluded.reported_at >= device_status.reported_at",
-        (
-            envelope.device_id,
-            str(envelope.message_id),
-            iso(envelope.sent_at),
-            received_at,
-            json.dumps(status.model_dump(mode="json"), sort_keys=True),
-        ),
-    )

@@ -131,11 +131,11 @@ def sms_text(notice: CaseNotice) -> str:
     head = f"Fine art.{notice.article} p.{notice.part}, {notice.plate}"
     date = f", {_local_date(notice.offence_at)}"
     if notice.has_discount:
-        due = (f"{format_kzt(notice.discounted_minor)} until "
+        due = (f"pay {format_kzt(notice.discounted_minor)} until "
                f"{_local_time(notice.discount_deadline)}")
         later = f", then {format_kzt(notice.full_minor)}"
     else:
-        due = f"{format_kzt(notice.full_minor)} by {_local_time(notice.voluntary_deadline)}"
+        due = f"pay {format_kzt(notice.full_minor)} by {_local_time(notice.voluntary_deadline)}"
         later = ""
     variants = [
         f"{head}{date}: {due}{later}. {notice.link}",

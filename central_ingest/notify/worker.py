@@ -27,7 +27,9 @@ from contract import now_utc
 
 log = logging.getLogger(__name__)
 
-MAX_ATTEMPTS = 8
+MAX_ATTEMPTS = 10
+"""With the backoff below, about four hours of retries: a gateway outage of an afternoon loses
+no notice."""
 CLAIM_LEASE = timedelta(minutes=5)
 """Longer than any sender may take for one message; senders must time out well before it."""
 FIRST_RETRY_DELAY = timedelta(seconds=30)

@@ -786,18 +786,3 @@ def decide_cancellation(
     if reason is not None:
         _recall(db, case_number, reason, paid_minor=paid_minor, actor=actor, at=at, config=config)
 
-
-# --- payments needing a person ---------------------------------------------------------------
-
-
-def follow_up_payment_rows(db: sqlite_utils.Database) -> list[dict[str, Any]]:
-    """Payments a person must act on: unknown case (match by hand), closed case or overpaid
-    (refund), underpaid (collect the rest), oldest first."""
-    return _all(
-        db,
-        "SELECT payment_id, case_number, matched_case, amount_minor, due_minor, paid_at,"
-        " received_at, channel, device_id, match_status FROM payments"
-        " WHERE match_status IN ('unknown_case', 'case_closed', 'overpaid', 'underpaid')"
-        " ORDER BY received_at, payment_id",
-        (),
-    )

@@ -5,23 +5,29 @@ from __future__ import annotations
 import json
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 from argon2 import PasswordHasher
+from fastapi.testclient import TestClient
+from typer.testing import CliRunner, Result
 
+from central_ingest.api.app import create_app
 from central_ingest.api.auth import SESSION_COOKIE
 from central_ingest.api.settings import ApiSettings, MetricsAccess
+from central_ingest.cli_operators import CLI_ACTOR, PASSWORD_ENV, operators_app
+from central_ingest.config import load_config
 from central_ingest.core.clock import parse_iso
 from central_ingest.operators import Operators, Role, token_digest
+from central_ingest.store.db import Store
 from central_ingest.store.devices import register_device
 from contract import DeviceKey, DeviceKind
-from tests.support.api import PASSWORD, ApiEnv, bearer, build_env
+from tests.support.api import PASSWORD, REVIEWER, SUPERVISOR, ApiEnv, bearer, build_env
 
 
 @pytest.fixture
 def env(tmp_path: Path) -> ApiEnv:
     built = build_env(tmp_path)
-    built.add_operator("admin", Role.ADMIN)
     built.add_operator("rev.one", Role.REVIEWER)
     return built
 
@@ -40,7 +46,7 @@ def test_sign_in_returns_a_token_that_identifies_the_operator(env: ApiEnv) -> No
     assert body["token_type"] == "bearer"
     assert body["role"] == "reviewer"
     expires_at = parse_iso(str(body["expires_at"]))
-    assert expires_at == env.clock.now + timedelta(hours=env.config.session_hours)
+    assert expires_at == env.world.clock.now + timedelta(hours=env.world.config.session_hours)
 
     me = env.client().get("/v1/me", headers=bearer(str(body["access_token"])))
     assert me.status_code == 200
@@ -106,7 +112,7 @@ def test_requests_without_a_session_get_401(env: ApiEnv) -> None:
 
 def test_an_expired_session_is_refused(env: ApiEnv) -> None:
     token = env.token("rev.one")
-    env.clock.advance(timedelta(hours=env.config.session_hours, seconds=1))
+    env.world.clock.advance(hours=env.world.config.session_hours, seconds=1)
     response = env.client().get("/v1/me", headers=bearer(token))
     assert response.status_code == 401
     assert response.json()["error"] == "session_invalid"
@@ -127,16 +133,16 @@ def test_logout_ends_the_session_and_clears_the_cookie(env: ApiEnv) -> None:
 
 def test_only_the_token_digest_is_stored(env: ApiEnv) -> None:
     token = env.token("rev.one")
-    rows = env.store.db.conn.execute("SELECT token_hash FROM sessions").fetchall()
+    rows = env.world.store.db.conn.execute("SELECT token_hash FROM sessions").fetchall()
     assert rows == [(token_digest(token),)]
     assert token not in {row[0] for row in rows}
 
 
 def test_a_hash_made_with_weaker_parameters_is_upgraded_at_sign_in(env: ApiEnv) -> None:
     stronger = PasswordHasher(time_cost=2, memory_cost=2048, parallelism=1)
-    upgraded = Operators(env.store, session_hours=1, hasher=stronger, clock=env.clock)
+    upgraded = Operators(env.world.store, session_hours=1, hasher=stronger, clock=env.world.clock)
     upgraded.login("rev.one", PASSWORD)
-    (stored,) = env.store.db.conn.execute(
+    (stored,) = env.world.store.db.conn.execute(
         "SELECT password_hash FROM operators WHERE username = 'rev.one'"
     ).fetchone()
     assert "m=2048,t=2,p=1" in stored
@@ -160,7 +166,7 @@ def test_admin_creates_an_operator_who_can_then_sign_in(env: ApiEnv) -> None:
     assert "password" not in response.text
     assert _sign_in(env, "sup.two", "another long password")["role"] == "supervisor"
 
-    entry = env.store.db.conn.execute(
+    entry = env.world.store.db.conn.execute(
         "SELECT action, actor, payload FROM ledger WHERE entity_type = 'operator'"
         " AND entity_id = 'sup.two'"
     ).fetchone()
@@ -170,7 +176,7 @@ def test_admin_creates_an_operator_who_can_then_sign_in(env: ApiEnv) -> None:
     }
 
     listed = env.client().get("/v1/admin/operators", headers=admin).json()
-    assert [operator["username"] for operator in listed] == ["admin", "rev.one", "sup.two"]
+    assert {"admin", "rev.one", "sup.two"} <= {operator["username"] for operator in listed}
 
 
 def test_creating_an_operator_refuses_taken_names_and_short_passwords(env: ApiEnv) -> None:
@@ -227,17 +233,17 @@ def test_an_admin_cannot_lock_themselves_out(env: ApiEnv) -> None:
 def test_admin_lists_devices_read_only(env: ApiEnv) -> None:
     key = DeviceKey.generate()
     register_device(
-        env.store, device_id="cam-ast-0001", kind=DeviceKind.CAMERA,
+        env.world.store, device_id="cam-ast-0099", kind=DeviceKind.CAMERA,
         public_key_b64=key.public_key_b64, description="Kabanbay batyr / Turan",
-        actor="system:tests", now=env.clock.now,
+        actor="system:tests", now=env.world.clock.now,
     )
     response = env.client().get("/v1/admin/devices", headers=bearer(env.token("admin")))
     assert response.status_code == 200
-    (device,) = response.json()
-    assert device["device_id"] == "cam-ast-0001"
-    assert device["kind"] == "camera"
-    assert device["status"] == "active"
-    assert "public_key" not in device
+    devices = {device["device_id"]: device for device in response.json()}
+    assert devices["cam-ast-0099"]["kind"] == "camera"
+    assert devices["cam-ast-0099"]["status"] == "active"
+    assert devices["cam-ast-0099"]["description"] == "Kabanbay batyr / Turan"
+    assert "public_key" not in devices["cam-ast-0099"]
 
 
 def test_health_needs_no_session(env: ApiEnv) -> None:
@@ -260,12 +266,10 @@ def test_metrics_are_served_to_loopback_clients_only_by_default(env: ApiEnv) -> 
 
 def test_metrics_can_require_an_operator_token_instead(tmp_path: Path) -> None:
     env = build_env(tmp_path, api_settings=ApiSettings(metrics_access=MetricsAccess.OPERATORS))
-    env.add_operator("sup", Role.SUPERVISOR)
-    env.add_operator("rev", Role.REVIEWER)
-    local = env.client(host="127.0.0.1")
-    assert local.get("/metrics").status_code == 401
-    assert local.get("/metrics", headers=bearer(env.token("rev"))).status_code == 403
-    assert local.get("/metrics", headers=bearer(env.token("sup"))).status_code == 200
+    remote = env.client(host="203.0.113.7")
+    assert remote.get("/metrics").status_code == 401
+    assert remote.get("/metrics", headers=env.headers(REVIEWER)).status_code == 403
+    assert remote.get("/metrics", headers=env.headers(SUPERVISOR)).status_code == 200
 
 
 def test_openapi_documents_both_ways_to_authenticate(env: ApiEnv) -> None:
@@ -275,3 +279,49 @@ def test_openapi_documents_both_ways_to_authenticate(env: ApiEnv) -> None:
     assert schemes["session_cookie"] == {"type": "apiKey", "in": "cookie", "name": SESSION_COOKIE}
     assert "/v1/auth/token" in schema["paths"]
 
+
+
+def test_the_operators_command_manages_accounts_that_sign_in_over_http(tmp_path: Path) -> None:
+    data_dir = tmp_path / "registry"
+    runner = CliRunner()
+
+    def run(*args: str, **kwargs: Any) -> Result:
+        return runner.invoke(operators_app, [*args, "--data-dir", str(data_dir)], **kwargs)
+
+    added = run("add", "first.admin", "--role", "admin", "--display-name", "First Admin",
+                "--password-stdin", input="a long admin password\n")
+    assert added.exit_code == 0, added.output
+    from_env = run("add", "rev.cli", "--role", "reviewer", "--display-name", "Reviewer Cli",
+                   env={PASSWORD_ENV: "a long reviewer password"})
+    assert from_env.exit_code == 0, from_env.output
+    taken = run("add", "rev.cli", "--role", "reviewer", "--display-name", "Again",
+                env={PASSWORD_ENV: "a long reviewer password"})
+    assert taken.exit_code == 1
+    assert "already exists" in taken.output
+    short = run("add", "rev.short", "--role", "reviewer", "--display-name", "Short",
+                env={PASSWORD_ENV: "short"})
+    assert short.exit_code == 1
+
+    listed = json.loads(run("list", "--json").output)
+    assert [(o["username"], o["role"], o["active"]) for o in listed] == [
+        ("first.admin", "admin", True), ("rev.cli", "reviewer", True),
+    ]
+
+    client = TestClient(create_app(load_config(data_dir=data_dir)), base_url="https://testserver")
+    signed_in = client.post(
+        "/v1/auth/token", data={"username": "rev.cli", "password": "a long reviewer password"}
+    )
+    assert signed_in.status_code == 200
+    token = signed_in.json()["access_token"]
+
+    assert run("deactivate", "rev.cli").exit_code == 0
+    assert client.get("/v1/me", headers=bearer(token)).status_code == 401
+    assert client.post(
+        "/v1/auth/token", data={"username": "rev.cli", "password": "a long reviewer password"}
+    ).status_code == 401
+    (actor,) = {
+        row[0] for row in Store(data_dir / "registry.sqlite3").db.conn.execute(
+            "SELECT actor FROM ledger WHERE entity_type = 'operator'"
+        )
+    }
+    assert actor == CLI_ACTOR

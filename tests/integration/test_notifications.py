@@ -46,6 +46,7 @@ def store(tmp_path: Path) -> Store:
 def open_case(
     store: Store, number: int, *, phone: str | None = "+77011234567",
     email: str | None = "owner@example.kz", config: RegistryConfig = CONFIG,
+    discount_percent: int = 50,
 ) -> dict[str, Any]:
     """A red-light case of 10 MRP in 2026 (43,250 KZT), with its notices queued in the same
     transaction, as the case lifecycle does."""
@@ -56,7 +57,7 @@ def open_case(
         "plate": "123ABC01", "owner_id": "791028302728", "owner_name": "Нурлан Ахметов",
         "owner_phone": phone, "owner_email": email, "violation": "red_light",
         "article": "599", "part": "1", "offence_at": iso(offence_at), "mrp_kzt": 4325,
-        "fine_mrp": 10, "fine_minor": 4_325_000, "discount_percent": 50,
+        "fine_mrp": 10, "fine_minor": 4_325_000, "discount_percent": discount_percent,
         "resolution_at": iso(RESOLUTION_AT), "resolved_by": "reviewer1",
         "discount_deadline": iso(RESOLUTION_AT + timedelta(days=7)),
         "entry_into_force": iso(RESOLUTION_AT + timedelta(days=10)),
@@ -114,7 +115,7 @@ def test_case_opening_queues_an_sms_and_an_email_with_amounts_deadlines_and_link
 
     assert (sms["channel"], sms["recipient"], sms["subject"]) == ("sms", "+77011234567", None)
     assert sms["body"] == (
-        "Fine art.599 p.1, 123ABC01, 04.03.2026: 21,625 KZT until 12.03.2026 15:00,"
+        "Fine art.599 p.1, 123ABC01, 04.03.2026: pay 21,625 KZT until 12.03.2026 15:00,"
         f" then 43,250 KZT. {link}"
     )
     septets = gsm7_length(sms["body"])
@@ -150,21 +151,34 @@ def test_only_the_channels_the_owner_has_are_used(store: Store) -> None:
         ("1", "sms"), ("2", "email")]
 
 
+def test_without_a_discount_the_full_amount_and_the_voluntary_deadline_are_shown(
+    store: Store,
+) -> None:
+    open_case(store, 1, discount_percent=0)
+    sms, email = rows(store)
+    assert sms["body"] == (
+        "Fine art.599 p.1, 123ABC01, 04.03.2026: pay 43,250 KZT by 14.04.2026 15:00."
+        " https://erap.example.kz/cases/KZ-GP-2026-0000001"
+    )
+    assert "43,250 KZT, until 14.04.2026 15:00." in email["body"]
+    assert "discount" not in email["body"]
+
+
 def test_a_long_link_drops_optional_sms_parts_but_never_the_link(store: Store) -> None:
-    long_base = "https://erap.example.kz/" + "c" * 60
+    long_base = "https://erap.example.kz/" + "c" * 46
     open_case(store, 1, email=None, config=RegistryConfig(case_link_base_url=long_base))
     (sms,) = rows(store)
     assert sms["body"].endswith(f"{long_base}/KZ-GP-2026-0000001")
     assert "then 43,250 KZT" not in sms["body"]
-    assert "21,625 KZT until 12.03.2026 15:00" in sms["body"]
+    assert "pay 21,625 KZT until 12.03.2026 15:00" in sms["body"]
     septets = gsm7_length(sms["body"])
     assert septets is not None and septets <= 160
 
 
-def test_notices_vanish_with_a_case_whose_transaction_rolls_back(store: Store) -> None:
+def test_notices_vanish_with_the_transaction_that_queued_them(store: Store) -> None:
+    case = open_case(store, 1)
     with pytest.raises(RuntimeError), store.transaction() as db:
-        enqueue_case_opened(db, {**open_case(store, 1), "case_number": "KZ-GP-2026-0000001"},
-                            CONFIG, RESOLUTION_AT)
+        assert enqueue_case_opened(db, case, CONFIG, RESOLUTION_AT) == 2
         assert len(rows(store)) == 4
         raise RuntimeError("case opening failed after queueing")
     assert len(rows(store)) == 2

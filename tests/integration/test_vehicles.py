@@ -11,6 +11,7 @@ from central_ingest.cli_ops import ops_app
 from central_ingest.core.iin import is_valid_bin, is_valid_iin
 from central_ingest.store.db import Store
 from central_ingest.vehicles import (
+    DEMO_SEED,
     SqliteVehicleRegister,
     VehicleDataError,
     VehicleRecord,
@@ -18,7 +19,7 @@ from central_ingest.vehicles import (
     normalise_plate,
 )
 
-SEED = Path(__file__).resolve().parents[2] / "central_ingest" / "seed" / "vehicles.jsonl"
+SEED = DEMO_SEED
 KZ_PLATE = re.compile(r"^\d{3}(?:[A-Z]{3}|[A-Z]{2})(0[1-9]|1\d|20)$")
 
 
@@ -108,7 +109,7 @@ def test_an_organisation_needs_a_bin_and_a_person_an_iin(
     assert register.upsert([person]) == 1
     company = VehicleRecord(plate="124AB02", owner_id="791028302728", owner_kind="organisation",
                             owner_name="Test LLP")
-    with pytest.raises(VehicleDataError, match="not a valid BIN"):
+    with pytest.raises(VehicleDataError, match=r"'124AB02' not registered.*not a valid BIN"):
         register.upsert([company])
     assert register.lookup("124AB02") is None
 

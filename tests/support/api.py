@@ -1,9 +1,9 @@
-"""Building the registry's HTTP app over a real SQLite file, and signing operators in."""
+"""The registry's HTTP app over a real SQLite file (``RegistryWorld``), with operators of every
+role able to sign in."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from dataclasses import dataclass
 from pathlib import Path
 
 from argon2 import PasswordHasher
@@ -12,9 +12,8 @@ from fastapi.testclient import TestClient
 
 from central_ingest.api.app import create_app
 from central_ingest.api.settings import ApiSettings
-from central_ingest.config import RegistryConfig
 from central_ingest.operators import Operators, Role
-from central_ingest.store.db import Store
+from tests.support.registry_fixtures import REVIEWERS, SUPERVISORS, RegistryWorld
 
 PASSWORD = "correct horse battery"
 # Real argon2id, with parameters small enough to keep a test run fast.
@@ -22,26 +21,25 @@ FAST_HASHER = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
 # The session cookie is Secure: the test client must speak HTTPS for it to be sent back.
 BASE_URL = "https://testserver"
 
-
-@dataclass
-class Clock:
-    """A clock the test moves by hand."""
-
-    now: datetime = field(default_factory=lambda: datetime.now(UTC))
-
-    def __call__(self) -> datetime:
-        return self.now
-
-    def advance(self, delta: timedelta) -> None:
-        self.now += delta
+# One account of each role besides the world's reviewers and supervisors.
+PROSECUTOR = "prosecutor"
+BAILIFF = "bailiffs-system"
+ADMIN = "admin"
+REVIEWER = REVIEWERS[0]
+SUPERVISOR = SUPERVISORS[0]
+ACCOUNT_OF_ROLE: dict[Role, str] = {
+    Role.REVIEWER: REVIEWER,
+    Role.SUPERVISOR: SUPERVISOR,
+    Role.PROSECUTOR: PROSECUTOR,
+    Role.BAILIFF: BAILIFF,
+    Role.ADMIN: ADMIN,
+}
 
 
 @dataclass
 class ApiEnv:
-    config: RegistryConfig
-    store: Store
+    world: RegistryWorld
     operators: Operators
-    clock: Clock
     app: FastAPI
 
     def client(self, host: str = "testclient") -> TestClient:
@@ -56,21 +54,31 @@ class ApiEnv:
     def token(self, username: str, password: str = PASSWORD) -> str:
         return self.operators.login(username, password).token
 
+    def headers(self, username: str) -> dict[str, str]:
+        return bearer(self.token(username))
+
 
 def bearer(token: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {token}"}
 
 
-def build_env(
-    tmp_path: Path,
-    *,
-    api_settings: ApiSettings | None = None,
-) -> ApiEnv:
-    config = RegistryConfig(data_dir=tmp_path / "registry")
-    store = Store(config.db_path)
-    clock = Clock()
+def build_env(tmp_path: Path, *, api_settings: ApiSettings | None = None) -> ApiEnv:
+    world = RegistryWorld.create(tmp_path)
     operators = Operators(
-        store, session_hours=config.session_hours, hasher=FAST_HASHER, clock=clock
+        world.store, session_hours=world.config.session_hours, hasher=FAST_HASHER,
+        clock=world.clock,
     )
-    app = create_app(config, store=store, operators=operators, api_settings=api_settings)
-    return ApiEnv(config, store, operators, clock, app)
+    env = ApiEnv(
+        world,
+        operators,
+        create_app(
+            world.config, store=world.store, registry=world.registry, operators=operators,
+            api_settings=api_settings,
+        ),
+    )
+    for username in (*REVIEWERS, *SUPERVISORS):
+        operators.set_password(username, PASSWORD, actor="system:tests")
+    env.add_operator(PROSECUTOR, Role.PROSECUTOR)
+    env.add_operator(BAILIFF, Role.BAILIFF)
+    env.add_operator(ADMIN, Role.ADMIN)
+    return env

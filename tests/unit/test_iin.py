@@ -29,7 +29,14 @@ def test_second_weighting_pass_is_used_when_the_first_gives_ten() -> None:
 
 @pytest.mark.parametrize(
     "number",
-    ["79102830272", "7910283027288", "79102830272X", "", " 791028302728", "７９１０２８３０２７２８"],
+    [
+        "79102830272",
+        "7910283027288",
+        "79102830272X",
+        "",
+        " 791028302728",
+        "".join(chr(0xFF10 + int(d)) for d in "791028302728"),  # full-width digits
+    ],
 )
 def test_anything_but_twelve_ascii_digits_is_refused(number: str) -> None:
     assert not is_valid_iin(number)

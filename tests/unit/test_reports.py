@@ -80,7 +80,8 @@ def test_wilson_lower_bound_lies_between_zero_and_the_observed_rate(pair: tuple[
 def test_one_more_removal_never_lowers_the_score(pair: tuple[int, int], baseline: float) -> None:
     removed, total = pair
     if removed < total:
-        assert removal_score(removed + 1, total, baseline) >= removal_score(removed, total, baseline)
+        more = removal_score(removed + 1, total, baseline)
+        assert more >= removal_score(removed, total, baseline)
 
 
 @given(st.lists(counts, min_size=1, max_size=30))

@@ -1,0 +1,123 @@
+"""Cases and their cancellation, which takes two people: one officer asks, a supervisor who is
+someone else decides. Both are the signed-in operators, never names from the request body."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Path, Query, Response, status
+from pydantic import BaseModel, ConfigDict, Field
+
+from central_ingest.api.auth import CaseReader, ReviewOfficer, Supervisor
+from central_ingest.api.deps import RegistryDep
+from central_ingest.api.errors import AUTH_RESPONSES, ErrorBody, InvalidRequestBody
+from central_ingest.core.views import CancellationView, CaseView
+
+router = APIRouter(prefix="/v1", tags=["cases"], responses=AUTH_RESPONSES)
+
+CaseNumber = Annotated[str, Path(min_length=3, max_length=40)]
+
+_NOT_FOUND: dict[int | str, dict[str, object]] = {
+    404: {"model": ErrorBody, "description": "No such case or request."},
+}
+_REFUSED: dict[int | str, dict[str, object]] = {
+    **_NOT_FOUND,
+    409: {"model": ErrorBody, "description": "The case or request is not in a state that allows"
+                                            " this (closed, already decided)."},
+}
+
+
+class _Body(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+
+class CancellationRequestBody(_Body):
+    reason: str = Field(min_length=1, max_length=2000, description="Why the case should go.")
+
+
+class CancellationDecisionBody(_Body):
+    decision: Literal["approve", "deny"]
+    note: str = Field(default="", max_length=2000)
+
+
+@router.get(
+    "/cases/{case_number}", response_model=CaseView, responses=_NOT_FOUND, summary="One case"
+)
+def case(case_number: CaseNumber, _: CaseReader, registry: RegistryDep) -> CaseView:
+    """The case with the amount due at this moment (the discount applies until its deadline)."""
+    return registry.case(case_number)
+
+
+@router.get(
+    "/cases",
+    response_model=list[CaseView],
+    responses={422: {"model": InvalidRequestBody, "description": "Neither plate nor owner_id given."}},
+    summary="Find cases by plate or owner",
+)
+def find_cases(
+    _: CaseReader,
+    registry: RegistryDep,
+    plate: Annotated[str | None, Query(max_length=20, examples=["123ABC01"])] = None,
+    owner_id: Annotated[
+        str | None, Query(max_length=12, description="IIN or BIN of the owner.")
+    ] = None,
+) -> list[CaseView]:
+    return registry.find_cases(plate=plate, owner_id=owner_id)
+
+
+@router.post(
+    "/cases/{case_number}/cancellation-requests",
+    response_model=CancellationView,
+    status_code=status.HTTP_201_CREATED,
+    responses=_REFUSED,
+    summary="Ask for a case to be cancelled",
+)
+def request_cancellation(
+    case_number: CaseNumber,
+    body: CancellationRequestBody,
+    officer: ReviewOfficer,
+    registry: RegistryDep,
+    response: Response,
+) -> CancellationView:
+    """A supervisor other than the requesting officer must then approve or deny it."""
+    request = registry.request_cancellation(case_number, officer.username, body.reason)
+    response.headers["Location"] = f"/v1/cancellation-requests/{request.request_id}"
+    return request
+
+
+@router.get(
+    "/cancellation-requests",
+    response_model=list[CancellationView],
+    summary="Cancellation requests waiting for a supervisor",
+)
+def cancellation_requests(
+    _: Supervisor,
+    registry: RegistryDep,
+    request_status: Annotated[
+        Literal["pending"],
+        Query(alias="status", description="Only pending requests are listed here; decided ones"
+                                          " are in the removal reports and the audit trail."),
+    ] = "pending",
+) -> list[CancellationView]:
+    return registry.pending_cancellations()
+
+
+@router.post(
+    "/cancellation-requests/{request_id}/decision",
+    response_model=CancellationView,
+    responses={
+        **_REFUSED,
+        403: {"model": ErrorBody, "description": "Not a supervisor, or the supervisor asked for"
+                                                 " this cancellation (two-person rule)."},
+    },
+    summary="Approve or deny a cancellation request",
+)
+def decide_cancellation(
+    request_id: Annotated[int, Path(ge=1)],
+    body: CancellationDecisionBody,
+    supervisor: Supervisor,
+    registry: RegistryDep,
+) -> CancellationView:
+    return registry.decide_cancellation(
+        request_id, supervisor.username, approve=body.decision == "approve", note=body.note
+    )

@@ -1,0 +1,586 @@
+"""The audit trail on a real registry file: signed tree heads, case proofs, and the verifier
+catching edits made behind the service's back with the sqlite3 shell."""
+
+from __future__ import annotations
+
+import json
+import os
+import stat
+import subprocess
+import sys
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+import sqlite_utils
+from typer.testing import CliRunner
+
+from central_ingest.audit import (
+    AuditReport,
+    RegistryKeyError,
+    TreeHead,
+    TreeHeadRefused,
+    UnknownCase,
+    case_inclusion_proofs,
+    key_id,
+    latest_tree_head,
+    load_or_create_registry_key,
+    sign_tree_head,
+    verify_registry,
+)
+from central_ingest.cli_audit import audit_app
+from central_ingest.config import RegistryConfig, load_config
+from central_ingest.core import merkle
+from central_ingest.core.clock import iso
+from central_ingest.store.db import Store
+from central_ingest.store.ledger import append_entry
+from contract import DeviceKey
+
+SQLITE3 = "/usr/bin/sqlite3"
+START = datetime(2025, 3, 1, 8, 0, tzinfo=UTC)
+CASE_PAID = "KZ-GP-2025-000001"
+CASE_CANCELLED = "KZ-GP-2025-000002"
+REPO_ROOT = Path(__file__).resolve().parents[2]
+
+
+@dataclass
+class Registry:
+    config: RegistryConfig
+    store: Store
+    key: DeviceKey
+    clock: datetime = START
+
+    def tick(self) -> str:
+        self.clock += timedelta(minutes=1)
+        return iso(self.clock)
+
+    def sign(self) -> TreeHead:
+        head = sign_tree_head(self.store, self.key, self.clock)
+        assert head is not None
+        return head
+
+    def verify(self, case_number: str | None = None, **kwargs: Any) -> AuditReport:
+        return verify_registry(self.store, self.key.public_key_b64, case_number, **kwargs)
+
+    def shell(self, sql: str) -> None:
+        """An edit with the sqlite3 command-line shell, bypassing the service entirely."""
+        subprocess.run([SQLITE3, str(self.config.db_path), sql], check=True, timeout=30)
+
+
+def _fixation(db: sqlite_utils.Database, registry: Registry, number: int) -> str:
+    fixation_id = f"00000000-0000-4000-8000-{number:012d}"
+    now = registry.tick()
+    db.conn.execute(
+        "INSERT INTO messages (message_id, device_id, kind, channel, received_at,"
+        " envelope_sha256, envelope) VALUES (?, 'cam-001', 'fixation', 'mqtt', ?, ?, '{}')",
+        (fixation_id, now, f"{number:064x}"),
+    )
+    db.conn.execute(
+        "INSERT INTO fixations (fixation_id, message_id, device_id, sequence, captured_at,"
+        " received_at, violation, plate_text, plate_confidence, plate_format, speed_kmh,"
+        " limit_kmh, zone, body) VALUES (?, ?, 'cam-001', ?, ?, ?, 'speeding', ?, 0.97,"
+        " 'person', 95.0, 60, 'Astana, Mangilik El 10', '{}')",
+        (fixation_id, fixation_id, number, now, now, f"{100 + number} ABC 01"),
+    )
+    append_entry(
+        db, recorded_at=now, entity_type="fixation", entity_id=fixation_id, action="received",
+        actor="device:cam-001", payload={"status": "awaiting_review", "plate": "123 ABC 01"},
+    )
+    return fixation_id
+
+
+def _decide(
+    db: sqlite_utils.Database, registry: Registry, fixation_id: str, status: str
+) -> None:
+    now = registry.tick()
+    db.conn.execute(
+        "UPDATE fixations SET status = ?, decided_at = ?, decided_by = 'olga', seconds_spent = 14,"
+        " reject_reason = ? WHERE fixation_id = ?",
+        (status, now, "plate_unreadable" if status == "rejected" else None, fixation_id),
+    )
+    append_entry(
+        db, recorded_at=now, entity_type="fixation", entity_id=fixation_id, action=status,
+        actor="officer:olga", payload={"status": status, "seconds_spent": 14},
+    )
+
+
+def _open_case(
+    db: sqlite_utils.Database, registry: Registry, case_number: str, fixation_id: str
+) -> None:
+    now = registry.tick()
+    db.conn.execute(
+        "INSERT INTO cases (case_number, fixation_id, plate, violation, article, part,"
+        " offence_at, mrp_kzt, fine_mrp, fine_minor, discount_percent, resolution_at,"
+        " resolved_by, discount_deadline, entry_into_force, voluntary_deadline, limitation_at,"
+        " status, paid_minor, updated_at) VALUES (?, ?, '101 ABC 01', 'speeding', '592', '3',"
+        " ?, 3932, 20, 7864000, 50, ?, 'olga', ?, ?, ?, ?, 'open', 0, ?)",
+        (case_number, fixation_id, now, now, now, now, now, now, now),
+    )
+    _case_entry(db, now, case_number, "opened", "officer:olga", "open", 0)
+
+
+def _case_entry(
+    db: sqlite_utils.Database, now: str, case_number: str, action: str, actor: str,
+    status: str, paid_minor: int,
+) -> None:
+    append_entry(
+        db, recorded_at=now, entity_type="case", entity_id=case_number, action=action,
+        actor=actor, payload={"status": status, "paid_minor": paid_minor},
+    )
+
+
+def _build(tmp_path: Path) -> Registry:
+    """A registry with three fixations, a paid case, a rejected fixation and a cancelled case,
+    and two signed tree heads, written the way the service writes it."""
+    config = load_config(None, data_dir=tmp_path / "registry")
+    store = Store(config.db_path)
+    registry = Registry(config, store, load_or_create_registry_key(config.registry_key_path))
+    with store.transaction() as db:
+        now = registry.tick()
+        for username, role in (("olga", "reviewer"), ("sam", "supervisor")):
+            db.conn.execute(
+                "INSERT INTO operators (username, display_name, role, password_hash, created_at)"
+                " VALUES (?, ?, ?, 'x', ?)",
+                (username, username.title(), role, now),
+            )
+            append_entry(
+                db, recorded_at=now, entity_type="operator", entity_id=username,
+                action="created", actor="system:setup", payload={"role": role},
+            )
+        db.conn.execute(
+            "INSERT INTO devices (device_id, kind, public_key, registered_at)"
+            " VALUES ('cam-001', 'camera', 'key', ?)",
+            (now,),
+        )
+        append_entry(
+            db, recorded_at=now, entity_type="device", entity_id="cam-001", action="registered",
+            actor="officer:sam", payload={"kind": "camera"},
+        )
+    fixations = []
+    for number in (1, 2, 3):
+        with store.transaction() as db:
+            fixations.append(_fixation(db, registry, number))
+    registry.sign()
+    with store.transaction() as db:
+        _decide(db, registry, fixations[0], "confirmed")
+        _open_case(db, registry, CASE_PAID, fixations[0])
+    with store.transaction() as db:
+        _decide(db, registry, fixations[1], "rejected")
+    with store.transaction() as db:
+        now = registry.tick()
+        db.conn.execute(
+            "INSERT INTO messages (message_id, device_id, kind, channel, received_at,"
+            " envelope_sha256, envelope) VALUES ('pay-1', 'cam-001', 'payment', 'http', ?,"
+            " 'ab', '{}')",
+            (now,),
+        )
+        db.conn.execute(
+            "INSERT INTO payments (payment_id, message_id, device_id, case_number, matched_case,"
+            " amount_minor, currency, paid_at, received_at, channel, due_minor, match_status)"
+            " VALUES ('pay-1', 'pay-1', 'cam-001', ?, ?, 3932000, 'KZT', ?, ?, 'terminal',"
+            " 3932000, 'settled')",
+            (CASE_PAID, CASE_PAID, now, now),
+        )
+        append_entry(
+            db, recorded_at=now, entity_type="payment", entity_id="pay-1", action="received",
+            actor="device:cam-001", payload={"amount_minor": 3932000, "case_number": CASE_PAID},
+        )
+        db.conn.execute(
+            "UPDATE cases SET status = 'paid', paid_minor = 3932000 WHERE case_number = ?",
+            (CASE_PAID,),
+        )
+        _case_entry(db, now, CASE_PAID, "paid", "device:cam-001", "paid", 3932000)
+    with store.transaction() as db:
+        _decide(db, registry, fixations[2], "confirmed")
+        _open_case(db, registry, CASE_CANCELLED, fixations[2])
+        now = registry.tick()
+        db.conn.execute(
+            "INSERT INTO cancellation_requests (case_number, requested_by, requested_at, reason,"
+            " status, decided_by, decided_at) VALUES (?, 'olga', ?, 'wrong vehicle', 'approved',"
+            " 'sam', ?)",
+            (CASE_CANCELLED, now, now),
+        )
+        append_entry(
+            db, recorded_at=now, entity_type="cancellation", entity_id="1", action="approved",
+            actor="officer:sam", payload={"case_number": CASE_CANCELLED, "requested_by": "olga"},
+        )
+        db.conn.execute(
+            "UPDATE cases SET status = 'cancelled' WHERE case_number = ?", (CASE_CANCELLED,)
+        )
+        _case_entry(db, now, CASE_CANCELLED, "cancelled", "officer:sam", "cancelled", 0)
+    registry.tick()
+    registry.sign()
+    return registry
+
+
+@pytest.fixture
+def registry(tmp_path: Path) -> Iterator[Registry]:
+    built = _build(tmp_path)
+    yield built
+    built.store.close()
+
+
+def _ledger_rows(registry: Registry) -> list[dict[str, Any]]:
+    rows = registry.store.db.conn.execute(
+        "SELECT seq, recorded_at, entity_type, entity_id, action, actor, payload FROM ledger"
+        " ORDER BY seq"
+    ).fetchall()
+    keys = ("seq", "recorded_at", "entity_type", "entity_id", "action", "actor", "payload")
+    return [dict(zip(keys, row, strict=True)) for row in rows]
+
+
+def _cli(registry: Registry, *args: str) -> tuple[int, str]:
+    result = CliRunner().invoke(
+        audit_app, [*args, "--data-dir", str(registry.config.data_dir)], catch_exceptions=False
+    )
+    return result.exit_code, result.output
+
+
+def _mentions(report: AuditReport, *words: str) -> list[str]:
+    return [p for p in report.problems if all(word in p for word in words)]
+
+
+# --- an untouched registry ------------------------------------------------------------------
+
+
+def test_an_untouched_registry_verifies(registry: Registry) -> None:
+    report = registry.verify(CASE_PAID)
+    assert report.ok, report.problems
+    assert report.entries_checked == len(_ledger_rows(registry)) == 15
+    assert report.tree_heads_checked == 2
+    assert report.records_checked == 5  # three fixations, two cases
+    assert report.inclusion_proofs_checked == 5  # fixation x2, case x2, payment
+    assert report.warnings == []
+
+    code, output = _cli(registry, "verify", "--case", CASE_PAID)
+    assert code == 0, output
+    assert "OK: no sign of tampering." in output
+
+
+def test_a_case_proof_covers_its_whole_history_and_verifies_independently(
+    registry: Registry,
+) -> None:
+    proofs = case_inclusion_proofs(registry.store, CASE_PAID)
+    head = proofs.tree_head
+    assert head is not None and head == latest_tree_head(registry.store)
+    assert head.signature_valid(registry.key.public_key_b64)
+    kinds = [(p.entry.entity_type, p.entry.action) for p in proofs.entries]
+    assert kinds == [
+        ("fixation", "received"), ("fixation", "confirmed"), ("case", "opened"),
+        ("payment", "received"), ("case", "paid"),
+    ]
+    root = bytes.fromhex(head.root_hash)
+    for proof in proofs.entries:
+        assert proof.audit_path is not None
+        assert merkle.verify_inclusion(
+            proof.entry.leaf_hash, proof.leaf_index, head.tree_size, proof.audit_path, root
+        )
+
+    code, output = _cli(registry, "case-proof", "--case", CASE_PAID)
+    assert code == 0
+    printed = json.loads(output)
+    assert [entry["seq"] for entry in printed["entries"]] == [p.entry.seq for p in proofs.entries]
+    assert printed["tree_head"]["root_hash"] == head.root_hash
+
+
+def test_an_unknown_case_is_refused_rather_than_reported_as_tampering(registry: Registry) -> None:
+    with pytest.raises(UnknownCase):
+        case_inclusion_proofs(registry.store, "KZ-GP-2025-999999")
+    code, output = _cli(registry, "verify", "--case", "KZ-GP-2025-999999")
+    assert code == 2
+    assert "not in the registry" in output
+
+
+def test_entries_newer_than_the_latest_head_are_noted_not_flagged(registry: Registry) -> None:
+    with registry.store.transaction() as db:
+        append_entry(
+            db, recorded_at=registry.tick(), entity_type="operator", entity_id="olga",
+            action="password_changed", actor="officer:olga", payload={},
+        )
+    report = registry.verify(CASE_PAID)
+    assert report.ok
+    assert any("1 ledger entries are newer" in warning for warning in report.warnings)
+
+
+# --- signing tree heads ---------------------------------------------------------------------
+
+
+def test_a_tree_head_is_signed_only_when_the_ledger_has_grown(registry: Registry) -> None:
+    before = latest_tree_head(registry.store)
+    assert sign_tree_head(registry.store, registry.key, registry.clock) is None
+    with registry.store.transaction() as db:
+        append_entry(
+            db, recorded_at=registry.tick(), entity_type="device", entity_id="cam-001",
+            action="revoked", actor="officer:sam", payload={"reason": "stolen"},
+        )
+    head = registry.sign()
+    assert before is not None and head.tree_size == before.tree_size + 1
+    assert head.key_id == key_id(registry.key.public_key_b64)
+    assert head.timestamp == iso(registry.clock)
+    leaves = [
+        bytes.fromhex(value)
+        for (value,) in registry.store.db.conn.execute("SELECT leaf_hash FROM ledger ORDER BY seq")
+    ]
+    assert head.root_hash == merkle.root_hash(merkle.InMemoryTree(leaves), len(leaves)).hex()
+    assert latest_tree_head(registry.store) == head
+
+
+def test_the_cli_signs_a_head_and_prints_it_for_the_outside_party(registry: Registry) -> None:
+    with registry.store.transaction() as db:
+        append_entry(
+            db, recorded_at=registry.tick(), entity_type="device", entity_id="cam-001",
+            action="revoked", actor="officer:sam", payload={"reason": "stolen"},
+        )
+    code, output = _cli(registry, "sign-tree-head")
+    assert code == 0
+    printed = TreeHead.from_json(json.loads(output))
+    assert printed == latest_tree_head(registry.store)
+    assert printed.signature_valid(registry.key.public_key_b64)
+    code, output = _cli(registry, "sign-tree-head")
+    assert code == 0 and "nothing signed" in output
+
+    code, output = _cli(registry, "public-key")
+    assert json.loads(output)["public_key"] == registry.key.public_key_b64
+
+
+def test_the_registry_key_is_private_and_stable(tmp_path: Path) -> None:
+    path = tmp_path / "keys" / "registry.pem"
+    key = load_or_create_registry_key(path)
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    assert load_or_create_registry_key(path).public_key_b64 == key.public_key_b64
+    assert [p.name for p in path.parent.iterdir()] == ["registry.pem"]
+    os.chmod(path, 0o644)
+    with pytest.raises(RegistryKeyError, match="chmod 600"):
+        load_or_create_registry_key(path)
+
+
+# --- tampering behind the service's back ----------------------------------------------------
+
+
+def test_an_entry_edited_with_the_sqlite3_shell_fails_verify_naming_its_seq(
+    registry: Registry,
+) -> None:
+    registry.shell(
+        "DROP TRIGGER ledger_no_update; UPDATE ledger SET actor='officer:mallory' WHERE seq=3"
+    )
+    result = subprocess.run(
+        [
+            sys.executable, "-m", "central_ingest.cli_audit", "verify",
+            "--data-dir", str(registry.config.data_dir), "--case", CASE_PAID,
+        ],
+        capture_output=True, text=True, timeout=60, cwd=REPO_ROOT, check=False,
+    )
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert "TAMPERING DETECTED" in result.stdout
+    assert "Ledger entry seq 3 (device cam-001, registered by officer:mallory) was altered" in (
+        result.stdout
+    )
+    assert "tree head at size 6 does not match the ledger" in result.stdout
+
+
+def test_a_deleted_ledger_row_is_found(registry: Registry) -> None:
+    registry.shell("DROP TRIGGER ledger_no_delete; DELETE FROM ledger WHERE seq = 8")
+    report = registry.verify()
+    assert not report.ok
+    assert _mentions(report, "ledger entry seq 8 is missing")
+    assert _mentions(report, "tree head at size 15 cannot be reproduced")
+    assert not _mentions(report, "seq 9")  # the gap is reported once, not as a broken link
+    code, output = _cli(registry, "verify")
+    assert code == 1 and "seq 8 is missing" in output
+
+
+def test_the_newest_entries_deleted_are_found_by_the_signed_size(registry: Registry) -> None:
+    registry.shell(
+        "DROP TRIGGER ledger_no_delete; DROP TRIGGER merkle_no_delete;"
+        " DELETE FROM ledger WHERE seq >= 14;"
+        " DELETE FROM merkle_nodes WHERE ((idx + 1) << level) > 13"
+    )
+    report = registry.verify()
+    assert _mentions(report, "tree head at size 15 covers more entries than the ledger holds (13)")
+    assert not _mentions(report, "Merkle node")
+
+
+def test_a_case_status_edited_behind_the_service_is_found(registry: Registry) -> None:
+    # The schema's own guards refuse this edit, so the intruder drops them first.
+    registry.shell(
+        "DROP TRIGGER case_closed_stays_closed; DROP TRIGGER case_cancelled_needs_approval;"
+        f" UPDATE cases SET status='cancelled' WHERE case_number='{CASE_PAID}'"
+    )
+    report = registry.verify()
+    assert report.problems == [
+        f"case {CASE_PAID} has status 'cancelled' in its table but 'paid' in its last ledger"
+        " entry (seq 11): the row was edited behind the service's back"
+    ]
+    code, output = _cli(registry, "verify")
+    assert code == 1 and CASE_PAID in output
+
+
+def test_a_paid_amount_or_a_fixation_decision_edited_is_found(registry: Registry) -> None:
+    registry.shell(
+        f"UPDATE cases SET paid_minor = 0 WHERE case_number = '{CASE_PAID}';"
+        " DROP TRIGGER fixation_decided_once;"
+        " UPDATE fixations SET status = 'confirmed', reject_reason = NULL"
+        " WHERE fixation_id LIKE '%000000000002'"
+    )
+    report = registry.verify()
+    assert len(_mentions(report, CASE_PAID, "paid_minor 0")) == 1
+    assert len(_mentions(report, "000000000002", "status 'confirmed'", "'rejected'")) == 1
+
+
+def test_rows_written_or_deleted_without_the_ledger_are_found(registry: Registry) -> None:
+    registry.shell(
+        f"DELETE FROM cases WHERE case_number = '{CASE_CANCELLED}';"
+        " INSERT INTO messages SELECT 'm-99', device_id, kind, channel, received_at, 'ff',"
+        " envelope FROM messages LIMIT 1;"
+        " INSERT INTO fixations SELECT '00000000-0000-4000-8000-000000000099', 'm-99',"
+        " device_id, 99, captured_at, received_at, violation, plate_text, plate_confidence,"
+        " plate_format, speed_kmh, limit_kmh, light_phase, zone, lat, lon, body,"
+        " 'awaiting_review', NULL, NULL, NULL, NULL, NULL, NULL, NULL"
+        " FROM fixations WHERE sequence = 1"
+    )
+    report = registry.verify()
+    assert _mentions(report, f"case {CASE_CANCELLED} is in the ledger but has no row in cases")
+    assert _mentions(report, "fixation 00000000-0000-4000-8000-000000000099 has no ledger entry")
+
+
+def test_an_edited_merkle_node_is_found(registry: Registry) -> None:
+    registry.shell(
+        "DROP TRIGGER merkle_no_update;"
+        " UPDATE merkle_nodes SET hash = randomblob(32) WHERE level = 2 AND idx = 1"
+    )
+    report = registry.verify()
+    assert _mentions(report, "level 2, index 1 does not match its two children")
+    assert _mentions(report, "level 3, index 0 does not match its two children")
+    assert not _mentions(report, "ledger entry")
+
+
+@pytest.mark.parametrize("forgery", ["foreign key", "bad signature"])
+def test_a_forged_tree_head_is_found(registry: Registry, forgery: str) -> None:
+    with registry.store.transaction() as db:
+        append_entry(
+            db, recorded_at=registry.tick(), entity_type="device", entity_id="cam-001",
+            action="revoked", actor="officer:sam", payload={"reason": "stolen"},
+        )
+    genuine = registry.sign()
+    mallory = DeviceKey.generate()
+    forged = TreeHead(
+        genuine.tree_size, genuine.root_hash, genuine.timestamp,
+        key_id(mallory.public_key_b64) if forgery == "foreign key" else genuine.key_id, "",
+    )
+    signature = mallory.sign(forged.signed_bytes())
+    registry.shell(
+        "DROP TRIGGER tree_heads_no_delete;"
+        f" DELETE FROM tree_heads WHERE tree_size = {genuine.tree_size};"
+        " INSERT INTO tree_heads (tree_size, root_hash, signed_at, key_id, signature)"
+        f" VALUES ({forged.tree_size}, '{forged.root_hash}', '{forged.timestamp}',"
+        f" '{forged.key_id}', '{signature}')"
+    )
+    report = registry.verify()
+    expected = "not the registry key" if forgery == "foreign key" else "invalid signature"
+    assert len(report.problems) == 1
+    assert _mentions(report, f"tree head at size {genuine.tree_size}", expected)
+    code, _output = _cli(registry, "verify")
+    assert code == 1
+
+
+def _rewrite_history(registry: Registry, seq: int, actor: str) -> None:
+    """What someone with write access and the code would do: replay the whole ledger with one
+    entry changed, recomputing every hash, chain link and Merkle node consistently."""
+    rows = _ledger_rows(registry)
+    registry.shell(
+        "DROP TRIGGER ledger_no_delete; DROP TRIGGER merkle_no_delete;"
+        " DELETE FROM ledger; DELETE FROM merkle_nodes;"
+    )
+    with registry.store.transaction() as db:
+        for row in rows:
+            append_entry(
+                db, recorded_at=row["recorded_at"], entity_type=row["entity_type"],
+                entity_id=row["entity_id"], action=row["action"],
+                actor=actor if row["seq"] == seq else row["actor"],
+                payload=json.loads(row["payload"]),
+            )
+
+
+def test_a_consistently_rewritten_history_is_caught_only_by_the_signed_heads(
+    registry: Registry,
+) -> None:
+    _rewrite_history(registry, 3, "officer:mallory")
+    report = registry.verify()
+    assert not report.ok
+    assert not _mentions(report, "ledger entry")  # chain and hashes are self-consistent
+    assert not _mentions(report, "Merkle node")
+    assert _mentions(report, "signed tree head at size 6 does not match the ledger")
+    assert _mentions(report, "signed tree head at size 15 does not match the ledger")
+    assert _mentions(report, "tree heads at sizes 6 and 15 are not consistent")
+    # The registry itself refuses to sign on top of the rewritten history.
+    with registry.store.transaction() as db:
+        append_entry(
+            db, recorded_at=registry.tick(), entity_type="device", entity_id="cam-001",
+            action="revoked", actor="officer:sam", payload={"reason": "stolen"},
+        )
+    with pytest.raises(TreeHeadRefused, match="no longer an extension"):
+        sign_tree_head(registry.store, registry.key, registry.clock)
+
+
+def test_heads_kept_outside_catch_a_rewrite_re_signed_with_a_stolen_key(
+    registry: Registry, tmp_path: Path
+) -> None:
+    kept = tmp_path / "prosecutor-heads.jsonl"
+    head = latest_tree_head(registry.store)
+    assert head is not None
+    kept.write_text(json.dumps(head.to_json()) + "\n", encoding="utf-8")
+    _rewrite_history(registry, 3, "officer:mallory")
+    registry.shell("DROP TRIGGER tree_heads_no_delete; DELETE FROM tree_heads")
+    registry.sign()  # the thief re-signs the rewritten tree with the registry's own key
+
+    assert registry.verify().ok  # on its own, the registry now agrees with itself
+    code, output = _cli(registry, "verify", "--kept-heads", str(kept))
+    assert code == 1
+    assert "kept tree head at size 15 does not match the ledger" in output
+
+
+def test_an_entry_whose_payload_is_no_longer_json_is_found(registry: Registry) -> None:
+    registry.shell(
+        "DROP TRIGGER ledger_no_update; UPDATE ledger SET payload = '{\"status\": ' WHERE seq = 5"
+    )
+    report = registry.verify()
+    assert len(report.problems) == 1
+    assert _mentions(report, "ledger entry seq 5", "cannot be recomputed", "not valid JSON")
+
+
+def test_heads_are_checked_against_the_key_the_outside_party_holds(registry: Registry) -> None:
+    someone_else = DeviceKey.generate().public_key_b64
+    code, output = _cli(registry, "verify", "--public-key", someone_else)
+    assert code == 1
+    assert output.count("not the registry key") == 2
+    code, output = _cli(registry, "verify", "--public-key", registry.key.public_key_b64)
+    assert code == 0, output
+
+
+def test_a_registry_without_signed_heads_verifies_with_a_note(tmp_path: Path) -> None:
+    store = Store(tmp_path / "registry.sqlite3")
+    with store.transaction() as db:
+        append_entry(
+            db, recorded_at=iso(START), entity_type="device", entity_id="cam-001",
+            action="registered", actor="officer:sam", payload={"kind": "camera"},
+        )
+    report = verify_registry(store, DeviceKey.generate().public_key_b64)
+    store.close()
+    assert report.ok
+    assert report.warnings == [
+        "no signed tree head exists yet: the ledger is protected only by its hash chain"
+    ]
+
+
+def test_progress_is_reported_per_stage_with_totals(registry: Registry) -> None:
+    seen: dict[str, tuple[int, int]] = {}
+    registry.verify(progress=lambda stage, done, total: seen.__setitem__(stage, (done, total)))
+    assert seen == {
+        "tree heads": (2, 2),
+        "ledger entries": (15, 15),
+        "Merkle nodes": (11, 11),
+        "fixations and cases": (5, 5),
+    }

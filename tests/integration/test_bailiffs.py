@@ -1,0 +1,281 @@
+"""A paid case is never handed to bailiffs: refused by the state machine, and refused by SQLite
+when a script bypasses Python entirely. Also the other lifecycle rules the schema guards."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from central_ingest.core.cases import CaseStatus, Conflict, hand_over
+from central_ingest.core.clock import iso
+from central_ingest.store.cases import case_state, require_case
+from tests.support.registry_fixtures import REVIEWERS, SUPERVISORS, RegistryWorld
+
+DISCOUNTED_2025 = 10 * 3932 * 100 // 2
+# Several triggers guard the same rule; whichever fires first, the statement is refused.
+REFUSED_TO_BAILIFFS = "never handed to bailiffs|closed for good|only an unpaid case"
+
+
+@pytest.fixture
+def world(tmp_path: Path) -> RegistryWorld:
+    return RegistryWorld.create(tmp_path)
+
+
+def raw_sql(world: RegistryWorld, sql: str, *params: object) -> None:
+    """A statement typed into the sqlite3 shell: a fresh connection, no registry code."""
+    connection = sqlite3.connect(world.store.path, isolation_level=None)
+    try:
+        connection.execute(sql, params)
+    finally:
+        connection.close()
+
+
+def paid_overdue_case(world: RegistryWorld) -> str:
+    case_number = world.open_case()
+    world.pay(case_number, DISCOUNTED_2025)
+    world.clock.advance(days=41)
+    return case_number
+
+
+# --- the state machine -----------------------------------------------------------------------
+
+
+def test_state_machine_refuses_to_hand_over_a_paid_case(world: RegistryWorld) -> None:
+    case_number = paid_overdue_case(world)
+    state = case_state(require_case(world.store.db, case_number))
+    with pytest.raises(Conflict) as refused:
+        hand_over(state, world.clock.now)
+    assert refused.value.code == "paid_never_to_bailiffs"
+    assert world.registry.hand_over_overdue() == []
+    assert world.registry.bailiff_feed() == []
+
+
+def test_state_machine_refuses_an_underpaid_case_even_with_its_status_forged(
+    world: RegistryWorld,
+) -> None:
+    case_number = world.open_case()
+    world.clock.advance(days=8)
+    world.pay(case_number, DISCOUNTED_2025)  # half the full fine: underpaid
+    world.clock.advance(days=40)
+    state = case_state(require_case(world.store.db, case_number))
+    assert state.status is CaseStatus.UNDERPAID
+    forged = type(state)(**{**state.__dict__, "status": CaseStatus.OPEN})
+    with pytest.raises(Conflict) as refused:
+        hand_over(forged, world.clock.now)
+    assert refused.value.code == "paid_never_to_bailiffs"
+    assert world.registry.hand_over_overdue() == []
+
+
+# --- the database, bypassing Python ----------------------------------------------------------
+
+
+def test_sqlite_refuses_moving_a_paid_case_to_bailiffs(world: RegistryWorld) -> None:
+    case_number = paid_overdue_case(world)
+    with pytest.raises(sqlite3.IntegrityError, match=REFUSED_TO_BAILIFFS):
+        raw_sql(
+            world,
+            "UPDATE cases SET status = 'sent_to_bailiffs', paid_minor = 0 WHERE case_number = ?",
+            case_number,
+        )
+    with pytest.raises(sqlite3.IntegrityError, match=REFUSED_TO_BAILIFFS):
+        raw_sql(
+            world,
+            "INSERT INTO bailiff_handovers (case_number, kind, amount_minor, recorded_at,"
+            " document) VALUES (?, 'handover', 100, ?, '{}')",
+            case_number,
+            iso(world.clock.now),
+        )
+    assert world.registry.case(case_number).status is CaseStatus.PAID
+    assert world.registry.bailiff_feed() == []
+
+
+def test_sqlite_refuses_a_case_with_any_payment_row_even_if_the_case_looks_unpaid(
+    world: RegistryWorld,
+) -> None:
+    """A payment row written behind the service's back, the case left open and at zero."""
+    case_number = world.open_case()
+    world.clock.advance(days=41)
+    raw_sql(
+        world,
+        "INSERT INTO payments (payment_id, message_id, device_id, case_number, matched_case,"
+        " amount_minor, currency, paid_at, received_at, channel, match_status)"
+        " SELECT 'bank-transfer-1', message_id, device_id, ?, ?, 100, 'KZT', received_at,"
+        " received_at, 'bank', 'underpaid' FROM messages WHERE kind = 'fixation' LIMIT 1",
+        case_number,
+        case_number,
+    )
+    with pytest.raises(sqlite3.IntegrityError, match="has a payment"):
+        raw_sql(
+            world,
+            "UPDATE cases SET status = 'sent_to_bailiffs' WHERE case_number = ?",
+            case_number,
+        )
+    assert world.registry.case(case_number).status is CaseStatus.OPEN
+    assert world.registry.hand_over_overdue() == []
+
+
+def test_sqlite_refuses_a_handover_even_after_the_payment_row_is_gone(
+    world: RegistryWorld,
+) -> None:
+    """The way round is closed too: a payment cannot be deleted, unmatched or altered."""
+    case_number = paid_overdue_case(world)
+    with pytest.raises(sqlite3.IntegrityError, match="never deleted"):
+        raw_sql(world, "DELETE FROM payments WHERE matched_case = ?", case_number)
+    with pytest.raises(sqlite3.IntegrityError, match="matched to a case stays"):
+        raw_sql(
+            world, "UPDATE payments SET matched_case = NULL WHERE matched_case = ?", case_number
+        )
+    with pytest.raises(sqlite3.IntegrityError, match="never altered"):
+        raw_sql(world, "UPDATE payments SET amount_minor = 1 WHERE matched_case = ?", case_number)
+
+
+def test_sqlite_refuses_recording_money_on_a_case_left_with_bailiffs(
+    world: RegistryWorld,
+) -> None:
+    case_number = world.open_case()
+    world.clock.advance(days=41)
+    world.registry.hand_over_overdue()
+    with pytest.raises(sqlite3.IntegrityError, match="never handed to bailiffs"):
+        raw_sql(world, "UPDATE cases SET paid_minor = 100 WHERE case_number = ?", case_number)
+
+
+def test_sqlite_refuses_a_handover_row_without_moving_the_case(world: RegistryWorld) -> None:
+    case_number = world.open_case()
+    world.clock.advance(days=41)
+    with pytest.raises(sqlite3.IntegrityError, match="only an unpaid case"):
+        raw_sql(
+            world,
+            "INSERT INTO bailiff_handovers (case_number, kind, amount_minor, recorded_at,"
+            " document) VALUES (?, 'handover', 100, ?, '{}')",
+            case_number,
+            iso(world.clock.now),
+        )
+
+
+def test_sqlite_refuses_a_case_inserted_straight_into_the_bailiffs_hands(
+    world: RegistryWorld,
+) -> None:
+    case_number = world.open_case()
+    columns = [
+        name
+        for (_, name, *_rest) in world.store.db.conn.execute("PRAGMA table_info(cases)")
+        if name not in {"case_number", "fixation_id", "status"}
+    ]
+    fixation_id = world.add_fixation()
+    raw_sql(
+        world,
+        "UPDATE fixations SET status = 'confirmed', decided_by = ?, decided_at = ?"
+        " WHERE fixation_id = ?",
+        REVIEWERS[0],
+        iso(world.clock.now),
+        fixation_id,
+    )
+    with pytest.raises(sqlite3.IntegrityError, match="only from open"):
+        raw_sql(
+            world,
+            f"INSERT INTO cases (case_number, fixation_id, status, {', '.join(columns)})"
+            f" SELECT 'FORGED-1', ?, 'sent_to_bailiffs', {', '.join(columns)}"
+            " FROM cases WHERE case_number = ?",
+            fixation_id,
+            case_number,
+        )
+
+
+def test_handover_and_recall_documents_cannot_be_rewritten(world: RegistryWorld) -> None:
+    case_number = world.open_case()
+    world.clock.advance(days=41)
+    world.registry.hand_over_overdue()
+    with pytest.raises(sqlite3.IntegrityError, match="append-only"):
+        raw_sql(world, "UPDATE bailiff_handovers SET amount_minor = 1")
+    with pytest.raises(sqlite3.IntegrityError, match="append-only"):
+        raw_sql(world, "DELETE FROM bailiff_handovers")
+    with pytest.raises(sqlite3.IntegrityError, match="only a case handed to bailiffs"):
+        raw_sql(
+            world,
+            "INSERT INTO bailiff_handovers (case_number, kind, amount_minor, recorded_at,"
+            " document) VALUES (?, 'recall', 0, ?, '{}')",
+            world.open_case(),
+            iso(world.clock.now),
+        )
+    assert [item["case_number"] for item in world.registry.bailiff_feed()] == [case_number]
+
+
+# --- the other lifecycle rules in the schema -------------------------------------------------
+
+
+def test_sqlite_refuses_a_case_without_a_confirmed_fixation(world: RegistryWorld) -> None:
+    case_number = world.open_case()
+    pending = world.add_fixation()
+    with pytest.raises(sqlite3.IntegrityError, match="officer confirmed"):
+        raw_sql(
+            world,
+            "INSERT INTO cases SELECT 'FORGED-2', ?, plate, owner_id, owner_name, owner_phone,"
+            " owner_email, violation, article, part, offence_at, mrp_kzt, fine_mrp, fine_minor,"
+            " discount_percent, resolution_at, resolved_by, discount_deadline, entry_into_force,"
+            " voluntary_deadline, limitation_at, status, paid_minor, updated_at"
+            " FROM cases WHERE case_number = ?",
+            pending,
+            case_number,
+        )
+
+
+def test_sqlite_refuses_changing_a_decided_fixation(world: RegistryWorld) -> None:
+    fixation_id = world.add_fixation()
+    world.registry.confirm_fixation(fixation_id, REVIEWERS[0], seconds_spent=3)
+    with pytest.raises(sqlite3.IntegrityError, match="decided once"):
+        raw_sql(
+            world,
+            "UPDATE fixations SET status = 'rejected', reject_reason = 'other'"
+            " WHERE fixation_id = ?",
+            fixation_id,
+        )
+
+
+def test_sqlite_refuses_cancelling_without_an_approved_request(world: RegistryWorld) -> None:
+    case_number = world.open_case()
+    with pytest.raises(sqlite3.IntegrityError, match="approved cancellation request"):
+        raw_sql(world, "UPDATE cases SET status = 'cancelled' WHERE case_number = ?", case_number)
+    request = world.registry.request_cancellation(case_number, REVIEWERS[0], "wrong vehicle")
+    with pytest.raises(sqlite3.IntegrityError, match="CHECK constraint"):
+        raw_sql(
+            world,
+            "UPDATE cancellation_requests SET status = 'approved', decided_by = requested_by,"
+            " decided_at = requested_at WHERE request_id = ?",
+            request.request_id,
+        )
+    assert world.registry.case(case_number).status is CaseStatus.OPEN
+    world.registry.decide_cancellation(request.request_id, SUPERVISORS[0], approve=False)
+    with pytest.raises(sqlite3.IntegrityError, match="decided once"):
+        raw_sql(
+            world,
+            "UPDATE cancellation_requests SET status = 'approved' WHERE request_id = ?",
+            request.request_id,
+        )
+
+
+def test_sqlite_keeps_a_closed_case_closed(world: RegistryWorld) -> None:
+    case_number = paid_overdue_case(world)
+    with pytest.raises(sqlite3.IntegrityError, match="closed for good"):
+        raw_sql(world, "UPDATE cases SET status = 'open' WHERE case_number = ?", case_number)
+
+
+def test_the_52000_citizens_scenario_end_to_end(world: RegistryWorld) -> None:
+    """Paid before the deadline: never sent. Paid after the hand-over: recalled at once."""
+    paid_in_time = world.open_case()
+    paid_late = world.open_case()
+    world.clock.advance(days=39)
+    world.pay(paid_in_time, 10 * 3932 * 100)
+    world.clock.advance(days=2)
+    assert world.registry.hand_over_overdue() == [paid_late]
+    world.clock.advance(days=1, hours=3)
+    assert world.pay(paid_late, 10 * 3932 * 100) == "after_handover"
+    feed = world.registry.bailiff_feed()
+    assert [(item["kind"], item["case_number"]) for item in feed] == [
+        ("handover", paid_late),
+        ("recall", paid_late),
+    ]
+    assert feed[1]["recorded_at"] == iso(world.clock.now)
+    assert world.registry.case(paid_late).status is CaseStatus.PAID
+    assert world.registry.case(paid_in_time).status is CaseStatus.PAID

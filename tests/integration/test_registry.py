@@ -1,0 +1,575 @@
+"""The registry's case lifecycle on a real SQLite file, with the clock moved by the test."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from central_ingest.core.cases import (
+    CancellationStatus,
+    CaseStatus,
+    Conflict,
+    FixationStatus,
+    Forbidden,
+    InvalidInput,
+    NotFound,
+    RejectReason,
+)
+from central_ingest.core.clock import iso, parse_iso
+from central_ingest.core.fines import MrpNotConfigured, NotAnOffence
+from central_ingest.reports import unmatched_payments_report
+from tests.support.registry_fixtures import (
+    OWNER_PERSON,
+    OWNER_SECOND,
+    REVIEWERS,
+    START,
+    SUPERVISORS,
+    UNREGISTERED_PLATE,
+    RegistryWorld,
+)
+
+REVIEWER, OTHER_REVIEWER = REVIEWERS
+SUPERVISOR = SUPERVISORS[0]
+# 85 km/h where 60 is allowed: 25 over, article 592 part 2, 10 MRP at the 2025 MRP of 3,932.
+FULL_2025 = 10 * 3932 * 100
+DISCOUNTED_2025 = FULL_2025 // 2
+
+
+@pytest.fixture
+def world(tmp_path: Path) -> RegistryWorld:
+    return RegistryWorld.create(tmp_path)
+
+
+# --- review ----------------------------------------------------------------------------------
+
+
+def test_confirmation_opens_a_case_with_fine_deadlines_owner_and_notices(
+    world: RegistryWorld,
+) -> None:
+    fixation_id = world.add_fixation()
+    case = world.registry.confirm_fixation(
+        fixation_id, REVIEWER, seconds_spent=14.2, note="clear photo"
+    )
+
+    assert case.case_number == "KZ-GP-2025-0000001"
+    assert (case.article, case.part, case.fine_mrp, case.mrp_kzt) == ("592", "2", 10, 3932)
+    assert case.full_minor == FULL_2025
+    assert case.discounted_minor == DISCOUNTED_2025
+    assert case.amount_due_now_minor == DISCOUNTED_2025
+    assert case.status is CaseStatus.OPEN and case.paid_minor == 0
+    assert (case.owner_id, case.owner_name) == (OWNER_PERSON.owner_id, OWNER_PERSON.owner_name)
+    assert case.resolution_at == START and case.resolved_by == REVIEWER
+    assert case.discount_deadline == START + timedelta(days=7)
+    assert case.entry_into_force == START + timedelta(days=10)
+    assert case.voluntary_deadline == START + timedelta(days=40)
+    assert case.limitation_at == START + timedelta(days=375)
+
+    fixation = world.registry.fixation(fixation_id)
+    assert fixation.status is FixationStatus.CONFIRMED
+    assert (fixation.decided_by, fixation.seconds_spent) == (REVIEWER, 14.2)
+    assert fixation.decision_note == "clear photo" and fixation.case_number == case.case_number
+
+    assert [entry["payload"]["status"] for entry in world.ledger("fixation", fixation_id)] == [
+        "awaiting_review",
+        "confirmed",
+    ]
+    (opened,) = world.ledger("case", case.case_number)
+    assert opened["actor"] == f"officer:{REVIEWER}"
+    assert opened["payload"]["status"] == "open" and opened["payload"]["paid_minor"] == 0
+    assert opened["payload"]["fine_minor"] == FULL_2025
+    channels = world.store.db.conn.execute(
+        "SELECT channel FROM notifications WHERE case_number = ? ORDER BY channel",
+        (case.case_number,),
+    ).fetchall()
+    assert [channel for (channel,) in channels] == ["email", "sms"]
+
+
+def test_case_numbers_follow_one_sequence_per_year(world: RegistryWorld) -> None:
+    first = world.open_case()
+    second = world.open_case(plate=OWNER_SECOND.plate)
+    # 19:30 UTC on 31 December is already 1 January in Astana: the next year's sequence.
+    world.clock.set(datetime(2025, 12, 31, 19, 30, tzinfo=UTC))
+    third = world.open_case(captured_at=datetime(2025, 12, 31, 19, 29, tzinfo=UTC))
+    assert [first, second, third] == [
+        "KZ-GP-2025-0000001",
+        "KZ-GP-2025-0000002",
+        "KZ-GP-2026-0000001",
+    ]
+
+
+def test_fine_uses_the_mrp_of_the_local_offence_date_not_of_the_confirmation(
+    world: RegistryWorld,
+) -> None:
+    world.clock.set(datetime(2025, 1, 5, 6, 0, tzinfo=UTC))
+    # 23:00 on 31 December 2024 in Astana: the 2024 MRP, though confirmed in 2025.
+    late_2024 = world.open_case(captured_at=datetime(2024, 12, 31, 18, 0, tzinfo=UTC))
+    # 01:00 on 1 January 2025 in Astana, still 2024 in UTC: the 2025 MRP.
+    early_2025 = world.open_case(captured_at=datetime(2024, 12, 31, 20, 0, tzinfo=UTC))
+    assert world.registry.case(late_2024).mrp_kzt == 3692
+    assert world.registry.case(late_2024).full_minor == 10 * 3692 * 100
+    assert world.registry.case(early_2025).mrp_kzt == 3932
+
+
+def test_a_year_without_an_mrp_value_is_refused_with_a_clear_error(tmp_path: Path) -> None:
+    world = RegistryWorld.create(tmp_path, mrp_by_year={2024: 3692})
+    fixation_id = world.add_fixation()
+    with pytest.raises(MrpNotConfigured, match="no MRP value is configured for 2025"):
+        world.registry.confirm_fixation(fixation_id, REVIEWER, seconds_spent=5)
+    assert world.registry.fixation(fixation_id).status is FixationStatus.AWAITING_REVIEW
+
+
+def test_owner_unknown_to_the_register_still_opens_a_case_without_notices(
+    world: RegistryWorld,
+) -> None:
+    case = world.registry.case(world.open_case(plate=UNREGISTERED_PLATE))
+    assert case.owner_id is None and case.owner_name is None and case.status is CaseStatus.OPEN
+    assert world.scalar("SELECT count(*) FROM notifications") == 0
+
+
+def test_corrected_plate_opens_the_case_against_the_corrected_vehicle(
+    world: RegistryWorld,
+) -> None:
+    fixation_id = world.add_fixation(plate="123A8C01")
+    with pytest.raises(InvalidInput) as missing_reason:
+        world.registry.confirm_fixation(
+            fixation_id, REVIEWER, seconds_spent=20, corrected_plate="123 ABC 01"
+        )
+    assert missing_reason.value.code == "correction_reason_required"
+    assert world.scalar("SELECT count(*) FROM cases") == 0
+
+    case = world.registry.confirm_fixation(
+        fixation_id,
+        REVIEWER,
+        seconds_spent=20,
+        corrected_plate="123 abc 01",
+        correction_reason="B read as 8; the crop shows B",
+    )
+    assert case.plate == "123ABC01" and case.owner_id == OWNER_PERSON.owner_id
+    fixation = world.registry.fixation(fixation_id)
+    assert fixation.plate_text == "123A8C01" and fixation.corrected_plate == "123ABC01"
+    assert fixation.correction_reason == "B read as 8; the crop shows B"
+
+
+@pytest.mark.parametrize("reason", list(RejectReason))
+def test_every_reject_reason_is_recorded_with_officer_note_and_time(
+    world: RegistryWorld, reason: RejectReason
+) -> None:
+    fixation_id = world.add_fixation()
+    view = world.registry.reject_fixation(
+        fixation_id, REVIEWER, reason=reason, note="see photo", seconds_spent=9.0
+    )
+    assert view.status is FixationStatus.REJECTED and view.reject_reason is reason
+    assert (view.decided_by, view.decision_note, view.seconds_spent) == (REVIEWER, "see photo", 9.0)
+    assert view.case_number is None
+    assert world.scalar("SELECT count(*) FROM cases") == 0
+    last = world.ledger("fixation", fixation_id)[-1]
+    assert last["actor"] == f"officer:{REVIEWER}"
+    assert last["payload"] == {
+        "status": "rejected",
+        "officer": REVIEWER,
+        "reason": reason.value,
+        "note": "see photo",
+        "seconds_spent": 9.0,
+    }
+
+
+def test_reason_other_needs_a_note(world: RegistryWorld) -> None:
+    fixation_id = world.add_fixation()
+    with pytest.raises(InvalidInput) as refused:
+        world.registry.reject_fixation(
+            fixation_id, REVIEWER, reason=RejectReason.OTHER, seconds_spent=3
+        )
+    assert refused.value.code == "reject_note_required"
+    assert world.registry.fixation(fixation_id).status is FixationStatus.AWAITING_REVIEW
+
+
+def test_a_fixation_is_decided_once(world: RegistryWorld) -> None:
+    confirmed = world.add_fixation()
+    world.registry.confirm_fixation(confirmed, REVIEWER, seconds_spent=5)
+    rejected = world.add_fixation()
+    world.registry.reject_fixation(
+        rejected, REVIEWER, reason=RejectReason.PLATE_UNREADABLE, seconds_spent=5
+    )
+    with pytest.raises(Conflict) as confirm_again:
+        world.registry.confirm_fixation(confirmed, OTHER_REVIEWER, seconds_spent=5)
+    with pytest.raises(Conflict) as reject_confirmed:
+        world.registry.reject_fixation(
+            confirmed, OTHER_REVIEWER, reason=RejectReason.DUPLICATE_EVENT, seconds_spent=5
+        )
+    with pytest.raises(Conflict) as confirm_rejected:
+        world.registry.confirm_fixation(rejected, OTHER_REVIEWER, seconds_spent=5)
+    for refused in (confirm_again, reject_confirmed, confirm_rejected):
+        assert refused.value.code == "fixation_already_decided"
+    assert world.scalar("SELECT count(*) FROM cases") == 1
+    assert len(world.ledger("fixation", confirmed)) == 2
+
+
+def test_below_the_lowest_speeding_band_the_officer_must_reject(world: RegistryWorld) -> None:
+    fixation_id = world.add_fixation(speed_kmh=69.5, limit_kmh=60)
+    ledger_before = world.scalar("SELECT count(*) FROM ledger")
+    with pytest.raises(NotAnOffence, match="reject the fixation"):
+        world.registry.confirm_fixation(fixation_id, REVIEWER, seconds_spent=4)
+    assert world.registry.fixation(fixation_id).status is FixationStatus.AWAITING_REVIEW
+    assert world.scalar("SELECT count(*) FROM ledger") == ledger_before
+    assert world.scalar("SELECT count(*) FROM case_numbers") == 0
+
+
+def test_unknown_fixation_and_unknown_officer_are_refused(world: RegistryWorld) -> None:
+    with pytest.raises(NotFound):
+        world.registry.fixation("00000000-0000-0000-0000-000000000000")
+    fixation_id = world.add_fixation()
+    with pytest.raises(NotFound) as unknown:
+        world.registry.confirm_fixation(fixation_id, "nobody", seconds_spent=1)
+    assert unknown.value.code == "operator_not_found"
+    assert world.registry.fixation(fixation_id).status is FixationStatus.AWAITING_REVIEW
+
+
+def test_review_queue_serves_the_oldest_first_and_keeps_reviewers_apart(
+    world: RegistryWorld,
+) -> None:
+    oldest = world.add_fixation(received_at=START - timedelta(minutes=3))
+    middle = world.add_fixation(received_at=START - timedelta(minutes=2), plate="456DEF02")
+    newest = world.add_fixation(received_at=START - timedelta(minutes=1))
+    assert world.registry.review_queue_size() == 3
+
+    shown = world.registry.next_fixation(REVIEWER)
+    assert shown is not None and shown.fixation_id == oldest
+    assert [item.role.value for item in shown.evidence] == ["full_frame", "plate_crop"]
+    assert shown.registered_vehicle is not None and shown.registered_vehicle.make == "Toyota"
+    assert shown.excess_kmh == 25.0 and shown.zone.startswith("Astana")
+
+    other = world.registry.next_fixation(OTHER_REVIEWER)
+    assert other is not None and other.fixation_id == middle
+    again = world.registry.next_fixation(REVIEWER)
+    assert again is not None and again.fixation_id == oldest, "a reviewer keeps their fixation"
+    skipped = world.registry.next_fixation(REVIEWER, skip=[oldest])
+    assert skipped is not None and skipped.fixation_id == newest
+
+    world.registry.confirm_fixation(newest, REVIEWER, seconds_spent=10)
+    world.clock.advance(minutes=6)  # the other reviewer's hold on the middle one has lapsed
+    after = world.registry.next_fixation(REVIEWER)
+    assert after is not None and after.fixation_id == oldest
+    assert world.registry.review_queue_size() == 2
+
+
+def test_cases_are_found_by_plate_in_any_spelling_and_by_owner(world: RegistryWorld) -> None:
+    first = world.open_case()
+    world.clock.advance(hours=1)
+    second = world.open_case()
+    world.open_case(plate=OWNER_SECOND.plate)
+    by_plate = world.registry.find_cases(plate="123 abc 01")
+    assert [case.case_number for case in by_plate] == [second, first]
+    by_owner = world.registry.find_cases(owner_id=OWNER_SECOND.owner_id)
+    assert [case.plate for case in by_owner] == [OWNER_SECOND.plate]
+    with pytest.raises(InvalidInput):
+        world.registry.find_cases()
+
+
+# --- amounts and payments --------------------------------------------------------------------
+
+
+def test_amount_due_follows_the_registry_clock(world: RegistryWorld) -> None:
+    case_number = world.open_case()
+    world.clock.advance(days=7)
+    assert world.registry.case(case_number).amount_due_now_minor == DISCOUNTED_2025
+    world.clock.advance(microseconds=1)
+    assert world.registry.case(case_number).amount_due_now_minor == FULL_2025
+    world.clock.advance(days=1)
+    assert world.registry.case(case_number).amount_due_now_minor == FULL_2025
+
+
+def test_discounted_payment_within_seven_days_settles_the_case(world: RegistryWorld) -> None:
+    case_number = world.open_case()
+    deadline = world.registry.case(case_number).discount_deadline
+    assert world.pay(case_number, DISCOUNTED_2025, paid_at=deadline) == "settled"
+
+    case = world.registry.case(case_number)
+    assert case.status is CaseStatus.PAID and case.paid_minor == DISCOUNTED_2025
+    assert case.amount_due_now_minor == 0
+    payment = world.store.db.conn.execute(
+        "SELECT matched_case, due_minor, match_status, masked_pan FROM payments"
+    ).fetchone()
+    assert payment == (case_number, DISCOUNTED_2025, "settled", "440043******1234")
+    last = world.ledger("case", case_number)[-1]
+    assert last["actor"] == f"device:{world.terminal_id}"
+    assert last["payload"]["status"] == "paid"
+    assert last["payload"]["paid_minor"] == DISCOUNTED_2025
+
+
+def test_half_paid_after_the_discount_window_is_underpaid_until_topped_up(
+    world: RegistryWorld,
+) -> None:
+    case_number = world.open_case()
+    world.clock.advance(days=8)
+    # A bank reports the payment a day late: what counts is when it was paid.
+    paid_at = world.clock.now
+    assert world.pay(case_number, DISCOUNTED_2025, paid_at=paid_at) == "underpaid"
+    case = world.registry.case(case_number)
+    assert case.status is CaseStatus.UNDERPAID
+    assert case.amount_due_now_minor == FULL_2025 - DISCOUNTED_2025
+    assert world.scalar("SELECT due_minor FROM payments") == FULL_2025
+    assert [row["match_status"] for row in unmatched_payments_report(world.store)] == ["underpaid"]
+
+    world.clock.advance(days=60)  # long overdue, but it has a payment: never to bailiffs
+    assert world.registry.hand_over_overdue() == []
+    assert world.pay(case_number, FULL_2025 - DISCOUNTED_2025) == "settled"
+    case = world.registry.case(case_number)
+    assert case.status is CaseStatus.PAID and case.paid_minor == FULL_2025
+
+
+def test_a_payment_made_in_the_window_but_reported_later_keeps_the_discount(
+    world: RegistryWorld,
+) -> None:
+    case_number = world.open_case()
+    paid_at = world.clock.advance(days=6)
+    world.clock.advance(days=3)
+    assert world.pay(case_number, DISCOUNTED_2025, paid_at=paid_at) == "settled"
+
+
+def test_overpayment_settles_and_is_listed_for_a_refund(world: RegistryWorld) -> None:
+    case_number = world.open_case()
+    assert world.pay(case_number, FULL_2025) == "overpaid"
+    assert world.registry.case(case_number).status is CaseStatus.PAID
+    (follow_up,) = unmatched_payments_report(world.store)
+    assert follow_up["match_status"] == "overpaid"
+    assert follow_up["amount_minor"] - follow_up["due_minor"] == DISCOUNTED_2025
+
+
+def test_a_payment_for_an_unknown_case_is_kept_for_manual_matching(
+    world: RegistryWorld,
+) -> None:
+    assert world.pay("KZ-GP-2025-9999999", 500_000) == "unknown_case"
+    (follow_up,) = unmatched_payments_report(world.store)
+    assert follow_up["case_number"] == "KZ-GP-2025-9999999"
+    assert follow_up["matched_case"] is None and follow_up["amount_minor"] == 500_000
+    (entry,) = world.ledger("payment", follow_up["payment_id"])
+    assert entry["payload"]["match_status"] == "unknown_case"
+
+
+def test_a_second_payment_on_a_paid_case_is_kept_for_a_refund(world: RegistryWorld) -> None:
+    case_number = world.open_case()
+    world.pay(case_number, DISCOUNTED_2025)
+    assert world.pay(case_number, DISCOUNTED_2025) == "case_closed"
+    case = world.registry.case(case_number)
+    assert case.status is CaseStatus.PAID and case.paid_minor == DISCOUNTED_2025
+    (refund,) = unmatched_payments_report(world.store)
+    assert refund["match_status"] == "case_closed"
+    assert refund["difference_minor"] == DISCOUNTED_2025, "all of it is to be refunded"
+
+
+# --- bailiffs --------------------------------------------------------------------------------
+
+
+def test_unpaid_cases_go_to_bailiffs_only_after_the_voluntary_deadline(
+    world: RegistryWorld,
+) -> None:
+    unpaid = world.open_case()
+    paid = world.open_case()
+    world.pay(paid, DISCOUNTED_2025)
+    ownerless = world.open_case(plate=UNREGISTERED_PLATE)
+
+    world.clock.advance(days=40)  # exactly at the voluntary deadline: still voluntary
+    assert world.registry.hand_over_overdue() == []
+    world.clock.advance(days=1)
+    assert world.registry.hand_over_overdue() == [unpaid]
+    assert world.registry.hand_over_overdue() == [], "handed over once"
+
+    assert world.registry.case(unpaid).status is CaseStatus.SENT_TO_BAILIFFS
+    assert world.registry.case(paid).status is CaseStatus.PAID
+    assert world.registry.case(ownerless).status is CaseStatus.OPEN
+    (document,) = world.registry.bailiff_feed()
+    assert document["kind"] == "handover" and document["amount_minor"] == FULL_2025
+    sent = document["document"]
+    assert sent["debtor"] == {"id": OWNER_PERSON.owner_id, "name": OWNER_PERSON.owner_name}
+    assert sent["legal_basis"]["article"] == "592" and sent["legal_basis"]["part"] == "2"
+    assert sent["voluntary_deadline"] == iso(START + timedelta(days=40))
+    assert sent["limitation_at"] == iso(START + timedelta(days=375))
+    assert [entry["payload"]["status"] for entry in world.ledger("case", unpaid)] == [
+        "open",
+        "sent_to_bailiffs",
+    ]
+    (bailiff_entry,) = world.ledger("bailiff", unpaid)
+    assert bailiff_entry["actor"] == "system:bailiff_handover"
+    assert bailiff_entry["payload"]["seq"] == document["seq"]
+
+
+def test_hand_over_works_through_every_batch(world: RegistryWorld) -> None:
+    cases = [world.open_case() for _ in range(5)]
+    world.clock.advance(days=41)
+    assert sorted(world.registry.hand_over_overdue(batch_size=2)) == sorted(cases)
+    assert world.scalar("SELECT count(*) FROM cases WHERE status = 'sent_to_bailiffs'") == 5
+    with pytest.raises(InvalidInput):
+        world.registry.hand_over_overdue(batch_size=0)
+
+
+def test_payment_after_hand_over_recalls_the_case_from_the_bailiffs(
+    world: RegistryWorld,
+) -> None:
+    case_number = world.open_case()
+    world.clock.advance(days=41)
+    world.registry.hand_over_overdue()
+    (handover,) = world.registry.bailiff_feed()
+
+    world.clock.advance(hours=2)
+    assert world.pay(case_number, FULL_2025) == "after_handover"
+    case = world.registry.case(case_number)
+    assert case.status is CaseStatus.PAID and case.paid_minor == FULL_2025
+
+    (recall,) = world.registry.bailiff_feed(after_seq=handover["seq"])
+    assert recall["kind"] == "recall" and recall["case_number"] == case_number
+    assert recall["document"]["reason"] == "paid" and recall["amount_minor"] == 0
+    assert [entry["action"] for entry in world.ledger("bailiff", case_number)] == [
+        "handover",
+        "recall",
+    ]
+
+
+def test_bailiff_feed_pages_by_cursor_and_exports_json_lines(
+    world: RegistryWorld, tmp_path: Path
+) -> None:
+    cases = [world.open_case() for _ in range(3)]
+    world.clock.advance(days=41)
+    world.registry.hand_over_overdue()
+    world.pay(cases[1], FULL_2025)
+
+    first_page = world.registry.bailiff_feed(limit=2)
+    rest = world.registry.bailiff_feed(after_seq=first_page[-1]["seq"])
+    feed = first_page + rest
+    assert [item["kind"] for item in feed] == ["handover", "handover", "handover", "recall"]
+    assert [item["seq"] for item in feed] == sorted(item["seq"] for item in feed)
+
+    export = world.registry.export_bailiff_feed(tmp_path / "out" / "bailiffs.jsonl")
+    lines = export.path.read_text(encoding="utf-8").splitlines()
+    assert export.documents == 4 and export.last_seq == feed[-1]["seq"]
+    assert [json.loads(line) for line in lines] == feed
+    later = world.registry.export_bailiff_feed(tmp_path / "next.jsonl", after_seq=export.last_seq)
+    assert later.documents == 0 and later.last_seq == export.last_seq
+    with pytest.raises(InvalidInput):
+        world.registry.bailiff_feed(limit=0)
+
+
+# --- limitation ------------------------------------------------------------------------------
+
+
+def test_limitation_report_lists_unexecuted_cases_soonest_first(world: RegistryWorld) -> None:
+    first = world.open_case()
+    world.clock.advance(days=20)
+    second = world.open_case()
+    paid = world.open_case()
+    world.pay(paid, DISCOUNTED_2025)
+
+    world.clock.set(START + timedelta(days=375 - 30))
+    report = world.registry.limitation_report()
+    assert [row["case_number"] for row in report] == [first, second]
+    assert [row["days_left"] for row in report] == [30, 50]
+    assert [row["case_number"] for row in world.registry.limitation_report(within_days=30)] == [
+        first
+    ]
+
+
+def test_limitation_expires_unexecuted_cases_and_recalls_those_with_bailiffs(
+    world: RegistryWorld,
+) -> None:
+    with_bailiffs = world.open_case()
+    world.clock.advance(days=41)
+    world.registry.hand_over_overdue()
+    world.clock.set(START)
+    ownerless = world.open_case(plate=UNREGISTERED_PLATE)
+    paid = world.open_case()
+    world.pay(paid, DISCOUNTED_2025)
+
+    limitation = START + timedelta(days=375)
+    world.clock.set(limitation - timedelta(microseconds=1))
+    assert world.registry.expire_limited() == []
+    world.clock.set(limitation)
+    assert sorted(world.registry.expire_limited(batch_size=1)) == sorted(
+        [with_bailiffs, ownerless]
+    )
+    assert world.registry.case(with_bailiffs).status is CaseStatus.EXPIRED
+    assert world.registry.case(paid).status is CaseStatus.PAID
+    assert world.registry.bailiff_feed()[-1]["document"]["reason"] == "limitation_expired"
+    assert world.ledger("case", ownerless)[-1]["actor"] == "system:limitation"
+    assert world.registry.limitation_report() == []
+    assert world.pay(ownerless, FULL_2025) == "case_closed"
+
+
+# --- cancellation ----------------------------------------------------------------------------
+
+
+def test_cancellation_needs_a_reason_and_a_second_officer(world: RegistryWorld) -> None:
+    case_number = world.open_case()
+    with pytest.raises(InvalidInput):
+        world.registry.request_cancellation(case_number, REVIEWER, "   ")
+    request = world.registry.request_cancellation(
+        case_number, REVIEWER, "vehicle was stolen at the time (police report 17-2025)"
+    )
+    assert request.status is CancellationStatus.PENDING
+    assert world.registry.pending_cancellations() == [request]
+    with pytest.raises(Conflict):
+        world.registry.request_cancellation(case_number, OTHER_REVIEWER, "again")
+
+    with pytest.raises(Forbidden) as same_person:
+        world.registry.decide_cancellation(request.request_id, REVIEWER, approve=True)
+    assert same_person.value.code == "two_person_rule"
+    assert world.registry.case(case_number).status is CaseStatus.OPEN
+
+    decided = world.registry.decide_cancellation(
+        request.request_id, SUPERVISOR, approve=True, note="report checked"
+    )
+    assert decided.status is CancellationStatus.APPROVED
+    assert decided.case_status is CaseStatus.CANCELLED and decided.decided_by == SUPERVISOR
+    assert world.registry.pending_cancellations() == []
+    with pytest.raises(Conflict):
+        world.registry.decide_cancellation(request.request_id, SUPERVISORS[1], approve=False)
+
+    assert [entry["action"] for entry in world.ledger("cancellation", str(request.request_id))] == [
+        "requested",
+        "approved",
+    ]
+    last = world.ledger("case", case_number)[-1]
+    assert last["actor"] == f"officer:{SUPERVISOR}"
+    assert last["payload"]["status"] == "cancelled" and last["payload"]["request_id"] == 1
+    assert world.pay(case_number, DISCOUNTED_2025) == "case_closed"
+
+
+def test_a_denied_cancellation_leaves_the_case_open(world: RegistryWorld) -> None:
+    case_number = world.open_case()
+    request = world.registry.request_cancellation(case_number, REVIEWER, "owner asked")
+    decided = world.registry.decide_cancellation(
+        request.request_id, SUPERVISOR, approve=False, note="no grounds"
+    )
+    assert decided.status is CancellationStatus.DENIED
+    assert decided.case_status is CaseStatus.OPEN
+    assert decided.decision_note == "no grounds"
+
+
+def test_a_paid_case_cannot_be_cancelled(world: RegistryWorld) -> None:
+    case_number = world.open_case()
+    request = world.registry.request_cancellation(case_number, REVIEWER, "duplicate of another")
+    world.pay(case_number, DISCOUNTED_2025)
+    with pytest.raises(Conflict) as at_approval:
+        world.registry.decide_cancellation(request.request_id, SUPERVISOR, approve=True)
+    assert at_approval.value.code == "case_closed"
+    with pytest.raises(Conflict, match="paid and therefore closed"):
+        world.registry.request_cancellation(case_number, OTHER_REVIEWER, "still a duplicate")
+    assert world.registry.case(case_number).status is CaseStatus.PAID
+
+
+def test_cancelling_a_case_held_by_bailiffs_recalls_it(world: RegistryWorld) -> None:
+    case_number = world.open_case()
+    world.clock.advance(days=41)
+    world.registry.hand_over_overdue()
+    request = world.registry.request_cancellation(case_number, REVIEWER, "wrong vehicle")
+    world.registry.decide_cancellation(request.request_id, SUPERVISOR, approve=True)
+    recall = world.registry.bailiff_feed()[-1]
+    assert recall["kind"] == "recall" and recall["document"]["reason"] == "cancelled"
+
+
+def test_views_serialise_to_json_for_the_api(world: RegistryWorld) -> None:
+    case = world.registry.case(world.open_case())
+    document = json.loads(case.model_dump_json())
+    assert parse_iso(document["discount_deadline"]) == START + timedelta(days=7)
+    assert document["status"] == "open" and document["amount_due_now_minor"] == DISCOUNTED_2025

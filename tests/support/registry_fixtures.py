@@ -1,0 +1,295 @@
+"""A registry on a real SQLite file with a movable clock, operators, vehicles, a camera and a
+payment terminal; fixations and payments are stored the way the ingest stores them (signed
+envelope in ``messages``, rows, an "awaiting_review" ledger entry), without the transport."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+from uuid import uuid4
+
+from central_ingest.config import RegistryConfig, load_config
+from central_ingest.core.clock import iso
+from central_ingest.registry import Registry
+from central_ingest.store.cases import record_payment
+from central_ingest.store.db import Store
+from central_ingest.store.ledger import append_entry
+from central_ingest.vehicles import SqliteVehicleRegister, VehicleRecord
+from contract import (
+    AcquirerRefs,
+    CardData,
+    ClockSource,
+    DeviceKey,
+    EvidenceRef,
+    EvidenceRole,
+    Fixation,
+    Measurement,
+    MessageKind,
+    Payment,
+    PaymentChannel,
+    PlateRead,
+    Position,
+    SignedEnvelope,
+    ViolationCode,
+    canonical_json,
+    seal,
+)
+
+# 11:00 in Astana on a Monday: far from midnight, so local and UTC dates agree.
+START = datetime(2025, 3, 10, 6, 0, tzinfo=UTC)
+
+REVIEWERS = ("aigerim", "daniyar")
+SUPERVISORS = ("saule", "bolat")
+
+OWNER_PERSON = VehicleRecord(
+    plate="123ABC01",
+    owner_id="791028302728",
+    owner_kind="person",
+    owner_name="Nurlan Abenov",
+    phone="+77011234567",
+    email="n.abenov@example.kz",
+    make="Toyota",
+    model="Camry",
+    colour="white",
+)
+OWNER_SECOND = VehicleRecord(
+    plate="456DEF02",
+    owner_id="061211600012",
+    owner_kind="person",
+    owner_name="Aliya Serikova",
+    phone="+77017654321",
+    email=None,
+    make="Hyundai",
+    model="Elantra",
+    colour="grey",
+)
+UNREGISTERED_PLATE = "999ZZZ17"
+
+
+class Clock:
+    """The registry's clock, moved by the test."""
+
+    def __init__(self, start: datetime = START) -> None:
+        self.now = start
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, **delta: float) -> datetime:
+        self.now += timedelta(**delta)
+        return self.now
+
+    def set(self, moment: datetime) -> datetime:
+        self.now = moment
+        return self.now
+
+
+@dataclass
+class RegistryWorld:
+    store: Store
+    config: RegistryConfig
+    clock: Clock
+    vehicles: SqliteVehicleRegister
+    registry: Registry
+    camera_id: str = "cam-astana-0001"
+    terminal_id: str = "term-patrol-0001"
+    camera_key: DeviceKey = field(default_factory=DeviceKey.generate)
+    terminal_key: DeviceKey = field(default_factory=DeviceKey.generate)
+    sequence: int = 0
+
+    @classmethod
+    def create(cls, tmp_path: Path, **config_overrides: Any) -> RegistryWorld:
+        config = load_config(data_dir=tmp_path / "registry", **config_overrides)
+        store = Store(config.db_path)
+        clock = Clock()
+        vehicles = SqliteVehicleRegister(store)
+        world = cls(
+            store=store,
+            config=config,
+            clock=clock,
+            vehicles=vehicles,
+            registry=Registry(store, config, vehicles, clock=clock),
+        )
+        world._seed()
+        return world
+
+    def _seed(self) -> None:
+        at = iso(self.clock.now)
+        with self.store.transaction() as db:
+            for username, role in [
+                *((name, "reviewer") for name in REVIEWERS),
+                *((name, "supervisor") for name in SUPERVISORS),
+            ]:
+                db.conn.execute(
+                    "INSERT INTO operators (username, display_name, role, password_hash,"
+                    " created_at) VALUES (?, ?, ?, 'not-a-login', ?)",
+                    (username, username.title(), role, at),
+                )
+            for device_id, kind, key in [
+                (self.camera_id, "camera", self.camera_key),
+                (self.terminal_id, "terminal", self.terminal_key),
+            ]:
+                db.conn.execute(
+                    "INSERT INTO devices (device_id, kind, public_key, registered_at)"
+                    " VALUES (?, ?, ?, ?)",
+                    (device_id, kind, key.public_key_b64, at),
+                )
+        self.vehicles.upsert([OWNER_PERSON, OWNER_SECOND])
+
+    # --- what devices send -------------------------------------------------------------------
+
+    def _store_message(self, db: Any, envelope: SignedEnvelope, received_at: str) -> None:
+        document = envelope.model_dump(mode="json")
+        canonical = canonical_json(document)
+        db.conn.execute(
+            "INSERT INTO messages (message_id, device_id, kind, channel, received_at,"
+            " envelope_sha256, envelope) VALUES (?, ?, ?, 'http', ?, ?, ?)",
+            (
+                str(envelope.message_id),
+                envelope.device_id,
+                envelope.kind.value,
+                received_at,
+                hashlib.sha256(canonical).hexdigest(),
+                canonical.decode("utf-8"),
+            ),
+        )
+
+    def add_fixation(
+        self,
+        *,
+        plate: str = OWNER_PERSON.plate,
+        violation: ViolationCode = ViolationCode.SPEEDING,
+        speed_kmh: float | None = 85.0,
+        limit_kmh: int | None = 60,
+        captured_at: datetime | None = None,
+        received_at: datetime | None = None,
+        confidence: float = 0.96,
+    ) -> str:
+        """Store a fixation awaiting review, as the ingest would; returns its id."""
+        received = received_at or self.clock.now
+        captured = captured_at or received - timedelta(seconds=3)
+        self.sequence += 1
+        images = [
+            (EvidenceRole.FULL_FRAME, f"full frame {self.sequence}".encode()),
+            (EvidenceRole.PLATE_CROP, f"plate crop {self.sequence}".encode()),
+        ]
+        fixation = Fixation(
+            fixation_id=uuid4(),
+            sequence=self.sequence,
+            captured_at=captured,
+            clock_source=ClockSource.GPS,
+            violation=violation,
+            plate=PlateRead(text=plate, confidence=confidence, format="kz_person"),
+            measurement=Measurement(
+                speed_kmh=speed_kmh,
+                limit_kmh=limit_kmh,
+                light_phase="red" if violation is ViolationCode.RED_LIGHT else None,
+            ),
+            position=Position(lat=51.128, lon=71.430, fix_quality=1, satellites=9),
+            zone="Astana, Kabanbay batyr avenue, km 4",
+            evidence=[
+                EvidenceRef(
+                    role=role, sha256=hashlib.sha256(data).hexdigest(), size_bytes=len(data)
+                )
+                for role, data in images
+            ],
+        )
+        envelope = seal(MessageKind.FIXATION, self.camera_id, fixation, self.camera_key)
+        at = iso(received)
+        fixation_id = str(fixation.fixation_id)
+        with self.store.transaction() as db:
+            self._store_message(db, envelope, at)
+            for ref in fixation.evidence:
+                db.conn.execute(
+                    "INSERT INTO evidence (sha256, size_bytes, content_type, uploaded_by,"
+                    " stored_at) VALUES (?, ?, 'image/jpeg', ?, ?)",
+                    (ref.sha256, ref.size_bytes, self.camera_id, at),
+                )
+            db.conn.execute(
+                "INSERT INTO fixations (fixation_id, message_id, device_id, sequence,"
+                " captured_at, received_at, violation, plate_text, plate_confidence,"
+                " plate_format, speed_kmh, limit_kmh, light_phase, zone, lat, lon, body)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    fixation_id, fixation_id, self.camera_id, fixation.sequence,
+                    iso(fixation.captured_at), at, violation.value, plate, confidence,
+                    fixation.plate.format, speed_kmh, limit_kmh,
+                    fixation.measurement.light_phase, fixation.zone, 51.128, 71.430,
+                    json.dumps(envelope.body, sort_keys=True),
+                ),
+            )
+            db.conn.executemany(
+                "INSERT INTO fixation_evidence (fixation_id, sha256, role) VALUES (?, ?, ?)",
+                [(fixation_id, ref.sha256, ref.role.value) for ref in fixation.evidence],
+            )
+            append_entry(
+                db,
+                recorded_at=at,
+                entity_type="fixation",
+                entity_id=fixation_id,
+                action="received",
+                actor=f"device:{self.camera_id}",
+                payload={"status": "awaiting_review", "plate": plate},
+            )
+        return fixation_id
+
+    def pay(
+        self,
+        case_number: str,
+        amount_minor: int,
+        *,
+        paid_at: datetime | None = None,
+        received_at: datetime | None = None,
+        channel: PaymentChannel = PaymentChannel.TERMINAL,
+    ) -> str:
+        """A verified payment message reaching the registry; returns the match status."""
+        paid = paid_at or self.clock.now
+        received = received_at or paid
+        payment = Payment(
+            payment_id=uuid4(),
+            case_number=case_number,
+            amount_minor=amount_minor,
+            paid_at=paid,
+            channel=channel,
+            card=CardData(masked_pan="440043******1234", scheme="visa", aid="A0000000031010"),
+            acquirer=AcquirerRefs(approval_code="A1B2C3", rrn="123456789012", stan="000042"),
+        )
+        envelope = seal(MessageKind.PAYMENT, self.terminal_id, payment, self.terminal_key)
+        with self.store.transaction() as db:
+            self._store_message(db, envelope, iso(received))
+            return record_payment(
+                db,
+                payment=payment,
+                message_id=str(envelope.message_id),
+                device_id=self.terminal_id,
+                received_at=received,
+                config=self.config,
+            )
+
+    # --- looking at the database -------------------------------------------------------------
+
+    def scalar(self, sql: str, *params: Any) -> Any:
+        row = self.store.db.conn.execute(sql, params).fetchone()
+        return None if row is None else row[0]
+
+    def ledger(self, entity_type: str, entity_id: str) -> list[dict[str, Any]]:
+        rows = self.store.db.conn.execute(
+            "SELECT action, actor, payload FROM ledger WHERE entity_type = ? AND entity_id = ?"
+            " ORDER BY seq",
+            (entity_type, entity_id),
+        ).fetchall()
+        return [
+            {"action": action, "actor": actor, "payload": json.loads(payload)}
+            for action, actor, payload in rows
+        ]
+
+    def open_case(self, *, plate: str = OWNER_PERSON.plate, **fixation: Any) -> str:
+        """A fixation confirmed by the first reviewer; returns the case number."""
+        fixation_id = self.add_fixation(plate=plate, **fixation)
+        return self.registry.confirm_fixation(
+            fixation_id, REVIEWERS[0], seconds_spent=12.5
+        ).case_number
