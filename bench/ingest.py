@@ -14,7 +14,6 @@ from __future__ import annotations
 import argparse
 import json
 import statistics
-import subprocess
 import sys
 import tempfile
 import threading
@@ -32,13 +31,14 @@ from central_ingest.config import RegistryConfig  # noqa: E402
 from central_ingest.store.db import Store  # noqa: E402
 from central_ingest.store.evidence import EvidenceStore  # noqa: E402
 from contract import DeviceKind, EvidenceRef, EvidenceRole, MessageKind, device_topic, now_utc  # noqa: E402
+from demo.broker import MosquittoBroker  # noqa: E402
 from tests.support.devices import (  # noqa: E402
     SimulatedDevice,
     evidence_ref,
     jpeg_bytes,
     speeding_fixation,
 )
-from tests.support.mosquitto import MosquittoBroker  # noqa: E402
+from tests.support.workers import IngestWorkerProcess  # noqa: E402
 
 
 class ReceiptWatcher:
@@ -138,23 +138,7 @@ def main() -> None:
         broker = MosquittoBroker(workdir / "broker", extra_config=["max_inflight_messages 1000"])
         broker.start()
         workers = [
-            subprocess.Popen(
-                [
-                    sys.executable,
-                    "-m",
-                    "central_ingest",
-                    "ingest-worker",
-                    "--data-dir",
-                    str(config.data_dir),
-                    "--mqtt-port",
-                    str(broker.port),
-                    "--client-id",
-                    f"bench-ingest-{n}",
-                ],
-                cwd=ROOT,
-                stdout=subprocess.DEVNULL,
-                stderr=subprocess.DEVNULL,
-            )
+            IngestWorkerProcess(config.data_dir, broker.port, f"bench-ingest-{n}")
             for n in range(args.workers)
         ]
         watcher = ReceiptWatcher(broker.port)
@@ -164,7 +148,6 @@ def main() -> None:
         publisher.connect("127.0.0.1", broker.port)
         publisher.loop_start()
         try:
-            time.sleep(2.0)  # workers connect and subscribe
             print(f"phase 1: {args.fixations} fixations as fast as possible ...", file=sys.stderr)
             sent = publish(publisher, blast, rate=None)
             wait_for(watcher, args.fixations, timeout_s=120)
@@ -186,9 +169,7 @@ def main() -> None:
             publisher.disconnect()
             watcher.stop()
             for worker in workers:
-                worker.terminate()
-            for worker in workers:
-                worker.wait(timeout=30)
+                worker.stop()
             broker.stop()
         stored = int(store.db.conn.execute("SELECT count(*) FROM fixations").fetchone()[0])
         expected_ids = {UUID(m) for m, _, _ in blast + steady}

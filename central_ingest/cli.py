@@ -12,11 +12,18 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from central_ingest.api.app import create_app
+from central_ingest.cli_audit import audit_app
+from central_ingest.cli_operators import operators_app
+from central_ingest.cli_ops import ops_app
 from central_ingest.config import ConfigError, RegistryConfig, load_config
 from central_ingest.ingest.mqtt_worker import MqttIngestWorker
 from central_ingest.ingest.service import IngestService
+from central_ingest.jobs import RegistryJobs
+from central_ingest.registry import Registry
 from central_ingest.store.db import Store
 from central_ingest.store.devices import DeviceError, list_devices, register_device, revoke_device
+from central_ingest.vehicles import SqliteVehicleRegister
 from contract import DeviceKey, DeviceKind, now_utc
 
 app = typer.Typer(
@@ -25,6 +32,9 @@ app = typer.Typer(
 )
 device_app = typer.Typer(help="Device identities: provision, revoke, list.", no_args_is_help=True)
 app.add_typer(device_app, name="device")
+app.add_typer(audit_app, name="audit")
+app.add_typer(operators_app, name="operator")
+app.add_typer(ops_app, name="ops")
 
 console = Console()
 
@@ -150,3 +160,84 @@ def ingest_worker(
     )
     stop.wait()
     worker.stop()
+
+
+@app.command("serve")
+def serve(
+    config: ConfigOption = None,
+    data_dir: DataDirOption = None,
+    host: Annotated[str | None, typer.Option(help="HTTP listen address")] = None,
+    port: Annotated[int | None, typer.Option(help="HTTP port")] = None,
+    mqtt_port: Annotated[int | None, typer.Option(help="Broker port")] = None,
+    mqtt: Annotated[bool, typer.Option(help="Also consume device messages from MQTT")] = True,
+    jobs: Annotated[bool, typer.Option(help="Run the periodic jobs in this process")] = True,
+) -> None:
+    """Run the registry: HTTP API and console, MQTT ingest, periodic jobs. Stops on Ctrl-C."""
+    import uvicorn
+
+    overrides: dict[str, object] = {}
+    if host is not None:
+        overrides["http_host"] = host
+    if port is not None:
+        overrides["http_port"] = port
+    settings = open_config(config, data_dir, **overrides)
+    if mqtt_port is not None:
+        settings = settings.model_copy(
+            update={"mqtt": settings.mqtt.model_copy(update={"port": mqtt_port})}
+        )
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    store = Store(settings.db_path)
+    registry = Registry(store, settings, SqliteVehicleRegister(store))
+    stop = threading.Event()
+    worker = None
+    if mqtt:
+        worker = MqttIngestWorker(IngestService(store, settings), settings.mqtt)
+        worker.start()
+    if jobs:
+        RegistryJobs(store, settings, registry).start(stop)
+    server = uvicorn.Server(
+        uvicorn.Config(
+            create_app(settings, store=store, registry=registry),
+            host=settings.http_host,
+            port=settings.http_port,
+            log_level="warning",
+        )
+    )
+    console.print(f"registry serving on http://{settings.http_host}:{settings.http_port}")
+    try:
+        server.run()
+    finally:
+        stop.set()
+        if worker is not None:
+            worker.stop()
+
+
+@app.command("run-jobs")
+def run_jobs(config: ConfigOption = None, data_dir: DataDirOption = None) -> None:
+    """Run the periodic jobs once: expiry, hand-over to bailiffs, notices, a signed tree head."""
+    settings = open_config(config, data_dir)
+    store = Store(settings.db_path)
+    report = RegistryJobs(store, settings, Registry(store, settings, SqliteVehicleRegister(store)))
+    result = report.run_once()
+    console.print(
+        f"expired {len(result.expired)}, handed over {len(result.handed_over)}, "
+        f"sent {result.notifications_sent} notices, tree head at size {result.tree_size}"
+    )
+
+
+@app.command("export-bailiffs")
+def export_bailiffs(
+    out: Annotated[Path, typer.Option(help="JSON lines file to write")],
+    after: Annotated[int, typer.Option(help="Cursor: last seq the bailiffs already have")] = 0,
+    config: ConfigOption = None,
+    data_dir: DataDirOption = None,
+) -> None:
+    """Write hand-over and recall documents after a cursor, as JSON lines."""
+    settings = open_config(config, data_dir)
+    store = Store(settings.db_path)
+    export = Registry(store, settings, SqliteVehicleRegister(store)).export_bailiff_feed(
+        out, after_seq=after
+    )
+    console.print(
+        f"wrote {export.documents} documents to {export.path}; next cursor {export.last_seq}"
+    )

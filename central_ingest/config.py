@@ -91,7 +91,11 @@ class RegistryConfig(_Section):
     max_message_bytes: int = Field(default=64 * 1024, ge=1024)
     max_evidence_bytes: int = Field(default=8 * 1024 * 1024, ge=1024)
     session_hours: int = Field(default=12, ge=1, le=24)
-    tree_head_interval_s: int = Field(default=300, ge=1)
+    tree_head_interval_s: int = Field(default=300, ge=1, description="how often to sign")
+    lifecycle_interval_s: int = Field(
+        default=3600, ge=1, description="how often to hand over overdue cases and expire old ones"
+    )
+    notification_interval_s: int = Field(default=10, ge=1)
     mrp_by_year: dict[int, int] = Field(
         default_factory=lambda: {2024: 3692, 2025: 3932, 2026: 4325},
         description="monthly calculation index in KZT, fixed on the date of the offence",
@@ -107,6 +111,11 @@ class RegistryConfig(_Section):
     @property
     def evidence_dir(self) -> Path:
         return self.data_dir / "evidence"
+
+    @property
+    def notification_outbox_path(self) -> Path:
+        """Where the embedded sender writes SMS and e-mail texts (stands in for the gateway)."""
+        return self.data_dir / "notifications-sent.jsonl"
 
     @property
     def registry_key_path(self) -> Path:

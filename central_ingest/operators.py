@@ -30,6 +30,7 @@ from contract import now_utc
 log = logging.getLogger(__name__)
 
 USERNAME_PATTERN = re.compile(r"^[a-z][a-z0-9._-]{2,31}$")
+MAX_DISPLAY_NAME_LENGTH = 120
 MIN_PASSWORD_LENGTH = 12
 # argon2 hashes whatever it is given; a cap keeps one request from buying minutes of CPU.
 MAX_PASSWORD_LENGTH = 256
@@ -130,10 +131,14 @@ class Operators:
             raise InvalidInput(
                 "invalid_username",
                 "A user name is 3 to 32 characters: a Latin letter first, then Latin letters,"
-                " digits, '.', '_' or '-'."
+                " digits, '.', '_' or '-'.",
             )
-        if not display_name:
-            raise InvalidInput("display_name_required", "An operator needs a display name.")
+        if not 1 <= len(display_name) <= MAX_DISPLAY_NAME_LENGTH:
+            raise InvalidInput(
+                "invalid_display_name",
+                f"An operator needs a display name of at most {MAX_DISPLAY_NAME_LENGTH}"
+                " characters.",
+            )
         password_hash = self._hasher.hash(_checked_password(password))
         now = self._clock()
         with self._store.transaction() as db:

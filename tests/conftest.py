@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.support.mosquitto import MosquittoBroker
+from demo.broker import MosquittoBroker
 
 
 @pytest.fixture

@@ -6,6 +6,8 @@ periodic jobs (tree heads, hand-over, expiry, notifications) are started by thei
 
 from __future__ import annotations
 
+from typing import Any
+
 from fastapi import FastAPI
 
 from central_ingest.api import (
@@ -18,7 +20,7 @@ from central_ingest.api import (
     routes_review,
     routes_system,
 )
-from central_ingest.api.errors import install_error_handlers
+from central_ingest.api.errors import document_error_bodies, install_error_handlers
 from central_ingest.api.ingest_routes import install_device_ingest
 from central_ingest.api.settings import ApiSettings
 from central_ingest.config import RegistryConfig
@@ -37,6 +39,15 @@ operator's name. Devices do not sign in: their messages and uploads carry Ed2551
 """
 
 
+class RegistryApi(FastAPI):
+    """FastAPI whose OpenAPI document shows the error bodies this API really sends."""
+
+    def openapi(self) -> dict[str, Any]:
+        if self.openapi_schema is None:
+            document_error_bodies(super().openapi())
+        return super().openapi()
+
+
 def create_app(
     config: RegistryConfig,
     *,
@@ -46,7 +57,7 @@ def create_app(
     api_settings: ApiSettings | None = None,
 ) -> FastAPI:
     store = store or Store(config.db_path)
-    app = FastAPI(
+    app = RegistryApi(
         title="ERAP registry",
         version="1",
         description=DESCRIPTION,

@@ -95,13 +95,13 @@ def document_error_bodies(schema: dict[str, Any]) -> dict[str, Any]:
     components = schema.setdefault("components", {}).setdefault("schemas", {})
     ours = InvalidRequestBody.model_json_schema(ref_template="#/components/schemas/{model}")
     components.update(ours.pop("$defs", {}))
-    components[InvalidRequestBody.__name__] = ours
+    components[ours["title"]] = ours
     theirs = "#/components/schemas/HTTPValidationError"
     for operation in (op for path in schema.get("paths", {}).values() for op in path.values()):
         for response in operation.get("responses", {}).values():
             for media in response.get("content", {}).values():
                 if media.get("schema", {}).get("$ref") == theirs:
-                    media["schema"] = {"$ref": f"#/components/schemas/{InvalidRequestBody.__name__}"}
+                    media["schema"] = {"$ref": f"#/components/schemas/{ours['title']}"}
     components.pop("HTTPValidationError", None)
     components.pop("ValidationError", None)
     return schema

@@ -12,6 +12,7 @@ from central_ingest.api.auth import Admin
 from central_ingest.api.deps import OperatorsDep, StoreDep
 from central_ingest.api.errors import AUTH_RESPONSES, ApiError, ErrorBody, InvalidRequestBody
 from central_ingest.operators import (
+    MAX_DISPLAY_NAME_LENGTH,
     MAX_PASSWORD_LENGTH,
     MIN_PASSWORD_LENGTH,
     Operator,
@@ -46,7 +47,9 @@ class NewOperator(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     username: str = Field(min_length=3, max_length=32, examples=["a.seitkali"])
-    display_name: str = Field(min_length=1, max_length=120, examples=["Aigerim Seitkali"])
+    display_name: str = Field(
+        min_length=1, max_length=MAX_DISPLAY_NAME_LENGTH, examples=["Aigerim Seitkali"]
+    )
     role: Role
     password: SecretStr = Field(min_length=MIN_PASSWORD_LENGTH, max_length=MAX_PASSWORD_LENGTH)
 
@@ -72,7 +75,8 @@ def all_operators(_: Admin, operators: OperatorsDep) -> list[OperatorView]:
     status_code=status.HTTP_201_CREATED,
     responses={
         409: {"model": ErrorBody, "description": "The user name is taken."},
-        422: {"model": InvalidRequestBody, "description": "The user name or password is not acceptable."},
+        422: {"model": InvalidRequestBody,
+              "description": "The user name or password is not acceptable."},
     },
     summary="Create an operator account",
 )

@@ -110,7 +110,8 @@ def tree_head(_: Auditor, store: StoreDep) -> TreeHeadView:
     response_model=AuditReportView,
     responses={
         404: {"model": ErrorBody, "description": "The case named is not in the registry."},
-        422: {"model": InvalidRequestBody, "description": "The public key given is not an Ed25519 key."},
+        422: {"model": InvalidRequestBody,
+              "description": "The public key given is not an Ed25519 key."},
         503: {"model": ErrorBody, "description": "No registry key exists yet."},
     },
     summary="Verify the ledger, the Merkle tree, the tree heads and the state tables",

@@ -51,7 +51,9 @@ def case(case_number: CaseNumber, _: CaseReader, registry: RegistryDep) -> CaseV
 @router.get(
     "/cases",
     response_model=list[CaseView],
-    responses={422: {"model": InvalidRequestBody, "description": "Neither plate nor owner_id given."}},
+    responses={
+        422: {"model": InvalidRequestBody, "description": "Neither plate nor owner_id given."},
+    },
     summary="Find cases by plate or owner",
 )
 def find_cases(

@@ -33,7 +33,8 @@ FixationId = Annotated[str, Path(min_length=1, max_length=64)]
 _DECISION_ERRORS: dict[int | str, dict[str, object]] = {
     404: {"model": ErrorBody, "description": "No such fixation."},
     409: {"model": ErrorBody, "description": "The fixation has already been decided."},
-    422: {"model": InvalidRequestBody, "description": "The decision is incomplete or contradictory."},
+    422: {"model": InvalidRequestBody,
+          "description": "The decision is incomplete or contradictory."},
 }
 
 

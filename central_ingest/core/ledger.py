@@ -11,9 +11,8 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
 
-from contract import canonical_json
-
 from central_ingest.core import merkle
+from contract import canonical_json
 
 GENESIS_HASH = "0" * 64
 

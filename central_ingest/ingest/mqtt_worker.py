@@ -46,7 +46,7 @@ class MqttIngestWorker:
         self._settings = settings
         self._deliveries: queue.Queue[_Delivery] = queue.Queue()
         self._stop = threading.Event()
-        self._connected = threading.Event()
+        self._subscribed = threading.Event()
         self._generation = 0
         self._thread = threading.Thread(target=self._run, name="ingest-batcher", daemon=True)
         self.batches = 0
@@ -72,10 +72,11 @@ class MqttIngestWorker:
         client.on_connect = self._on_connect
         client.on_disconnect = self._on_disconnect
         client.on_message = self._on_message
+        client.on_subscribe = self._on_subscribe
         return client
 
     def start(self) -> None:
-        properties = Properties(PacketTypes.CONNECT)
+        properties = Properties(PacketTypes.CONNECT)  # type: ignore[no-untyped-call]
         properties.SessionExpiryInterval = self._settings.session_expiry_s
         properties.ReceiveMaximum = RECEIVE_MAXIMUM
         self._client.connect_async(
@@ -88,8 +89,8 @@ class MqttIngestWorker:
         self._client.loop_start()
         self._thread.start()
 
-    def wait_connected(self, timeout_s: float = 10.0) -> bool:
-        return self._connected.wait(timeout_s)
+    def wait_subscribed(self, timeout_s: float = 10.0) -> bool:
+        return self._subscribed.wait(timeout_s)
 
     def stop(self) -> None:
         """Finish the batch in hand, then disconnect; what is unacknowledged stays queued at
@@ -114,8 +115,22 @@ class MqttIngestWorker:
         # A new connection invalidates the packet ids of everything received before it.
         self._generation += 1
         client.subscribe([(topic, 1) for topic in ingest_subscriptions()])
-        self._connected.set()
         log.info("ingest connected (session present: %s)", flags.session_present)
+
+    def _on_subscribe(
+        self,
+        client: mqtt.Client,
+        userdata: object,
+        mid: int,
+        reason_codes: list[ReasonCode],
+        properties: Properties | None,
+    ) -> None:
+        refused = [code for code in reason_codes if code.is_failure]
+        if refused:
+            log.error("the broker refused the ingest subscriptions: %s", refused)
+            return
+        self._subscribed.set()
+        log.info("ingest subscribed to %s", ", ".join(ingest_subscriptions()))
 
     def _on_disconnect(
         self,
@@ -125,13 +140,15 @@ class MqttIngestWorker:
         reason_code: ReasonCode,
         properties: Properties | None,
     ) -> None:
-        self._connected.clear()
+        self._subscribed.clear()
         if not self._stop.is_set():
             log.warning("ingest lost the broker (%s); reconnecting", reason_code)
 
     def _on_message(self, client: mqtt.Client, userdata: object, message: mqtt.MQTTMessage) -> None:
         self._deliveries.put(
-            _Delivery(self._generation, message.mid, message.qos, message.topic, message.payload)
+            _Delivery(
+                self._generation, message.mid, message.qos, message.topic, bytes(message.payload)
+            )
         )
 
     def _next_batch(self) -> list[_Delivery]:

@@ -278,6 +278,23 @@ def test_openapi_documents_both_ways_to_authenticate(env: ApiEnv) -> None:
     assert schemes["bearer"]["type"] == "oauth2"
     assert schemes["session_cookie"] == {"type": "apiKey", "in": "cookie", "name": SESSION_COOKIE}
     assert "/v1/auth/token" in schema["paths"]
+    invalid = schema["paths"]["/v1/fixations/{fixation_id}/confirm"]["post"]["responses"]["422"]
+    assert invalid["content"]["application/json"]["schema"] == {
+        "$ref": "#/components/schemas/InvalidRequestBody"
+    }
+    assert "HTTPValidationError" not in json.dumps(schema)
+
+
+def test_invalid_requests_list_each_problem(env: ApiEnv) -> None:
+    response = env.client().post(
+        "/v1/admin/operators", headers=env.headers("admin"), json={"username": "x"}
+    )
+    assert response.status_code == 422
+    body = response.json()
+    assert body["error"] == "invalid_request"
+    assert {problem["location"] for problem in body["problems"]} == {
+        "body.username", "body.display_name", "body.role", "body.password",
+    }
 
 
 

@@ -6,7 +6,7 @@ import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion
 from paho.mqtt.properties import Properties
 
-from tests.support.mosquitto import MosquittoBroker
+from demo.broker import MosquittoBroker
 
 
 def test_broker_round_trip_over_mqtt5(broker: MosquittoBroker) -> None:

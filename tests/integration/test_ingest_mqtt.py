@@ -4,11 +4,8 @@ only after commit, persistent sessions across restarts, shared subscriptions, re
 from __future__ import annotations
 
 import json
-import os
 import signal
 import sqlite3
-import subprocess
-import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -22,8 +19,9 @@ from central_ingest.config import RegistryConfig
 from central_ingest.store.db import Store
 from central_ingest.store.evidence import EvidenceStore
 from contract import DeviceKind, EvidenceRole, MessageKind, device_topic, now_utc, receipt_topic
+from demo.broker import MosquittoBroker
 from tests.support.devices import SimulatedDevice, evidence_ref, jpeg_bytes, speeding_fixation
-from tests.support.mosquitto import MosquittoBroker
+from tests.support.workers import IngestWorkerProcess
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -39,36 +37,6 @@ def registry(tmp_path: Path) -> Iterator[tuple[RegistryConfig, Store]]:
 @pytest.fixture
 def camera(registry: tuple[RegistryConfig, Store]) -> SimulatedDevice:
     return SimulatedDevice("cam-almaty-042", DeviceKind.CAMERA).register(registry[1])
-
-
-class Worker:
-    """An ingest worker process, as deployed."""
-
-    def __init__(self, config: RegistryConfig, port: int, client_id: str) -> None:
-        self.process = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "central_ingest",
-                "ingest-worker",
-                "--data-dir",
-                str(config.data_dir),
-                "--mqtt-port",
-                str(port),
-                "--client-id",
-                client_id,
-            ],
-            cwd=ROOT,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.PIPE,
-        )
-
-    def stop(self, sig: int = signal.SIGTERM) -> None:
-        if self.process.poll() is None:
-            os.kill(self.process.pid, sig)
-        self.process.wait(timeout=30)
-        assert self.process.stderr is not None
-        self.process.stderr.close()
 
 
 def publisher(port: int) -> mqtt.Client:
@@ -127,9 +95,8 @@ def test_fixation_over_mqtt_is_stored_and_receipted(
 
     device.on_message = on_message
     device.subscribe(receipt_topic(camera.device_id), qos=1)
-    worker = Worker(config, broker.port, "ingest-a")
+    worker = IngestWorkerProcess(config.data_dir, broker.port, "ingest-a")
     try:
-        time.sleep(1.0)
         [(topic, payload)] = fixations(camera, registry, 1)
         publish_all(device, [(topic, payload)])
         assert got_receipt.wait(20), "no receipt from the registry"
@@ -150,8 +117,7 @@ def test_nothing_is_acknowledged_before_commit_and_a_killed_worker_loses_nothing
 ) -> None:
     config, store = registry
     messages = fixations(camera, registry, 50)
-    worker = Worker(config, broker.port, "ingest-a")
-    time.sleep(1.0)
+    worker = IngestWorkerProcess(config.data_dir, broker.port, "ingest-a")
     # Hold the database's write lock so the worker receives but cannot commit.
     blocker = sqlite3.connect(config.db_path, isolation_level=None)
     blocker.execute("BEGIN IMMEDIATE")
@@ -163,7 +129,9 @@ def test_nothing_is_acknowledged_before_commit_and_a_killed_worker_loses_nothing
     blocker.close()
     assert stored(store) == 0
 
-    restarted = Worker(config, broker.port, "ingest-a")  # same session: gets the unacked ones
+    restarted = IngestWorkerProcess(
+        config.data_dir, broker.port, "ingest-a"
+    )  # same session: gets the unacked ones
     try:
         assert eventually(lambda: stored(store) == 50)
     finally:
@@ -177,8 +145,9 @@ def test_messages_queued_while_ingest_is_down_survive_a_broker_restart(
     broker: MosquittoBroker, registry: tuple[RegistryConfig, Store], camera: SimulatedDevice
 ) -> None:
     config, store = registry
-    first = Worker(config, broker.port, "ingest-a")  # creates the persistent session
-    time.sleep(1.0)
+    first = IngestWorkerProcess(
+        config.data_dir, broker.port, "ingest-a"
+    )  # creates the persistent session
     first.stop()
     device = publisher(broker.port)
     publish_all(device, fixations(camera, registry, 120))
@@ -187,7 +156,7 @@ def test_messages_queued_while_ingest_is_down_survive_a_broker_restart(
     broker.stop()  # a clean stop writes the persistence file
     broker.start()
 
-    worker = Worker(config, broker.port, "ingest-a")
+    worker = IngestWorkerProcess(config.data_dir, broker.port, "ingest-a")
     try:
         assert eventually(lambda: stored(store) == 120)
     finally:
@@ -198,10 +167,9 @@ def test_two_workers_share_the_subscription_and_store_each_message_once(
     broker: MosquittoBroker, registry: tuple[RegistryConfig, Store], camera: SimulatedDevice
 ) -> None:
     config, store = registry
-    workers = [Worker(config, broker.port, f"ingest-{n}") for n in range(2)]
+    workers = [IngestWorkerProcess(config.data_dir, broker.port, f"ingest-{n}") for n in range(2)]
     device = publisher(broker.port)
     try:
-        time.sleep(1.5)
         messages = fixations(camera, registry, 400)
         publish_all(device, messages + messages[:50])  # 50 duplicates too
         assert eventually(lambda: stored(store) == 400)
