@@ -39,7 +39,7 @@ lint: install
 	$(VENV)/bin/mypy
 
 demo: install
-	$(PY) -m demo
+	DEMO_ONCE=$(DEMO_ONCE) $(PY) -m demo
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache

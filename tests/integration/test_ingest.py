@@ -28,7 +28,8 @@ from contract import (
     seal,
 )
 from contract.signing import signed_bytes
-from tests.support.devices import SimulatedDevice, evidence_ref, jpeg_bytes, speeding_fixation
+from demo.scene import evidence_jpeg
+from tests.support.devices import SimulatedDevice, evidence_ref, speeding_fixation
 
 
 @pytest.fixture
@@ -59,8 +60,8 @@ def camera(store: Store) -> SimulatedDevice:
 
 
 def uploaded_fixation(camera: SimulatedDevice, evidence: EvidenceStore, seed: int = 0) -> bytes:
-    frame = jpeg_bytes("frame", seed=seed)
-    crop = jpeg_bytes("123ABC01", size=(160, 40), seed=seed + 1)
+    frame = evidence_jpeg("frame", seed=seed)
+    crop = evidence_jpeg("123ABC01", size=(160, 40), seed=seed + 1)
     for data in (frame, crop):
         evidence.put(
             evidence_ref(EvidenceRole.FULL_FRAME, data).sha256,
@@ -265,7 +266,7 @@ def test_camera_may_not_send_payments_and_ids_must_match(
 def test_fixation_waits_for_its_evidence_then_goes_through(
     service: IngestService, store: Store, camera: SimulatedDevice, evidence: EvidenceStore
 ) -> None:
-    frame = jpeg_bytes("late frame", seed=7)
+    frame = evidence_jpeg("late frame", seed=7)
     ref = evidence_ref(EvidenceRole.FULL_FRAME, frame)
     raw = camera.seal(MessageKind.FIXATION, speeding_fixation(camera, evidence=[ref]))
 
@@ -284,7 +285,7 @@ def test_fixation_waits_for_its_evidence_then_goes_through(
 def test_evidence_size_must_match_the_upload(
     service: IngestService, store: Store, camera: SimulatedDevice, evidence: EvidenceStore
 ) -> None:
-    frame = jpeg_bytes("frame", seed=3)
+    frame = evidence_jpeg("frame", seed=3)
     ref = evidence_ref(EvidenceRole.FULL_FRAME, frame)
     evidence.put(ref.sha256, frame, uploaded_by=camera.device_id, now=now_utc())
     lying = ref.model_copy(update={"size_bytes": ref.size_bytes + 1})

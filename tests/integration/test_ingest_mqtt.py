@@ -20,7 +20,8 @@ from central_ingest.store.db import Store
 from central_ingest.store.evidence import EvidenceStore
 from contract import DeviceKind, EvidenceRole, MessageKind, device_topic, now_utc, receipt_topic
 from demo.broker import MosquittoBroker
-from tests.support.devices import SimulatedDevice, evidence_ref, jpeg_bytes, speeding_fixation
+from demo.scene import evidence_jpeg
+from tests.support.devices import SimulatedDevice, evidence_ref, speeding_fixation
 from tests.support.workers import IngestWorkerProcess
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -56,7 +57,7 @@ def fixations(
     camera: SimulatedDevice, registry: tuple[RegistryConfig, Store], count: int
 ) -> list[tuple[str, bytes]]:
     config, store = registry
-    frame = jpeg_bytes("frame", seed=11)
+    frame = evidence_jpeg("frame", seed=11)
     ref = evidence_ref(EvidenceRole.FULL_FRAME, frame)
     EvidenceStore(store, config.evidence_dir, config.max_evidence_bytes).put(
         ref.sha256, frame, uploaded_by=camera.device_id, now=now_utc()

@@ -3,13 +3,9 @@
 from __future__ import annotations
 
 import hashlib
-import io
-import random
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from uuid import UUID, uuid4
-
-from PIL import Image, ImageDraw
 
 from central_ingest.store.db import Store
 from central_ingest.store.devices import register_device
@@ -30,20 +26,6 @@ from contract import (
     now_utc,
     seal,
 )
-
-
-def jpeg_bytes(text: str, size: tuple[int, int] = (320, 180), seed: int = 0) -> bytes:
-    """A real JPEG (decodable by any viewer) with the text drawn on noise, unique per seed."""
-    rng = random.Random(seed)
-    image = Image.new("RGB", size, (rng.randrange(256), rng.randrange(256), rng.randrange(256)))
-    draw = ImageDraw.Draw(image)
-    for _ in range(20):
-        x, y = rng.randrange(size[0]), rng.randrange(size[1])
-        draw.rectangle((x, y, x + 12, y + 8), fill=(rng.randrange(256), 0, rng.randrange(256)))
-    draw.text((10, size[1] // 2), text, fill=(255, 255, 255))
-    buffer = io.BytesIO()
-    image.save(buffer, format="JPEG", quality=80)
-    return buffer.getvalue()
 
 
 @dataclass
