@@ -12,6 +12,7 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from central_ingest.api.settings import ApiSettings
 from contract import ViolationCode
 
 
@@ -103,6 +104,7 @@ class RegistryConfig(_Section):
     fines: FineSchedule = Field(default_factory=FineSchedule)
     deadlines: Deadlines = Field(default_factory=Deadlines)
     mqtt: MqttSettings = Field(default_factory=MqttSettings)
+    api: ApiSettings = Field(default_factory=ApiSettings)
 
     @property
     def db_path(self) -> Path:

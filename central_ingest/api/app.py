@@ -74,7 +74,7 @@ def create_app(
         ],
     )
     app.state.config = config
-    app.state.api_settings = api_settings or ApiSettings()
+    app.state.api_settings = api_settings or config.api
     app.state.store = store
     app.state.registry = registry or Registry(store, config, SqliteVehicleRegister(store))
     app.state.operators = operators or Operators(store, session_hours=config.session_hours)
