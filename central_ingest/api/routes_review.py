@@ -8,14 +8,17 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Query, Response, status
+from fastapi import APIRouter, Path, Query, Request, Response, status
+from fastapi.responses import FileResponse
 from pydantic import BaseModel, ConfigDict, Field
 
 from central_ingest.api.auth import CaseReader, ReviewOfficer
 from central_ingest.api.deps import RegistryDep
 from central_ingest.api.errors import AUTH_RESPONSES, ErrorBody, InvalidRequestBody
-from central_ingest.core.cases import RejectReason
+from central_ingest.api.ingest_routes import DeviceIngest
+from central_ingest.core.cases import NotFound, RejectReason
 from central_ingest.core.views import CaseView, FixationView
+from contract.wire import SHA256_HEX_PATTERN
 
 router = APIRouter(prefix="/v1", tags=["review"], responses=AUTH_RESPONSES)
 
@@ -24,7 +27,9 @@ SECONDS_PER_DAY = 86_400
 SecondsSpent = Annotated[
     float,
     Field(
-        ge=0, lt=SECONDS_PER_DAY, allow_inf_nan=False,
+        ge=0,
+        lt=SECONDS_PER_DAY,
+        allow_inf_nan=False,
         description="Seconds the officer spent on this fixation, as measured by the console.",
     ),
 ]
@@ -33,8 +38,10 @@ FixationId = Annotated[str, Path(min_length=1, max_length=64)]
 _DECISION_ERRORS: dict[int | str, dict[str, object]] = {
     404: {"model": ErrorBody, "description": "No such fixation."},
     409: {"model": ErrorBody, "description": "The fixation has already been decided."},
-    422: {"model": InvalidRequestBody,
-          "description": "The decision is incomplete or contradictory."},
+    422: {
+        "model": InvalidRequestBody,
+        "description": "The decision is incomplete or contradictory.",
+    },
 }
 
 
@@ -45,7 +52,8 @@ class _Decision(BaseModel):
 class ConfirmDecision(_Decision):
     seconds_spent: SecondsSpent
     corrected_plate: str | None = Field(
-        default=None, max_length=20,
+        default=None,
+        max_length=20,
         description="The plate as the officer reads it on the photo, when the camera misread it.",
     )
     correction_reason: str | None = Field(
@@ -101,6 +109,30 @@ def next_fixation(
 )
 def fixation(fixation_id: FixationId, _: CaseReader, registry: RegistryDep) -> FixationView:
     return registry.fixation(fixation_id)
+
+
+@router.get(
+    "/evidence/{sha256}",
+    response_class=FileResponse,
+    responses={
+        200: {"content": {"image/jpeg": {}}, "description": "The JPEG as the device sent it."},
+        404: {"model": ErrorBody, "description": "No image with that hash is stored."},
+    },
+    summary="An evidence image, addressed by its sha256",
+)
+def evidence_image(
+    sha256: Annotated[str, Path(pattern=SHA256_HEX_PATTERN)], _: CaseReader, request: Request
+) -> FileResponse:
+    ingest: DeviceIngest = request.app.state.device_ingest
+    path = ingest.evidence.path_for(sha256)
+    if not path.exists():
+        raise NotFound("evidence_not_found", f"no evidence image {sha256} is stored")
+    # Content-addressed: the bytes behind a hash never change.
+    return FileResponse(
+        path,
+        media_type="image/jpeg",
+        headers={"Cache-Control": "private, max-age=86400, immutable"},
+    )
 
 
 @router.post(

@@ -46,10 +46,8 @@ class MqttIngestWorker:
         self._settings = settings
         self._deliveries: queue.Queue[_Delivery] = queue.Queue()
         self._stop = threading.Event()
-        self._subscribed = threading.Event()
         self._generation = 0
         self._thread = threading.Thread(target=self._run, name="ingest-batcher", daemon=True)
-        self.batches = 0
         self._client = self._make_client()
 
     def _make_client(self) -> mqtt.Client:
@@ -89,9 +87,6 @@ class MqttIngestWorker:
         self._client.loop_start()
         self._thread.start()
 
-    def wait_subscribed(self, timeout_s: float = 10.0) -> bool:
-        return self._subscribed.wait(timeout_s)
-
     def stop(self) -> None:
         """Finish the batch in hand, then disconnect; what is unacknowledged stays queued at
         the broker for the next start (persistent session)."""
@@ -129,7 +124,6 @@ class MqttIngestWorker:
         if refused:
             log.error("the broker refused the ingest subscriptions: %s", refused)
             return
-        self._subscribed.set()
         log.info("ingest subscribed to %s", ", ".join(ingest_subscriptions()))
 
     def _on_disconnect(
@@ -140,7 +134,6 @@ class MqttIngestWorker:
         reason_code: ReasonCode,
         properties: Properties | None,
     ) -> None:
-        self._subscribed.clear()
         if not self._stop.is_set():
             log.warning("ingest lost the broker (%s); reconnecting", reason_code)
 
@@ -188,7 +181,6 @@ class MqttIngestWorker:
                 )
                 time.sleep(1)
                 continue
-            self.batches += 1
             generation = self._generation
             for delivery in batch:
                 if delivery.generation == generation and delivery.qos > 0:

@@ -93,9 +93,6 @@ class EvidenceStore:
             )
         return StoredEvidence(sha256, len(data), info.width, info.height, created=True)
 
-    def read(self, sha256: str) -> bytes:
-        return self.path_for(sha256).read_bytes()
-
     @staticmethod
     def _write_durably(path: Path, data: bytes) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)

@@ -52,6 +52,7 @@ ENDPOINTS: list[tuple[str, str, dict[str, Any] | None, set[Role]]] = [
     ("GET", "/v1/review/queue", None, REVIEW),
     ("GET", "/v1/review/next", None, REVIEW),
     ("GET", f"/v1/fixations/{MISSING_FIXATION}", None, READ_CASES),
+    ("GET", f"/v1/evidence/{'0' * 64}", None, READ_CASES),
     ("POST", f"/v1/fixations/{MISSING_FIXATION}/confirm", {"seconds_spent": 4}, REVIEW),
     ("POST", f"/v1/fixations/{MISSING_FIXATION}/reject",
      {"reason": "plate_unreadable", "seconds_spent": 4}, REVIEW),
@@ -117,16 +118,26 @@ def test_each_role_reaches_only_its_endpoints(
 def test_the_matrix_covers_every_operator_route(shared: tuple[ApiEnv, dict[Role, str]]) -> None:
     env, _ = shared
     schema = env.client().get("/openapi.json").json()
-    device_routes = {"/v1/messages", "/v1/evidence/{sha256}"}
-    public = {"/healthz", "/metrics", "/v1/auth/token", "/v1/auth/logout"}
-    documented = set(schema["paths"]) - device_routes - public
+    device_routes = {("POST", "/v1/messages"), ("PUT", "/v1/evidence/{sha256}")}
+    public = {
+        ("GET", "/healthz"), ("GET", "/metrics"), ("POST", "/v1/auth/token"),
+        ("POST", "/v1/auth/logout"),
+    }
+    documented = {
+        (method.upper(), path) for path, operations in schema["paths"].items()
+        for method in operations
+    } - device_routes - public
     tested = {
-        path.split("?")[0]
-        .replace(MISSING_FIXATION, "{fixation_id}")
-        .replace(MISSING_CASE, "{case_number}")
-        .replace("999999", "{request_id}")
-        .replace("nobody", "{username}")
-        for _, path, _, _ in ENDPOINTS
+        (
+            method,
+            path.split("?")[0]
+            .replace(MISSING_FIXATION, "{fixation_id}")
+            .replace(MISSING_CASE, "{case_number}")
+            .replace("999999", "{request_id}")
+            .replace("nobody", "{username}")
+            .replace("0" * 64, "{sha256}"),
+        )
+        for method, path, _, _ in ENDPOINTS
     }
     assert documented == tested
 

@@ -20,7 +20,6 @@ from contract import (
     MessageKind,
     PlateRead,
     Position,
-    SignedEnvelope,
     ViolationCode,
     encode_envelope,
     now_utc,
@@ -49,9 +48,6 @@ class SimulatedDevice:
 
     def seal(self, kind: MessageKind, body: Fixation, message_id: UUID | None = None) -> bytes:
         return encode_envelope(seal(kind, self.device_id, body, self.key, message_id=message_id))
-
-    def envelope(self, body: Fixation) -> SignedEnvelope:
-        return seal(MessageKind.FIXATION, self.device_id, body, self.key)
 
 
 def evidence_ref(role: EvidenceRole, data: bytes) -> EvidenceRef:

@@ -1,0 +1,155 @@
+"""Device-facing HTTP: signed evidence uploads and signed messages, over the real app."""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+
+from central_ingest.store.devices import revoke_device
+from contract import DeviceKey, DeviceKind, EvidenceRef, EvidenceRole, MessageKind, now_utc
+from contract.signing import device_request_headers
+from demo.scene import evidence_jpeg
+from tests.support.api import REVIEWER, ApiEnv, build_env
+from tests.support.devices import SimulatedDevice, speeding_fixation
+
+
+@pytest.fixture
+def env(tmp_path: Path) -> ApiEnv:
+    return build_env(tmp_path)
+
+
+def upload(
+    client: TestClient,
+    env: ApiEnv,
+    data: bytes,
+    *,
+    sha: str | None = None,
+    key: DeviceKey | None = None,
+    signed_at_offset: timedelta = timedelta(0),
+) -> tuple[int, dict[str, object]]:
+    sha = sha or hashlib.sha256(data).hexdigest()
+    path = f"/v1/evidence/{sha}"
+    headers = device_request_headers(
+        key or env.world.camera_key,
+        env.world.camera_id,
+        method="PUT",
+        path=path,
+        body=data,
+        now=now_utc() + signed_at_offset,
+    )
+    answer = client.put(path, content=data, headers=headers)
+    return answer.status_code, answer.json()
+
+
+def dead_letter_reasons(env: ApiEnv) -> list[str]:
+    return [
+        r[0]
+        for r in env.world.store.db.conn.execute(
+            "SELECT reason FROM dead_letters ORDER BY dead_letter_id"
+        )
+    ]
+
+
+def test_evidence_upload_is_idempotent_and_served_to_reviewers(env: ApiEnv) -> None:
+    client = env.client()
+    frame = evidence_jpeg("123ABC01", seed=5)
+
+    first = upload(client, env, frame)
+    again = upload(client, env, frame)
+    served = client.get(f"/v1/evidence/{first[1]['sha256']}", headers=env.headers(REVIEWER))
+    anonymous = client.get(f"/v1/evidence/{first[1]['sha256']}")
+
+    assert first == (
+        201,
+        {
+            "sha256": hashlib.sha256(frame).hexdigest(),
+            "size_bytes": len(frame),
+            "width": 320,
+            "height": 180,
+            "created": True,
+        },
+    )
+    assert again[0] == 200 and again[1]["created"] is False
+    assert served.status_code == 200 and served.content == frame
+    assert served.headers["content-type"] == "image/jpeg"
+    assert anonymous.status_code == 401
+
+
+@pytest.mark.parametrize(
+    ("make", "status", "reason"),
+    [
+        (lambda frame: (frame, "ab" * 32, None, timedelta(0)), 422, "evidence_hash_mismatch"),
+        (
+            lambda frame: (frame[: len(frame) // 2], None, None, timedelta(0)),
+            422,
+            "evidence_corrupt",
+        ),
+        (lambda frame: (b"GIF89a" + frame, None, None, timedelta(0)), 422, "evidence_corrupt"),
+        (
+            lambda frame: (frame, None, DeviceKey.generate(), timedelta(0)),
+            403,
+            "upload_not_authenticated",
+        ),
+        (
+            lambda frame: (frame, None, None, timedelta(minutes=-20)),
+            403,
+            "upload_not_authenticated",
+        ),
+    ],
+    ids=["hash-mismatch", "truncated", "not-jpeg", "foreign-key", "stale-signature"],
+)
+def test_bad_uploads_are_refused_recorded_and_store_nothing(
+    env: ApiEnv, make: object, status: int, reason: str
+) -> None:
+    frame = evidence_jpeg("123ABC01", seed=6)
+    data, sha, key, offset = make(frame)  # type: ignore[operator]
+
+    code, body = upload(env.client(), env, data, sha=sha, key=key, signed_at_offset=offset)
+
+    assert (code, body["error"]) == (status, reason)
+    assert body["detail"]
+    assert dead_letter_reasons(env) == [reason]
+    assert env.world.store.db.conn.execute("SELECT count(*) FROM evidence").fetchone()[0] == 0
+    assert not list(env.world.config.evidence_dir.rglob("*.jpg"))
+
+
+def test_revoked_camera_cannot_upload(env: ApiEnv) -> None:
+    revoke_device(
+        env.world.store,
+        env.world.camera_id,
+        reason="decommissioned",
+        actor="officer:admin",
+        now=now_utc(),
+    )
+    code, body = upload(env.client(), env, evidence_jpeg("x", seed=1))
+    assert (code, body["error"]) == (403, "upload_not_authenticated")
+    assert "revoked" in str(body["detail"])
+
+
+def test_messages_over_http_answer_with_status_codes(env: ApiEnv) -> None:
+    client = env.client()
+    camera = SimulatedDevice(env.world.camera_id, DeviceKind.CAMERA, env.world.camera_key)
+    frame = evidence_jpeg("555ORD17", seed=9)
+    ref = EvidenceRef(
+        role=EvidenceRole.FULL_FRAME,
+        sha256=hashlib.sha256(frame).hexdigest(),
+        size_bytes=len(frame),
+    )
+    raw = camera.seal(MessageKind.FIXATION, speeding_fixation(camera, evidence=[ref]))
+
+    before_upload = client.post("/v1/messages", content=raw)
+    upload(client, env, frame)
+    stored = client.post("/v1/messages", content=raw)
+    duplicate = client.post("/v1/messages", content=raw)
+    garbage = client.post("/v1/messages", content=b"\x00\x01")
+    oversized = client.post("/v1/messages", content=b"{" + b" " * 70_000 + b"}")
+
+    assert (before_upload.status_code, before_upload.json()["reason"]) == (409, "evidence_missing")
+    assert (stored.status_code, stored.json()["status"]) == (201, "stored")
+    assert (duplicate.status_code, duplicate.json()["status"]) == (200, "duplicate")
+    assert (garbage.status_code, garbage.json()["reason"]) == (400, "malformed_json")
+    assert (oversized.status_code, oversized.json()["reason"]) == (413, "message_too_large")
