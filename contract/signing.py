@@ -44,6 +44,17 @@ def signed_bytes(envelope: dict[str, Any]) -> bytes:
     return canonical_json({k: v for k, v in envelope.items() if k != "signature"})
 
 
+def signed_bytes_and_body(envelope: dict[str, Any]) -> tuple[bytes, bytes]:
+    """``signed_bytes`` and the canonical body, encoding the body once: "body" sorts before
+    every other envelope key, so the canonical envelope starts with it."""
+    rest = {k: v for k, v in envelope.items() if k not in ("body", "signature")}
+    if rest and min(rest) < "body":
+        return signed_bytes(envelope), canonical_json(envelope.get("body"))
+    body = canonical_json(envelope.get("body"))
+    tail = canonical_json(rest)
+    return b'{"body":' + body + (b"," + tail[1:] if rest else b"}"), body
+
+
 class DeviceKey:
     """A device's Ed25519 private key. Lives on the device only, in a file readable by its owner."""
 

@@ -25,10 +25,9 @@ from contract import (
     MessageKind,
     Payment,
     SignedEnvelope,
-    canonical_json,
-    signed_bytes,
     verify_signature,
 )
+from contract.signing import signed_bytes_and_body
 from contract.wire import Body
 
 
@@ -191,7 +190,7 @@ def authenticate(
             Rejection.KIND_NOT_PERMITTED,
             f"a {device.kind.value} may not send {envelope.kind.value} messages",
         )
-    signed = signed_bytes(document)
+    signed, body_json = signed_bytes_and_body(document)
     if not verify_signature(device.public_key, signed, envelope.signature):
         return refuse(
             Rejection.BAD_SIGNATURE, f"the signature does not verify with the key of {device_id}"
@@ -226,7 +225,6 @@ def authenticate(
     # "signature" sorts last among the envelope's keys and no other key is allowed, so the
     # canonical envelope is the signed bytes with the signature appended: no second encoding.
     canonical = signed[:-1] + b',"signature":"' + envelope.signature.encode("ascii") + b'"}'
-    body_json = canonical_json(envelope.body)
     return Accepted(
         envelope=envelope,
         body=body,

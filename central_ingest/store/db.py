@@ -1,12 +1,16 @@
 """SQLite connections for the registry: WAL, foreign keys, explicit write transactions.
 
 Each thread gets its own connection. Writes go through ``transaction()``, which takes the write
-lock up front (BEGIN IMMEDIATE) so that concurrent writers queue on the busy timeout instead of
-failing half-way through.
+lock up front (BEGIN IMMEDIATE) so that concurrent writers never fail half-way through. Before
+that, writers of this registry queue on an advisory file lock: the kernel wakes the next one as
+soon as the lock is free, where SQLite's busy handler would sleep in steps of up to 100 ms and
+leave the database idle while several ingest workers wait.
 """
 
 from __future__ import annotations
 
+import fcntl
+import os
 import sqlite3
 import threading
 from collections.abc import Iterator
@@ -42,6 +46,16 @@ class Store:
         conn.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
         return sqlite_utils.Database(conn)
 
+    def _write_lock_fd(self) -> int:
+        fd: int | None = getattr(self._local, "lock_fd", None)
+        if fd is None:
+            # One open file per thread: flock excludes other threads' descriptors too.
+            fd = os.open(
+                self.path.with_name(self.path.name + ".write-lock"), os.O_RDWR | os.O_CREAT
+            )
+            self._local.lock_fd = fd
+        return fd
+
     @property
     def db(self) -> sqlite_utils.Database:
         database: sqlite_utils.Database | None = getattr(self._local, "db", None)
@@ -66,16 +80,25 @@ class Store:
             with database.atomic():
                 yield database
             return
-        database.conn.execute("BEGIN IMMEDIATE")
+        lock_fd = self._write_lock_fd()
+        fcntl.flock(lock_fd, fcntl.LOCK_EX)
         try:
-            yield database
-        except BaseException:
-            database.conn.execute("ROLLBACK")
-            raise
-        database.conn.execute("COMMIT")
+            database.conn.execute("BEGIN IMMEDIATE")
+            try:
+                yield database
+            except BaseException:
+                database.conn.execute("ROLLBACK")
+                raise
+            database.conn.execute("COMMIT")
+        finally:
+            fcntl.flock(lock_fd, fcntl.LOCK_UN)
 
     def close(self) -> None:
         database: sqlite_utils.Database | None = getattr(self._local, "db", None)
         if database is not None:
             database.close()
             self._local.db = None
+        lock_fd: int | None = getattr(self._local, "lock_fd", None)
+        if lock_fd is not None:
+            os.close(lock_fd)
+            self._local.lock_fd = None

@@ -30,13 +30,23 @@ class LedgerAppender:
         ).fetchone()
         self._size: int = tail[0] if tail else 0
         self._tail_hash: str = tail[1] if tail else GENESIS_HASH
+        wanted = [
+            (level, (self._size >> level) - 1)
+            for level in range(self._size.bit_length())
+            if self._size >> level & 1
+        ]
         self._frontier: dict[tuple[int, int], bytes] = {}
-        for level in range(self._size.bit_length()):
-            if self._size >> level & 1:
-                key = (level, (self._size >> level) - 1)
-                (self._frontier[key],) = db.conn.execute(
-                    "SELECT hash FROM merkle_nodes WHERE level = ? AND idx = ?", key
-                ).fetchone()
+        if wanted:
+            rows = db.conn.execute(
+                "SELECT level, idx, hash FROM merkle_nodes WHERE (level, idx) IN"
+                f" (VALUES {','.join('(?, ?)' for _ in wanted)})",
+                [number for key in wanted for number in key],
+            ).fetchall()
+            self._frontier = {(level, idx): node for level, idx, node in rows}
+            if len(self._frontier) != len(wanted):
+                raise RuntimeError(
+                    "the Merkle tree is missing nodes of its right edge: run `audit verify`"
+                )
         self._entries: list[tuple[object, ...]] = []
         self._nodes: list[tuple[int, int, bytes]] = []
 

@@ -9,6 +9,8 @@ from pathlib import Path
 from uuid import uuid4
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from pydantic import ValidationError
 
 from contract import (
@@ -27,7 +29,7 @@ from contract import (
     verify_signature,
 )
 from contract.schema_export import SCHEMA_PATH, render_schema
-from contract.signing import device_request_headers, request_signing_bytes
+from contract.signing import device_request_headers, request_signing_bytes, signed_bytes_and_body
 
 
 def payment(**changes: object) -> Payment:
@@ -134,3 +136,22 @@ def test_request_headers_sign_method_path_time_and_body() -> None:
         body_sha256=hashlib.sha256(b"jpeg").hexdigest(),
     )
     assert not verify_signature(public, other_path, headers["X-Erap-Signature"])
+
+
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.text(max_size=8),
+    lambda children: (
+        st.lists(children, max_size=3) | st.dictionaries(st.text(max_size=6), children, max_size=3)
+    ),
+    max_leaves=10,
+)
+
+
+@given(st.dictionaries(st.text(max_size=12), json_values, max_size=6), json_values)
+def test_signed_bytes_and_body_equal_the_plain_encodings(
+    envelope: dict[str, object], body: object
+) -> None:
+    document = {**envelope, "body": body}
+    signed, body_json = signed_bytes_and_body(document)
+    assert signed == signed_bytes(document)
+    assert body_json == canonical_json(body)
