@@ -1,420 +1,38 @@
-"""Tamper evidence for the registry: signed tree heads over the audit ledger, inclusion proofs
-for one case, and the verifier that recomputes everything from the rows.
-
-The ledger's hash chain shows that no entry was edited *unless the editor recomputed every hash
-after it*; the Merkle tree heads signed with the registry's own key and handed to an outside
-party (the prosecutor) close that gap: a rewritten history no longer reproduces a root that was
-signed before the rewrite. The verifier therefore trusts nothing stored in the database: it
-recomputes every entry, every tree node and every signed root, and compares the state tables
-with the last ledger entry of each fixation and case.
-"""
+"""The verifier: recomputes every ledger entry, Merkle node and signed root from the rows,
+and compares each fixation's and case's state with its last ledger entry."""
 
 from __future__ import annotations
 
-import dataclasses
-import functools
-import hashlib
 import heapq
 import json
-import os
-import stat
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import datetime
-from pathlib import Path
 from typing import Any
 
 import sqlite_utils
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
+from central_ingest.audit.heads import TreeHead, head_from_row, key_id, latest_head, ledger_size
+from central_ingest.audit.proofs import case_proofs
+from central_ingest.audit.tree import (
+    LEDGER_COLUMNS,
+    SqliteSubtreeSource,
+    as_hash,
+    entry_from_row,
+    leaf_from_hex,
+    read_snapshot,
+)
 from central_ingest.core import merkle
-from central_ingest.core.clock import iso
 from central_ingest.core.ledger import GENESIS_HASH, LedgerEntry
 from central_ingest.store.db import Store
-from contract import DeviceKey, canonical_json, load_public_key, verify_signature
-from contract.signing import b64url_decode
+from contract import load_public_key
 
 MAX_LISTED_PROBLEMS = 1000
 """A wholesale rewrite can produce a problem per row; the report lists this many and counts
 the rest."""
 
 _PROGRESS_EVERY = 8192
-_LEDGER_COLUMNS = (
-    "seq, recorded_at, entity_type, entity_id, action, actor, payload, prev_hash, entry_hash,"
-    " leaf_hash"
-)
-
 ProgressCallback = Callable[[str, int, int], None]
 """Called as (stage, done, total) while a long verification runs."""
-
-
-class AuditError(Exception):
-    """An audit operation that cannot be carried out; ``code`` is stable for machines."""
-
-    code = "audit_error"
-
-    def __init__(self, message: str) -> None:
-        super().__init__(message)
-        self.message = message
-
-
-class TreeHeadRefused(AuditError):
-    code = "tree_head_inconsistent"
-
-
-class UnknownCase(AuditError):
-    code = "unknown_case"
-
-
-class RegistryKeyError(AuditError):
-    code = "registry_key_unusable"
-
-
-# --- signed tree heads ----------------------------------------------------------------------
-
-
-@functools.lru_cache(maxsize=16)
-def key_id(public_key_b64: str) -> str:
-    """SHA-256 (hex) of the raw 32-byte Ed25519 public key."""
-    return hashlib.sha256(b64url_decode(public_key_b64)).hexdigest()
-
-
-@functools.lru_cache(maxsize=16)
-def _public_key(public_key_b64: str) -> Ed25519PublicKey:
-    # Parsing costs about as much as a verification; a verifier checks many heads with one key.
-    return load_public_key(public_key_b64)
-
-
-@dataclass(frozen=True)
-class TreeHead:
-    """The registry's signed statement 'the ledger's first tree_size entries hash to root_hash'."""
-
-    tree_size: int
-    root_hash: str
-    timestamp: str
-    key_id: str
-    signature: str
-
-    def signed_bytes(self) -> bytes:
-        return canonical_json(
-            {
-                "tree_size": self.tree_size,
-                "root_hash": self.root_hash,
-                "timestamp": self.timestamp,
-                "key_id": self.key_id,
-            }
-        )
-
-    def signature_valid(self, public_key_b64: str) -> bool:
-        return self.key_id == key_id(public_key_b64) and verify_signature(
-            _public_key(public_key_b64), self.signed_bytes(), self.signature
-        )
-
-    @property
-    def root(self) -> bytes | None:
-        """The root as bytes, or None when the stored text is not a SHA-256 in hex."""
-        try:
-            value = bytes.fromhex(self.root_hash)
-        except ValueError:
-            return None
-        return value if len(value) == merkle.HASH_SIZE else None
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "tree_size": self.tree_size,
-            "root_hash": self.root_hash,
-            "timestamp": self.timestamp,
-            "key_id": self.key_id,
-            "signature": self.signature,
-        }
-
-    @classmethod
-    def from_json(cls, data: object) -> TreeHead:
-        if not isinstance(data, dict):
-            raise ValueError("a tree head is a JSON object")
-        try:
-            head = cls(
-                tree_size=data["tree_size"],
-                root_hash=data["root_hash"],
-                timestamp=data["timestamp"],
-                key_id=data["key_id"],
-                signature=data["signature"],
-            )
-        except KeyError as missing:
-            raise ValueError(f"a tree head needs the field {missing}") from None
-        if not isinstance(head.tree_size, int) or not all(
-            isinstance(value, str)
-            for value in (head.root_hash, head.timestamp, head.key_id, head.signature)
-        ):
-            raise ValueError("a tree head has an integer tree_size and text for the other fields")
-        return head
-
-
-def _head_from_row(row: Sequence[Any]) -> TreeHead:
-    tree_size, root_hash, signed_at, head_key_id, signature = row
-    return TreeHead(
-        int(tree_size), str(root_hash), str(signed_at), str(head_key_id), str(signature)
-    )
-
-
-def _latest_head(db: sqlite_utils.Database) -> TreeHead | None:
-    row = db.conn.execute(
-        "SELECT tree_size, root_hash, signed_at, key_id, signature FROM tree_heads"
-        " ORDER BY tree_size DESC LIMIT 1"
-    ).fetchone()
-    return None if row is None else _head_from_row(row)
-
-
-def latest_tree_head(store: Store) -> TreeHead | None:
-    return _latest_head(store.db)
-
-
-def _ledger_size(db: sqlite_utils.Database) -> int:
-    (size,) = db.conn.execute("SELECT COALESCE(MAX(seq), 0) FROM ledger").fetchone()
-    return int(size)
-
-
-def sign_tree_head(store: Store, key: DeviceKey, now: datetime) -> TreeHead | None:
-    """Sign the current tree, or return None when the ledger has not grown since the last head.
-
-    Costs O(log n) look-ups of stored subtrees, whatever the ledger's length. Refuses
-    (TreeHeadRefused) to sign a tree that is not an extension of the last signed one: a log
-    must never sign two diverging histories."""
-    with store.transaction() as db:
-        size = _ledger_size(db)
-        previous = _latest_head(db)
-        if size == 0 or (previous is not None and previous.tree_size >= size):
-            return None
-        source = SqliteSubtreeSource(db)
-        root = merkle.root_hash(source, size)
-        if previous is not None:
-            _require_extension(source, previous, size, root)
-        unsigned = TreeHead(size, root.hex(), iso(now), key_id(key.public_key_b64), signature="")
-        head = dataclasses.replace(unsigned, signature=key.sign(unsigned.signed_bytes()))
-        db.conn.execute(
-            "INSERT INTO tree_heads (tree_size, root_hash, signed_at, key_id, signature)"
-            " VALUES (?, ?, ?, ?, ?)",
-            (head.tree_size, head.root_hash, head.timestamp, head.key_id, head.signature),
-        )
-    return head
-
-
-def _require_extension(
-    source: SqliteSubtreeSource, previous: TreeHead, size: int, root: bytes
-) -> None:
-    refusal = TreeHeadRefused(
-        f"refusing to sign a tree head at size {size}: the ledger is no longer an extension of"
-        f" the tree head signed at size {previous.tree_size}; run 'verify' to find what changed"
-    )
-    previous_root = previous.root
-    if previous_root is None:
-        raise refusal
-    try:
-        proof = merkle.consistency_proof(source, previous.tree_size, size)
-    except merkle.MissingSubtree:
-        raise refusal from None
-    if not merkle.verify_consistency(previous.tree_size, size, previous_root, root, proof):
-        raise refusal
-
-
-# --- the registry's key ---------------------------------------------------------------------
-
-
-def load_registry_key(path: Path) -> DeviceKey:
-    """Load the registry's tree-head key, refusing a file other users can read."""
-    mode = path.stat().st_mode
-    if mode & (stat.S_IRWXG | stat.S_IRWXO):
-        raise RegistryKeyError(
-            f"the registry key {path} is accessible to other users (mode"
-            f" {stat.S_IMODE(mode):o}); restrict it with 'chmod 600 {path}'"
-        )
-    try:
-        return DeviceKey.load(path)
-    except ValueError as exc:
-        raise RegistryKeyError(f"the registry key {path} cannot be used: {exc}") from None
-
-
-def load_or_create_registry_key(path: Path) -> DeviceKey:
-    """The registry's own Ed25519 key for tree heads: loaded, or created (mode 0600) when the
-    file does not exist yet. Creation is atomic, so two processes starting together agree."""
-    if path.exists():
-        return load_registry_key(path)
-    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-    draft = path.with_name(f".{path.name}.{os.getpid()}.new")
-    draft.unlink(missing_ok=True)
-    key = DeviceKey.generate()
-    key.save(draft)
-    try:
-        os.link(draft, path)  # fails if someone else created the key meanwhile
-    except FileExistsError:
-        return load_registry_key(path)
-    finally:
-        draft.unlink()
-    return key
-
-
-# --- the stored tree ------------------------------------------------------------------------
-
-
-def _as_hash(value: object) -> bytes:
-    """A stored hash as bytes; anything that is not a BLOB (an edit with the sqlite3 shell
-    often writes text) becomes bytes that can never equal a real hash."""
-    if isinstance(value, bytes):
-        return value
-    return b"not a hash: " + str(value).encode()
-
-
-def _leaf_from_hex(value: object) -> bytes:
-    try:
-        return bytes.fromhex(value) if isinstance(value, str) else _as_hash(value)
-    except ValueError:
-        return _as_hash(value)
-
-
-class SqliteSubtreeSource:
-    """The perfect subtrees kept in ``merkle_nodes`` (see store/ledger.py), one primary-key
-    look-up each. Nodes are append-only, so a bounded cache is always right."""
-
-    def __init__(self, db: sqlite_utils.Database, cache_size: int = 0) -> None:
-        self._db = db
-        self._cache: dict[tuple[int, int], bytes] = {}
-        self._cache_size = cache_size
-
-    def subtree(self, level: int, idx: int) -> bytes:
-        cached = self._cache.get((level, idx))
-        if cached is not None:
-            return cached
-        row = self._db.conn.execute(
-            "SELECT hash FROM merkle_nodes WHERE level = ? AND idx = ?", (level, idx)
-        ).fetchone()
-        if row is None:
-            raise merkle.MissingSubtree(level, idx)
-        value = _as_hash(row[0])
-        if self._cache_size:
-            if len(self._cache) >= self._cache_size:
-                self._cache.clear()
-            self._cache[(level, idx)] = value
-        return value
-
-
-# --- inclusion proofs for one case ----------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class LedgerProof:
-    """One ledger entry with its leaf index and its audit path to the tree head's root; the
-    path is None when the entry is newer than the latest signed tree head."""
-
-    entry: LedgerEntry
-    leaf_index: int
-    audit_path: tuple[bytes, ...] | None
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "seq": self.entry.seq,
-            "leaf_index": self.leaf_index,
-            "entry": dataclasses.asdict(self.entry),
-            "leaf_hash": self.entry.leaf_hash.hex(),
-            "audit_path": (
-                None if self.audit_path is None else [node.hex() for node in self.audit_path]
-            ),
-        }
-
-
-@dataclass(frozen=True)
-class CaseProofs:
-    case_number: str
-    tree_head: TreeHead | None
-    entries: tuple[LedgerProof, ...]
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "case_number": self.case_number,
-            "tree_head": None if self.tree_head is None else self.tree_head.to_json(),
-            "entries": [proof.to_json() for proof in self.entries],
-        }
-
-
-def _entry_from_row(row: Sequence[Any]) -> LedgerEntry:
-    """Rebuild an entry from its row; the payload is stored as JSON text. Raises ValueError
-    when the row cannot be an entry at all."""
-    seq, recorded_at, entity_type, entity_id, action, actor, payload, prev_hash = row[:8]
-    try:
-        parsed = json.loads(payload)
-    except (TypeError, ValueError):
-        raise ValueError("its payload is not valid JSON") from None
-    if not isinstance(parsed, dict):
-        raise ValueError("its payload is not a JSON object")
-    return LedgerEntry(
-        seq=seq, recorded_at=recorded_at, entity_type=entity_type, entity_id=entity_id,
-        action=action, actor=actor, payload=parsed, prev_hash=prev_hash,
-    )
-
-
-def _case_entities(db: sqlite_utils.Database, case_number: str) -> list[tuple[str, str]]:
-    """The ledger entities whose history is the case's history: the case, the fixation it was
-    opened from, its payments, cancellation requests and bailiff hand-overs."""
-    entities = [("case", case_number), ("bailiff", case_number)]
-    entities += [
-        ("fixation", str(fixation_id))
-        for (fixation_id,) in db.conn.execute(
-            "SELECT fixation_id FROM cases WHERE case_number = ?", (case_number,)
-        )
-    ]
-    entities += [
-        ("payment", str(payment_id))
-        for (payment_id,) in db.conn.execute(
-            "SELECT payment_id FROM payments WHERE matched_case = ? OR case_number = ?",
-            (case_number, case_number),
-        )
-    ]
-    entities += [
-        ("cancellation", str(request_id))
-        for (request_id,) in db.conn.execute(
-            "SELECT request_id FROM cancellation_requests WHERE case_number = ?", (case_number,)
-        )
-    ]
-    return entities
-
-
-def _case_proofs(
-    db: sqlite_utils.Database, case_number: str, head: TreeHead | None, source: merkle.SubtreeSource
-) -> CaseProofs:
-    entities = _case_entities(db, case_number)
-    condition = " OR ".join(["(entity_type = ? AND entity_id = ?)"] * len(entities))
-    rows = db.conn.execute(
-        f"SELECT {_LEDGER_COLUMNS} FROM ledger WHERE {condition} ORDER BY seq",
-        [value for entity in entities for value in entity],
-    ).fetchall()
-    case_known = db.conn.execute(
-        "SELECT 1 FROM cases WHERE case_number = ?", (case_number,)
-    ).fetchone()
-    if not rows and case_known is None:
-        raise UnknownCase(f"case {case_number} is not in the registry")
-    proofs = []
-    for row in rows:
-        entry = _entry_from_row(row)
-        index = entry.seq - 1
-        path = None
-        if head is not None and entry.seq <= head.tree_size:
-            path = tuple(merkle.inclusion_proof(source, index, head.tree_size))
-        proofs.append(LedgerProof(entry, index, path))
-    return CaseProofs(case_number, head, tuple(proofs))
-
-
-def case_inclusion_proofs(store: Store, case_number: str) -> CaseProofs:
-    """Every ledger entry of the case (and of its fixation, payments, cancellations and
-    hand-overs) with an inclusion proof against the latest signed tree head.
-
-    Raises UnknownCase when neither the case nor any ledger entry of it exists, ValueError when
-    a stored entry cannot be parsed, merkle.MissingSubtree when the stored tree lacks a node."""
-    db = store.db
-    with _read_snapshot(db):
-        return _case_proofs(db, case_number, _latest_head(db), SqliteSubtreeSource(db))
-
-
-# --- the verifier ---------------------------------------------------------------------------
 
 
 @dataclass
@@ -440,20 +58,6 @@ class AuditReport:
             self.problems.append(sentence)
         else:
             self.problems_not_listed += 1
-
-
-@contextmanager
-def _read_snapshot(db: sqlite_utils.Database) -> Iterator[None]:
-    """One read transaction, so that entries appended while the check runs cannot make the
-    tables disagree with each other (WAL readers see a fixed snapshot)."""
-    if db.conn.in_transaction:
-        yield
-        return
-    db.conn.execute("BEGIN")
-    try:
-        yield
-    finally:
-        db.conn.execute("ROLLBACK")
 
 
 class _Progress:
@@ -491,8 +95,8 @@ def verify_registry(
     load_public_key(registry_public_key_b64)  # refuse a malformed key before reading anything
     report = AuditReport()
     db = store.db
-    with _read_snapshot(db):
-        size = _ledger_size(db)
+    with read_snapshot(db):
+        size = ledger_size(db)
         source = SqliteSubtreeSource(db, cache_size=1 << 16)
         unusable = _check_tree_heads(db, registry_public_key_b64, size, source, report, progress)
         kept = []
@@ -514,7 +118,7 @@ def verify_registry(
                 "no signed tree head exists yet: the ledger is protected only by its hash chain"
             )
         else:
-            latest = _latest_head(db)
+            latest = latest_head(db)
             if latest is not None and latest.tree_size < size:
                 report.warnings.append(
                     f"{size - latest.tree_size} ledger entries are newer than the latest signed"
@@ -542,7 +146,7 @@ def _check_tree_heads(
         " ORDER BY tree_size"
     )
     for row in rows:
-        head = _head_from_row(row)
+        head = head_from_row(row)
         counter.step()
         report.tree_heads_checked += 1
         if head.tree_size < 1:
@@ -626,7 +230,7 @@ def _check_ledger(
     frontier = merkle.Frontier()
     expected_seq, previous_hash, first_missing = 1, GENESIS_HASH, None
     next_leaf_index = 0
-    for row in db.conn.execute(f"SELECT {_LEDGER_COLUMNS} FROM ledger ORDER BY seq"):
+    for row in db.conn.execute(f"SELECT {LEDGER_COLUMNS} FROM ledger ORDER BY seq"):
         seq, stored_prev, stored_entry_hash, stored_leaf = row[0], row[7], row[8], row[9]
         counter.step()
         report.entries_checked += 1
@@ -651,7 +255,7 @@ def _check_ledger(
             )
         altered: list[str] = []
         try:
-            entry: LedgerEntry | None = _entry_from_row(row)
+            entry: LedgerEntry | None = entry_from_row(row)
         except ValueError as exc:
             entry = None
             report.problem(f"{_describe(row)} cannot be recomputed: {exc}")
@@ -672,7 +276,7 @@ def _check_ledger(
                     f" longer matches its recorded {' and '.join(altered)}"
                 )
         else:
-            leaf = _leaf_from_hex(stored_leaf)
+            leaf = leaf_from_hex(stored_leaf)
         stored: bytes | None = None
         while next_leaf_index < seq:
             stored = next(stored_leaves)
@@ -740,7 +344,7 @@ def _dense_level(
                 report.problem(f"the Merkle node at level {level}, index {expected} is missing")
             yield None
             expected += 1
-        yield _as_hash(value)
+        yield as_hash(value)
         expected += 1
     while expected < count:
         if report is not None:
@@ -876,9 +480,9 @@ def _check_case(
     source: SqliteSubtreeSource,
     report: AuditReport,
 ) -> None:
-    head = _latest_head(db)
+    head = latest_head(db)
     try:
-        proofs = _case_proofs(db, case_number, head, source)
+        proofs = case_proofs(db, case_number, head, source)
     except ValueError as exc:
         report.problem(
             f"the inclusion proofs of case {case_number} cannot be built: an entry {exc}"

@@ -1,0 +1,118 @@
+"""Inclusion proofs for one case's ledger entries against the latest signed tree head."""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+from typing import Any
+
+import sqlite_utils
+
+from central_ingest.audit.errors import UnknownCase
+from central_ingest.audit.heads import TreeHead, latest_head
+from central_ingest.audit.tree import (
+    LEDGER_COLUMNS,
+    SqliteSubtreeSource,
+    entry_from_row,
+    read_snapshot,
+)
+from central_ingest.core import merkle
+from central_ingest.core.ledger import LedgerEntry
+from central_ingest.store.db import Store
+
+
+@dataclass(frozen=True)
+class LedgerProof:
+    """One ledger entry with its leaf index and its audit path to the tree head's root; the
+    path is None when the entry is newer than the latest signed tree head."""
+
+    entry: LedgerEntry
+    leaf_index: int
+    audit_path: tuple[bytes, ...] | None
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "seq": self.entry.seq,
+            "leaf_index": self.leaf_index,
+            "entry": dataclasses.asdict(self.entry),
+            "leaf_hash": self.entry.leaf_hash.hex(),
+            "audit_path": (
+                None if self.audit_path is None else [node.hex() for node in self.audit_path]
+            ),
+        }
+
+
+@dataclass(frozen=True)
+class CaseProofs:
+    case_number: str
+    tree_head: TreeHead | None
+    entries: tuple[LedgerProof, ...]
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "case_number": self.case_number,
+            "tree_head": None if self.tree_head is None else self.tree_head.to_json(),
+            "entries": [proof.to_json() for proof in self.entries],
+        }
+
+
+def _case_entities(db: sqlite_utils.Database, case_number: str) -> list[tuple[str, str]]:
+    """The ledger entities whose history is the case's history: the case, the fixation it was
+    opened from, its payments, cancellation requests and bailiff hand-overs."""
+    entities = [("case", case_number), ("bailiff", case_number)]
+    entities += [
+        ("fixation", str(fixation_id))
+        for (fixation_id,) in db.conn.execute(
+            "SELECT fixation_id FROM cases WHERE case_number = ?", (case_number,)
+        )
+    ]
+    entities += [
+        ("payment", str(payment_id))
+        for (payment_id,) in db.conn.execute(
+            "SELECT payment_id FROM payments WHERE matched_case = ? OR case_number = ?",
+            (case_number, case_number),
+        )
+    ]
+    entities += [
+        ("cancellation", str(request_id))
+        for (request_id,) in db.conn.execute(
+            "SELECT request_id FROM cancellation_requests WHERE case_number = ?", (case_number,)
+        )
+    ]
+    return entities
+
+
+def case_proofs(
+    db: sqlite_utils.Database, case_number: str, head: TreeHead | None, source: merkle.SubtreeSource
+) -> CaseProofs:
+    entities = _case_entities(db, case_number)
+    condition = " OR ".join(["(entity_type = ? AND entity_id = ?)"] * len(entities))
+    rows = db.conn.execute(
+        f"SELECT {LEDGER_COLUMNS} FROM ledger WHERE {condition} ORDER BY seq",
+        [value for entity in entities for value in entity],
+    ).fetchall()
+    case_known = db.conn.execute(
+        "SELECT 1 FROM cases WHERE case_number = ?", (case_number,)
+    ).fetchone()
+    if not rows and case_known is None:
+        raise UnknownCase(f"case {case_number} is not in the registry")
+    proofs = []
+    for row in rows:
+        entry = entry_from_row(row)
+        index = entry.seq - 1
+        path = None
+        if head is not None and entry.seq <= head.tree_size:
+            path = tuple(merkle.inclusion_proof(source, index, head.tree_size))
+        proofs.append(LedgerProof(entry, index, path))
+    return CaseProofs(case_number, head, tuple(proofs))
+
+
+def case_inclusion_proofs(store: Store, case_number: str) -> CaseProofs:
+    """Every ledger entry of the case (and of its fixation, payments, cancellations and
+    hand-overs) with an inclusion proof against the latest signed tree head.
+
+    Raises UnknownCase when neither the case nor any ledger entry of it exists, ValueError when
+    a stored entry cannot be parsed, merkle.MissingSubtree when the stored tree lacks a node."""
+    db = store.db
+    with read_snapshot(db):
+        return case_proofs(db, case_number, latest_head(db), SqliteSubtreeSource(db))
