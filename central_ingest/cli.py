@@ -16,10 +16,12 @@ from central_ingest.api.app import create_app
 from central_ingest.cli_audit import audit_app
 from central_ingest.cli_operators import operators_app
 from central_ingest.cli_ops import ops_app
+from central_ingest.cli_pki import pki_app
 from central_ingest.config import ConfigError, RegistryConfig, load_config
 from central_ingest.ingest.mqtt_worker import MqttIngestWorker
 from central_ingest.ingest.service import IngestService
 from central_ingest.jobs import RegistryJobs
+from central_ingest.pki import CertificateAuthority, PkiError
 from central_ingest.registry import Registry
 from central_ingest.store.db import Store
 from central_ingest.store.devices import DeviceError, list_devices, register_device, revoke_device
@@ -35,6 +37,7 @@ app.add_typer(device_app, name="device")
 app.add_typer(audit_app, name="audit")
 app.add_typer(operators_app, name="operator")
 app.add_typer(ops_app, name="ops")
+app.add_typer(pki_app, name="pki")
 
 console = Console()
 
@@ -65,13 +68,18 @@ def provision(
     operator: Annotated[str, typer.Option(help="Who is provisioning (recorded in the ledger)")] = (
         "admin"
     ),
+    tls_ca_dir: Annotated[
+        Path | None,
+        typer.Option(help="Also issue its broker client certificate (CN = device id) from this CA"),
+    ] = None,
     config: ConfigOption = None,
     data_dir: DataDirOption = None,
 ) -> None:
     """Create a key pair for a device and register its public key with the registry.
 
     The private key file is written once and never overwritten; copy it to the device and
-    delete it here.
+    delete it here. With --tls-ca-dir, the device's TLS certificate and key for the broker are
+    written beside it.
     """
     settings = open_config(config, data_dir)
     if key_out.exists():
@@ -94,6 +102,15 @@ def provision(
         raise typer.Exit(1) from None
     key.save(key_out)
     console.print(f"registered {kind.value} {device_id}; private key written to {key_out}")
+    if tls_ca_dir is not None:
+        try:
+            issued = CertificateAuthority.load(tls_ca_dir).issue(
+                key_out.parent, device_id, now_utc()
+            )
+        except PkiError as exc:
+            console.print(f"[red]{exc}[/red]")
+            raise typer.Exit(1) from None
+        console.print(f"broker certificate {issued.certificate}, key {issued.private_key}")
 
 
 @device_app.command("revoke")

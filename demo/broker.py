@@ -44,8 +44,14 @@ class MosquittoBroker:
     """Start/stop/restart a broker whose persistence survives restarts (same folder)."""
 
     def __init__(
-        self, workdir: Path, port: int | None = None, extra_config: list[str] | None = None
+        self,
+        workdir: Path,
+        port: int | None = None,
+        extra_config: list[str] | None = None,
+        config_text: str | None = None,
     ) -> None:
+        """A loopback broker with our development config plus ``extra_config`` lines, or
+        exactly ``config_text`` (e.g. the production config rendered for a test)."""
         self.workdir = workdir
         self.port = port or free_port()
         self.config_path = workdir / "mosquitto.conf"
@@ -53,28 +59,29 @@ class MosquittoBroker:
         self._process: subprocess.Popen[bytes] | None = None
         workdir.mkdir(parents=True, exist_ok=True)
         (workdir / "data").mkdir(exist_ok=True)
-        self.config_path.write_text(
-            "\n".join(
-                [
-                    f"user {getpass.getuser()}",
-                    "per_listener_settings false",
-                    "allow_anonymous true",
-                    f"listener {self.port} 127.0.0.1",
-                    "protocol mqtt",
-                    "persistence true",
-                    f"persistence_location {workdir / 'data'}/",
-                    "autosave_interval 1",
-                    "max_inflight_messages 100",
-                    "max_queued_messages 1000000",
-                    "max_packet_size 1048576",
-                    f"log_dest file {self.log_path}",
-                    "log_type error",
-                    "log_type warning",
-                    "log_type notice",
-                    *(extra_config or []),
-                    "",
-                ]
-            )
+        self.config_path.write_text(config_text or self._development_config(extra_config))
+
+    def _development_config(self, extra_config: list[str] | None) -> str:
+        return "\n".join(
+            [
+                f"user {getpass.getuser()}",
+                "per_listener_settings false",
+                "allow_anonymous true",
+                f"listener {self.port} 127.0.0.1",
+                "protocol mqtt",
+                "persistence true",
+                f"persistence_location {self.workdir / 'data'}/",
+                "autosave_interval 1",
+                "max_inflight_messages 100",
+                "max_queued_messages 1000000",
+                "max_packet_size 1048576",
+                f"log_dest file {self.log_path}",
+                "log_type error",
+                "log_type warning",
+                "log_type notice",
+                *(extra_config or []),
+                "",
+            ]
         )
 
     def start(self) -> MosquittoBroker:
