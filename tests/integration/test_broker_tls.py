@@ -16,8 +16,13 @@ from paho.mqtt.reasoncodes import ReasonCode
 from typer.testing import CliRunner
 
 from central_ingest.cli import app
-from contract import MessageKind, device_topic
+from central_ingest.config import MqttSettings, RegistryConfig
+from central_ingest.ingest.mqtt_worker import MqttIngestWorker
+from central_ingest.ingest.service import IngestService
+from central_ingest.store.db import Store
+from contract import DeviceKind, DeviceStatus, MessageKind, device_topic, encode_envelope, seal
 from demo.broker import MosquittoBroker, free_port
+from tests.support.devices import SimulatedDevice
 
 DEPLOY = Path(__file__).resolve().parents[2] / "deploy" / "mosquitto"
 runner = CliRunner()
@@ -220,3 +225,57 @@ def test_clients_without_our_certificate_cannot_connect(
         assert not client.connected.is_set()
     finally:
         client.close()
+
+
+def test_the_ingest_worker_consumes_over_mutual_tls(
+    production_broker: MosquittoBroker, pki: Path, tmp_path: Path
+) -> None:
+    clients = pki / "clients"
+    config = RegistryConfig(
+        data_dir=tmp_path / "registry",
+        mqtt=MqttSettings(
+            port=production_broker.port,
+            client_id="central-ingest-1",
+            ca_file=pki / "ca" / "ca.crt",
+            cert_file=clients / "central-ingest-1.crt",
+            key_file=clients / "central-ingest-1.key",
+        ),
+    )
+    store = Store(config.db_path)
+    camera = SimulatedDevice("cam-astana-0001", DeviceKind.CAMERA).register(store)
+    worker = MqttIngestWorker(IngestService(store, config), config.mqtt)
+    worker.start()
+    box = Client(
+        production_broker.port,
+        pki / "ca" / "ca.crt",
+        clients / "cam-astana-0001.crt",
+        clients / "cam-astana-0001.key",
+    )
+    try:
+        assert box.connected.wait(10)
+        status = seal(
+            MessageKind.DEVICE_STATUS,
+            camera.device_id,
+            DeviceStatus(online=True, queue_depth=0),
+            camera.key,
+        )
+        stored = threading.Event()
+        for _ in range(100):  # the worker subscribes asynchronously: resend until stored
+            info = box.client.publish(
+                device_topic(camera.device_id, MessageKind.DEVICE_STATUS),
+                encode_envelope(status),
+                qos=1,
+            )
+            info.wait_for_publish(5)
+            if store.db.conn.execute("SELECT count(*) FROM device_status").fetchone()[0]:
+                stored.set()
+                break
+            threading.Event().wait(0.1)
+        assert stored.is_set(), "the ingest worker stored nothing over TLS"
+        assert store.db.conn.execute("SELECT message_id FROM device_status").fetchone()[0] == str(
+            status.message_id
+        )
+    finally:
+        box.close()
+        worker.stop()
+        store.close()
