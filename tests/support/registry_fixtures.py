@@ -1,6 +1,6 @@
 """A registry on a real SQLite file with a movable clock, operators, vehicles, a camera and a
-payment terminal; fixations and payments are stored the way the ingest stores them (signed
-envelope in ``messages``, rows, an "awaiting_review" ledger entry), without the transport."""
+payment terminal; fixations and payments are signed by the devices and go through the real
+ingest service (checks, storage, ledger), without the transport."""
 
 from __future__ import annotations
 
@@ -14,10 +14,9 @@ from uuid import uuid4
 
 from central_ingest.config import RegistryConfig, load_config
 from central_ingest.core.clock import iso
+from central_ingest.ingest.service import Incoming, IngestService
 from central_ingest.registry import Registry
-from central_ingest.store.cases import record_payment
 from central_ingest.store.db import Store
-from central_ingest.store.ledger import append_entry
 from central_ingest.vehicles import SqliteVehicleRegister, VehicleRecord
 from contract import (
     AcquirerRefs,
@@ -33,9 +32,10 @@ from contract import (
     PaymentChannel,
     PlateRead,
     Position,
+    ReceiptStatus,
     SignedEnvelope,
     ViolationCode,
-    canonical_json,
+    encode_envelope,
     seal,
 )
 
@@ -142,22 +142,6 @@ class RegistryWorld:
 
     # --- what devices send -------------------------------------------------------------------
 
-    def _store_message(self, db: Any, envelope: SignedEnvelope, received_at: str) -> None:
-        document = envelope.model_dump(mode="json")
-        canonical = canonical_json(document)
-        db.conn.execute(
-            "INSERT INTO messages (message_id, device_id, kind, channel, received_at,"
-            " envelope_sha256, envelope) VALUES (?, ?, ?, 'http', ?, ?, ?)",
-            (
-                str(envelope.message_id),
-                envelope.device_id,
-                envelope.kind.value,
-                received_at,
-                hashlib.sha256(canonical).hexdigest(),
-                canonical.decode("utf-8"),
-            ),
-        )
-
     def add_fixation(
         self,
         *,
@@ -198,43 +182,18 @@ class RegistryWorld:
                 for role, data in images
             ],
         )
-        envelope = seal(MessageKind.FIXATION, self.camera_id, fixation, self.camera_key)
         at = iso(received)
-        fixation_id = str(fixation.fixation_id)
         with self.store.transaction() as db:
-            self._store_message(db, envelope, at)
-            for ref in fixation.evidence:
-                db.conn.execute(
-                    "INSERT INTO evidence (sha256, size_bytes, content_type, uploaded_by,"
-                    " stored_at) VALUES (?, ?, 'image/jpeg', ?, ?)",
-                    (ref.sha256, ref.size_bytes, self.camera_id, at),
-                )
-            db.conn.execute(
-                "INSERT INTO fixations (fixation_id, message_id, device_id, sequence,"
-                " captured_at, received_at, violation, plate_text, plate_confidence,"
-                " plate_format, speed_kmh, limit_kmh, light_phase, zone, lat, lon, body)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (
-                    fixation_id, fixation_id, self.camera_id, fixation.sequence,
-                    iso(fixation.captured_at), at, violation.value, plate, confidence,
-                    fixation.plate.format, speed_kmh, limit_kmh,
-                    fixation.measurement.light_phase, fixation.zone, 51.128, 71.430,
-                    json.dumps(envelope.body, sort_keys=True),
-                ),
-            )
+            # Evidence bytes are not images here: only their hashes and sizes matter to ingest.
             db.conn.executemany(
-                "INSERT INTO fixation_evidence (fixation_id, sha256, role) VALUES (?, ?, ?)",
-                [(fixation_id, ref.sha256, ref.role.value) for ref in fixation.evidence],
+                "INSERT INTO evidence (sha256, size_bytes, content_type, uploaded_by,"
+                " stored_at) VALUES (?, ?, 'image/jpeg', ?, ?)",
+                [(ref.sha256, ref.size_bytes, self.camera_id, at) for ref in fixation.evidence],
             )
-            append_entry(
-                db,
-                recorded_at=at,
-                entity_type="fixation",
-                entity_id=fixation_id,
-                action="received",
-                actor=f"device:{self.camera_id}",
-                payload={"status": "awaiting_review", "plate": plate},
-            )
+        self._ingest(
+            seal(MessageKind.FIXATION, self.camera_id, fixation, self.camera_key), received
+        )
+        fixation_id = str(fixation.fixation_id)
         return fixation_id
 
     def pay(
@@ -258,17 +217,21 @@ class RegistryWorld:
             card=CardData(masked_pan="440043******1234", scheme="visa", aid="A0000000031010"),
             acquirer=AcquirerRefs(approval_code="A1B2C3", rrn="123456789012", stan="000042"),
         )
-        envelope = seal(MessageKind.PAYMENT, self.terminal_id, payment, self.terminal_key)
-        with self.store.transaction() as db:
-            self._store_message(db, envelope, iso(received))
-            return record_payment(
-                db,
-                payment=payment,
-                message_id=str(envelope.message_id),
-                device_id=self.terminal_id,
-                received_at=received,
-                config=self.config,
+        self._ingest(
+            seal(MessageKind.PAYMENT, self.terminal_id, payment, self.terminal_key), received
+        )
+        return str(
+            self.scalar(
+                "SELECT match_status FROM payments WHERE payment_id = ?", str(payment.payment_id)
             )
+        )
+
+    def _ingest(self, envelope: SignedEnvelope, received: datetime) -> None:
+        outcome = IngestService(self.store, self.config, clock=lambda: received).process(
+            Incoming(encode_envelope(envelope), "http")
+        )
+        if outcome.status is not ReceiptStatus.STORED:
+            raise AssertionError(f"the ingest refused a test message: {outcome}")
 
     # --- looking at the database -------------------------------------------------------------
 
