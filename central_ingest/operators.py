@@ -56,6 +56,22 @@ class AuthenticationFailed(DomainError):
         )
 
 
+class TooManyAttempts(DomainError):
+    """Sign-ins for one user name are paused after repeated failures (password guessing).
+    Applies to unknown names as well, so it reveals nothing about which accounts exist."""
+
+    def __init__(self, minutes: int) -> None:
+        super().__init__(
+            "too_many_attempts",
+            f"Too many failed sign-ins for this user name: try again in {minutes} minutes or"
+            " ask an administrator.",
+        )
+
+
+FAILED_LOGIN_LIMIT = 5
+FAILED_LOGIN_WINDOW = timedelta(minutes=15)
+
+
 @dataclass(frozen=True)
 class Operator:
     username: str
@@ -197,9 +213,7 @@ class Operators:
             if operator is None:
                 raise NotFound("unknown_operator", f"There is no operator named {username}.")
             if not operator.active:
-                raise Conflict(
-                    "operator_inactive", f"Operator {username} is already deactivated."
-                )
+                raise Conflict("operator_inactive", f"Operator {username} is already deactivated.")
             db.conn.execute("UPDATE operators SET active = 0 WHERE username = ?", (username,))
             db.conn.execute("DELETE FROM sessions WHERE username = ?", (username,))
             append_entry(
@@ -212,8 +226,9 @@ class Operators:
                 payload={"role": operator.role.value, "active": False},
             )
         log.info("operator %s deactivated by %s", username, actor)
-        return Operator(operator.username, operator.display_name, operator.role, False,
-                        operator.created_at)
+        return Operator(
+            operator.username, operator.display_name, operator.role, False, operator.created_at
+        )
 
     def get(self, username: str) -> Operator | None:
         return _operator_by_name(self._store.db.conn, normalise_username(username))
@@ -229,7 +244,15 @@ class Operators:
 
     def login(self, username: str, password: str) -> IssuedSession:
         username = normalise_username(username)
+        now = self._clock()
         conn = self._store.db.conn
+        recent_failures = conn.execute(
+            "SELECT count(*) FROM login_failures WHERE username = ? AND failed_at > ?",
+            (username[:64], iso(now - FAILED_LOGIN_WINDOW)),
+        ).fetchone()[0]
+        if recent_failures >= FAILED_LOGIN_LIMIT:
+            log.warning("sign-in refused for %r: %d recent failures", username, recent_failures)
+            raise TooManyAttempts(int(FAILED_LOGIN_WINDOW.total_seconds() // 60))
         row = conn.execute(
             "SELECT username, display_name, role, active, created_at, password_hash"
             " FROM operators WHERE username = ?",
@@ -239,9 +262,17 @@ class Operators:
         password_ok = len(password) <= MAX_PASSWORD_LENGTH and self._verify(stored_hash, password)
         if row is None or not row[3] or not password_ok:
             log.warning("failed login for user name %r", username)
+            with self._store.transaction() as db:
+                db.conn.execute(
+                    "DELETE FROM login_failures WHERE failed_at <= ?",
+                    (iso(now - FAILED_LOGIN_WINDOW),),
+                )
+                db.conn.execute(
+                    "INSERT INTO login_failures (username, failed_at) VALUES (?, ?)",
+                    (username[:64], iso(now)),
+                )
             raise AuthenticationFailed()
         operator = _operator(row[:5])
-        now = self._clock()
         token = secrets.token_urlsafe(_TOKEN_BYTES)
         expires_at = now + self._session_lifetime
         with self._store.transaction() as db:
@@ -253,6 +284,7 @@ class Operators:
                     (self._hasher.hash(password), username),
                 )
             db.conn.execute("DELETE FROM sessions WHERE expires_at <= ?", (iso(now),))
+            db.conn.execute("DELETE FROM login_failures WHERE username = ?", (username,))
             db.conn.execute(
                 "INSERT INTO sessions (token_hash, username, created_at, expires_at)"
                 " VALUES (?, ?, ?, ?)",
@@ -319,8 +351,7 @@ def _operator(row: tuple[object, ...]) -> Operator:
 
 def _operator_by_name(conn: sqlite3.Connection, username: str) -> Operator | None:
     row = conn.execute(
-        "SELECT username, display_name, role, active, created_at FROM operators"
-        " WHERE username = ?",
+        "SELECT username, display_name, role, active, created_at FROM operators WHERE username = ?",
         (username,),
     ).fetchone()
     return _operator(row) if row else None

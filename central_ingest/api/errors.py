@@ -17,7 +17,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from central_ingest.audit import AuditError, RegistryKeyError, TreeHeadRefused, UnknownCase
 from central_ingest.core.cases import Conflict, DomainError, Forbidden, InvalidInput, NotFound
-from central_ingest.operators import AuthenticationFailed
+from central_ingest.operators import FAILED_LOGIN_WINDOW, AuthenticationFailed, TooManyAttempts
 
 
 class ErrorBody(BaseModel):
@@ -54,7 +54,8 @@ def error_response(
     status_code: int, code: str, detail: str, headers: Mapping[str, str] | None = None
 ) -> JSONResponse:
     return JSONResponse(
-        ErrorBody(error=code, detail=detail).model_dump(), status_code=status_code,
+        ErrorBody(error=code, detail=detail).model_dump(),
+        status_code=status_code,
         headers=dict(headers or {}),
     )
 
@@ -62,6 +63,7 @@ def error_response(
 # Rules the registry refuses on; a DomainError of no listed kind is a broken rule (422).
 _DOMAIN_ERROR_STATUS: dict[type[DomainError], int] = {
     AuthenticationFailed: 401,
+    TooManyAttempts: 429,
     Forbidden: 403,
     NotFound: 404,
     Conflict: 409,
@@ -117,15 +119,19 @@ async def _api_error(_: Request, exc: Exception) -> JSONResponse:
 
 
 def domain_error_status(exc: DomainError) -> int:
-    return next(
-        (code for kind, code in _DOMAIN_ERROR_STATUS.items() if isinstance(exc, kind)), 422
-    )
+    return next((code for kind, code in _DOMAIN_ERROR_STATUS.items() if isinstance(exc, kind)), 422)
 
 
 async def _domain_error(_: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, DomainError)
     status = domain_error_status(exc)
-    headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
+    headers = (
+        {"WWW-Authenticate": "Bearer"}
+        if status == 401
+        else {"Retry-After": str(int(FAILED_LOGIN_WINDOW.total_seconds()))}
+        if status == 429
+        else None
+    )
     return error_response(status, exc.code, exc.message, headers)
 
 

@@ -43,6 +43,13 @@ CREATE TABLE IF NOT EXISTS sessions (
     expires_at TEXT NOT NULL
 );
 
+-- Failed sign-ins in the recent window, to pause password guessing per user name.
+CREATE TABLE IF NOT EXISTS login_failures (
+    username TEXT NOT NULL,
+    failed_at TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS login_failures_user ON login_failures(username, failed_at);
+
 CREATE TABLE IF NOT EXISTS evidence (
     sha256 TEXT PRIMARY KEY,
     size_bytes INTEGER NOT NULL,
