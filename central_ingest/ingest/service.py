@@ -292,7 +292,6 @@ class _BulkWriter:
                 fixation.zone,
                 position.lat if position else None,
                 position.lon if position else None,
-                accepted.body_json,
             )
         )
         self._evidence.extend(
@@ -357,7 +356,7 @@ INSERT_MESSAGE = (
 INSERT_FIXATION = (
     "INSERT INTO fixations (fixation_id, message_id, device_id, sequence, captured_at,"
     " received_at, violation, plate_text, plate_confidence, plate_format, speed_kmh, limit_kmh,"
-    " light_phase, zone, lat, lon, body) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+    " light_phase, zone, lat, lon) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
 )
 INSERT_FIXATION_EVIDENCE = (
     "INSERT INTO fixation_evidence (fixation_id, sha256, role) VALUES (?, ?, ?)"

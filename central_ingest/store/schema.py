@@ -88,7 +88,6 @@ CREATE TABLE IF NOT EXISTS fixations (
     zone TEXT NOT NULL,
     lat REAL,
     lon REAL,
-    body TEXT NOT NULL,
     status TEXT NOT NULL DEFAULT 'awaiting_review'
         CHECK (status IN ('awaiting_review', 'confirmed', 'rejected')),
     decided_at TEXT,

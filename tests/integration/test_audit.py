@@ -81,8 +81,8 @@ def _fixation(db: sqlite_utils.Database, registry: Registry, number: int) -> str
     db.conn.execute(
         "INSERT INTO fixations (fixation_id, message_id, device_id, sequence, captured_at,"
         " received_at, violation, plate_text, plate_confidence, plate_format, speed_kmh,"
-        " limit_kmh, zone, body) VALUES (?, ?, 'cam-001', ?, ?, ?, 'speeding', ?, 0.97,"
-        " 'person', 95.0, 60, 'Astana, Mangilik El 10', '{}')",
+        " limit_kmh, zone) VALUES (?, ?, 'cam-001', ?, ?, ?, 'speeding', ?, 0.97,"
+        " 'person', 95.0, 60, 'Astana, Mangilik El 10')",
         (fixation_id, fixation_id, number, now, now, f"{100 + number} ABC 01"),
     )
     append_entry(
@@ -437,7 +437,7 @@ def test_rows_written_or_deleted_without_the_ledger_are_found(registry: Registry
         " envelope FROM messages LIMIT 1;"
         " INSERT INTO fixations SELECT '00000000-0000-4000-8000-000000000099', 'm-99',"
         " device_id, 99, captured_at, received_at, violation, plate_text, plate_confidence,"
-        " plate_format, speed_kmh, limit_kmh, light_phase, zone, lat, lon, body,"
+        " plate_format, speed_kmh, limit_kmh, light_phase, zone, lat, lon,"
         " 'awaiting_review', NULL, NULL, NULL, NULL, NULL, NULL, NULL"
         " FROM fixations WHERE sequence = 1"
     )

@@ -71,9 +71,9 @@ def open_case(
             (message_id, iso(offence_at)))
         db.conn.execute(
             "INSERT INTO fixations (fixation_id, message_id, device_id, sequence, captured_at,"
-            " received_at, violation, plate_text, plate_confidence, plate_format, zone, body,"
+            " received_at, violation, plate_text, plate_confidence, plate_format, zone,"
             " status, decided_at, decided_by) VALUES (?, ?, 'cam-astana-001', ?, ?, ?,"
-            " 'red_light', '123ABC01', 0.97, 'kz_person', 'Kabanbay Batyr / Turan', '{}',"
+            " 'red_light', '123ABC01', 0.97, 'kz_person', 'Kabanbay Batyr / Turan',"
             " 'confirmed', ?, 'reviewer1')",
             (fixation_id, message_id, number, iso(offence_at), iso(offence_at),
              iso(RESOLUTION_AT)))

@@ -59,9 +59,9 @@ class RegistryRows:
             db.conn.execute(
                 "INSERT INTO fixations (fixation_id, message_id, device_id, sequence,"
                 " captured_at, received_at, violation, plate_text, plate_confidence,"
-                " plate_format, zone, body, status, decided_at, decided_by, reject_reason,"
+                " plate_format, zone, status, decided_at, decided_by, reject_reason,"
                 " corrected_plate) VALUES (?, ?, ?, ?, ?, ?, 'speeding', ?, 0.9, 'kz_person',"
-                " 'zone', '{}', ?, ?, ?, ?, ?)",
+                " 'zone', ?, ?, ?, ?, ?)",
                 (fixation_id, self._message(camera, at), camera, serial, iso(at), iso(at), plate,
                  outcome, None if officer is None else iso(at), officer, reason,
                  corrected_plate))
