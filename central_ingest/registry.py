@@ -74,8 +74,12 @@ class Registry:
 
     def next_fixation(self, officer: str, skip: Sequence[str] = ()) -> FixationView | None:
         """The fixation that has waited longest, other than those in ``skip`` and those another
-        reviewer has just been shown; it is then kept from the others for a few minutes."""
+        reviewer has just been shown; it is then kept from the others for a few minutes.
+
+        The officer keeps their hold on the fixations named in ``skip``: the console asks for
+        the next item while the officer is still looking at the current one (preloading)."""
         now = self._now()
+        kept = set(skip)
         with self._leases_lock:
             held_by_others = [
                 fixation_id
@@ -86,7 +90,7 @@ class Registry:
             self._leases = {
                 fixation_id: (holder, until)
                 for fixation_id, (holder, until) in self._leases.items()
-                if holder != officer and until > now
+                if until > now and (holder != officer or fixation_id in kept)
             }
             if row is None:
                 return None

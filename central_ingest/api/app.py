@@ -19,11 +19,13 @@ from central_ingest.api import (
     routes_reports,
     routes_review,
     routes_system,
+    routes_terminal,
 )
 from central_ingest.api.errors import document_error_bodies, install_error_handlers
 from central_ingest.api.ingest_routes import install_device_ingest
 from central_ingest.api.settings import ApiSettings
 from central_ingest.config import RegistryConfig
+from central_ingest.console import install_console
 from central_ingest.operators import Operators
 from central_ingest.registry import Registry
 from central_ingest.store.db import Store
@@ -82,7 +84,8 @@ def create_app(
     install_device_ingest(app, store, config)
     for module in (
         routes_auth, routes_review, routes_cases, routes_reports, routes_audit, routes_bailiffs,
-        routes_admin, routes_system,
+        routes_admin, routes_system, routes_terminal,
     ):
         app.include_router(module.router)
+    install_console(app)
     return app

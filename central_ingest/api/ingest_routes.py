@@ -21,7 +21,7 @@ from central_ingest.core.clock import iso, parse_iso
 from central_ingest.ingest.service import Incoming, IngestService, Outcome
 from central_ingest.store.db import Store
 from central_ingest.store.dead_letters import record_dead_letter
-from central_ingest.store.devices import devices_by_id
+from central_ingest.store.devices import DeviceRecord, devices_by_id
 from central_ingest.store.evidence import EvidenceRejected, EvidenceStore
 from contract import ReceiptStatus, now_utc, verify_signature
 from contract.signing import request_signing_bytes
@@ -184,27 +184,54 @@ def _authenticate_upload(
 ) -> str | None:
     """None when the upload is signed by an active device within the clock window, otherwise
     the reason in words."""
-    try:
-        moment = parse_iso(signed_at)
-    except ValueError:
-        return f"X-Erap-Signed-At {signed_at!r} is not an ISO 8601 time with an offset"
-    if abs(now_utc() - moment) > MAX_CLOCK_SKEW:
-        return f"the request was signed at {signed_at}, more than 5 minutes from the registry clock"
-    device = devices_by_id(ingest.store.db, {device_id}).get(device_id)
-    if device is None:
-        return f"device {device_id} is not registered"
-    if not device.active:
-        return f"device {device_id} has been revoked"
-    data_to_verify = request_signing_bytes(
+    _device, refusal = authenticate_device_request(
+        ingest,
         method="PUT",
         path=path,
         device_id=device_id,
         signed_at=signed_at,
-        body_sha256=hashlib.sha256(data).hexdigest(),
+        signature=signature,
+        body=data,
+    )
+    return refusal
+
+
+def authenticate_device_request(
+    ingest: DeviceIngest,
+    *,
+    method: str,
+    path: str,
+    device_id: str,
+    signed_at: str,
+    signature: str,
+    body: bytes,
+) -> tuple[DeviceRecord | None, str | None]:
+    """Check a request signed with contract.signing.device_request_headers: the device and no
+    refusal when an active device signed it within the clock window, otherwise no device and
+    the reason in words. Shared by every device-facing route that is not a signed envelope."""
+    try:
+        moment = parse_iso(signed_at)
+    except ValueError:
+        return None, f"X-Erap-Signed-At {signed_at!r} is not an ISO 8601 time with an offset"
+    if abs(now_utc() - moment) > MAX_CLOCK_SKEW:
+        return None, (
+            f"the request was signed at {signed_at}, more than 5 minutes from the registry clock"
+        )
+    device = devices_by_id(ingest.store.db, {device_id}).get(device_id)
+    if device is None:
+        return None, f"device {device_id} is not registered"
+    if not device.active:
+        return None, f"device {device_id} has been revoked"
+    data_to_verify = request_signing_bytes(
+        method=method,
+        path=path,
+        device_id=device_id,
+        signed_at=signed_at,
+        body_sha256=hashlib.sha256(body).hexdigest(),
     )
     if not verify_signature(device.public_key, data_to_verify, signature):
-        return f"the upload signature does not verify with the key of {device_id}"
-    return None
+        return None, f"the request signature does not verify with the key of {device_id}"
+    return device, None
 
 
 async def _refuse_upload(

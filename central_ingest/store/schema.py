@@ -100,7 +100,8 @@ CREATE TABLE IF NOT EXISTS fixations (
     CHECK (status = 'awaiting_review' OR (decided_by IS NOT NULL AND decided_at IS NOT NULL)),
     CHECK (status != 'rejected' OR reject_reason IS NOT NULL)
 );
-CREATE INDEX IF NOT EXISTS fixations_queue ON fixations(status, received_at);
+-- The review queue: oldest first, the id breaking ties so the order is total.
+CREATE INDEX IF NOT EXISTS fixations_review_queue ON fixations(status, received_at, fixation_id);
 CREATE INDEX IF NOT EXISTS fixations_plate ON fixations(plate_text);
 CREATE INDEX IF NOT EXISTS fixations_device_seq ON fixations(device_id, sequence);
 
