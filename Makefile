@@ -17,6 +17,10 @@ system-deps:
 	command -v mosquitto_pub >/dev/null 2>&1 || missing="$$missing mosquitto-clients"; \
 	[ -x /usr/bin/chromium ] || missing="$$missing chromium"; \
 	[ -x /usr/bin/chromedriver ] || missing="$$missing chromium-driver"; \
+	command -v pcscd >/dev/null 2>&1 || [ -x /usr/sbin/pcscd ] || missing="$$missing pcscd"; \
+	dpkg -s vsmartcard-vpcd >/dev/null 2>&1 || missing="$$missing vsmartcard-vpcd"; \
+	dpkg -s libpcsclite-dev >/dev/null 2>&1 || missing="$$missing libpcsclite-dev"; \
+	command -v swig >/dev/null 2>&1 || missing="$$missing swig"; \
 	if [ -n "$$missing" ]; then \
 	  echo "installing system packages:$$missing"; \
 	  $(SUDO) apt-get update -qq && \

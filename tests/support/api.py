@@ -47,7 +47,10 @@ class ApiEnv:
 
     def add_operator(self, username: str, role: Role, password: str = PASSWORD) -> None:
         self.operators.create(
-            username, display_name=username.title(), role=role, password=password,
+            username,
+            display_name=username.title(),
+            role=role,
+            password=password,
             actor="system:tests",
         )
 
@@ -65,14 +68,19 @@ def bearer(token: str) -> dict[str, str]:
 def build_env(tmp_path: Path, *, api_settings: ApiSettings | None = None) -> ApiEnv:
     world = RegistryWorld.create(tmp_path)
     operators = Operators(
-        world.store, session_hours=world.config.session_hours, hasher=FAST_HASHER,
+        world.store,
+        session_hours=world.config.session_hours,
+        hasher=FAST_HASHER,
         clock=world.clock,
     )
     env = ApiEnv(
         world,
         operators,
         create_app(
-            world.config, store=world.store, registry=world.registry, operators=operators,
+            world.config,
+            store=world.store,
+            registry=world.registry,
+            operators=operators,
             api_settings=api_settings,
         ),
     )

@@ -1,0 +1,3 @@
+from terminal.cli import app
+
+app(prog_name="python -m terminal")

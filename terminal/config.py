@@ -1,0 +1,119 @@
+"""The terminal's configuration (TOML) and the wiring it selects: the payment device is either
+this terminal's EMV kernel with the acquirer (``emv``) or the bank's POS over ECR (``ecr``)."""
+
+from __future__ import annotations
+
+import tomllib
+from collections.abc import Callable
+from datetime import datetime
+from pathlib import Path
+from typing import Literal, Self
+
+import httpx
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from contract import DeviceKey, now_utc
+from terminal.acquirer_link import AcquirerLink
+from terminal.ecr import EcrPosDevice
+from terminal.journal import Journal
+from terminal.payment_device import EmvAcquirerDevice, MerchantIds, PaymentDevice
+from terminal.pcsc import PcscCard
+from terminal.receipt import EscposReceiptPrinter
+from terminal.registry_client import RegistryClient
+from terminal.service import PaymentTerminal, TerminalIdentity
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class EmvSettings(_Section):
+    reader: str = Field(description="PC/SC reader name, or the start of it")
+    acquirer_host: str
+    acquirer_port: int = Field(gt=0, lt=65536)
+    acquirer_timeout_s: float = Field(default=30.0, gt=0)
+    merchant_id: str = Field(min_length=15, max_length=15)
+
+
+class EcrSettings(_Section):
+    port: str = Field(description="serial device or pyserial URL of the bank's POS")
+    baudrate: int = 115200
+    answer_timeout_s: float = Field(default=120.0, gt=0)
+
+
+class TerminalConfig(_Section):
+    device_id: str
+    terminal_id: str = Field(min_length=8, max_length=8, description="acquirer's DE41")
+    agency: str
+    case_url_template: str = "https://erap.kz/cases/{case_number}"
+    registry_url: str
+    data_dir: Path
+    key_path: Path
+    printer_device: str
+    printer_baudrate: int = 9600
+    payment_device: Literal["emv", "ecr"]
+    emv: EmvSettings | None = None
+    ecr: EcrSettings | None = None
+
+    @model_validator(mode="after")
+    def _selected_device_is_configured(self) -> Self:
+        if getattr(self, self.payment_device) is None:
+            raise ValueError(
+                f"payment_device is {self.payment_device!r} but the [{self.payment_device}]"
+                " section is missing"
+            )
+        return self
+
+
+def load_config(path: Path) -> TerminalConfig:
+    with path.open("rb") as source:
+        return TerminalConfig.model_validate(tomllib.load(source))
+
+
+def build_payment_device(
+    config: TerminalConfig, journal: Journal, clock: Callable[[], datetime]
+) -> PaymentDevice:
+    if config.payment_device == "ecr":
+        assert config.ecr is not None  # checked by the model
+        return EcrPosDevice(
+            port_url=config.ecr.port,
+            journal=journal,
+            clock=clock,
+            answer_timeout_s=config.ecr.answer_timeout_s,
+            baudrate=config.ecr.baudrate,
+        )
+    emv = config.emv
+    assert emv is not None  # checked by the model
+    return EmvAcquirerDevice(
+        open_card=lambda: PcscCard(emv.reader),
+        acquirer=AcquirerLink(emv.acquirer_host, emv.acquirer_port, emv.acquirer_timeout_s),
+        journal=journal,
+        merchant=MerchantIds(terminal_id=config.terminal_id, merchant_id=emv.merchant_id),
+        clock=clock,
+    )
+
+
+def build_terminal(
+    config: TerminalConfig,
+    *,
+    key: DeviceKey,
+    http: httpx.Client,
+    clock: Callable[[], datetime] = now_utc,
+) -> tuple[PaymentTerminal, Journal]:
+    """The terminal and its journal (the caller closes it)."""
+    journal = Journal(config.data_dir / "terminal.db")
+    terminal = PaymentTerminal(
+        identity=TerminalIdentity(
+            device_id=config.device_id,
+            terminal_id=config.terminal_id,
+            agency=config.agency,
+            case_url_template=config.case_url_template,
+        ),
+        key=key,
+        registry=RegistryClient(http, config.device_id, key),
+        device=build_payment_device(config, journal, clock),
+        printer=EscposReceiptPrinter(config.printer_device, config.printer_baudrate),
+        journal=journal,
+        clock=clock,
+    )
+    return terminal, journal
