@@ -1,0 +1,3 @@
+from edge.store.cli import app
+
+app()

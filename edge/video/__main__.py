@@ -1,0 +1,3 @@
+from edge.video.cli import app
+
+app()

@@ -1,0 +1,110 @@
+"""`python -m models.evaluate DIR`: accuracy and speed of the plate reader on annotated photos.
+
+The last line printed is one JSON object: images, plates, exact, detected, median_ms.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+from typing import Annotated, NoReturn
+
+import cv2
+import numpy as np
+import typer
+from rich.console import Console
+from rich.progress import Progress
+
+from models.pipeline import PlateReader
+from models.plate_format import FormatFamily
+from models.scoring import ImageScore, PredictedPlate, parse_annotations, score_image, summarise
+
+app = typer.Typer(add_completion=False, help=__doc__)
+
+
+def annotated_images(folder: Path) -> list[tuple[Path, Path]]:
+    """(image, annotation) pairs: every `<name>.jpg` that has a `<name>.txt` beside it."""
+    pairs = []
+    for image in sorted(folder.iterdir()):
+        annotation = image.with_suffix(".txt")
+        if image.suffix.lower() in (".jpg", ".jpeg") and annotation.is_file():
+            pairs.append((image, annotation))
+    return pairs
+
+
+def evaluate_image(reader: PlateReader, image_path: Path, annotation_path: Path) -> ImageScore:
+    annotations = parse_annotations(annotation_path)
+    started = time.perf_counter()
+    image = cv2.imread(str(image_path), cv2.IMREAD_COLOR)
+    if image is None:
+        raise ValueError(f"{image_path} is not a readable JPEG image (corrupt or truncated)")
+    readings = reader.read_plates(np.asarray(image, np.uint8), limit=max(1, len(annotations)))
+    elapsed_ms = (time.perf_counter() - started) * 1000
+    predictions = [PredictedPlate(reading.box, reading.text) for reading in readings]
+    return score_image(image_path.name, annotations, predictions, elapsed_ms)
+
+
+@app.command()
+def main(
+    folder: Annotated[Path, typer.Argument(help="Folder of <name>.jpg + <name>.txt pairs.")],
+    verbose: Annotated[bool, typer.Option("--verbose", help="Print one line per image.")] = False,
+    formats: Annotated[
+        list[FormatFamily] | None,
+        typer.Option(
+            "--formats",
+            help="Plate format families expected at this site (positional prior); "
+            "repeat the option for several. Default: kz.",
+        ),
+    ] = None,
+    no_prior: Annotated[
+        bool, typer.Option("--no-prior", help="Apply no positional format prior at all.")
+    ] = False,
+    detector_side: Annotated[
+        int, typer.Option(help="Long side, in pixels, of the text detector's input.")
+    ] = 960,
+) -> None:
+    """Read every annotated photo in FOLDER and score the readings."""
+    console = Console(stderr=True)
+    if not folder.is_dir():
+        _fail(f"{folder} is not a folder")
+    pairs = annotated_images(folder)
+    if not pairs:
+        _fail(f"{folder} holds no <name>.jpg with a <name>.txt beside it")
+    expected = () if no_prior else tuple(formats or (FormatFamily.KZ,))
+    reader = PlateReader(expected=expected, detector_side=detector_side)
+    try:
+        scores = _evaluate_all(reader, pairs, verbose, console)
+    except ValueError as error:
+        _fail(str(error))
+    typer.echo(json.dumps(summarise(scores)))
+
+
+def _fail(message: str) -> NoReturn:
+    typer.echo(message, err=True)
+    raise typer.Exit(code=1)
+
+
+def _evaluate_all(
+    reader: PlateReader, pairs: list[tuple[Path, Path]], verbose: bool, console: Console
+) -> list[ImageScore]:
+    evaluate_image(reader, *pairs[0])  # warm-up: the first run allocates and is slow
+    scores: list[ImageScore] = []
+    with Progress(console=console, transient=True) as progress:
+        task = progress.add_task("reading plates", total=len(pairs))
+        for image_path, annotation_path in pairs:
+            score = evaluate_image(reader, image_path, annotation_path)
+            scores.append(score)
+            if verbose:
+                verdict = "ok  " if score.exact == score.plates else "MISS"
+                typer.echo(
+                    f"{verdict} {score.name}: expected {','.join(score.expected)} "
+                    f"read {','.join(score.predicted) or '-'} "
+                    f"detected {score.detected}/{score.plates} {score.milliseconds:.0f} ms"
+                )
+            progress.advance(task)
+    return scores
+
+
+if __name__ == "__main__":
+    app()

@@ -1,0 +1,141 @@
+"""Whole-frame plate reading: text detection, candidate lines, recognition, format decoding.
+
+No dedicated plate detector ships under a permissive licence, so plates are found as text:
+every detected text box is read, and so are merges of 2-3 neighbouring boxes on one line
+(plates split at separators, emblems and the region box), then the most plate-like reading wins.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, replace
+
+from models.manifest import load_manifest, verify
+from models.ocr import Box, Image, TextBox, TextDetector, TextRecognizer
+from models.plate_format import FormatFamily, PlateText, decode, plate_likeness
+
+DETECTOR = "text_detector"
+RECOGNIZER = "text_recognizer"
+MAX_MERGED_BOXES = 3
+MIN_CANDIDATE_CONFIDENCE = 0.3
+
+
+@dataclass(frozen=True)
+class PlateReading:
+    """The best plate found in a frame: decoded text, its box and the raw recogniser text."""
+
+    text: str
+    confidence: float
+    format: str
+    box: Box
+    raw: str
+    score: float
+
+
+def _same_line(left: Box, right: Box) -> bool:
+    """Whether `right` continues the text line of `left` (similar height, aligned, close)."""
+    taller, shorter = max(left.h, right.h), min(left.h, right.h)
+    if shorter * 1.6 < taller:
+        return False
+    overlap = min(left.y2, right.y2) - max(left.y, right.y)
+    if overlap < 0.5 * shorter:
+        return False
+    gap = right.x - left.x2
+    return -0.3 * shorter <= gap <= 1.2 * taller
+
+
+def candidate_boxes(boxes: Sequence[TextBox]) -> list[Box]:
+    """Each text box alone, plus runs of 2-3 neighbouring boxes on one line."""
+    ordered = sorted((text_box.box for text_box in boxes), key=lambda box: box.x)
+    candidates = list(ordered)
+    for start, first in enumerate(ordered):
+        run = first
+        last = first
+        count = 1
+        for following in ordered[start + 1 :]:
+            if count == MAX_MERGED_BOXES:
+                break
+            if following.x > last.x2 + 1.2 * max(last.h, following.h):
+                break
+            if _same_line(last, following):
+                run = run.union(following)
+                last = following
+                count += 1
+                candidates.append(run)
+    return candidates
+
+
+def candidate_score(reading: PlateText, box: Box) -> float:
+    """Rank readings: plate-like text, recogniser confidence, plate-like box shape."""
+    likeness = plate_likeness(reading.text)
+    if likeness == 0.0 or reading.confidence < MIN_CANDIDATE_CONFIDENCE:
+        return 0.0
+    aspect = box.w / max(1, box.h)
+    shape = 1.0 if 1.5 <= aspect <= 8.0 else 0.5
+    known_format = 1.1 if reading.format not in ("generic", "") else 1.0
+    return likeness * reading.confidence * shape * known_format
+
+
+def _favour_tall_text(readings: list[PlateReading]) -> list[PlateReading]:
+    """The plate of the vehicle in view is the tallest plate-like text; smaller plate-like
+    strings are distant vehicles, stickers and signs."""
+    tallest = max((reading.box.h for reading in readings if reading.score > 0), default=0)
+    if tallest == 0:
+        return readings
+    return [
+        replace(reading, score=reading.score * math.sqrt(reading.box.h / tallest))
+        for reading in readings
+    ]
+
+
+class PlateReader:
+    """Reads the most plate-like text in a frame; verifies the model checksums on start."""
+
+    def __init__(
+        self,
+        expected: Iterable[FormatFamily] = (FormatFamily.KZ,),
+        detector_side: int = 960,
+        threads: int = 2,
+    ) -> None:
+        self.expected = tuple(expected)
+        models = load_manifest()
+        verify({name: models[name] for name in (DETECTOR, RECOGNIZER)})
+        self._detector = TextDetector(models[DETECTOR].path, detector_side, threads)
+        self._recognizer = TextRecognizer(models[RECOGNIZER].path, threads)
+
+    def candidates(self, image: Image) -> list[PlateReading]:
+        """Every candidate line read and decoded, scored by plate-likeness and relative size."""
+        readings: list[PlateReading] = []
+        for box in candidate_boxes(self._detector.detect(image)):
+            read = self._recognizer.read(image[box.y : box.y2, box.x : box.x2])
+            decoded = decode(read.text, read.confidences, self.expected)
+            score = candidate_score(decoded, box)
+            readings.append(
+                PlateReading(
+                    decoded.text, decoded.confidence, decoded.format, box, read.text, score
+                )
+            )
+        return _favour_tall_text(readings)
+
+    def read_plates(self, image: Image, limit: int = 1) -> list[PlateReading]:
+        """Up to `limit` plate readings, best first, no two on overlapping boxes."""
+        ranked = sorted(self.candidates(image), key=lambda reading: reading.score, reverse=True)
+        chosen: list[PlateReading] = []
+        for reading in ranked:
+            if reading.score == 0.0 or len(chosen) == limit:
+                break
+            if not any(_overlaps(reading.box, kept.box) for kept in chosen):
+                chosen.append(reading)
+        return chosen
+
+    def read(self, image: Image) -> PlateReading | None:
+        """The most plate-like reading in the frame, or None when nothing looks like a plate."""
+        plates = self.read_plates(image, limit=1)
+        return plates[0] if plates else None
+
+
+def _overlaps(first: Box, second: Box) -> bool:
+    return min(first.x2, second.x2) > max(first.x, second.x) and min(first.y2, second.y2) > max(
+        first.y, second.y
+    )

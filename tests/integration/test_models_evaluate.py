@@ -1,0 +1,114 @@
+"""The whole plate pipeline on real ONNX models, and `python -m models.evaluate` end to end.
+
+The photos are synthetic scenes drawn here (a car-coloured block with a white plate); the
+shared evaluation photos are never copied into the repository.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import cv2
+import numpy as np
+import numpy.typing as npt
+import pytest
+
+from models.pipeline import PlateReader
+from models.plate_format import FormatFamily
+
+PLATE_X, PLATE_Y, PLATE_W, PLATE_H = 360, 300, 270, 60
+
+
+def street_scene(plate_text: str) -> npt.NDArray[np.uint8]:
+    scene = np.full((540, 960, 3), 90, np.uint8)
+    cv2.rectangle(scene, (100, 150), (860, 480), (60, 60, 140), -1)
+    corner, far_corner = (PLATE_X, PLATE_Y), (PLATE_X + PLATE_W, PLATE_Y + PLATE_H)
+    cv2.rectangle(scene, corner, far_corner, (255, 255, 255), -1)
+    cv2.rectangle(scene, corner, far_corner, (0, 0, 0), 2)
+    cv2.putText(
+        scene,
+        plate_text,
+        (PLATE_X + 12, PLATE_Y + 45),
+        cv2.FONT_HERSHEY_SIMPLEX,
+        1.3,
+        (0, 0, 0),
+        3,
+        cv2.LINE_AA,
+    )
+    return scene
+
+
+def write_sample(folder: Path, name: str, drawn: str, annotated: str) -> None:
+    cv2.imwrite(str(folder / f"{name}.jpg"), street_scene(drawn))
+    (folder / f"{name}.txt").write_text(
+        f"{name}.jpg\t{PLATE_X}\t{PLATE_Y}\t{PLATE_W}\t{PLATE_H}\t{annotated}\n"
+    )
+
+
+@pytest.fixture(scope="module")
+def reader() -> PlateReader:
+    return PlateReader(expected=(FormatFamily.KZ,), detector_side=640)
+
+
+def test_reads_a_kazakh_plate_with_its_format_and_box(reader: PlateReader) -> None:
+    reading = reader.read(street_scene("123ABC01"))
+    assert reading is not None
+    assert (reading.text, reading.format) == ("123ABC01", "kz_person")
+    assert reading.confidence > 0.5
+    assert abs(reading.box.x - PLATE_X) < 30 and abs(reading.box.y - PLATE_Y) < 30
+
+
+def test_frame_without_text_yields_no_plate(reader: PlateReader) -> None:
+    assert reader.read(np.full((480, 640, 3), 120, np.uint8)) is None
+
+
+def run_evaluate(folder: Path, *options: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "models.evaluate", str(folder), "--detector-side", "640", *options],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+
+def test_evaluate_scores_a_folder_and_ends_with_one_json_line(tmp_path: Path) -> None:
+    write_sample(tmp_path, "read_right", "ABC1234", "abc-1234")
+    write_sample(tmp_path, "annotated_other", "ABC1234", "XYZ9876")
+    write_sample(tmp_path, "kazakh", "777AB02", "777 AB 02")
+    cv2.imwrite(str(tmp_path / "no_annotation.jpg"), street_scene("QQQ1111"))
+    (tmp_path / "notes.txt").write_text("not an annotation of any image\n")
+
+    result = run_evaluate(tmp_path, "--verbose")
+
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.strip().splitlines()
+    summary = json.loads(lines[-1])
+    assert set(summary) == {"images", "plates", "exact", "detected", "median_ms"}
+    assert (summary["images"], summary["plates"]) == (3, 3)
+    assert summary["exact"] == pytest.approx(2 / 3, abs=1e-3)
+    assert summary["detected"] == 1.0
+    assert summary["median_ms"] > 0
+    per_image = "\n".join(lines[:-1])
+    assert "MISS annotated_other.jpg: expected XYZ9876 read ABC1234" in per_image
+    assert "ok   kazakh.jpg: expected 777AB02 read 777AB02" in per_image
+
+
+def test_evaluate_refuses_a_corrupt_photo_with_a_clear_message(tmp_path: Path) -> None:
+    write_sample(tmp_path, "good", "ABC1234", "ABC1234")
+    (tmp_path / "broken.jpg").write_bytes(b"\xff\xd8\xff\xe0 truncated")
+    (tmp_path / "broken.txt").write_text("broken.jpg\t1\t1\t10\t10\tABC1234\n")
+
+    result = run_evaluate(tmp_path)
+
+    assert result.returncode == 1
+    assert "broken.jpg is not a readable JPEG image" in result.stderr
+
+
+def test_evaluate_refuses_a_folder_without_annotated_photos(tmp_path: Path) -> None:
+    result = run_evaluate(tmp_path)
+    assert result.returncode != 0
+    assert "holds no <name>.jpg with a <name>.txt" in result.stderr

@@ -1,0 +1,40 @@
+"""Candidate lines: text boxes split at separators are merged back into one plate line."""
+
+from __future__ import annotations
+
+from models.ocr import Box, TextBox
+from models.pipeline import candidate_boxes, candidate_score
+from models.plate_format import FormatFamily, decode
+
+
+def boxes(*rects: tuple[int, int, int, int]) -> list[TextBox]:
+    return [TextBox(Box(*rect), 0.9) for rect in rects]
+
+
+def test_neighbours_on_one_line_are_merged_in_runs_of_up_to_three() -> None:
+    # "123" "ABC" "01": three parts of one plate, 8-10 px apart, same height.
+    parts = boxes((100, 50, 40, 20), (150, 50, 45, 20), (205, 51, 25, 19))
+    candidates = candidate_boxes(parts)
+    assert Box(100, 50, 95, 20) in candidates  # first two
+    assert Box(150, 50, 80, 20) in candidates  # last two
+    assert Box(100, 50, 130, 20) in candidates  # all three
+    assert len(candidates) == 3 + 3
+
+
+def test_boxes_on_other_lines_or_far_away_or_of_other_height_are_not_merged() -> None:
+    lower_line = boxes((100, 50, 40, 20), (150, 90, 40, 20))
+    far_apart = boxes((100, 50, 40, 20), (400, 50, 40, 20))
+    much_taller = boxes((100, 50, 40, 20), (145, 30, 60, 60))
+    for separate in (lower_line, far_apart, much_taller):
+        assert len(candidate_boxes(separate)) == 2
+
+
+def test_score_prefers_plate_like_text_in_a_plate_shaped_box() -> None:
+    plate_box, square_box = Box(0, 0, 120, 30), Box(0, 0, 40, 40)
+    plate = decode("123ABC01", [0.95] * 8, (FormatFamily.KZ,))
+    word = decode("PENSKE", [0.99] * 6, (FormatFamily.KZ,))
+    unsure = decode("123ABC01", [0.95] * 7 + [0.1], (FormatFamily.KZ,))
+    assert candidate_score(plate, plate_box) > candidate_score(word, plate_box) > 0
+    assert candidate_score(plate, plate_box) > candidate_score(plate, square_box)
+    assert candidate_score(unsure, plate_box) == 0.0
+    assert candidate_score(decode("AB"), plate_box) == 0.0

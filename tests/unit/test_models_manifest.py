@@ -1,0 +1,46 @@
+"""The model manifest: every shipped model file matches its recorded checksum."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+
+from models.manifest import MANIFEST_PATH, ModelChecksumError, load_manifest, sha256_of, verify
+
+PERMISSIVE = ("Apache-2.0", "MIT", "BSD")
+
+
+def test_shipped_model_files_match_their_checksums() -> None:
+    entries = load_manifest()
+    assert {"text_detector", "text_recognizer"} <= set(entries)
+    for entry in entries.values():
+        assert entry.path.is_file(), f"{entry.name}: {entry.path} is missing"
+        assert sha256_of(entry.path) == entry.sha256, f"{entry.name}: checksum mismatch"
+    verify(entries)
+
+
+def test_every_model_records_shape_source_permissive_licence_and_history() -> None:
+    raw = json.loads(MANIFEST_PATH.read_text(encoding="utf-8"))
+    for name, entry in raw["models"].items():
+        assert entry["input_shape"] and entry["source"], name
+        assert entry["licence"].startswith(PERMISSIVE), name
+        assert isinstance(entry["history"], list), name
+        for version in entry["history"]:
+            assert {"version", "date", "measured"} <= set(version), name
+
+
+def test_a_modified_model_file_is_refused(tmp_path: Path) -> None:
+    entry = load_manifest()["text_detector"]
+    tampered = tmp_path / "det.onnx"
+    tampered.write_bytes(entry.path.read_bytes()[:-1] + b"\x00")
+    with pytest.raises(ModelChecksumError, match="replaced or corrupted"):
+        verify({"text_detector": replace(entry, path=tampered)})
+
+
+def test_a_missing_model_file_is_refused(tmp_path: Path) -> None:
+    entry = load_manifest()["text_recognizer"]
+    with pytest.raises(ModelChecksumError, match="is missing"):
+        verify({"text_recognizer": replace(entry, path=tmp_path / "absent.onnx")})
