@@ -16,9 +16,15 @@ from paho.mqtt.enums import CallbackAPIVersion
 
 from contract import DeviceStatus, SignedEnvelope
 from demo.broker import MosquittoBroker
-from edge.store import Durability, Outbox, Sender, SenderSettings
 from edge.store.status import status_topic
-from tests.support.edge_box import Box, RegistryServer, SenderProcess, wait_until
+from tests.support.edge_box import (
+    Box,
+    RegistryServer,
+    SenderProcess,
+    assert_exactly_once,
+    start_sender,
+    wait_until,
+)
 
 DEVICE = "cam-astana-017"
 
@@ -34,29 +40,6 @@ def registry(tmp_path: Path, broker: MosquittoBroker, box: Box) -> Iterator[Regi
     server = RegistryServer(tmp_path / "registry", broker.port)
     yield server
     server.stop()
-
-
-def in_process_sender(box: Box, registry: RegistryServer, port: int, **options: float) -> Sender:
-    settings = SenderSettings(
-        device_id=box.device_id,
-        registry_url=registry.url,
-        mqtt_port=port,
-        receipt_timeout_s=3.0,
-        reconnect_base_s=0.1,
-        reconnect_cap_s=0.5,
-        **options,  # type: ignore[arg-type]
-    )
-    outbox = Outbox(box.outbox.db_path, box.outbox.files.root, durability=Durability.NORMAL)
-    return Sender(outbox, box.key, settings).start()
-
-
-def assert_exactly_once(registry: RegistryServer, box: Box, recorded: list[str]) -> None:
-    wait_until(lambda: len(registry.fixation_ids()) >= len(recorded), 30, "every fixation")
-    wait_until(lambda: box.outbox.depth() == 0, 15, "the outbox to empty")
-    in_registry = registry.fixation_ids()
-    assert len(in_registry) == len(recorded)
-    assert sorted(in_registry) == sorted(recorded)
-    assert registry.sequences(box.device_id) == list(range(1, len(recorded) + 1))
 
 
 def retained_status(port: int, device_id: str) -> DeviceStatus:
@@ -108,7 +91,7 @@ def test_broker_killed_and_restarted_mid_drain(
     box: Box, registry: RegistryServer, broker: MosquittoBroker
 ) -> None:
     recorded = box.record(120)
-    sender = in_process_sender(box, registry, broker.port)
+    sender = start_sender(box, registry, broker.port)
     try:
         wait_until(lambda: len(registry.fixation_ids()) > 0, 30, "the first delivery")
         broker.kill()
@@ -122,7 +105,7 @@ def test_broker_killed_and_restarted_mid_drain(
 def test_broker_outage_while_fixations_keep_coming(
     box: Box, registry: RegistryServer, broker: MosquittoBroker
 ) -> None:
-    sender = in_process_sender(box, registry, broker.port, status_interval_s=0.2)
+    sender = start_sender(box, registry, broker.port, status_interval_s=0.2)
     try:
         recorded = box.record(20)
         assert_exactly_once(registry, box, recorded)

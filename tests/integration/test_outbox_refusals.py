@@ -12,15 +12,18 @@ import pytest
 
 from demo.broker import MosquittoBroker
 from edge.store import (
-    Durability,
     FileCategory,
     Outbox,
-    Sender,
-    SenderSettings,
     StorageFull,
     StorageLimits,
 )
-from tests.support.edge_box import Box, RegistryServer, wait_until
+from tests.support.edge_box import (
+    Box,
+    RegistryServer,
+    assert_exactly_once,
+    start_sender,
+    wait_until,
+)
 
 DEVICE = "cam-shymkent-003"
 INGEST_USER = "central-ingest"
@@ -33,26 +36,6 @@ pattern read erap/v1/%u/receipt
 pattern write erap/v1/%u/device_status
 """
 ACL_FIXED = ACL_WITHOUT_FIXATIONS + "pattern write erap/v1/%u/fixation\n"
-
-
-def start_sender(box: Box, registry: RegistryServer, port: int, **options: object) -> Sender:
-    settings = SenderSettings(
-        device_id=box.device_id,
-        registry_url=registry.url,
-        mqtt_port=port,
-        receipt_timeout_s=3.0,
-        reconnect_base_s=0.1,
-        reconnect_cap_s=0.5,
-        **options,  # type: ignore[arg-type]
-    )
-    outbox = Outbox(box.outbox.db_path, box.outbox.files.root, durability=Durability.NORMAL)
-    return Sender(outbox, box.key, settings).start()
-
-
-def assert_exactly_once(registry: RegistryServer, box: Box, recorded: list[str]) -> None:
-    wait_until(lambda: len(registry.fixation_ids()) >= len(recorded), 30, "every fixation")
-    wait_until(lambda: box.outbox.depth() == 0, 15, "the outbox to empty")
-    assert sorted(registry.fixation_ids()) == sorted(recorded)
 
 
 @pytest.fixture
@@ -90,7 +73,7 @@ def test_acl_refusal_is_a_failure_and_delivery_resumes_once_allowed(
 
         acl.write_text(ACL_FIXED)
         os.kill(broker.pid, signal.SIGHUP)  # mosquitto reloads its ACL file
-        assert_exactly_once(registry, box, recorded)
+        assert_exactly_once(registry, box, recorded, contiguous_sequences=False)
         wait_until(lambda: "broker_refused" not in sender.alerts, 5, "the alert to clear")
     finally:
         sender.stop()
@@ -139,12 +122,12 @@ def test_full_disk_evicts_telemetry_then_video_never_pending_violations(
     broker.start()
     sender = start_sender(box, server, broker.port)
     try:
-        assert_exactly_once(server, box, recorded)
+        assert_exactly_once(server, box, recorded, contiguous_sequences=False)
         assert any("violations cannot be recorded" in alert for alert in sender.health().alerts)
         # Delivered images now give way to new violations, and recording resumes.
         recorded += box.record(6)
         assert not box.outbox.storage_full
-        assert_exactly_once(server, box, recorded)
+        assert_exactly_once(server, box, recorded, contiguous_sequences=False)
         later = [eviction.category for eviction in box.outbox.files.evictions()][6:]
         assert later and set(later) == {FileCategory.VIOLATION}
         health = sender.health()

@@ -23,7 +23,14 @@ from central_ingest.store.db import Store
 from contract import DeviceKey, DeviceKind, EvidenceRole
 from demo.broker import free_port, wait_for_port
 from demo.scene import evidence_jpeg
-from edge.store import EvidenceImage, Outbox, StorageLimits
+from edge.store import (
+    Durability,
+    EvidenceImage,
+    Outbox,
+    Sender,
+    SenderSettings,
+    StorageLimits,
+)
 from tests.support.devices import SimulatedDevice, evidence_ref, speeding_fixation
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -199,3 +206,36 @@ class SenderProcess(_LoggedProcess):
             ],
             ready_marker=None,
         )
+
+
+def start_sender(box: Box, registry: RegistryServer, port: int, **options: object) -> Sender:
+    """A sender in this process for the box, with short timeouts so tests stay fast."""
+    settings = SenderSettings(
+        device_id=box.device_id,
+        registry_url=registry.url,
+        mqtt_port=port,
+        receipt_timeout_s=3.0,
+        reconnect_base_s=0.1,
+        reconnect_cap_s=0.5,
+        **options,  # type: ignore[arg-type]
+    )
+    outbox = Outbox(box.outbox.db_path, box.outbox.files.root, durability=Durability.NORMAL)
+    return Sender(outbox, box.key, settings).start()
+
+
+def assert_exactly_once(
+    registry: RegistryServer,
+    box: Box,
+    recorded: list[str],
+    *,
+    contiguous_sequences: bool = True,
+) -> None:
+    """Every recorded fixation is in the registry once and the outbox is empty; with
+    ``contiguous_sequences`` also that the camera's sequence numbers run 1..N."""
+    wait_until(lambda: len(registry.fixation_ids()) >= len(recorded), 30, "every fixation")
+    wait_until(lambda: box.outbox.depth() == 0, 15, "the outbox to empty")
+    in_registry = registry.fixation_ids()
+    assert len(in_registry) == len(recorded)
+    assert sorted(in_registry) == sorted(recorded)
+    if contiguous_sequences:
+        assert registry.sequences(box.device_id) == list(range(1, len(recorded) + 1))
