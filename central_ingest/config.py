@@ -6,14 +6,14 @@ DOMAIN.md marks several of them as still to be verified.
 
 from __future__ import annotations
 
-import tomllib
 from datetime import date
 from pathlib import Path
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from central_ingest.api.settings import ApiSettings
 from contract import ViolationCode
+from contract.config_file import ConfigError, load_toml
 
 
 class _Section(BaseModel):
@@ -133,26 +133,8 @@ class RegistryConfig(_Section):
             ) from None
 
 
-class ConfigError(Exception):
-    """A configuration file that cannot be used, with the key and the problem named."""
-
-
 def load_config(path: Path | None = None, **overrides: object) -> RegistryConfig:
-    raw: dict[str, object] = {}
-    if path is not None:
-        try:
-            raw = tomllib.loads(path.read_text(encoding="utf-8"))
-        except FileNotFoundError:
-            raise ConfigError(f"configuration file {path} does not exist") from None
-        except tomllib.TOMLDecodeError as exc:
-            raise ConfigError(f"{path} is not valid TOML: {exc}") from None
-    raw.update(overrides)
-    try:
-        return RegistryConfig.model_validate(raw)
-    except ValidationError as exc:
-        problems = "; ".join(
-            f"{'.'.join(str(p) for p in err['loc'])}: {err['msg']}" for err in exc.errors()
-        )
-        raise ConfigError(
-            f"invalid configuration{f' in {path}' if path else ''}: {problems}"
-        ) from None
+    return load_toml(RegistryConfig, path, **overrides)
+
+
+__all__ = ["ConfigError", "RegistryConfig", "load_config"]

@@ -16,6 +16,7 @@ import typer
 from rich.console import Console
 
 from contract import DeviceKey
+from contract.config_file import ConfigError
 from terminal.config import build_terminal, load_config
 from terminal.emv import CardError
 from terminal.money import format_kzt
@@ -35,7 +36,7 @@ def _terminal(config_path: Path) -> Iterator[PaymentTerminal]:
     try:
         config = load_config(config_path)
         key = DeviceKey.load(config.key_path)
-    except (OSError, ValueError) as exc:
+    except (OSError, ValueError, ConfigError) as exc:
         console.print(f"[red]The terminal configuration {config_path} is not usable: {exc}[/red]")
         raise typer.Exit(2) from exc
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")

@@ -3,7 +3,6 @@ this terminal's EMV kernel with the acquirer (``emv``) or the bank's POS over EC
 
 from __future__ import annotations
 
-import tomllib
 from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
@@ -13,6 +12,7 @@ import httpx
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from contract import DeviceKey, now_utc
+from contract.config_file import load_toml
 from terminal.acquirer_link import AcquirerLink
 from terminal.ecr import EcrPosDevice
 from terminal.journal import Journal
@@ -66,8 +66,8 @@ class TerminalConfig(_Section):
 
 
 def load_config(path: Path) -> TerminalConfig:
-    with path.open("rb") as source:
-        return TerminalConfig.model_validate(tomllib.load(source))
+    """Raises ``ConfigError`` naming each bad key."""
+    return load_toml(TerminalConfig, path)
 
 
 def build_payment_device(

@@ -22,6 +22,7 @@ import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
+from pathlib import Path
 
 import httpx
 import paho.mqtt.client as mqtt
@@ -40,6 +41,7 @@ from edge.store.uploader import EvidenceUploader
 log = logging.getLogger(__name__)
 
 _STATUS_TAG = "<device-status>"
+HEALTH_CHECK_INTERVAL_S = 1.0
 NO_MATCHING_SUBSCRIBERS = 16  # MQTT 5 PUBACK: accepted, but nobody was there to receive it
 
 
@@ -50,6 +52,10 @@ class SenderSettings:
     mqtt_host: str = "127.0.0.1"
     mqtt_port: int = 1883
     mqtt_username: str | None = None
+    tls_ca_file: Path | None = None  # None: plain TCP (loopback, tests)
+    tls_cert_file: Path | None = None
+    tls_key_file: Path | None = None
+    registry_ca_file: Path | None = None  # None: the system's trust store
     receipt_timeout_s: float = 30.0
     retry_delay_s: float = 2.0
     window: int = 1000
@@ -103,7 +109,9 @@ class Sender:
         self._key = key
         self._settings = settings
         self._health = health
-        self._uploader = EvidenceUploader(settings.registry_url, settings.device_id, key)
+        self._uploader = EvidenceUploader(
+            settings.registry_url, settings.device_id, key, ca_file=settings.registry_ca_file
+        )
         self.counters = SenderCounters()
         self._events: queue.SimpleQueue[_Event] = queue.SimpleQueue()
         self._stop = threading.Event()
@@ -118,6 +126,8 @@ class Sender:
         self._retry_at: dict[str, float] = {}
         self._cursor = 0
         self._next_status_at = 0.0
+        self._next_health_check_at = 0.0
+        self._last_box_health: Health | None = None
         self._upload_ahead_at = 0.0
         self._refusal_backoff = Backoff(settings.refusal_retry_base_s, settings.refusal_retry_cap_s)
         self._upload_backoff = Backoff(base_s=1.0, cap_s=60.0)
@@ -174,13 +184,16 @@ class Sender:
             self._next_status_at = 0.0
 
     def health(self) -> Health:
+        box = self._health()
         return replace(
-            self._health(),
+            box,
             disk_free_pct=self._outbox.files.free_percent(),
             queue_depth=self._outbox.depth(),
             dead_letters=len(self._outbox.dead_letters()),
             evictions=self._outbox.eviction_count(),
-            alerts=tuple(self.alerts.values()) + tuple(self._outbox.stored_alerts().values()),
+            alerts=box.alerts
+            + tuple(self.alerts.values())
+            + tuple(self._outbox.stored_alerts().values()),
         )
 
     # --- MQTT connection ---------------------------------------------------------------------
@@ -193,6 +206,12 @@ class Sender:
         )
         if self._settings.mqtt_username is not None:
             client.username_pw_set(self._settings.mqtt_username)
+        if self._settings.tls_ca_file is not None:
+            client.tls_set(
+                ca_certs=str(self._settings.tls_ca_file),
+                certfile=_optional_str(self._settings.tls_cert_file),
+                keyfile=_optional_str(self._settings.tls_key_file),
+            )
         client.max_inflight_messages_set(self._settings.max_inflight)
         client.on_connect = self._on_connect
         client.on_disconnect = self._on_disconnect
@@ -514,9 +533,21 @@ class Sender:
             self._outbox.mark_uploaded(uploaded)
 
     def _publish_status_if_due(self) -> None:
+        """Every ``status_interval_s``, and at once when the box's own health changes (a
+        tamper switch must not wait for the next interval)."""
         now = time.monotonic()
+        if now >= self._next_health_check_at:
+            self._next_health_check_at = now + HEALTH_CHECK_INTERVAL_S
+            box = self._health()
+            if box != self._last_box_health:
+                self._last_box_health = box
+                self._next_status_at = 0.0
         if now < self._next_status_at:
             return
         self._next_status_at = now + self._settings.status_interval_s
         payload = sealed_status(self._settings.device_id, self._key, self.health(), online=True)
         self._publish(status_topic(self._settings.device_id), payload, _STATUS_TAG, retain=True)
+
+
+def _optional_str(path: Path | None) -> str | None:
+    return None if path is None else str(path)

@@ -24,10 +24,20 @@ class UploadRefused:
 
 
 class EvidenceUploader:
-    def __init__(self, registry_url: str, device_id: str, key: DeviceKey, timeout_s: float = 15.0):
+    def __init__(
+        self,
+        registry_url: str,
+        device_id: str,
+        key: DeviceKey,
+        timeout_s: float = 15.0,
+        ca_file: Path | None = None,
+    ):
         self._device_id = device_id
         self._key = key
-        self._http = httpx.Client(base_url=registry_url.rstrip("/"), timeout=timeout_s)
+        verify: str | bool = str(ca_file) if ca_file is not None else True
+        self._http = httpx.Client(
+            base_url=registry_url.rstrip("/"), timeout=timeout_s, verify=verify
+        )
 
     def close(self) -> None:
         self._http.close()
