@@ -41,6 +41,7 @@ STATE_INTERVAL_S = 1.0
 # Mean grey level (0-255) of the scene: the illuminator goes on below DARK, off above LIGHT.
 DARK, LIGHT = 50.0, 80.0
 RETRY_LIMIT = 100
+FIRST_FRAME_LOG = "first frame read"
 
 
 @dataclass
@@ -142,6 +143,8 @@ class Recorder:
                 if self._stop.is_set():
                     break
                 self.counters.frames += 1
+                if self._last_frame_at is None:
+                    log.info("%s: %s", FIRST_FRAME_LOG, self.config.video.source)
                 self._last_frame_at = time.time()
                 self._want_illuminator(_brightness(frame))
                 events = self._pipeline.process(frame)

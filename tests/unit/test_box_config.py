@@ -1,0 +1,70 @@
+"""The camera box's configuration file (edge.box.config)."""
+
+from __future__ import annotations
+
+import tomllib
+from pathlib import Path
+
+import pytest
+
+from contract.config_file import ConfigError
+from edge.box.config import BoxConfig, load_box_config
+
+EXAMPLE = Path(__file__).resolve().parents[2] / "deploy" / "box.example.toml"
+
+
+def example() -> dict[str, object]:
+    return tomllib.loads(EXAMPLE.read_text(encoding="utf-8"))
+
+
+def write(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "box.toml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_the_documented_example_is_valid_and_names_its_camera_in_the_rules() -> None:
+    config = load_box_config(EXAMPLE)
+    assert config.rules.camera_id == config.device_id == "cam-ast-0001"
+    assert config.rules.speeding is not None and config.rules.speeding.limit_kmh == 60
+    assert config.video.lane_at(0.2) == 1 and config.video.lane_at(0.7) == 2
+
+
+def test_a_bad_value_is_refused_with_its_key_named(tmp_path: Path) -> None:
+    text = EXAMPLE.read_text(encoding="utf-8").replace("sample_every = 1 ", "sample_every = 0 ")
+    with pytest.raises(ConfigError, match=r"video\.sample_every: Input should be greater"):
+        load_box_config(write(tmp_path, text))
+
+
+def test_an_unknown_key_is_refused_rather_than_ignored(tmp_path: Path) -> None:
+    text = EXAMPLE.read_text(encoding="utf-8").replace("[serial]\n", "[serial]\nbaud = 9600\n")
+    with pytest.raises(ConfigError, match=r"serial\.baud: Extra inputs are not permitted"):
+        load_box_config(write(tmp_path, text))
+
+
+def test_half_a_client_certificate_is_refused() -> None:
+    raw = example()
+    del raw["mqtt"]["key_file"]  # type: ignore[attr-defined]
+    with pytest.raises(ValueError, match="cert_file and key_file go together"):
+        BoxConfig.model_validate(raw)
+
+
+def test_lane_edges_must_rise_inside_the_frame() -> None:
+    raw = example()
+    raw["video"]["lane_edges"] = [0.6, 0.3]  # type: ignore[index]
+    with pytest.raises(ValueError, match="lane_edges must rise"):
+        BoxConfig.model_validate(raw)
+
+
+def test_rules_of_another_camera_are_refused() -> None:
+    raw = example()
+    raw["rules"]["camera_id"] = "cam-other"  # type: ignore[index]
+    with pytest.raises(ValueError, match="must be the box's device_id"):
+        BoxConfig.model_validate(raw)
+
+
+def test_a_missing_file_and_broken_toml_are_said_plainly(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="does not exist"):
+        load_box_config(tmp_path / "nope.toml")
+    with pytest.raises(ConfigError, match="is not valid TOML"):
+        load_box_config(write(tmp_path, "device_id = "))
