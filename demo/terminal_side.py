@@ -1,0 +1,99 @@
+"""The in-car payment terminal of the demo, as an officer runs it: ``python -m terminal`` with
+its own configuration file, a PC/SC daemon with the virtual reader and our virtual EMV card,
+the acquirer simulator speaking ISO 8583 over TCP (the bank's host cannot exist here), and a
+receipt printer on a pty pair."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from demo.story import say
+from terminal.sim.harness import READER_NAME, Acquirer, Pcscd, PrinterPty, VirtualCard
+
+ROOT = Path(__file__).resolve().parent.parent
+# Debian's vsmartcard-vpcd configures the system pcscd with a virtual reader on this port.
+SYSTEM_VPCD_PORT = 0x8C7B
+RECEIPT_CUT = b"\x1dV\x00"  # GS V 0: the last command of every receipt
+
+
+class PaymentTerminalRig:
+    def __init__(self, workdir: Path, device_id: str, key_file: Path, registry_url: str) -> None:
+        self.workdir = workdir
+        self.config_path = workdir / "terminal.toml"
+        self._device_id = device_id
+        self._key_file = key_file
+        self._registry_url = registry_url
+        self._pcscd: Pcscd | None = None
+        self._card_port = SYSTEM_VPCD_PORT
+        self._acquirer = Acquirer(workdir / "acquirer.jsonl", delay_s=0.5)
+        self.printer = PrinterPty(workdir)
+
+    def start(self) -> PaymentTerminalRig:
+        self.workdir.mkdir(parents=True, exist_ok=True)
+        try:
+            self._pcscd = Pcscd(self.workdir).start()
+            self._card_port = self._pcscd.card_port
+            say(f"pcscd started with a virtual reader on port {self._card_port}")
+        except RuntimeError as error:
+            say(f"{error}: using it, with Debian's virtual reader on port {SYSTEM_VPCD_PORT}")
+        self._acquirer.start()
+        self.printer.start()
+        self.config_path.write_text(self._config_text(), encoding="utf-8")
+        return self
+
+    def _config_text(self) -> str:
+        return f"""# Written by the demo: see terminal/terminal.example.toml for every option.
+device_id = "{self._device_id}"
+terminal_id = "T0000042"
+agency = "Astana Police Department"
+registry_url = "{self._registry_url}"
+data_dir = "{self.workdir / "data"}"
+key_path = "{self._key_file}"
+printer_device = "{self.printer.device}"
+payment_device = "emv"
+
+[emv]
+reader = "{READER_NAME}"
+acquirer_host = "127.0.0.1"
+acquirer_port = {self._acquirer.port}
+acquirer_timeout_s = 10
+merchant_id = "ERAPASTANA00001"
+"""
+
+    def insert_card(self) -> VirtualCard:
+        return VirtualCard(self._card_port).insert()
+
+    def command(self, *args: str) -> subprocess.CompletedProcess[str]:
+        """``python -m terminal ARGS --config ...`` as the officer types it."""
+        return subprocess.run(
+            [
+                sys.executable,
+                "-W",
+                "ignore",
+                "-m",
+                "terminal",
+                *args,
+                "--config",
+                str(self.config_path),
+            ],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            check=False,
+            timeout=120,
+            env={**os.environ, "COLUMNS": "200"},
+        )
+
+    def receipt_text(self) -> str:
+        """The printed receipt's readable text (ESC/POS commands dropped)."""
+        raw = self.printer.take(RECEIPT_CUT, timeout_s=10)
+        return "".join(chr(b) if 32 <= b < 127 or b == 10 else "" for b in raw)
+
+    def stop(self) -> None:
+        self.printer.stop()
+        self._acquirer.stop()
+        if self._pcscd is not None:
+            self._pcscd.stop()
