@@ -1,0 +1,3 @@
+from models.synth.cli import app
+
+app()
