@@ -32,7 +32,7 @@ $(PY):
 
 $(STAMP): pyproject.toml | $(PY)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e ".[central,edge,terminal,dev]"
+	$(PY) -m pip install --quiet -e ".[central,edge,terminal,synth,dev]"
 	touch $(STAMP)
 
 install: system-deps $(STAMP)
