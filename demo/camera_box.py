@@ -63,6 +63,7 @@ port = {mqtt_port}
 [video]
 source = "{video}"
 realtime = true
+detector_side = 640          # plates are large in this scene: a smaller input reads more frames
 lane_edges = [{edges}]
 
 [serial]

@@ -1,26 +1,5 @@
 """The roadside camera box: video, plate recognition, tracking, violations, store-and-forward.
 
-Built in later issues; it imports the wire contract from ``contract``.
+Subpackages: ``box`` (the three processes as deployed), ``video``, ``violations`` (pure rules),
+``store`` (durable outbox and sender). Importing this package imports none of them.
 """
-
-from edge.store import (
-    EvidenceImage,
-    FileCategory,
-    Health,
-    Outbox,
-    Sender,
-    SenderSettings,
-    StorageFull,
-    StorageLimits,
-)
-
-__all__ = [
-    "EvidenceImage",
-    "FileCategory",
-    "Health",
-    "Outbox",
-    "Sender",
-    "SenderSettings",
-    "StorageFull",
-    "StorageLimits",
-]

@@ -4,23 +4,8 @@ the bank's certified POS over its ECR serial link, chosen in the configuration),
 receipt, and the signed payment report through a durable outbox.
 
 Never stored or logged: the full card number, track data, CVV, PIN or PIN block.
+
+The pure core (``tlv``, ``emv``, ``iso8583``, ``money``, ``receipt.receipt_lines``) imports no
+adapter. The wiring lives in ``terminal.config`` (``load_config``, ``build_terminal``) and the
+service in ``terminal.service`` (``PaymentTerminal``); importing this package runs neither.
 """
-
-from terminal.config import TerminalConfig, build_terminal, load_config
-from terminal.journal import Journal, PaymentState
-from terminal.registry_client import CaseForPayment, RegistryClient, RegistryUnavailable
-from terminal.service import PaymentResult, PaymentTerminal, TerminalIdentity
-
-__all__ = [
-    "CaseForPayment",
-    "Journal",
-    "PaymentResult",
-    "PaymentState",
-    "PaymentTerminal",
-    "RegistryClient",
-    "RegistryUnavailable",
-    "TerminalConfig",
-    "TerminalIdentity",
-    "build_terminal",
-    "load_config",
-]

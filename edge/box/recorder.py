@@ -19,7 +19,7 @@ from datetime import datetime, timedelta
 
 import numpy as np
 
-from contract import DeviceKey, PlateRead, now_utc
+from contract import DeviceKey, PlateRead, Position, now_utc
 from edge.box.config import BoxConfig
 from edge.box.join import Settled, Sighting, Violation, ViolationJoiner
 from edge.box.journal import SensorJournal
@@ -32,7 +32,6 @@ from edge.video import (
     VideoPipeline,
 )
 from edge.violations import build_fixation
-from firmware_bridge import GpsReading
 
 log = logging.getLogger(__name__)
 
@@ -211,7 +210,7 @@ class Recorder:
             plate=sighting.plate,
             captured_at=sighting.seen_at,
             clock_source=self.config.clock_source,
-            gps=self._gps(),
+            position=self._position(),
             evidence=event.evidence.refs,
             sequence=0,  # the outbox assigns the camera's next sequence number
         ).fixation
@@ -238,13 +237,14 @@ class Recorder:
             sighting.plate.text,
         )
 
-    def _gps(self) -> GpsReading | None:
+    def _position(self) -> Position | None:
+        """The bridge's last validated fix, if it is recent enough to stand for this place."""
         state = self._journal.state()
         if state.position is None or state.position_at is None:
             return None
         if time.time() - state.position_at > self.config.health.gps_max_age_s:
             return None
-        return GpsReading(position=state.position, reason=None)
+        return state.position
 
     def _write_state(self) -> None:
         camera_error = None

@@ -13,6 +13,7 @@ from contract import (
     Fixation,
     MessageKind,
     PlateRead,
+    Position,
     SignedEnvelope,
     seal,
 )
@@ -20,7 +21,6 @@ from edge.violations.bus_lane import BusLaneDecision
 from edge.violations.config import CameraRules
 from edge.violations.red_light import RedLightDecision
 from edge.violations.speeding import SpeedingDecision
-from firmware_bridge.gps import GpsReading
 
 Decision = SpeedingDecision | RedLightDecision | BusLaneDecision
 
@@ -43,15 +43,15 @@ def build_fixation(
     plate: PlateRead,
     captured_at: datetime,
     clock_source: ClockSource,
-    gps: GpsReading | None,
+    position: Position | None,
     evidence: list[EvidenceRef],
     sequence: int,
     fixation_id: UUID | None = None,
 ) -> CameraFixation:
-    """The fixation for ``decision``. The position comes only from a ``GpsReading`` (which holds
-    one only when the receiver's fix was validated); without it the fixation has no position
-    rather than a wrong one. Raises pydantic.ValidationError if a field is out of range, e.g.
-    no full-frame evidence image."""
+    """The fixation for ``decision``. ``position`` must be a validated fix (the bridge's
+    ``GpsTracker`` offers one only when RMC is valid and GGA has a fix); without one the
+    fixation has no position rather than a wrong one. Raises pydantic.ValidationError if a
+    field is out of range, e.g. no full-frame evidence image."""
     return CameraFixation(
         camera_id=rules.camera_id,
         fixation=Fixation(
@@ -62,7 +62,7 @@ def build_fixation(
             violation=decision.violation,
             plate=plate,
             measurement=decision.measurement(),
-            position=gps.position if gps is not None else None,
+            position=position,
             zone=rules.zone,
             evidence=evidence,
         ),

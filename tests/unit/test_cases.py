@@ -172,8 +172,11 @@ def test_an_overdue_unpaid_open_case_goes_to_bailiffs() -> None:
     [
         (replace(OPEN, paid_minor=1), OVERDUE, "paid_never_to_bailiffs"),
         (replace(OPEN, status=CaseStatus.PAID, paid_minor=100), OVERDUE, "paid_never_to_bailiffs"),
-        (replace(OPEN, status=CaseStatus.UNDERPAID, paid_minor=50), OVERDUE,
-         "paid_never_to_bailiffs"),
+        (
+            replace(OPEN, status=CaseStatus.UNDERPAID, paid_minor=50),
+            OVERDUE,
+            "paid_never_to_bailiffs",
+        ),
         (replace(OPEN, status=CaseStatus.CANCELLED), OVERDUE, "case_transition_refused"),
         (replace(OPEN, status=CaseStatus.SENT_TO_BAILIFFS), OVERDUE, "case_transition_refused"),
         (OPEN, VOLUNTARY, "not_overdue"),

@@ -145,7 +145,7 @@ def test_deadlines_follow_the_configuration() -> None:
 @given(
     fine=st.integers(min_value=1, max_value=10**9),
     percent=st.integers(min_value=0, max_value=100),
-    offset_s=st.integers(min_value=-10**7, max_value=10**7),
+    offset_s=st.integers(min_value=-(10**7), max_value=10**7),
 )
 def test_the_amount_due_never_exceeds_the_fine_and_never_falls_below_the_discount(
     fine: int, percent: int, offset_s: int
@@ -153,6 +153,8 @@ def test_the_amount_due_never_exceeds_the_fine_and_never_falls_below_the_discoun
     deadline = RESOLUTION + timedelta(days=7)
     due = amount_due_minor(fine, percent, deadline, deadline + timedelta(seconds=offset_s))
     assert discounted_minor(fine, percent) <= due <= fine
-    assert fine * (100 - percent) - 100 < discounted_minor(fine, percent) * 100 <= fine * (
-        100 - percent
+    assert (
+        fine * (100 - percent) - 100
+        < discounted_minor(fine, percent) * 100
+        <= fine * (100 - percent)
     )

@@ -12,8 +12,7 @@ Two checks, both by reading the source (AST), nothing imported:
   including imports inside functions and under ``if TYPE_CHECKING``;
 - transitive: following this project's own imports, including the package ``__init__`` modules
   Python runs on the way (``from terminal import tlv`` runs ``terminal/__init__.py``), no
-  forbidden library is reached. Where that is known to fail today the test is marked xfail
-  (strict), naming the chain, so that it turns into a failure to clean up once fixed.
+  forbidden library is reached. A failure names the chain of imports.
 """
 
 from __future__ import annotations
@@ -158,21 +157,7 @@ def forbidden_chain(start: str) -> list[str] | None:
 
 # Known today, reported in deploy/SCALING.md ("PostgreSQL readiness"): the pure modules are clean
 # themselves, but their package's __init__ re-exports the adapters.
-KNOWN_LEAKS = {
-    "edge.violations": "edge/__init__.py re-exports edge.store (sqlite_utils, paho, httpx)",
-    "terminal": "terminal/__init__.py re-exports terminal.config, which wires every adapter",
-}
-
-
-def _case(path: Path) -> object:
-    name = module_name(path)
-    for prefix, reason in KNOWN_LEAKS.items():
-        if name == prefix or name.startswith(prefix + "."):
-            return pytest.param(name, id=name, marks=pytest.mark.xfail(strict=True, reason=reason))
-    return pytest.param(name, id=name)
-
-
-@pytest.mark.parametrize("name", [_case(path) for path in pure_core_files()])
+@pytest.mark.parametrize("name", [module_name(path) for path in pure_core_files()])
 def test_importing_a_pure_core_module_reaches_no_io_library(name: str) -> None:
     chain = forbidden_chain(name)
     assert chain is None, " -> ".join(chain)
@@ -189,5 +174,5 @@ def test_the_chain_finder_finds_a_known_adapter() -> None:
     """The transitive check is not vacuous: an adapter module is caught, with its chain."""
     chain = forbidden_chain("central_ingest.store.db")
     assert chain is not None and chain[-1].startswith(("sqlite3", "sqlite_utils"))
-    chain = forbidden_chain("terminal.emv")
-    assert chain is not None and chain[:2] == ["terminal", "terminal.config"]
+    chain = forbidden_chain("terminal.service")
+    assert chain is not None and chain[0] == "terminal.service"

@@ -69,7 +69,7 @@ def test_a_speeding_fixation_joins_every_input() -> None:
         plate=PLATE,
         captured_at=CAPTURED,
         clock_source=ClockSource.GPS,
-        gps=gps(*fix_sentences(51.1283, 71.4305, 9, CAPTURED)),
+        position=gps(*fix_sentences(51.1283, 71.4305, 9, CAPTURED)).position,
         evidence=[FULL, CROP],
         sequence=41,
         fixation_id=UUID(int=7),
@@ -100,7 +100,7 @@ def test_without_a_validated_fix_the_fixation_carries_no_position() -> None:
             plate=PLATE,
             captured_at=CAPTURED,
             clock_source=ClockSource.RTC,
-            gps=reading,
+            position=None if reading is None else reading.position,
             evidence=[FULL],
             sequence=1,
         )
@@ -118,7 +118,7 @@ def test_a_red_light_fixation_carries_phase_and_elapsed_time() -> None:
         plate=PLATE,
         captured_at=CAPTURED,
         clock_source=ClockSource.NTP,
-        gps=None,
+        position=None,
         evidence=[FULL],
         sequence=2,
     ).fixation
@@ -136,7 +136,7 @@ def test_evidence_must_include_a_full_frame() -> None:
             plate=PLATE,
             captured_at=CAPTURED,
             clock_source=ClockSource.GPS,
-            gps=None,
+            position=None,
             evidence=[CROP],
             sequence=3,
         )
@@ -152,7 +152,7 @@ def test_the_fixation_seals_under_the_camera_id_and_verifies() -> None:
         plate=PLATE,
         captured_at=CAPTURED,
         clock_source=ClockSource.GPS,
-        gps=None,
+        position=None,
         evidence=[FULL],
         sequence=4,
     )
