@@ -59,12 +59,19 @@ class RunningRegistry:
             for data in images.values():
                 path = f"/v1/evidence/{hashlib.sha256(data).hexdigest()}"
                 headers = device_request_headers(
-                    self.camera.key, self.camera.device_id, method="PUT", path=path,
-                    body=data, now=now_utc(),
+                    self.camera.key,
+                    self.camera.device_id,
+                    method="PUT",
+                    path=path,
+                    body=data,
+                    now=now_utc(),
                 )
                 client.put(path, content=data, headers=headers).raise_for_status()
             fixation = speeding_fixation(
-                self.camera, plate=plate, speed_kmh=speed_kmh, limit_kmh=60,
+                self.camera,
+                plate=plate,
+                speed_kmh=speed_kmh,
+                limit_kmh=60,
                 captured_at=now_utc() - timedelta(minutes=30 - seed),
                 evidence=[evidence_ref(role, data) for role, data in images.items()],
             )
@@ -96,20 +103,41 @@ def registry_process(tmp_path: Path) -> Iterator[RunningRegistry]:
     config = load_config(config_file, data_dir=data_dir)
     store = Store(config.db_path)
     operators = Operators(
-        store, session_hours=config.session_hours,
+        store,
+        session_hours=config.session_hours,
         hasher=PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1),
     )
     for username, role in OFFICERS.items():
-        operators.create(username, display_name=username.title(), role=role, password=PASSWORD,
-                         actor="system:browser-tests")
+        operators.create(
+            username,
+            display_name=username.title(),
+            role=role,
+            password=PASSWORD,
+            actor="system:browser-tests",
+        )
     SqliteVehicleRegister(store).upsert([OWNER_PERSON, OWNER_SECOND])
     camera = SimulatedDevice("cam-astana-0007", DeviceKind.CAMERA).register(store)
     port = free_port()
     process = subprocess.Popen(
-        [sys.executable, "-m", "central_ingest", "serve", "--config", str(config_file),
-         "--data-dir", str(data_dir), "--host", "127.0.0.1", "--port", str(port), "--no-mqtt",
-         "--no-jobs"],
-        cwd=ROOT, stdout=subprocess.DEVNULL, stderr=(tmp_path / "registry.log").open("wb"),
+        [
+            sys.executable,
+            "-m",
+            "central_ingest",
+            "serve",
+            "--config",
+            str(config_file),
+            "--data-dir",
+            str(data_dir),
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--no-mqtt",
+            "--no-jobs",
+        ],
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=(tmp_path / "registry.log").open("wb"),
     )
     base_url = f"http://127.0.0.1:{port}"
     try:
@@ -126,9 +154,16 @@ def browser(tmp_path: Path) -> Iterator[webdriver.Chrome]:
     options = webdriver.ChromeOptions()
     options.binary_location = str(CHROMIUM)
     for flag in (
-        "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-        "--disable-background-networking", "--disable-component-update", "--disable-sync",
-        "--no-first-run", "--window-size=1440,1000", f"--user-data-dir={tmp_path / 'chromium'}",
+        "--headless=new",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-dev-shm-usage",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--no-first-run",
+        "--window-size=1440,1000",
+        f"--user-data-dir={tmp_path / 'chromium'}",
     ):
         options.add_argument(flag)
     driver = webdriver.Chrome(service=Service(executable_path=str(CHROMEDRIVER)), options=options)

@@ -27,8 +27,9 @@ def _draw_plate(draw: ImageDraw.ImageDraw, box: tuple[int, int, int, int], plate
     height = bottom - top
     draw.rectangle((left + 3, top + 3, left + height // 2, bottom - 3), fill=(0, 150, 200))
     font = ImageFont.load_default(size=int(height * 0.62))
-    draw.text((left + height * 0.7, top + height * 0.16), _spaced(plate), fill=(10, 10, 10),
-              font=font)
+    draw.text(
+        (left + height * 0.7, top + height * 0.16), _spaced(plate), fill=(10, 10, 10), font=font
+    )
 
 
 def frame_jpeg(plate: str, seed: int = 0) -> bytes:
@@ -39,14 +40,20 @@ def frame_jpeg(plate: str, seed: int = 0) -> bytes:
     draw.rectangle((0, 0, width, 200), fill=(150, 180, 210))  # sky
     for lane in range(1, 4):
         x = lane * width // 4
-        draw.polygon([(x - 6, height), (x + 6, height), (width // 2 + 2, 200),
-                      (width // 2 - 2, 200)], fill=(230, 230, 230))
+        draw.polygon(
+            [(x - 6, height), (x + 6, height), (width // 2 + 2, 200), (width // 2 - 2, 200)],
+            fill=(230, 230, 230),
+        )
     colour = tuple(rng.randrange(40, 220) for _ in range(3))
     draw.rounded_rectangle((420, 300, 860, 640), radius=40, fill=colour)  # the car
     draw.rectangle((470, 330, 810, 450), fill=(40, 50, 60))  # windscreen
     _draw_plate(draw, (540, 540, 740, 585), plate)
-    draw.text((16, 16), f"cam-astana-0007  lane 2  seed {seed}", fill=(255, 255, 255),
-              font=ImageFont.load_default(size=22))
+    draw.text(
+        (16, 16),
+        f"cam-astana-0007  lane 2  seed {seed}",
+        fill=(255, 255, 255),
+        font=ImageFont.load_default(size=22),
+    )
     return _jpeg(image)
 
 

@@ -87,8 +87,12 @@ def test_review_supervise_and_audit_in_a_real_browser(
     screens.shot("login")
     sign_in(driver, registry.base_url, "aigerim")
     wait_for(driver, lambda d: on_screen(d) == ids[0])
-    wait_for(driver, lambda d: d.execute_script(
-        "return [...document.images].every(i => i.complete && i.naturalWidth > 0)"))
+    wait_for(
+        driver,
+        lambda d: d.execute_script(
+            "return [...document.images].every(i => i.complete && i.naturalWidth > 0)"
+        ),
+    )
     assert "123 ABC 01" in driver.page_source and "Toyota Camry" in driver.page_source
     screens.shot("review-first-item")
     press(driver, "z")
@@ -126,13 +130,18 @@ def test_review_supervise_and_audit_in_a_real_browser(
     corrected = store.db.conn.execute(
         "SELECT f.corrected_plate, f.correction_reason, c.plate, f.seconds_spent"
         " FROM fixations f JOIN cases c ON c.fixation_id = f.fixation_id"
-        " WHERE f.fixation_id = ?", (ids[3],),
+        " WHERE f.fixation_id = ?",
+        (ids[3],),
     ).fetchone()
     assert corrected[:3] == ("456DEF02", "camera misread the plate", "456DEF02")
     assert 0 < corrected[3] < 60, "the time spent is measured by the page"
-    actors = {row[0] for row in store.db.conn.execute(
-        "SELECT actor FROM ledger WHERE entity_type = 'fixation' AND action IN"
-        " ('confirmed', 'rejected')")}
+    actors = {
+        row[0]
+        for row in store.db.conn.execute(
+            "SELECT actor FROM ledger WHERE entity_type = 'fixation' AND action IN"
+            " ('confirmed', 'rejected')"
+        )
+    }
     assert actors == {"officer:aigerim"}
 
     # The reviewer asks for the first case to be cancelled; keyboard only.

@@ -156,7 +156,9 @@ def test_admin_creates_an_operator_who_can_then_sign_in(env: ApiEnv) -> None:
         "/v1/admin/operators",
         headers=admin,
         json={
-            "username": "sup.two", "display_name": "Supervisor Two", "role": "supervisor",
+            "username": "sup.two",
+            "display_name": "Supervisor Two",
+            "role": "supervisor",
             "password": "another long password",
         },
     )
@@ -172,7 +174,9 @@ def test_admin_creates_an_operator_who_can_then_sign_in(env: ApiEnv) -> None:
     ).fetchone()
     assert entry[:2] == ("created", "officer:admin")
     assert json.loads(entry[2]) == {
-        "active": True, "display_name": "Supervisor Two", "role": "supervisor",
+        "active": True,
+        "display_name": "Supervisor Two",
+        "role": "supervisor",
     }
 
     listed = env.client().get("/v1/admin/operators", headers=admin).json()
@@ -182,26 +186,36 @@ def test_admin_creates_an_operator_who_can_then_sign_in(env: ApiEnv) -> None:
 def test_creating_an_operator_refuses_taken_names_and_short_passwords(env: ApiEnv) -> None:
     admin = bearer(env.token("admin"))
     taken = env.client().post(
-        "/v1/admin/operators", headers=admin,
-        json={"username": "REV.ONE", "display_name": "X", "role": "reviewer",
-              "password": "long enough password"},
+        "/v1/admin/operators",
+        headers=admin,
+        json={
+            "username": "REV.ONE",
+            "display_name": "X",
+            "role": "reviewer",
+            "password": "long enough password",
+        },
     )
     assert taken.status_code == 409
     assert taken.json()["error"] == "operator_exists"
 
     short = env.client().post(
-        "/v1/admin/operators", headers=admin,
-        json={"username": "new.one", "display_name": "X", "role": "reviewer",
-              "password": "short"},
+        "/v1/admin/operators",
+        headers=admin,
+        json={"username": "new.one", "display_name": "X", "role": "reviewer", "password": "short"},
     )
     assert short.status_code == 422
     assert short.json()["error"] == "invalid_request"
     assert "password" in short.json()["detail"]
 
     bad_name = env.client().post(
-        "/v1/admin/operators", headers=admin,
-        json={"username": "9 lives", "display_name": "X", "role": "reviewer",
-              "password": "long enough password"},
+        "/v1/admin/operators",
+        headers=admin,
+        json={
+            "username": "9 lives",
+            "display_name": "X",
+            "role": "reviewer",
+            "password": "long enough password",
+        },
     )
     assert bad_name.status_code == 422
     assert bad_name.json()["error"] == "invalid_username"
@@ -233,9 +247,13 @@ def test_an_admin_cannot_lock_themselves_out(env: ApiEnv) -> None:
 def test_admin_lists_devices_read_only(env: ApiEnv) -> None:
     key = DeviceKey.generate()
     register_device(
-        env.world.store, device_id="cam-ast-0099", kind=DeviceKind.CAMERA,
-        public_key_b64=key.public_key_b64, description="Kabanbay batyr / Turan",
-        actor="system:tests", now=env.world.clock.now,
+        env.world.store,
+        device_id="cam-ast-0099",
+        kind=DeviceKind.CAMERA,
+        public_key_b64=key.public_key_b64,
+        description="Kabanbay batyr / Turan",
+        actor="system:tests",
+        now=env.world.clock.now,
     )
     response = env.client().get("/v1/admin/devices", headers=bearer(env.token("admin")))
     assert response.status_code == 200
@@ -293,9 +311,11 @@ def test_invalid_requests_list_each_problem(env: ApiEnv) -> None:
     body = response.json()
     assert body["error"] == "invalid_request"
     assert {problem["location"] for problem in body["problems"]} == {
-        "body.username", "body.display_name", "body.role", "body.password",
+        "body.username",
+        "body.display_name",
+        "body.role",
+        "body.password",
     }
-
 
 
 def test_the_operators_command_manages_accounts_that_sign_in_over_http(tmp_path: Path) -> None:
@@ -305,23 +325,53 @@ def test_the_operators_command_manages_accounts_that_sign_in_over_http(tmp_path:
     def run(*args: str, **kwargs: Any) -> Result:
         return runner.invoke(operators_app, [*args, "--data-dir", str(data_dir)], **kwargs)
 
-    added = run("add", "first.admin", "--role", "admin", "--display-name", "First Admin",
-                "--password-stdin", input="a long admin password\n")
+    added = run(
+        "add",
+        "first.admin",
+        "--role",
+        "admin",
+        "--display-name",
+        "First Admin",
+        "--password-stdin",
+        input="a long admin password\n",
+    )
     assert added.exit_code == 0, added.output
-    from_env = run("add", "rev.cli", "--role", "reviewer", "--display-name", "Reviewer Cli",
-                   env={PASSWORD_ENV: "a long reviewer password"})
+    from_env = run(
+        "add",
+        "rev.cli",
+        "--role",
+        "reviewer",
+        "--display-name",
+        "Reviewer Cli",
+        env={PASSWORD_ENV: "a long reviewer password"},
+    )
     assert from_env.exit_code == 0, from_env.output
-    taken = run("add", "rev.cli", "--role", "reviewer", "--display-name", "Again",
-                env={PASSWORD_ENV: "a long reviewer password"})
+    taken = run(
+        "add",
+        "rev.cli",
+        "--role",
+        "reviewer",
+        "--display-name",
+        "Again",
+        env={PASSWORD_ENV: "a long reviewer password"},
+    )
     assert taken.exit_code == 1
     assert "already exists" in taken.output
-    short = run("add", "rev.short", "--role", "reviewer", "--display-name", "Short",
-                env={PASSWORD_ENV: "short"})
+    short = run(
+        "add",
+        "rev.short",
+        "--role",
+        "reviewer",
+        "--display-name",
+        "Short",
+        env={PASSWORD_ENV: "short"},
+    )
     assert short.exit_code == 1
 
     listed = json.loads(run("list", "--json").output)
     assert [(o["username"], o["role"], o["active"]) for o in listed] == [
-        ("first.admin", "admin", True), ("rev.cli", "reviewer", True),
+        ("first.admin", "admin", True),
+        ("rev.cli", "reviewer", True),
     ]
 
     client = TestClient(create_app(load_config(data_dir=data_dir)), base_url="https://testserver")
@@ -333,11 +383,15 @@ def test_the_operators_command_manages_accounts_that_sign_in_over_http(tmp_path:
 
     assert run("deactivate", "rev.cli").exit_code == 0
     assert client.get("/v1/me", headers=bearer(token)).status_code == 401
-    assert client.post(
-        "/v1/auth/token", data={"username": "rev.cli", "password": "a long reviewer password"}
-    ).status_code == 401
+    assert (
+        client.post(
+            "/v1/auth/token", data={"username": "rev.cli", "password": "a long reviewer password"}
+        ).status_code
+        == 401
+    )
     (actor,) = {
-        row[0] for row in Store(data_dir / "registry.sqlite3").db.conn.execute(
+        row[0]
+        for row in Store(data_dir / "registry.sqlite3").db.conn.execute(
             "SELECT actor FROM ledger WHERE entity_type = 'operator'"
         )
     }

@@ -54,12 +54,15 @@ ENDPOINTS: list[tuple[str, str, dict[str, Any] | None, set[Role]]] = [
     ("GET", f"/v1/fixations/{MISSING_FIXATION}", None, READ_CASES),
     ("GET", f"/v1/evidence/{'0' * 64}", None, READ_CASES),
     ("POST", f"/v1/fixations/{MISSING_FIXATION}/confirm", {"seconds_spent": 4}, REVIEW),
-    ("POST", f"/v1/fixations/{MISSING_FIXATION}/reject",
-     {"reason": "plate_unreadable", "seconds_spent": 4}, REVIEW),
+    (
+        "POST",
+        f"/v1/fixations/{MISSING_FIXATION}/reject",
+        {"reason": "plate_unreadable", "seconds_spent": 4},
+        REVIEW,
+    ),
     ("GET", f"/v1/cases/{MISSING_CASE}", None, READ_CASES),
     ("GET", "/v1/cases?plate=123ABC01", None, READ_CASES),
-    ("POST", f"/v1/cases/{MISSING_CASE}/cancellation-requests", {"reason": "wrong owner"},
-     REVIEW),
+    ("POST", f"/v1/cases/{MISSING_CASE}/cancellation-requests", {"reason": "wrong owner"}, REVIEW),
     ("GET", "/v1/cancellation-requests?status=pending", None, SUPERVISE),
     ("POST", "/v1/cancellation-requests/999999/decision", {"decision": "approve"}, SUPERVISE),
     ("GET", "/v1/reports/limitation", None, OVERSIGHT),
@@ -73,9 +76,17 @@ ENDPOINTS: list[tuple[str, str, dict[str, Any] | None, set[Role]]] = [
     ("GET", "/v1/bailiffs/feed?after=0", None, BAILIFFS),
     ("GET", "/v1/admin/devices", None, ADMIN),
     ("GET", "/v1/admin/operators", None, ADMIN),
-    ("POST", "/v1/admin/operators",
-     {"username": "new.reviewer", "display_name": "New Reviewer", "role": "reviewer",
-      "password": "a long enough password"}, ADMIN),
+    (
+        "POST",
+        "/v1/admin/operators",
+        {
+            "username": "new.reviewer",
+            "display_name": "New Reviewer",
+            "role": "reviewer",
+            "password": "a long enough password",
+        },
+        ADMIN,
+    ),
     ("POST", "/v1/admin/operators/nobody/deactivate", None, ADMIN),
 ]
 
@@ -124,13 +135,20 @@ def test_the_matrix_covers_every_operator_route(shared: tuple[ApiEnv, dict[Role,
         for key, name in (("number", "case_number"), ("plate", "plate"), ("iin", "iin"))
     }
     public = {
-        ("GET", "/healthz"), ("GET", "/metrics"), ("POST", "/v1/auth/token"),
+        ("GET", "/healthz"),
+        ("GET", "/metrics"),
+        ("POST", "/v1/auth/token"),
         ("POST", "/v1/auth/logout"),
     }
-    documented = {
-        (method.upper(), path) for path, operations in schema["paths"].items()
-        for method in operations
-    } - device_routes - public
+    documented = (
+        {
+            (method.upper(), path)
+            for path, operations in schema["paths"].items()
+            for method in operations
+        }
+        - device_routes
+        - public
+    )
     tested = {
         (
             method,
@@ -203,17 +221,17 @@ def test_a_decision_cannot_name_another_officer(env: ApiEnv) -> None:
     assert response.status_code == 422
     assert response.json()["error"] == "invalid_request"
     assert "officer" in response.json()["detail"]
-    assert env.world.scalar(
-        "SELECT status FROM fixations WHERE fixation_id = ?", fixation_id
-    ) == "awaiting_review"
+    assert (
+        env.world.scalar("SELECT status FROM fixations WHERE fixation_id = ?", fixation_id)
+        == "awaiting_review"
+    )
 
 
 def test_a_rejection_records_reason_officer_and_time_spent(env: ApiEnv) -> None:
     fixation_id = env.world.add_fixation()
     response = _client(env, REVIEWERS[1]).post(
         f"/v1/fixations/{fixation_id}/reject",
-        json={"reason": "emergency_vehicle", "note": "ambulance, lights on",
-              "seconds_spent": 7.25},
+        json={"reason": "emergency_vehicle", "note": "ambulance, lights on", "seconds_spent": 7.25},
     )
     assert response.status_code == 200, response.text
     assert response.json()["status"] == "rejected"
@@ -258,14 +276,15 @@ def test_a_fixation_is_decided_once(env: ApiEnv) -> None:
     )
     assert first.status_code == 201
     second = _client(env, REVIEWERS[1]).post(
-        f"/v1/fixations/{fixation_id}/reject", json={"reason": "other", "note": "no",
-                                                     "seconds_spent": 5}
+        f"/v1/fixations/{fixation_id}/reject",
+        json={"reason": "other", "note": "no", "seconds_spent": 5},
     )
     assert second.status_code == 409
     assert second.json()["error"] == "fixation_already_decided"
-    assert env.world.scalar(
-        "SELECT decided_by FROM fixations WHERE fixation_id = ?", fixation_id
-    ) == REVIEWER
+    assert (
+        env.world.scalar("SELECT decided_by FROM fixations WHERE fixation_id = ?", fixation_id)
+        == REVIEWER
+    )
 
 
 def test_unknown_things_are_404_with_a_code(env: ApiEnv) -> None:
@@ -317,9 +336,10 @@ def test_cancellation_takes_two_people_both_taken_from_their_sessions(env: ApiEn
     supervisor = _client(env, SUPERVISOR)
     pending = supervisor.get("/v1/cancellation-requests", params={"status": "pending"}).json()
     assert [item["request_id"] for item in pending] == [request_id]
-    assert supervisor.get(
-        "/v1/cancellation-requests", params={"status": "approved"}
-    ).status_code == 422
+    assert (
+        supervisor.get("/v1/cancellation-requests", params={"status": "approved"}).status_code
+        == 422
+    )
 
     decided = supervisor.post(
         f"/v1/cancellation-requests/{request_id}/decision",
@@ -330,7 +350,8 @@ def test_cancellation_takes_two_people_both_taken_from_their_sessions(env: ApiEn
     assert decided.json()["decided_by"] == SUPERVISOR
     assert decided.json()["case_status"] == "cancelled"
     assert _ledger_actors(env.world, "cancellation", str(request_id)) == [
-        f"officer:{REVIEWER}", f"officer:{SUPERVISOR}",
+        f"officer:{REVIEWER}",
+        f"officer:{SUPERVISOR}",
     ]
     again = supervisor.post(
         f"/v1/cancellation-requests/{request_id}/decision", json={"decision": "deny"}
@@ -393,9 +414,7 @@ def test_bailiffs_poll_handovers_and_recalls_as_json_lines_with_a_cursor(env: Ap
         "/v1/bailiffs/feed", params={"after": 0, "limit": 1}, headers=env.headers(BAILIFF)
     )
     assert len(one.text.splitlines()) == 1
-    bad = env.client().get(
-        "/v1/bailiffs/feed", params={"after": -1}, headers=env.headers(BAILIFF)
-    )
+    bad = env.client().get("/v1/bailiffs/feed", params={"after": -1}, headers=env.headers(BAILIFF))
     assert bad.status_code == 422
 
 
@@ -413,8 +432,12 @@ def test_oversight_reports(env: ApiEnv) -> None:
     world.pay("KZ-GP-2099-0000001", 5_000)  # no such case: someone must follow it up
     with world.store.transaction() as db:
         record_dead_letter(
-            db, received_at="2025-03-10T06:00:00.000000+00:00", channel="mqtt",
-            reason="bad_signature", detail="the signature does not verify", payload=b"{}",
+            db,
+            received_at="2025-03-10T06:00:00.000000+00:00",
+            channel="mqtt",
+            reason="bad_signature",
+            detail="the signature does not verify",
+            payload=b"{}",
             device_id="cam-astana-0001",
         )
     supervisor = _client(env, SUPERVISOR)
@@ -495,11 +518,11 @@ def test_verify_over_http_catches_an_edit_behind_the_services_back(env: ApiEnv) 
     key = load_or_create_registry_key(world.config.registry_key_path)
     sign_tree_head(world.store, key, world.clock.now)
     with world.store.transaction() as db:
-        db.conn.execute(
-            "UPDATE cases SET paid_minor = 100 WHERE case_number = ?", (case_number,)
-        )
-    report = _client(env, PROSECUTOR).get(
-        "/v1/audit/verify", params={"public_key": key.public_key_b64}
-    ).json()
+        db.conn.execute("UPDATE cases SET paid_minor = 100 WHERE case_number = ?", (case_number,))
+    report = (
+        _client(env, PROSECUTOR)
+        .get("/v1/audit/verify", params={"public_key": key.public_key_b64})
+        .json()
+    )
     assert report["ok"] is False
     assert any(case_number in problem for problem in report["problems"])

@@ -86,15 +86,18 @@ def _fixation(db: sqlite_utils.Database, registry: Registry, number: int) -> str
         (fixation_id, fixation_id, number, now, now, f"{100 + number} ABC 01"),
     )
     append_entry(
-        db, recorded_at=now, entity_type="fixation", entity_id=fixation_id, action="received",
-        actor="device:cam-001", payload={"status": "awaiting_review", "plate": "123 ABC 01"},
+        db,
+        recorded_at=now,
+        entity_type="fixation",
+        entity_id=fixation_id,
+        action="received",
+        actor="device:cam-001",
+        payload={"status": "awaiting_review", "plate": "123 ABC 01"},
     )
     return fixation_id
 
 
-def _decide(
-    db: sqlite_utils.Database, registry: Registry, fixation_id: str, status: str
-) -> None:
+def _decide(db: sqlite_utils.Database, registry: Registry, fixation_id: str, status: str) -> None:
     now = registry.tick()
     db.conn.execute(
         "UPDATE fixations SET status = ?, decided_at = ?, decided_by = 'olga', seconds_spent = 14,"
@@ -102,8 +105,13 @@ def _decide(
         (status, now, "plate_unreadable" if status == "rejected" else None, fixation_id),
     )
     append_entry(
-        db, recorded_at=now, entity_type="fixation", entity_id=fixation_id, action=status,
-        actor="officer:olga", payload={"status": status, "seconds_spent": 14},
+        db,
+        recorded_at=now,
+        entity_type="fixation",
+        entity_id=fixation_id,
+        action=status,
+        actor="officer:olga",
+        payload={"status": status, "seconds_spent": 14},
     )
 
 
@@ -123,12 +131,22 @@ def _open_case(
 
 
 def _case_entry(
-    db: sqlite_utils.Database, now: str, case_number: str, action: str, actor: str,
-    status: str, paid_minor: int,
+    db: sqlite_utils.Database,
+    now: str,
+    case_number: str,
+    action: str,
+    actor: str,
+    status: str,
+    paid_minor: int,
 ) -> None:
     append_entry(
-        db, recorded_at=now, entity_type="case", entity_id=case_number, action=action,
-        actor=actor, payload={"status": status, "paid_minor": paid_minor},
+        db,
+        recorded_at=now,
+        entity_type="case",
+        entity_id=case_number,
+        action=action,
+        actor=actor,
+        payload={"status": status, "paid_minor": paid_minor},
     )
 
 
@@ -147,8 +165,13 @@ def _build(tmp_path: Path) -> Registry:
                 (username, username.title(), role, now),
             )
             append_entry(
-                db, recorded_at=now, entity_type="operator", entity_id=username,
-                action="created", actor="system:setup", payload={"role": role},
+                db,
+                recorded_at=now,
+                entity_type="operator",
+                entity_id=username,
+                action="created",
+                actor="system:setup",
+                payload={"role": role},
             )
         db.conn.execute(
             "INSERT INTO devices (device_id, kind, public_key, registered_at)"
@@ -156,8 +179,13 @@ def _build(tmp_path: Path) -> Registry:
             (now,),
         )
         append_entry(
-            db, recorded_at=now, entity_type="device", entity_id="cam-001", action="registered",
-            actor="officer:sam", payload={"kind": "camera"},
+            db,
+            recorded_at=now,
+            entity_type="device",
+            entity_id="cam-001",
+            action="registered",
+            actor="officer:sam",
+            payload={"kind": "camera"},
         )
     fixations = []
     for number in (1, 2, 3):
@@ -185,8 +213,13 @@ def _build(tmp_path: Path) -> Registry:
             (CASE_PAID, CASE_PAID, now, now),
         )
         append_entry(
-            db, recorded_at=now, entity_type="payment", entity_id="pay-1", action="received",
-            actor="device:cam-001", payload={"amount_minor": 3932000, "case_number": CASE_PAID},
+            db,
+            recorded_at=now,
+            entity_type="payment",
+            entity_id="pay-1",
+            action="received",
+            actor="device:cam-001",
+            payload={"amount_minor": 3932000, "case_number": CASE_PAID},
         )
         db.conn.execute(
             "UPDATE cases SET status = 'paid', paid_minor = 3932000 WHERE case_number = ?",
@@ -204,8 +237,13 @@ def _build(tmp_path: Path) -> Registry:
             (CASE_CANCELLED, now, now),
         )
         append_entry(
-            db, recorded_at=now, entity_type="cancellation", entity_id="1", action="approved",
-            actor="officer:sam", payload={"case_number": CASE_CANCELLED, "requested_by": "olga"},
+            db,
+            recorded_at=now,
+            entity_type="cancellation",
+            entity_id="1",
+            action="approved",
+            actor="officer:sam",
+            payload={"case_number": CASE_CANCELLED, "requested_by": "olga"},
         )
         db.conn.execute(
             "UPDATE cases SET status = 'cancelled' WHERE case_number = ?", (CASE_CANCELLED,)
@@ -269,8 +307,11 @@ def test_a_case_proof_covers_its_whole_history_and_verifies_independently(
     assert head.signature_valid(registry.key.public_key_b64)
     kinds = [(p.entry.entity_type, p.entry.action) for p in proofs.entries]
     assert kinds == [
-        ("fixation", "received"), ("fixation", "confirmed"), ("case", "opened"),
-        ("payment", "received"), ("case", "paid"),
+        ("fixation", "received"),
+        ("fixation", "confirmed"),
+        ("case", "opened"),
+        ("payment", "received"),
+        ("case", "paid"),
     ]
     root = bytes.fromhex(head.root_hash)
     for proof in proofs.entries:
@@ -297,8 +338,13 @@ def test_an_unknown_case_is_refused_rather_than_reported_as_tampering(registry: 
 def test_entries_newer_than_the_latest_head_are_noted_not_flagged(registry: Registry) -> None:
     with registry.store.transaction() as db:
         append_entry(
-            db, recorded_at=registry.tick(), entity_type="operator", entity_id="olga",
-            action="password_changed", actor="officer:olga", payload={},
+            db,
+            recorded_at=registry.tick(),
+            entity_type="operator",
+            entity_id="olga",
+            action="password_changed",
+            actor="officer:olga",
+            payload={},
         )
     report = registry.verify(CASE_PAID)
     assert report.ok
@@ -313,8 +359,13 @@ def test_a_tree_head_is_signed_only_when_the_ledger_has_grown(registry: Registry
     assert sign_tree_head(registry.store, registry.key, registry.clock) is None
     with registry.store.transaction() as db:
         append_entry(
-            db, recorded_at=registry.tick(), entity_type="device", entity_id="cam-001",
-            action="revoked", actor="officer:sam", payload={"reason": "stolen"},
+            db,
+            recorded_at=registry.tick(),
+            entity_type="device",
+            entity_id="cam-001",
+            action="revoked",
+            actor="officer:sam",
+            payload={"reason": "stolen"},
         )
     head = registry.sign()
     assert before is not None and head.tree_size == before.tree_size + 1
@@ -331,8 +382,13 @@ def test_a_tree_head_is_signed_only_when_the_ledger_has_grown(registry: Registry
 def test_the_cli_signs_a_head_and_prints_it_for_the_outside_party(registry: Registry) -> None:
     with registry.store.transaction() as db:
         append_entry(
-            db, recorded_at=registry.tick(), entity_type="device", entity_id="cam-001",
-            action="revoked", actor="officer:sam", payload={"reason": "stolen"},
+            db,
+            recorded_at=registry.tick(),
+            entity_type="device",
+            entity_id="cam-001",
+            action="revoked",
+            actor="officer:sam",
+            payload={"reason": "stolen"},
         )
     code, output = _cli(registry, "sign-tree-head")
     assert code == 0
@@ -368,10 +424,20 @@ def test_an_entry_edited_with_the_sqlite3_shell_fails_verify_naming_its_seq(
     )
     result = subprocess.run(
         [
-            sys.executable, "-m", "central_ingest.cli_audit", "verify",
-            "--data-dir", str(registry.config.data_dir), "--case", CASE_PAID,
+            sys.executable,
+            "-m",
+            "central_ingest.cli_audit",
+            "verify",
+            "--data-dir",
+            str(registry.config.data_dir),
+            "--case",
+            CASE_PAID,
         ],
-        capture_output=True, text=True, timeout=60, cwd=REPO_ROOT, check=False,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=REPO_ROOT,
+        check=False,
     )
     assert result.returncode == 1, result.stdout + result.stderr
     assert "TAMPERING DETECTED" in result.stdout
@@ -461,14 +527,22 @@ def test_an_edited_merkle_node_is_found(registry: Registry) -> None:
 def test_a_forged_tree_head_is_found(registry: Registry, forgery: str) -> None:
     with registry.store.transaction() as db:
         append_entry(
-            db, recorded_at=registry.tick(), entity_type="device", entity_id="cam-001",
-            action="revoked", actor="officer:sam", payload={"reason": "stolen"},
+            db,
+            recorded_at=registry.tick(),
+            entity_type="device",
+            entity_id="cam-001",
+            action="revoked",
+            actor="officer:sam",
+            payload={"reason": "stolen"},
         )
     genuine = registry.sign()
     mallory = DeviceKey.generate()
     forged = TreeHead(
-        genuine.tree_size, genuine.root_hash, genuine.timestamp,
-        key_id(mallory.public_key_b64) if forgery == "foreign key" else genuine.key_id, "",
+        genuine.tree_size,
+        genuine.root_hash,
+        genuine.timestamp,
+        key_id(mallory.public_key_b64) if forgery == "foreign key" else genuine.key_id,
+        "",
     )
     signature = mallory.sign(forged.signed_bytes())
     registry.shell(
@@ -497,8 +571,11 @@ def _rewrite_history(registry: Registry, seq: int, actor: str) -> None:
     with registry.store.transaction() as db:
         for row in rows:
             append_entry(
-                db, recorded_at=row["recorded_at"], entity_type=row["entity_type"],
-                entity_id=row["entity_id"], action=row["action"],
+                db,
+                recorded_at=row["recorded_at"],
+                entity_type=row["entity_type"],
+                entity_id=row["entity_id"],
+                action=row["action"],
                 actor=actor if row["seq"] == seq else row["actor"],
                 payload=json.loads(row["payload"]),
             )
@@ -518,8 +595,13 @@ def test_a_consistently_rewritten_history_is_caught_only_by_the_signed_heads(
     # The registry itself refuses to sign on top of the rewritten history.
     with registry.store.transaction() as db:
         append_entry(
-            db, recorded_at=registry.tick(), entity_type="device", entity_id="cam-001",
-            action="revoked", actor="officer:sam", payload={"reason": "stolen"},
+            db,
+            recorded_at=registry.tick(),
+            entity_type="device",
+            entity_id="cam-001",
+            action="revoked",
+            actor="officer:sam",
+            payload={"reason": "stolen"},
         )
     with pytest.raises(TreeHeadRefused, match="no longer an extension"):
         sign_tree_head(registry.store, registry.key, registry.clock)
@@ -564,8 +646,13 @@ def test_a_registry_without_signed_heads_verifies_with_a_note(tmp_path: Path) ->
     store = Store(tmp_path / "registry.sqlite3")
     with store.transaction() as db:
         append_entry(
-            db, recorded_at=iso(START), entity_type="device", entity_id="cam-001",
-            action="registered", actor="officer:sam", payload={"kind": "camera"},
+            db,
+            recorded_at=iso(START),
+            entity_type="device",
+            entity_id="cam-001",
+            action="registered",
+            actor="officer:sam",
+            payload={"kind": "camera"},
         )
     report = verify_registry(store, DeviceKey.generate().public_key_b64)
     store.close()

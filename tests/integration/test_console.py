@@ -38,7 +38,9 @@ def env(tmp_path: Path) -> ApiEnv:
 def signed_in(env: ApiEnv, username: str) -> tuple[TestClient, str]:
     client = TestClient(env.app, base_url=BASE)
     response = client.post(
-        "/console/login", data={"username": username, "password": PASSWORD}, headers=ORIGIN,
+        "/console/login",
+        data={"username": username, "password": PASSWORD},
+        headers=ORIGIN,
         follow_redirects=False,
     )
     assert response.status_code == 303, response.text
@@ -50,7 +52,8 @@ def signed_in(env: ApiEnv, username: str) -> tuple[TestClient, str]:
 
 def decide(client: TestClient, csrf: str, **body: object) -> dict[str, object]:
     response = client.post(
-        "/console/api/decisions", json={"seconds_spent": 4.2, "skip": [], **body},
+        "/console/api/decisions",
+        json={"seconds_spent": 4.2, "skip": [], **body},
         headers={**ORIGIN, "X-CSRF-Token": csrf},
     )
     assert response.status_code == 200, response.text
@@ -63,11 +66,14 @@ def test_login_sets_the_session_cookie_and_leads_to_the_roles_page(env: ApiEnv) 
     assert client.get("/console/review", follow_redirects=False).headers["location"] == (
         "/console/login?next=%2Fconsole%2Freview"
     )
-    wrong = client.post("/console/login", data={"username": REVIEWERS[0], "password": "nope"},
-                        headers=ORIGIN)
+    wrong = client.post(
+        "/console/login", data={"username": REVIEWERS[0], "password": "nope"}, headers=ORIGIN
+    )
     assert wrong.status_code == 401 and "incorrect" in wrong.text
     response = client.post(
-        "/console/login", data={"username": PROSECUTOR, "password": PASSWORD}, headers=ORIGIN,
+        "/console/login",
+        data={"username": PROSECUTOR, "password": PASSWORD},
+        headers=ORIGIN,
         follow_redirects=False,
     )
     assert response.headers["location"] == "/console/prosecutor"
@@ -81,7 +87,8 @@ def test_login_sets_the_session_cookie_and_leads_to_the_roles_page(env: ApiEnv) 
 def test_a_login_posted_from_another_site_is_refused(env: ApiEnv) -> None:
     client = TestClient(env.app, base_url=BASE)
     response = client.post(
-        "/console/login", data={"username": REVIEWERS[0], "password": PASSWORD},
+        "/console/login",
+        data={"username": REVIEWERS[0], "password": PASSWORD},
         headers={"Origin": "https://evil.example"},
     )
     assert response.status_code == 403 and "erap_session" not in response.headers.get(
@@ -100,7 +107,8 @@ def test_a_reviewer_cannot_reach_supervisor_or_prosecutor_pages_or_actions(env: 
         assert "Not for your role" in response.text
     refused = client.post(
         f"/console/cancellations/{pending.request_id}/decision",
-        data={"decision": "approve", "csrf_token": csrf}, headers=ORIGIN,
+        data={"decision": "approve", "csrf_token": csrf},
+        headers=ORIGIN,
     )
     assert refused.status_code == 403
     assert env.world.registry.pending_cancellations() == [pending]
@@ -124,8 +132,7 @@ def test_a_reviewer_cannot_reach_supervisor_or_prosecutor_pages_or_actions(env: 
 def test_posts_without_the_csrf_token_or_from_another_origin_are_refused(env: ApiEnv) -> None:
     fixation_id = env.world.add_fixation()
     client, csrf = signed_in(env, REVIEWERS[0])
-    body = {"fixation_id": fixation_id, "kind": "review", "action": "confirm",
-            "seconds_spent": 3.0}
+    body = {"fixation_id": fixation_id, "kind": "review", "action": "confirm", "seconds_spent": 3.0}
     for headers in (
         ORIGIN,
         {**ORIGIN, "X-CSRF-Token": "0" * 64},
@@ -136,8 +143,11 @@ def test_posts_without_the_csrf_token_or_from_another_origin_are_refused(env: Ap
         assert response.status_code == 403 and response.json()["error"] == "csrf_refused"
     assert env.world.registry.fixation(fixation_id).status.value == "awaiting_review"
     case_number = env.world.open_case()
-    form = client.post(f"/console/cases/{case_number}/cancellation",
-                       data={"reason": "x", "csrf_token": "forged"}, headers=ORIGIN)
+    form = client.post(
+        f"/console/cases/{case_number}/cancellation",
+        data={"reason": "x", "csrf_token": "forged"},
+        headers=ORIGIN,
+    )
     assert form.status_code == 403 and "Request refused" in form.text
 
 
@@ -159,12 +169,12 @@ def test_review_decisions_are_recorded_under_the_officer_with_the_time_spent(
     other, _ = signed_in(env, REVIEWERS[1])
     assert other.get("/console/api/next").json()["next"]["fixation_id"] == third
 
-    answer = decide(client, csrf, fixation_id=first, kind="review", action="confirm",
-                    skip=[second])
+    answer = decide(client, csrf, fixation_id=first, kind="review", action="confirm", skip=[second])
     assert answer["decided"]["verdict"] == "confirmed"  # type: ignore[index]
     assert answer["next"] is None, "the third is held by the other reviewer"
-    decide(client, csrf, fixation_id=second, kind="review", action="reject",
-           reason="vehicle_mismatch")
+    decide(
+        client, csrf, fixation_id=second, kind="review", action="reject", reason="vehicle_mismatch"
+    )
     fixation = world.registry.fixation(first)
     assert fixation.decided_by == REVIEWERS[0] and fixation.seconds_spent == 4.2
     rejected = world.registry.fixation(second)
@@ -179,8 +189,15 @@ def test_review_decisions_are_recorded_under_the_officer_with_the_time_spent(
 def test_a_corrected_plate_is_recorded_with_its_reason(env: ApiEnv) -> None:
     fixation_id = env.world.add_fixation(plate="456DEF08")
     client, csrf = signed_in(env, REVIEWERS[0])
-    answer = decide(client, csrf, fixation_id=fixation_id, kind="review", action="confirm",
-                    corrected_plate="456 DEF 02", correction_reason="8 read for 2 in the region")
+    answer = decide(
+        client,
+        csrf,
+        fixation_id=fixation_id,
+        kind="review",
+        action="confirm",
+        corrected_plate="456 DEF 02",
+        correction_reason="8 read for 2 in the region",
+    )
     case = env.world.registry.case(answer["decided"]["case_number"])  # type: ignore[index]
     assert case.plate == OWNER_SECOND.plate and case.owner_id == OWNER_SECOND.owner_id
     entry = env.world.ledger("fixation", fixation_id)[-1]["payload"]
@@ -188,8 +205,13 @@ def test_a_corrected_plate_is_recorded_with_its_reason(env: ApiEnv) -> None:
     assert entry["correction_reason"] == "8 read for 2 in the region"
     missing = client.post(
         "/console/api/decisions",
-        json={"fixation_id": env.world.add_fixation(), "kind": "review", "action": "confirm",
-              "seconds_spent": 1, "corrected_plate": "777AAA01"},
+        json={
+            "fixation_id": env.world.add_fixation(),
+            "kind": "review",
+            "action": "confirm",
+            "seconds_spent": 1,
+            "corrected_plate": "777AAA01",
+        },
         headers={**ORIGIN, "X-CSRF-Token": csrf},
     )
     assert missing.status_code == 422 and missing.json()["error"] == "correction_reason_required"
@@ -216,10 +238,22 @@ def test_sampled_confirmations_get_a_blind_second_review_and_disagreement_goes_t
     assert f'data-fixation-id="{agreed_id}"' in page.text
     assert 'data-kind="double_review"' in page.text
     assert REVIEWERS[0] not in page.text.split('<div id="stage"')[1], "the review is blind"
-    decide(second, second_csrf, fixation_id=agreed_id, kind="double_review", action="confirm",
-           skip=[disputed_id])
-    answer = decide(second, second_csrf, fixation_id=disputed_id, kind="double_review",
-                    action="reject", reason="emergency_vehicle")
+    decide(
+        second,
+        second_csrf,
+        fixation_id=agreed_id,
+        kind="double_review",
+        action="confirm",
+        skip=[disputed_id],
+    )
+    answer = decide(
+        second,
+        second_csrf,
+        fixation_id=disputed_id,
+        kind="double_review",
+        action="reject",
+        reason="emergency_vehicle",
+    )
     assert answer["decided"]["agrees"] is False  # type: ignore[index]
     request_id = answer["decided"]["cancellation_request_id"]  # type: ignore[index]
     entry = env.world.ledger("fixation", disputed_id)[-1]
@@ -235,7 +269,8 @@ def test_sampled_confirmations_get_a_blind_second_review_and_disagreement_goes_t
     done = supervisor.post(
         f"/console/cancellations/{request_id}/decision",
         data={"decision": "approve", "note": "agreed", "csrf_token": supervisor_csrf},
-        headers=ORIGIN, follow_redirects=False,
+        headers=ORIGIN,
+        follow_redirects=False,
     )
     assert done.status_code == 303 and "cancelled" in done.headers["location"]
     case_number = answer["decided"]["case_number"]  # type: ignore[index]

@@ -36,16 +36,24 @@ def store(tmp_path: Path) -> Store:
     with store.transaction() as db:
         db.conn.execute(
             "INSERT INTO devices (device_id, kind, public_key, registered_at)"
-            " VALUES ('cam-astana-001', 'camera', 'test-key', ?)", (iso(RESOLUTION_AT),))
+            " VALUES ('cam-astana-001', 'camera', 'test-key', ?)",
+            (iso(RESOLUTION_AT),),
+        )
         db.conn.execute(
             "INSERT INTO operators (username, display_name, role, password_hash, created_at)"
-            " VALUES ('reviewer1', 'Reviewer One', 'reviewer', 'x', ?)", (iso(RESOLUTION_AT),))
+            " VALUES ('reviewer1', 'Reviewer One', 'reviewer', 'x', ?)",
+            (iso(RESOLUTION_AT),),
+        )
     return store
 
 
 def open_case(
-    store: Store, number: int, *, phone: str | None = "+77011234567",
-    email: str | None = "owner@example.kz", config: RegistryConfig = CONFIG,
+    store: Store,
+    number: int,
+    *,
+    phone: str | None = "+77011234567",
+    email: str | None = "owner@example.kz",
+    config: RegistryConfig = CONFIG,
     discount_percent: int = 50,
 ) -> dict[str, Any]:
     """A red-light case of 10 MRP in 2026 (43,250 KZT), with its notices queued in the same
@@ -53,12 +61,23 @@ def open_case(
     fixation_id, message_id = str(uuid.uuid4()), str(uuid.uuid4())
     offence_at = RESOLUTION_AT - timedelta(days=1, hours=2)
     case = {
-        "case_number": f"KZ-GP-2026-{number:07d}", "fixation_id": fixation_id,
-        "plate": "123ABC01", "owner_id": "791028302728", "owner_name": "Нурлан Ахметов",
-        "owner_phone": phone, "owner_email": email, "violation": "red_light",
-        "article": "599", "part": "1", "offence_at": iso(offence_at), "mrp_kzt": 4325,
-        "fine_mrp": 10, "fine_minor": 4_325_000, "discount_percent": discount_percent,
-        "resolution_at": iso(RESOLUTION_AT), "resolved_by": "reviewer1",
+        "case_number": f"KZ-GP-2026-{number:07d}",
+        "fixation_id": fixation_id,
+        "plate": "123ABC01",
+        "owner_id": "791028302728",
+        "owner_name": "Нурлан Ахметов",
+        "owner_phone": phone,
+        "owner_email": email,
+        "violation": "red_light",
+        "article": "599",
+        "part": "1",
+        "offence_at": iso(offence_at),
+        "mrp_kzt": 4325,
+        "fine_mrp": 10,
+        "fine_minor": 4_325_000,
+        "discount_percent": discount_percent,
+        "resolution_at": iso(RESOLUTION_AT),
+        "resolved_by": "reviewer1",
         "discount_deadline": iso(RESOLUTION_AT + timedelta(days=7)),
         "entry_into_force": iso(RESOLUTION_AT + timedelta(days=10)),
         "voluntary_deadline": iso(RESOLUTION_AT + timedelta(days=40)),
@@ -68,18 +87,20 @@ def open_case(
     with store.transaction() as db:
         db.conn.execute(
             "INSERT INTO messages VALUES (?, 'cam-astana-001', 'fixation', 'http', ?, 'h', '{}')",
-            (message_id, iso(offence_at)))
+            (message_id, iso(offence_at)),
+        )
         db.conn.execute(
             "INSERT INTO fixations (fixation_id, message_id, device_id, sequence, captured_at,"
             " received_at, violation, plate_text, plate_confidence, plate_format, zone,"
             " status, decided_at, decided_by) VALUES (?, ?, 'cam-astana-001', ?, ?, ?,"
             " 'red_light', '123ABC01', 0.97, 'kz_person', 'Kabanbay Batyr / Turan',"
             " 'confirmed', ?, 'reviewer1')",
-            (fixation_id, message_id, number, iso(offence_at), iso(offence_at),
-             iso(RESOLUTION_AT)))
+            (fixation_id, message_id, number, iso(offence_at), iso(offence_at), iso(RESOLUTION_AT)),
+        )
         db.conn.execute(
             f"INSERT INTO cases ({', '.join(case)}) VALUES ({', '.join('?' * len(case))})",
-            tuple(case.values()))
+            tuple(case.values()),
+        )
         case["queued"] = enqueue_case_opened(db, case, config, RESOLUTION_AT)
     return case
 
@@ -148,7 +169,9 @@ def test_only_the_channels_the_owner_has_are_used(store: Store) -> None:
     assert open_case(store, 2, phone=None)["queued"] == 1
     assert open_case(store, 3, phone=None, email=None)["queued"] == 0
     assert [(row["case_number"][-1], row["channel"]) for row in rows(store)] == [
-        ("1", "sms"), ("2", "email")]
+        ("1", "sms"),
+        ("2", "email"),
+    ]
 
 
 def test_without_a_discount_the_full_amount_and_the_voluntary_deadline_are_shown(
@@ -199,8 +222,9 @@ def test_file_sender_delivers_each_due_notice_once(store: Store, tmp_path: Path)
     sms_row, email_row = rows(store)
     assert lines[0]["body"] == sms_row["body"] and lines[0]["recipient"] == "+77011234567"
     assert lines[1]["subject"] == email_row["subject"]
-    assert all(line["delivered_at"] == iso(RESOLUTION_AT) and line["attempt"] == 1
-               for line in lines)
+    assert all(
+        line["delivered_at"] == iso(RESOLUTION_AT) and line["attempt"] == 1 for line in lines
+    )
     for row in (sms_row, email_row):
         assert (row["status"], row["attempts"], row["sent_at"]) == ("sent", 1, iso(RESOLUTION_AT))
 
@@ -249,7 +273,10 @@ def test_a_permanent_failure_is_not_retried(store: Store) -> None:
     assert stats.failed == 1
     (row,) = rows(store)
     assert (row["status"], row["attempts"], row["last_error"]) == (
-        "failed", 1, "number not in service")
+        "failed",
+        1,
+        "number not in service",
+    )
 
 
 def test_a_sender_bug_is_retried_and_does_not_stop_the_batch(store: Store) -> None:
@@ -309,7 +336,8 @@ def test_a_worker_that_overran_its_lease_cannot_overwrite_the_newer_attempt(
 
     outcome: list[DeliveryStats] = []
     slow = threading.Thread(
-        target=lambda: outcome.append(deliver_due(store, StalledGateway(), RESOLUTION_AT)))
+        target=lambda: outcome.append(deliver_due(store, StalledGateway(), RESOLUTION_AT))
+    )
     slow.start()
     assert started.wait(10)
     takeover = GatewayStandIn()
@@ -322,7 +350,8 @@ def test_a_worker_that_overran_its_lease_cannot_overwrite_the_newer_attempt(
 
 
 def test_two_concurrent_workers_never_send_the_same_notice_twice(
-    store: Store, tmp_path: Path,
+    store: Store,
+    tmp_path: Path,
 ) -> None:
     for number in range(1, 61):
         open_case(store, number)
@@ -353,18 +382,27 @@ def test_two_concurrent_workers_never_send_the_same_notice_twice(
 
 
 def test_two_worker_processes_share_the_outbox_without_duplicates(
-    store: Store, tmp_path: Path,
+    store: Store,
+    tmp_path: Path,
 ) -> None:
     for number in range(1, 41):
         open_case(store, number)
     outbox = tmp_path / "outbox.jsonl"
     command = [
-        sys.executable, "-c", "from central_ingest.cli_ops import ops_app; ops_app()",
-        "deliver-notifications", "--once", "--outbox-file", str(outbox),
-        "--data-dir", str(tmp_path),
+        sys.executable,
+        "-c",
+        "from central_ingest.cli_ops import ops_app; ops_app()",
+        "deliver-notifications",
+        "--once",
+        "--outbox-file",
+        str(outbox),
+        "--data-dir",
+        str(tmp_path),
     ]
-    processes = [subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                                  text=True) for _ in range(2)]
+    processes = [
+        subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        for _ in range(2)
+    ]
     outputs = [process.communicate(timeout=60) for process in processes]
     assert [process.returncode for process in processes] == [0, 0], outputs
     ids = [line["notification_id"] for line in delivered(outbox)]
@@ -376,9 +414,11 @@ def test_run_worker_delivers_until_stopped(store: Store, tmp_path: Path) -> None
     open_case(store, 1)
     outbox = tmp_path / "outbox.jsonl"
     stop = threading.Event()
-    worker = threading.Thread(target=run_worker,
-                              args=(store, FileSender(outbox), stop, 0.05),
-                              kwargs={"clock": lambda: RESOLUTION_AT, "batch": 1})
+    worker = threading.Thread(
+        target=run_worker,
+        args=(store, FileSender(outbox), stop, 0.05),
+        kwargs={"clock": lambda: RESOLUTION_AT, "batch": 1},
+    )
     worker.start()
     deadline = time.monotonic() + 10
     while time.monotonic() < deadline and not (outbox.exists() and len(delivered(outbox)) == 2):

@@ -485,9 +485,7 @@ def test_limitation_expires_unexecuted_cases_and_recalls_those_with_bailiffs(
     world.clock.set(limitation - timedelta(microseconds=1))
     assert world.registry.expire_limited() == []
     world.clock.set(limitation)
-    assert sorted(world.registry.expire_limited(batch_size=1)) == sorted(
-        [with_bailiffs, ownerless]
-    )
+    assert sorted(world.registry.expire_limited(batch_size=1)) == sorted([with_bailiffs, ownerless])
     assert world.registry.case(with_bailiffs).status is CaseStatus.EXPIRED
     assert world.registry.case(paid).status is CaseStatus.PAID
     assert world.registry.bailiff_feed()[-1]["document"]["reason"] == "limitation_expired"

@@ -74,7 +74,8 @@ def test_seed_loads_and_lookup_accepts_any_spelling_of_the_plate(
 
 
 def test_loading_the_seed_twice_replaces_rather_than_duplicates(
-    store: Store, register: SqliteVehicleRegister,
+    store: Store,
+    register: SqliteVehicleRegister,
 ) -> None:
     register.load_seed(SEED)
     register.load_seed(SEED)
@@ -88,8 +89,9 @@ def test_a_bad_seed_file_names_each_bad_line_and_writes_nothing(
     good = json.dumps(seed_lines()[0], ensure_ascii=False)
     bad_iin = json.dumps({**seed_lines()[1], "owner_id": "821214240092"}, ensure_ascii=False)
     bad_phone = json.dumps({**seed_lines()[2], "phone": "12345"}, ensure_ascii=False)
-    path = write_lines(tmp_path / "vehicles.jsonl",
-                       [good, "", bad_iin, "{not json", bad_phone, "[1, 2]", good])
+    path = write_lines(
+        tmp_path / "vehicles.jsonl", [good, "", bad_iin, "{not json", bad_phone, "[1, 2]", good]
+    )
     with pytest.raises(VehicleDataError) as raised:
         register.load_seed(path)
     message = str(raised.value)
@@ -104,31 +106,54 @@ def test_a_bad_seed_file_names_each_bad_line_and_writes_nothing(
 def test_an_organisation_needs_a_bin_and_a_person_an_iin(
     register: SqliteVehicleRegister,
 ) -> None:
-    person = VehicleRecord(plate="123ABC01", owner_id="791028302728", owner_kind="person",
-                           owner_name="Test Person")
+    person = VehicleRecord(
+        plate="123ABC01", owner_id="791028302728", owner_kind="person", owner_name="Test Person"
+    )
     assert register.upsert([person]) == 1
-    company = VehicleRecord(plate="124AB02", owner_id="791028302728", owner_kind="organisation",
-                            owner_name="Test LLP")
+    company = VehicleRecord(
+        plate="124AB02", owner_id="791028302728", owner_kind="organisation", owner_name="Test LLP"
+    )
     with pytest.raises(VehicleDataError, match=r"'124AB02' not registered.*not a valid BIN"):
         register.upsert([company])
     assert register.lookup("124AB02") is None
 
 
 def test_upsert_normalises_and_replaces_by_plate(register: SqliteVehicleRegister) -> None:
-    register.upsert([VehicleRecord(plate="123 abc 01", owner_id="791028302728",
-                                   owner_kind="person", owner_name="First Owner",
-                                   phone="8 (701) 123-45-67", email="first@example.kz")])
-    register.upsert([VehicleRecord(plate="123ABC01", owner_id="061211600012",
-                                   owner_kind="person", owner_name="Second Owner")])
+    register.upsert(
+        [
+            VehicleRecord(
+                plate="123 abc 01",
+                owner_id="791028302728",
+                owner_kind="person",
+                owner_name="First Owner",
+                phone="8 (701) 123-45-67",
+                email="first@example.kz",
+            )
+        ]
+    )
+    register.upsert(
+        [
+            VehicleRecord(
+                plate="123ABC01",
+                owner_id="061211600012",
+                owner_kind="person",
+                owner_name="Second Owner",
+            )
+        ]
+    )
     found = register.lookup("123ABC01")
-    assert found == VehicleRecord(plate="123ABC01", owner_id="061211600012", owner_kind="person",
-                                  owner_name="Second Owner")
+    assert found == VehicleRecord(
+        plate="123ABC01", owner_id="061211600012", owner_kind="person", owner_name="Second Owner"
+    )
 
 
 @pytest.mark.parametrize(
     ("raw", "normalised"),
-    [("+7 701 123 45 67", "+77011234567"), ("87011234567", "+77011234567"),
-     ("+7(7172)12-34-56", "+77172123456")],
+    [
+        ("+7 701 123 45 67", "+77011234567"),
+        ("87011234567", "+77011234567"),
+        ("+7(7172)12-34-56", "+77172123456"),
+    ],
 )
 def test_phone_numbers_are_stored_in_e164(raw: str, normalised: str) -> None:
     assert normalise_phone(raw) == normalised
