@@ -83,7 +83,11 @@ def main(
     """Queue fixations while the broker is down, then drain them with one sender crash."""
     with tempfile.TemporaryDirectory(prefix="outbox-bench-") as temp:
         root = Path(temp)
-        broker = MosquittoBroker(root / "broker").start()
+        # As deployed (deploy/mosquitto/erap.conf): the ingest acknowledges a batch after its
+        # commit, so the broker must let a batch wait unacknowledged.
+        broker = MosquittoBroker(
+            root / "broker", extra_config=["max_inflight_messages 1000"]
+        ).start()
         box = Box(root / "box", DEVICE)
         data_dir = root / "registry"
         RegistryServer.provision(data_dir, DEVICE, box.key)
