@@ -22,6 +22,7 @@ import shutil
 import signal
 import sqlite3
 import sys
+import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -76,9 +77,41 @@ def registry_fixations(config: RegistryConfig) -> list[tuple[str, float, int]]:
         return sorted((plate, speed, sequence) for plate, speed, sequence in rows)
 
 
+class RegistryArrivals:
+    """Says each fixation the registry commits, as it arrives."""
+
+    def __init__(self, config: RegistryConfig) -> None:
+        self._config = config
+        self._seen: set[int] = set()
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._watch, name="arrivals", daemon=True)
+
+    def start(self) -> RegistryArrivals:
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join(timeout=5)
+        self._report()
+
+    def _watch(self) -> None:
+        while not self._stop.wait(0.3):
+            self._report()
+
+    def _report(self) -> None:
+        for plate, speed, sequence in registry_fixations(self._config):
+            if sequence not in self._seen:
+                self._seen.add(sequence)
+                say(
+                    f"[registry] fixation #{sequence} {plate} at {speed:.0f} km/h stored, "
+                    "awaiting an officer's confirmation"
+                )
+
+
 def show_box_line(name: str, line: str) -> None:
     """The camera box's log lines worth watching live."""
-    for marker in ("vehicle ", "fixation #", "ALERT", "TAMPER", "IR illuminator"):
+    for marker in ("vehicle ", "fixation #", "no violation", "ALERT", "TAMPER", "IR illuminator"):
         if marker in line:
             say(f"[{name}] {line.split(' INFO ')[-1].split(' ERROR ')[-1]}")
             return
@@ -143,11 +176,13 @@ def run(args: argparse.Namespace) -> int:
             (data_dir / "box").mkdir()
             box.start()
             say("bridge, recorder and sender started; the recorder loads its models")
+            arrivals = RegistryArrivals(config).start()
             box.drive_radar(
                 [RadarPass(v.radar_time_s, v.speed_kmh, v.lane + 1) for v in video.vehicles]
             )
             box.wait_recorder(timeout_s=120)
             wait_for(lambda: len(registry_fixations(config)) >= len(SPEEDING), 60)
+            arrivals.stop()
             stored = registry_fixations(config)
             summary.check(
                 "every speeding vehicle of the video in the registry once, with its plate",

@@ -199,6 +199,8 @@ class Recorder:
             self._record(violation)
 
     def _report(self, settled: Settled[VideoEvent]) -> None:
+        for sighting in settled.compliant:
+            log.info("no violation by %s", sighting.plate.text)
         for reading in settled.unread:
             log.warning("a violation was measured but no plate was read near it: %s", reading)
 
