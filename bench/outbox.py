@@ -41,6 +41,7 @@ from demo.scene import evidence_jpeg
 from edge.store import EvidenceImage
 from tests.support.devices import evidence_ref, speeding_fixation
 from tests.support.edge_box import Box, RegistryServer, SenderProcess
+from tests.support.workers import IngestWorkerProcess
 
 DEVICE = "cam-bench-001"
 console = Console(stderr=True)
@@ -79,6 +80,13 @@ def main(
     receipt_timeout: Annotated[
         float, typer.Option(help="Sender: resend after this many s without receipts")
     ] = 10.0,
+    extra_workers: Annotated[
+        int,
+        typer.Option(
+            help="Ingest workers besides the registry's own (erap-ingest@N as deployed; "
+            "they share the subscription)"
+        ),
+    ] = 1,
 ) -> None:
     """Queue fixations while the broker is down, then drain them with one sender crash."""
     with tempfile.TemporaryDirectory(prefix="outbox-bench-") as temp:
@@ -92,6 +100,10 @@ def main(
         data_dir = root / "registry"
         RegistryServer.provision(data_dir, DEVICE, box.key)
         registry = RegistryServer(data_dir, broker.port)
+        workers = [
+            IngestWorkerProcess(data_dir, broker.port, f"ingest-{number}")
+            for number in range(2, 2 + extra_workers)
+        ]
         sender: SenderProcess | None = None
         try:
             broker.stop()
@@ -107,7 +119,8 @@ def main(
             broker_started = time.perf_counter()
             # The registry's own ingest reconnects on its own backoff (up to 30 s): the drain
             # clock starts once it is subscribed again, and that wait is reported apart.
-            while sum("ingest subscribed" in line for line in registry.log) < 2:
+            logs = [registry.log, *(worker.log for worker in workers)]
+            while any(sum("ingest subscribed" in line for line in log) < 2 for log in logs):
                 time.sleep(0.02)
             drain_started = time.perf_counter()
             killed = False
@@ -137,10 +150,13 @@ def main(
                 "queue_per_s": round(count / queue_s),
                 "sender_killed_once": killed,
                 "distinct_images": images,
+                "ingest_workers": 1 + extra_workers,
             }
         finally:
             if sender is not None:
                 sender.stop()
+            for worker in workers:
+                worker.stop()
             registry.stop()
             broker.stop()
     print(json.dumps(result))
