@@ -63,6 +63,13 @@ def main(
     detector_side: Annotated[
         int, typer.Option(help="Long side, in pixels, of the text detector's input.")
     ] = 960,
+    coarse_side: Annotated[
+        int | None,
+        typer.Option(
+            help="Search first at this smaller detector input; the full --detector-side pass "
+            "runs only when no confident plate was read there."
+        ),
+    ] = None,
 ) -> None:
     """Read every annotated photo in FOLDER and score the readings."""
     console = Console(stderr=True)
@@ -72,7 +79,7 @@ def main(
     if not pairs:
         _fail(f"{folder} holds no <name>.jpg with a <name>.txt beside it")
     expected = () if no_prior else tuple(formats or (FormatFamily.KZ,))
-    reader = PlateReader(expected=expected, detector_side=detector_side)
+    reader = PlateReader(expected=expected, detector_side=detector_side, coarse_side=coarse_side)
     try:
         scores = _evaluate_all(reader, pairs, verbose, console)
     except ValueError as error:

@@ -37,6 +37,7 @@ class FormatFamily(StrEnum):
 
     KZ = "kz"
     BR = "br"
+    US = "us"  # no fixed layout: only the O/0 rule below
 
 
 @dataclass(frozen=True)
@@ -55,6 +56,12 @@ BR_LEGACY = PlateFormat("br_legacy", FormatFamily.BR, "LLLDDDD")
 
 FORMATS: tuple[PlateFormat, ...] = (KZ_PERSON, KZ_ORGANISATION, BR_LEGACY, BR_MERCOSUR)
 GENERIC = "generic"
+# American plates follow no one layout (each state has its own, vanity plates none), but in
+# nearly every state the letter O and the digit zero share one glyph and the registry counts
+# them as one character, written 0. Where American plates are expected, O is read as 0 in a
+# string that holds digits (an all-letter string is a word or a vanity plate: left alone, so
+# that STOP does not turn into the plate-like ST0P).
+US_PLATE = "us"
 MIN_GENERIC_LENGTH = 4
 MAX_GENERIC_LENGTH = 8
 
@@ -174,6 +181,15 @@ def decode(
             best = candidate
     if best is not None:
         return best
+    if (
+        FormatFamily.US in expected_families
+        and MIN_GENERIC_LENGTH <= len(text) <= MAX_GENERIC_LENGTH
+        and any(char.isdigit() for char in text)
+    ):
+        substitutions = text.count("O")
+        return PlateText(
+            text.replace("O", "0"), _confidence(scores, substitutions), US_PLATE, substitutions
+        )
     if MIN_GENERIC_LENGTH <= len(text) <= MAX_GENERIC_LENGTH:
         return PlateText(text, _confidence(scores, 0), GENERIC)
     return PlateText(text, _confidence(scores, 0) if text else 0.0, "")

@@ -61,6 +61,13 @@ def test_reads_a_kazakh_plate_with_its_format_and_box(reader: PlateReader) -> No
     assert abs(reading.box.x - PLATE_X) < 30 and abs(reading.box.y - PLATE_Y) < 30
 
 
+def test_a_coarse_first_search_reads_the_same_plate() -> None:
+    coarse = PlateReader(expected=(FormatFamily.KZ,), detector_side=960, coarse_side=480)
+    assert coarse.sides == (480, 960)
+    reading = coarse.read(street_scene("123ABC01"))
+    assert reading is not None and reading.text == "123ABC01"
+
+
 def test_frame_without_text_yields_no_plate(reader: PlateReader) -> None:
     assert reader.read(np.full((480, 640, 3), 120, np.uint8)) is None
 

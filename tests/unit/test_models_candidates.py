@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import numpy as np
+
 from models.ocr import Box, TextBox
-from models.pipeline import candidate_boxes, candidate_score
+from models.pipeline import candidate_boxes, candidate_score, crop_with_margin
 from models.plate_format import FormatFamily, decode
 
 
@@ -38,3 +40,9 @@ def test_score_prefers_plate_like_text_in_a_plate_shaped_box() -> None:
     assert candidate_score(plate, plate_box) > candidate_score(plate, square_box)
     assert candidate_score(unsure, plate_box) == 0.0
     assert candidate_score(decode("AB"), plate_box) == 0.0
+
+
+def test_crops_are_widened_by_a_share_of_their_height_within_the_image() -> None:
+    image = np.zeros((100, 200, 3), np.uint8)
+    assert crop_with_margin(image, Box(50, 10, 60, 20), margin=0.5).shape == (20, 80, 3)
+    assert crop_with_margin(image, Box(0, 10, 195, 20), margin=0.5).shape == (20, 200, 3)

@@ -152,3 +152,14 @@ def test_plate_likeness_prefers_mixed_letters_and_digits() -> None:
     assert plate_likeness("ABC1234") > plate_likeness("A12B")
     assert plate_likeness("ABC") == 0.0
     assert plate_likeness("ABCDEFGH1") == 0.0
+
+
+def test_american_plates_read_the_letter_o_as_zero_when_expected() -> None:
+    us = (FormatFamily.US,)
+    reading = decode("AC0M7V".replace("0", "O"), [0.9] * 6, expected=us)
+    assert (reading.text, reading.format, reading.substitutions) == ("AC0M7V", "us", 1)
+    assert reading.confidence < 0.9
+    assert decode("ACOM7V").text == "ACOM7V"  # not expected: left as read
+    assert decode("STOP", expected=us).text == "STOP"  # a word, no digit: left alone
+    # A string fitting a known format keeps that format's reading.
+    assert decode("ABC1234", expected=(FormatFamily.US, FormatFamily.BR)).format == "br_legacy"
