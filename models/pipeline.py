@@ -8,6 +8,12 @@ Detection dominates the cost and grows with the detector's input area. With a `c
 the frame is first searched at that smaller size; only when no candidate there reads as a
 confident plate (score >= ACCEPT_SCORE) is it searched again at `detector_side`, where small
 plates (30-40 px high in a 720p frame) still show in the detector's map.
+
+A chosen plate lower than REFINE_HEIGHT px is looked at once more: the region around it is
+enlarged to put its text at about REFINE_HEIGHT px and searched and read again. Lines the
+whole-frame pass merged or cut (state names, frame lettering and stickers around small plates)
+come apart at that scale; the re-read replaces the first one's text only when it scores at
+least as well.
 """
 
 from __future__ import annotations
@@ -15,6 +21,9 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
+
+import cv2
+import numpy as np
 
 from models.manifest import load_manifest, verify
 from models.ocr import Box, Image, TextBox, TextDetector, TextRecognizer
@@ -29,6 +38,12 @@ MIN_CANDIDATE_CONFIDENCE = 0.3
 CROP_MARGIN = 0.2
 # A coarse-pass reading this plate-like ends the search (see the module doc).
 ACCEPT_SCORE = 0.7
+# Second look at small plates: the box grown by these shares of its height, scaled (at most
+# REFINE_MAX_ZOOM times) so that the box is REFINE_HEIGHT px high.
+REFINE_HEIGHT = 64
+REFINE_GROW_X = 0.6
+REFINE_GROW_Y = 0.4
+REFINE_MAX_ZOOM = 3.0
 
 
 @dataclass(frozen=True)
@@ -129,18 +144,62 @@ class PlateReader:
                 break
         return _favour_tall_text(readings)
 
-    def _read_lines(self, image: Image, boxes: Sequence[TextBox]) -> list[PlateReading]:
+    def _read_lines(
+        self,
+        image: Image,
+        boxes: Sequence[TextBox],
+        origin: tuple[int, int] = (0, 0),
+        zoom: float = 1.0,
+    ) -> list[PlateReading]:
+        """Read every candidate line; boxes are reported in the frame's pixels (`image` being
+        the frame's region at `origin` enlarged `zoom` times)."""
         readings: list[PlateReading] = []
         for box in candidate_boxes(boxes):
             read = self._recognizer.read(crop_with_margin(image, box))
             decoded = decode(read.text, read.confidences, self.expected)
-            score = candidate_score(decoded, box)
+            in_frame = Box(
+                origin[0] + round(box.x / zoom),
+                origin[1] + round(box.y / zoom),
+                round(box.w / zoom),
+                round(box.h / zoom),
+            )
+            score = candidate_score(decoded, in_frame)
             readings.append(
                 PlateReading(
-                    decoded.text, decoded.confidence, decoded.format, box, read.text, score
+                    decoded.text, decoded.confidence, decoded.format, in_frame, read.text, score
                 )
             )
         return readings
+
+    def refine(self, image: Image, reading: PlateReading) -> PlateReading:
+        """Search and read a small plate's surroundings again, enlarged (see the module doc)."""
+        box = reading.box
+        if box.h >= REFINE_HEIGHT:
+            return reading
+        height, width = image.shape[:2]
+        grow_x, grow_y = round(REFINE_GROW_X * box.h), round(REFINE_GROW_Y * box.h)
+        x1, y1 = max(0, box.x - grow_x), max(0, box.y - grow_y)
+        x2, y2 = min(width, box.x2 + grow_x), min(height, box.y2 + grow_y)
+        zoom = min(REFINE_MAX_ZOOM, REFINE_HEIGHT / max(1, box.h))
+        region = np.asarray(
+            cv2.resize(image[y1:y2, x1:x2], None, fx=zoom, fy=zoom, interpolation=cv2.INTER_CUBIC),
+            np.uint8,
+        )
+        side = (max(region.shape[:2]) // 32 + 1) * 32
+        same_line = [
+            again
+            for again in self._read_lines(
+                region, self._detector.detect(region, side), (x1, y1), zoom
+            )
+            if again.score > 0
+            and min(again.box.y2, box.y2) - max(again.box.y, box.y) > 0.5 * min(again.box.h, box.h)
+        ]
+        best = max(same_line, key=lambda again: again.score, default=None)
+        if best is None or best.score < reading.score:
+            return reading
+        # The text is the second look's; the box stays the first pass's, which spans the
+        # plate rather than only its glyphs (evidence crops and tracking use it).
+        return replace(best, box=box)
 
     def read_plates(self, image: Image, limit: int = 1) -> list[PlateReading]:
         """Up to `limit` plate readings, best first, no two on overlapping boxes."""
@@ -151,7 +210,7 @@ class PlateReader:
                 break
             if not any(_overlaps(reading.box, kept.box) for kept in chosen):
                 chosen.append(reading)
-        return chosen
+        return [self.refine(image, reading) for reading in chosen]
 
     def read(self, image: Image) -> PlateReading | None:
         """The most plate-like reading in the frame, or None when nothing looks like a plate."""

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 import cv2
@@ -66,6 +67,19 @@ def test_a_coarse_first_search_reads_the_same_plate() -> None:
     assert coarse.sides == (480, 960)
     reading = coarse.read(street_scene("123ABC01"))
     assert reading is not None and reading.text == "123ABC01"
+
+
+def test_a_small_plate_is_read_again_enlarged_and_keeps_its_first_box(
+    reader: PlateReader,
+) -> None:
+    small = cv2.resize(street_scene("123ABC01"), None, fx=0.5, fy=0.5)
+    (first,) = sorted(reader.candidates(small), key=lambda reading: -reading.score)[:1]
+    assert first.box.h < 64
+    reading = reader.read(small)
+    assert reading is not None and reading.text == "123ABC01"
+    assert reading.box == first.box
+    large = replace(first, box=replace(first.box, h=80))
+    assert reader.refine(small, large) is large  # tall enough: no second look
 
 
 def test_frame_without_text_yields_no_plate(reader: PlateReader) -> None:
