@@ -75,13 +75,17 @@ def main(
     every: Annotated[int, typer.Option(min=1, help="Run the reader on every Nth frame.")] = 2,
     detector_side: Annotated[int, typer.Option(min=160, help="Text detector input size.")] = 960,
     threads: Annotated[int, typer.Option(min=1, help="CPU threads for the models.")] = 2,
+    coarse_side: Annotated[
+        int | None,
+        typer.Option(help="Search first at this smaller detector input (see models.pipeline)."),
+    ] = None,
 ) -> None:
     """Time the video pipeline on synthetic footage and print JSON as the last line."""
     with tempfile.TemporaryDirectory() as workdir:
         video = Path(workdir) / "footage.avi"
         shown = render(video, width, height, frames)
         console.print(f"rendered {frames} frames at {width}x{height}, {len(shown)} cars")
-        reader = PlateReader(detector_side=detector_side, threads=threads)
+        reader = PlateReader(detector_side=detector_side, threads=threads, coarse_side=coarse_side)
         reader.read_plates(np.zeros((height, width, 3), np.uint8))  # warm-up
         pipeline = VideoPipeline(
             reader,
@@ -100,6 +104,8 @@ def main(
         "width": width,
         "height": height,
         "every": every,
+        "detector_side": detector_side,
+        "coarse_side": coarse_side,
         "frames": source.stats.frames,
         "fps": round(source.stats.frames / elapsed, 1),
         "ms_per_frame": round(1000 * elapsed / source.stats.frames, 1),
