@@ -5,6 +5,7 @@ Import from here; never copy these models into another package.
 
 from contract.signing import (
     DeviceKey,
+    PublicKey,
     canonical_json,
     encode_envelope,
     load_public_key,
@@ -58,6 +59,7 @@ __all__ = [
     "PaymentChannel",
     "PlateRead",
     "Position",
+    "PublicKey",
     "Receipt",
     "ReceiptEntry",
     "ReceiptStatus",

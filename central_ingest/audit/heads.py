@@ -14,14 +14,13 @@ from pathlib import Path
 from typing import Any
 
 import sqlite_utils
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from central_ingest.audit.errors import RegistryKeyError, TreeHeadRefused
 from central_ingest.audit.tree import SqliteSubtreeSource
 from central_ingest.core import merkle
 from central_ingest.core.clock import iso
 from central_ingest.store.db import Store
-from contract import DeviceKey, canonical_json, load_public_key, verify_signature
+from contract import DeviceKey, PublicKey, canonical_json, load_public_key, verify_signature
 from contract.signing import b64url_decode
 
 
@@ -32,7 +31,7 @@ def key_id(public_key_b64: str) -> str:
 
 
 @functools.lru_cache(maxsize=16)
-def _public_key(public_key_b64: str) -> Ed25519PublicKey:
+def _public_key(public_key_b64: str) -> PublicKey:
     # Parsing costs about as much as a verification; a verifier checks many heads with one key.
     return load_public_key(public_key_b64)
 

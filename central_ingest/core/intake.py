@@ -14,7 +14,6 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Protocol
 
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from pydantic import ValidationError
 
 from contract import (
@@ -24,6 +23,7 @@ from contract import (
     Fixation,
     MessageKind,
     Payment,
+    PublicKey,
     SignedEnvelope,
     verify_signature,
 )
@@ -78,7 +78,7 @@ class DeviceIdentity(Protocol):
     @property
     def active(self) -> bool: ...
     @property
-    def public_key(self) -> Ed25519PublicKey: ...
+    def public_key(self) -> PublicKey: ...
 
 
 @dataclass(frozen=True)

@@ -6,12 +6,11 @@ from dataclasses import dataclass
 from datetime import datetime
 
 import sqlite_utils
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from central_ingest.core.clock import iso
 from central_ingest.store.db import Store
 from central_ingest.store.ledger import append_entry
-from contract import DeviceKind, load_public_key
+from contract import DeviceKind, PublicKey, load_public_key
 
 
 class DeviceError(Exception):
@@ -27,14 +26,14 @@ class DeviceRecord:
     description: str
 
     @property
-    def public_key(self) -> Ed25519PublicKey:
+    def public_key(self) -> PublicKey:
         return _parsed_key(self.public_key_b64)
 
 
-_KEY_CACHE: dict[str, Ed25519PublicKey] = {}
+_KEY_CACHE: dict[str, PublicKey] = {}
 
 
-def _parsed_key(public_key_b64: str) -> Ed25519PublicKey:
+def _parsed_key(public_key_b64: str) -> PublicKey:
     # Parsing a key costs about as much as a verification: keep the parsed objects.
     key = _KEY_CACHE.get(public_key_b64)
     if key is None:

@@ -6,8 +6,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from uuid import uuid4
 
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
-
 from central_ingest.core.intake import Accepted, Refused, Rejection, check_message
 from contract import (
     DeviceKey,
@@ -15,6 +13,7 @@ from contract import (
     EvidenceRef,
     EvidenceRole,
     MessageKind,
+    PublicKey,
     encode_envelope,
     load_public_key,
     seal,
@@ -28,7 +27,7 @@ FRAME = EvidenceRef(role=EvidenceRole.FULL_FRAME, sha256="ab" * 32, size_bytes=5
 class Identity:
     kind: DeviceKind
     active: bool
-    public_key: Ed25519PublicKey
+    public_key: PublicKey
 
 
 def registry_with(camera: SimulatedDevice, *, active: bool = True) -> dict[str, Identity]:
