@@ -75,6 +75,10 @@ def _session(model_path: Path, threads: int) -> ort.InferenceSession:
     options.intra_op_num_threads = threads
     options.inter_op_num_threads = 1
     options.log_severity_level = 3
+    # Detector and recogniser run one after the other, each with its own thread pool. Pool
+    # threads spin after a run by default, so the idle pool's threads took half the CPU from
+    # the busy one: reading a plate crop took 24 ms instead of 13 on two cores.
+    options.add_session_config_entry("session.intra_op.allow_spinning", "0")
     return ort.InferenceSession(
         str(model_path), sess_options=options, providers=["CPUExecutionProvider"]
     )
