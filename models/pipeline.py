@@ -9,6 +9,9 @@ the frame is first searched at that smaller size; only when no candidate there r
 confident plate (score >= ACCEPT_SCORE) is it searched again at `detector_side`, where small
 plates (30-40 px high in a 720p frame) still show in the detector's map.
 
+When only the best plate is wanted, candidates are read tallest first and reading stops once no
+shorter candidate could outscore the best so far, even read perfectly (see `_cannot_win`).
+
 A chosen plate lower than REFINE_HEIGHT px is looked at once more: the region around it is
 enlarged to put its text at about REFINE_HEIGHT px and searched and read again. Lines the
 whole-frame pass merged or cut (state names, frame lettering and stickers around small plates)
@@ -33,6 +36,7 @@ DETECTOR = "text_detector"
 RECOGNIZER = "text_recognizer"
 MAX_MERGED_BOXES = 3
 MIN_CANDIDATE_CONFIDENCE = 0.3
+KNOWN_FORMAT_BONUS = 1.1
 # Detector boxes hug the glyphs and at times cut the first or last character: each crop is
 # widened by this share of its height on both sides before reading.
 CROP_MARGIN = 0.2
@@ -98,8 +102,20 @@ def candidate_score(reading: PlateText, box: Box) -> float:
         return 0.0
     aspect = box.w / max(1, box.h)
     shape = 1.0 if 1.5 <= aspect <= 8.0 else 0.5
-    known_format = 1.1 if reading.format not in ("generic", "") else 1.0
+    known_format = KNOWN_FORMAT_BONUS if reading.format not in ("generic", "") else 1.0
     return likeness * reading.confidence * shape * known_format
+
+
+def _cannot_win(height: int, best: PlateReading | None) -> bool:
+    """Whether a candidate `height` px high loses to `best` however well it reads.
+
+    After `_favour_tall_text` a reading scores at most KNOWN_FORMAT_BONUS * sqrt(h / tallest)
+    and the best one score * sqrt(h_best / tallest): the same `tallest` divides both, so the
+    comparison holds whatever taller plate-like text turns up later.
+    """
+    if best is None:
+        return False
+    return KNOWN_FORMAT_BONUS * math.sqrt(height) < best.score * math.sqrt(best.box.h)
 
 
 def _favour_tall_text(readings: list[PlateReading]) -> list[PlateReading]:
@@ -135,11 +151,14 @@ class PlateReader:
         self._detector = TextDetector(models[DETECTOR].path, detector_side, threads)
         self._recognizer = TextRecognizer(models[RECOGNIZER].path, threads)
 
-    def candidates(self, image: Image) -> list[PlateReading]:
-        """Every candidate line read and decoded, scored by plate-likeness and relative size."""
+    def candidates(self, image: Image, only_best: bool = False) -> list[PlateReading]:
+        """Candidate lines read and decoded, scored by plate-likeness and relative size: every
+        one, or with `only_best` those that could still be the best plate."""
         readings: list[PlateReading] = []
         for side in self.sides:
-            readings += self._read_lines(image, self._detector.detect(image, side))
+            readings += self._read_lines(
+                image, self._detector.detect(image, side), only_best=only_best
+            )
             if max((reading.score for reading in readings), default=0.0) >= ACCEPT_SCORE:
                 break
         return _favour_tall_text(readings)
@@ -150,11 +169,16 @@ class PlateReader:
         boxes: Sequence[TextBox],
         origin: tuple[int, int] = (0, 0),
         zoom: float = 1.0,
+        only_best: bool = False,
     ) -> list[PlateReading]:
-        """Read every candidate line; boxes are reported in the frame's pixels (`image` being
-        the frame's region at `origin` enlarged `zoom` times)."""
+        """Read the candidate lines, tallest first; boxes are reported in the frame's pixels
+        (`image` being the frame's region at `origin` enlarged `zoom` times). With `only_best`,
+        stop at the first candidate that cannot beat the best reading so far."""
         readings: list[PlateReading] = []
-        for box in candidate_boxes(boxes):
+        best: PlateReading | None = None
+        for box in sorted(candidate_boxes(boxes), key=lambda box: box.h, reverse=True):
+            if only_best and _cannot_win(round(box.h / zoom), best):
+                break
             read = self._recognizer.read(crop_with_margin(image, box))
             decoded = decode(read.text, read.confidences, self.expected)
             in_frame = Box(
@@ -164,11 +188,15 @@ class PlateReader:
                 round(box.h / zoom),
             )
             score = candidate_score(decoded, in_frame)
-            readings.append(
-                PlateReading(
-                    decoded.text, decoded.confidence, decoded.format, in_frame, read.text, score
-                )
+            reading = PlateReading(
+                decoded.text, decoded.confidence, decoded.format, in_frame, read.text, score
             )
+            readings.append(reading)
+            if score > 0 and (
+                best is None
+                or score * math.sqrt(in_frame.h) > best.score * math.sqrt(best.box.h)
+            ):
+                best = reading
         return readings
 
     def refine(self, image: Image, reading: PlateReading) -> PlateReading:
@@ -203,7 +231,11 @@ class PlateReader:
 
     def read_plates(self, image: Image, limit: int = 1) -> list[PlateReading]:
         """Up to `limit` plate readings, best first, no two on overlapping boxes."""
-        ranked = sorted(self.candidates(image), key=lambda reading: reading.score, reverse=True)
+        ranked = sorted(
+            self.candidates(image, only_best=limit == 1),
+            key=lambda reading: reading.score,
+            reverse=True,
+        )
         chosen: list[PlateReading] = []
         for reading in ranked:
             if reading.score == 0.0 or len(chosen) == limit:

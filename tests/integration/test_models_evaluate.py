@@ -82,6 +82,20 @@ def test_a_small_plate_is_read_again_enlarged_and_keeps_its_first_box(
     assert reader.refine(small, large) is large  # tall enough: no second look
 
 
+def test_reading_only_the_best_plate_skips_text_that_cannot_win(reader: PlateReader) -> None:
+    scene = street_scene("123ABC01")
+    for row, words in enumerate(("AB12CD", "SALE 45", "TAXI 7")):
+        cv2.putText(
+            scene, words, (120, 190 + 30 * row), cv2.FONT_HERSHEY_SIMPLEX, 0.6, (255, 255, 255), 1
+        )
+    every = sorted(reader.candidates(scene), key=lambda reading: -reading.score)
+    pruned = reader.candidates(scene, only_best=True)
+    assert len(pruned) < len(every)  # the small lines were never read
+    best = max(pruned, key=lambda reading: reading.score)
+    assert best.text == every[0].text == "123ABC01"
+    assert best.box == every[0].box
+
+
 def test_frame_without_text_yields_no_plate(reader: PlateReader) -> None:
     assert reader.read(np.full((480, 640, 3), 120, np.uint8)) is None
 
