@@ -12,7 +12,6 @@ import hashlib
 import logging
 import re
 import secrets
-import sqlite3
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -23,6 +22,7 @@ from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatc
 
 from central_ingest.core.cases import Conflict, DomainError, InvalidInput, NotFound
 from central_ingest.core.clock import iso, parse_iso
+from central_ingest.store import operators as repo
 from central_ingest.store.db import Store
 from central_ingest.store.ledger import append_entry
 from contract import now_utc
@@ -158,14 +158,15 @@ class Operators:
         password_hash = self._hasher.hash(_checked_password(password))
         now = self._clock()
         with self._store.transaction() as db:
-            if db.conn.execute(
-                "SELECT 1 FROM operators WHERE username = ?", (username,)
-            ).fetchone():
+            if repo.operator_exists(db, username):
                 raise Conflict("operator_exists", f"An operator named {username} already exists.")
-            db.conn.execute(
-                "INSERT INTO operators (username, display_name, role, password_hash, active,"
-                " created_at) VALUES (?, ?, ?, ?, 1, ?)",
-                (username, display_name, role.value, password_hash, iso(now)),
+            repo.insert_operator(
+                db,
+                username=username,
+                display_name=display_name,
+                role=role.value,
+                password_hash=password_hash,
+                created_at=iso(now),
             )
             append_entry(
                 db,
@@ -185,13 +186,9 @@ class Operators:
         password_hash = self._hasher.hash(_checked_password(password))
         now = self._clock()
         with self._store.transaction() as db:
-            cursor = db.conn.execute(
-                "UPDATE operators SET password_hash = ? WHERE username = ?",
-                (password_hash, username),
-            )
-            if cursor.rowcount == 0:
+            if not repo.set_password_hash(db, username, password_hash):
                 raise NotFound("unknown_operator", f"There is no operator named {username}.")
-            db.conn.execute("DELETE FROM sessions WHERE username = ?", (username,))
+            repo.delete_sessions_of(db, username)
             append_entry(
                 db,
                 recorded_at=iso(now),
@@ -209,13 +206,14 @@ class Operators:
         username = normalise_username(username)
         now = self._clock()
         with self._store.transaction() as db:
-            operator = _operator_by_name(db.conn, username)
-            if operator is None:
+            row = repo.operator_row(db, username)
+            if row is None:
                 raise NotFound("unknown_operator", f"There is no operator named {username}.")
+            operator = _operator(row)
             if not operator.active:
                 raise Conflict("operator_inactive", f"Operator {username} is already deactivated.")
-            db.conn.execute("UPDATE operators SET active = 0 WHERE username = ?", (username,))
-            db.conn.execute("DELETE FROM sessions WHERE username = ?", (username,))
+            repo.deactivate_operator(db, username)
+            repo.delete_sessions_of(db, username)
             append_entry(
                 db,
                 recorded_at=iso(now),
@@ -231,64 +229,51 @@ class Operators:
         )
 
     def get(self, username: str) -> Operator | None:
-        return _operator_by_name(self._store.db.conn, normalise_username(username))
+        row = repo.operator_row(self._store.db, normalise_username(username))
+        return None if row is None else _operator(row)
 
     def list(self) -> list[Operator]:
-        rows = self._store.db.conn.execute(
-            "SELECT username, display_name, role, active, created_at FROM operators"
-            " ORDER BY username"
-        ).fetchall()
-        return [_operator(row) for row in rows]
+        return [_operator(row) for row in repo.operator_rows(self._store.db)]
 
     # -- sessions ---------------------------------------------------------------------------
 
     def login(self, username: str, password: str) -> IssuedSession:
         username = normalise_username(username)
         now = self._clock()
-        conn = self._store.db.conn
-        recent_failures = conn.execute(
-            "SELECT count(*) FROM login_failures WHERE username = ? AND failed_at > ?",
-            (username[:64], iso(now - FAILED_LOGIN_WINDOW)),
-        ).fetchone()[0]
+        recent_failures = repo.failures_since(
+            self._store.db, username[:64], iso(now - FAILED_LOGIN_WINDOW)
+        )
         if recent_failures >= FAILED_LOGIN_LIMIT:
             log.warning("sign-in refused for %r: %d recent failures", username, recent_failures)
             raise TooManyAttempts(int(FAILED_LOGIN_WINDOW.total_seconds() // 60))
-        row = conn.execute(
-            "SELECT username, display_name, role, active, created_at, password_hash"
-            " FROM operators WHERE username = ?",
-            (username,),
-        ).fetchone()
-        stored_hash: str = row[5] if row is not None and row[3] else self._decoy_hash
+        found = repo.credentials(self._store.db, username)
+        account, stored_hash = (
+            found if found is not None and found[0].active else (None, self._decoy_hash)
+        )
         password_ok = len(password) <= MAX_PASSWORD_LENGTH and self._verify(stored_hash, password)
-        if row is None or not row[3] or not password_ok:
+        if account is None or not password_ok:
             log.warning("failed login for user name %r", username)
             with self._store.transaction() as db:
-                db.conn.execute(
-                    "DELETE FROM login_failures WHERE failed_at <= ?",
-                    (iso(now - FAILED_LOGIN_WINDOW),),
-                )
-                db.conn.execute(
-                    "INSERT INTO login_failures (username, failed_at) VALUES (?, ?)",
-                    (username[:64], iso(now)),
+                repo.record_failure(
+                    db, username[:64], iso(now), forget_until=iso(now - FAILED_LOGIN_WINDOW)
                 )
             raise AuthenticationFailed()
-        operator = _operator(row[:5])
+        operator = _operator(account)
         token = secrets.token_urlsafe(_TOKEN_BYTES)
         expires_at = now + self._session_lifetime
         with self._store.transaction() as db:
             if self._hasher.check_needs_rehash(stored_hash):
                 # Parameters were raised since this hash was made: upgrade it while the plain
                 # password is at hand. Not a change of anything audited, so no ledger entry.
-                db.conn.execute(
-                    "UPDATE operators SET password_hash = ? WHERE username = ?",
-                    (self._hasher.hash(password), username),
-                )
-            db.conn.execute("DELETE FROM sessions WHERE expires_at <= ?", (iso(now),))
-            db.conn.execute("DELETE FROM login_failures WHERE username = ?", (username,))
-            db.conn.execute(
-                "INSERT INTO sessions (token_hash, username, created_at, expires_at)"
-                " VALUES (?, ?, ?, ?)",
-                (token_digest(token), username, iso(now), iso(expires_at)),
+                repo.set_password_hash(db, username, self._hasher.hash(password))
+            repo.delete_expired_sessions(db, iso(now))
+            repo.clear_failures(db, username)
+            repo.insert_session(
+                db,
+                token_hash=token_digest(token),
+                username=username,
+                created_at=iso(now),
+                expires_at=iso(expires_at),
             )
         log.info("operator %s logged in", username)
         return IssuedSession(token, Session(operator, expires_at))
@@ -297,22 +282,18 @@ class Operators:
         """The session a token belongs to, if it is current and its operator still active."""
         if not token or len(token) > _MAX_TOKEN_LENGTH:
             return None
-        row = self._store.db.conn.execute(
-            "SELECT o.username, o.display_name, o.role, o.active, o.created_at, s.expires_at"
-            " FROM sessions s JOIN operators o ON o.username = s.username"
-            " WHERE s.token_hash = ?",
-            (token_digest(token),),
-        ).fetchone()
-        if row is None or not row[3]:
+        found = repo.session_row(self._store.db, token_digest(token))
+        if found is None or not found[0].active:
             return None
-        expires_at = parse_iso(row[5])
+        account, expiry = found
+        expires_at = parse_iso(expiry)
         if expires_at <= self._clock():
             return None
-        return Session(_operator(row[:5]), expires_at)
+        return Session(_operator(account), expires_at)
 
     def logout(self, token: str) -> None:
         with self._store.transaction() as db:
-            db.conn.execute("DELETE FROM sessions WHERE token_hash = ?", (token_digest(token),))
+            repo.delete_session(db, token_digest(token))
 
     def _verify(self, stored_hash: str, password: str) -> bool:
         try:
@@ -338,20 +319,11 @@ def _checked_password(password: str) -> str:
     return password
 
 
-def _operator(row: tuple[object, ...]) -> Operator:
-    username, display_name, role, active, created_at = row
+def _operator(row: repo.OperatorRow) -> Operator:
     return Operator(
-        username=str(username),
-        display_name=str(display_name),
-        role=Role(str(role)),
-        active=bool(active),
-        created_at=parse_iso(str(created_at)),
+        username=row.username,
+        display_name=row.display_name,
+        role=Role(row.role),
+        active=bool(row.active),
+        created_at=parse_iso(row.created_at),
     )
-
-
-def _operator_by_name(conn: sqlite3.Connection, username: str) -> Operator | None:
-    row = conn.execute(
-        "SELECT username, display_name, role, active, created_at FROM operators WHERE username = ?",
-        (username,),
-    ).fetchone()
-    return _operator(row) if row else None

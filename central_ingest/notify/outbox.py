@@ -12,11 +12,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-import sqlite_utils
-
 from central_ingest.config import RegistryConfig
 from central_ingest.core.clock import iso, local, parse_iso
 from central_ingest.core.fines import amount_due_minor
+from central_ingest.store.notifications import Database, NewNotice, insert_notices
 from contract import ViolationCode
 
 SMS_MAX_SEPTETS = 160
@@ -131,8 +130,10 @@ def sms_text(notice: CaseNotice) -> str:
     head = f"Fine art.{notice.article} p.{notice.part}, {notice.plate}"
     date = f", {_local_date(notice.offence_at)}"
     if notice.has_discount:
-        due = (f"pay {format_kzt(notice.discounted_minor)} until "
-               f"{_local_time(notice.discount_deadline)}")
+        due = (
+            f"pay {format_kzt(notice.discounted_minor)} until "
+            f"{_local_time(notice.discount_deadline)}"
+        )
         later = f", then {format_kzt(notice.full_minor)}"
     else:
         due = f"pay {format_kzt(notice.full_minor)} by {_local_time(notice.voluntary_deadline)}"
@@ -187,21 +188,25 @@ def email_body(notice: CaseNotice) -> str:
 
 
 def enqueue_case_opened(
-    db: sqlite_utils.Database, case: Mapping[str, Any], config: RegistryConfig, now: datetime
+    db: Database, case: Mapping[str, Any], config: RegistryConfig, now: datetime
 ) -> int:
     """Queue the SMS and the e-mail for a newly opened case, each only if the owner has that
     contact. Runs inside the caller's transaction; returns how many notices were queued."""
     notice = CaseNotice.from_case(case, config.case_link_base_url, now)
-    messages: list[tuple[str, str, str | None, str]] = []
+    messages: list[NewNotice] = []
     if case.get("owner_phone"):
-        messages.append(("sms", case["owner_phone"], None, sms_text(notice)))
+        messages.append(
+            NewNotice(notice.case_number, "sms", case["owner_phone"], None, sms_text(notice))
+        )
     if case.get("owner_email"):
-        messages.append(("email", case["owner_email"], email_subject(notice), email_body(notice)))
-    created_at = iso(now)
-    db.conn.executemany(
-        "INSERT INTO notifications (case_number, channel, recipient, subject, body, created_at,"
-        " next_attempt_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
-        [(notice.case_number, channel, recipient, subject, body, created_at, created_at)
-         for channel, recipient, subject, body in messages],
-    )
+        messages.append(
+            NewNotice(
+                notice.case_number,
+                "email",
+                case["owner_email"],
+                email_subject(notice),
+                email_body(notice),
+            )
+        )
+    insert_notices(db, messages, iso(now))
     return len(messages)

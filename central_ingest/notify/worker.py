@@ -14,7 +14,6 @@ sent again after the lease; ``Notification.notification_id`` lets a gateway drop
 from __future__ import annotations
 
 import logging
-import sqlite3
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -22,7 +21,9 @@ from datetime import datetime, timedelta
 
 from central_ingest.core.clock import iso
 from central_ingest.notify.senders import DeliveryError, Notification, NotificationSender
+from central_ingest.store import notifications as repo
 from central_ingest.store.db import Store
+from central_ingest.store.errors import StoreError
 from contract import now_utc
 
 log = logging.getLogger(__name__)
@@ -88,17 +89,22 @@ def deliver_due(
             error = str(exc)
         except Exception as exc:
             # A sender bug must not stop the batch; the row is retried and the error kept.
-            log.exception("sender raised an unexpected error for notification %s",
-                          notification.notification_id)
+            log.exception(
+                "sender raised an unexpected error for notification %s",
+                notification.notification_id,
+            )
             outcome = "failed" if notification.attempt >= max_attempts else "retry"
             error = f"{type(exc).__name__}: {exc}"
         else:
             outcome, error = "sent", ""
         if not _record(store, claim, outcome, error, now):
             stats.lost_claims += 1
-            log.warning("notification %s was taken over by another worker after its lease ran"
-                        " out; its outcome '%s' is not recorded",
-                        notification.notification_id, outcome)
+            log.warning(
+                "notification %s was taken over by another worker after its lease ran"
+                " out; its outcome '%s' is not recorded",
+                notification.notification_id,
+                outcome,
+            )
         elif outcome == "sent":
             stats.sent += 1
         elif outcome == "retry":
@@ -109,64 +115,65 @@ def deliver_due(
 
 
 def _claim_due(
-    store: Store, now: datetime, batch: int, max_attempts: int, lease: timedelta,
+    store: Store,
+    now: datetime,
+    batch: int,
+    max_attempts: int,
+    lease: timedelta,
     stats: DeliveryStats,
 ) -> list[_Claim]:
     lease_token = iso(now + lease)
-    with store.transaction() as db:
-        rows = db.conn.execute(
-            "SELECT notification_id, case_number, channel, recipient, subject, body, attempts"
-            " FROM notifications WHERE status = 'pending' AND next_attempt_at <= ?"
-            " ORDER BY next_attempt_at, notification_id LIMIT ?",
-            (iso(now), batch),
-        ).fetchall()
-        claims: list[_Claim] = []
-        for notification_id, case_number, channel, recipient, subject, body, attempts in rows:
-            if attempts >= max_attempts:
-                # Every attempt was claimed and none finished: the worker died mid-send.
-                db.conn.execute(
-                    "UPDATE notifications SET status = 'failed', last_error = ?"
-                    " WHERE notification_id = ?",
-                    (f"gave up after {attempts} attempts; the last one never finished"
-                     " (worker stopped while sending)", notification_id),
-                )
-                stats.abandoned += 1
-                continue
-            db.conn.execute(
-                "UPDATE notifications SET attempts = attempts + 1, next_attempt_at = ?"
-                " WHERE notification_id = ?",
-                (lease_token, notification_id),
-            )
-            claims.append(_Claim(
-                Notification(notification_id, case_number, channel, recipient, subject, body,
-                             attempt=attempts + 1),
-                lease_token,
-            ))
-    return claims
+    claimed = repo.claim_due(
+        store,
+        now=iso(now),
+        lease_token=lease_token,
+        limit=batch,
+        max_attempts=max_attempts,
+        abandoned_error=_abandoned_error,
+    )
+    # Every attempt of an abandoned notice was claimed and none finished: the worker died
+    # mid-send.
+    stats.abandoned += claimed.abandoned
+    return [
+        _Claim(
+            Notification(
+                notice.notification_id,
+                notice.case_number,
+                notice.channel,
+                notice.recipient,
+                notice.subject,
+                notice.body,
+                attempt=notice.attempt,
+            ),
+            lease_token,
+        )
+        for notice in claimed.notices
+    ]
+
+
+def _abandoned_error(attempts: int) -> str:
+    return (
+        f"gave up after {attempts} attempts; the last one never finished"
+        " (worker stopped while sending)"
+    )
 
 
 def _record(store: Store, claim: _Claim, outcome: str, error: str, now: datetime) -> bool:
     """Write the outcome if the row is still ours; False if another worker has claimed it."""
     notification = claim.notification
     if outcome == "sent":
-        assignments = "status = 'sent', sent_at = :now, last_error = NULL"
-    elif outcome == "retry":
-        assignments = "next_attempt_at = :next_attempt_at, last_error = :error"
-    else:
-        assignments = "status = 'failed', last_error = :error"
-    with store.transaction() as db:
-        cursor = db.conn.execute(
-            f"UPDATE notifications SET {assignments} WHERE notification_id = :notification_id"
-            " AND status = 'pending' AND next_attempt_at = :lease_token",
-            {
-                "now": iso(now),
-                "next_attempt_at": iso(now + retry_delay(notification.attempt)),
-                "error": error,
-                "notification_id": notification.notification_id,
-                "lease_token": claim.lease_token,
-            },
+        return repo.mark_sent(
+            store, notification.notification_id, claim.lease_token, sent_at=iso(now)
         )
-        return cursor.rowcount == 1
+    if outcome == "retry":
+        return repo.reschedule(
+            store,
+            notification.notification_id,
+            claim.lease_token,
+            next_attempt_at=iso(now + retry_delay(notification.attempt)),
+            error=error,
+        )
+    return repo.mark_failed(store, notification.notification_id, claim.lease_token, error=error)
 
 
 def run_worker(
@@ -185,7 +192,7 @@ def run_worker(
     while not stop_event.is_set():
         try:
             stats = deliver_due(store, sender, clock(), batch, max_attempts=max_attempts)
-        except sqlite3.Error:
+        except StoreError:
             log.exception("notification delivery round failed; trying again in %s s", interval_s)
             stop_event.wait(interval_s)
             continue

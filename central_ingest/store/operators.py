@@ -1,0 +1,168 @@
+"""Operator accounts, their login sessions and failed sign-ins, over SQLite.
+
+Functions that write run inside the caller's write transaction (``Store.transaction``); the
+readers take any handle. Passwords arrive here already hashed and session tokens as their
+SHA-256: nothing secret is stored. The rules (who may do what, throttling, hashing) live in
+``central_ingest.operators``.
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+import sqlite_utils
+
+from central_ingest.store.errors import translated_errors
+
+_OPERATOR_COLUMNS = "username, display_name, role, active, created_at"
+
+
+class OperatorRow(NamedTuple):
+    username: str
+    display_name: str
+    role: str
+    active: int
+    created_at: str
+
+
+# --- accounts --------------------------------------------------------------------------------
+
+
+def operator_exists(db: sqlite_utils.Database, username: str) -> bool:
+    with translated_errors():
+        row = db.conn.execute("SELECT 1 FROM operators WHERE username = ?", (username,)).fetchone()
+    return row is not None
+
+
+def operator_row(db: sqlite_utils.Database, username: str) -> OperatorRow | None:
+    with translated_errors():
+        row = db.conn.execute(
+            f"SELECT {_OPERATOR_COLUMNS} FROM operators WHERE username = ?", (username,)
+        ).fetchone()
+    return None if row is None else OperatorRow(*row)
+
+
+def operator_rows(db: sqlite_utils.Database) -> list[OperatorRow]:
+    """Every account, by user name."""
+    with translated_errors():
+        rows = db.conn.execute(
+            f"SELECT {_OPERATOR_COLUMNS} FROM operators ORDER BY username"
+        ).fetchall()
+    return [OperatorRow(*row) for row in rows]
+
+
+def credentials(db: sqlite_utils.Database, username: str) -> tuple[OperatorRow, str] | None:
+    """The account and its password hash, or None if there is no such account."""
+    with translated_errors():
+        row = db.conn.execute(
+            f"SELECT {_OPERATOR_COLUMNS}, password_hash FROM operators WHERE username = ?",
+            (username,),
+        ).fetchone()
+    return None if row is None else (OperatorRow(*row[:5]), row[5])
+
+
+def insert_operator(
+    db: sqlite_utils.Database,
+    *,
+    username: str,
+    display_name: str,
+    role: str,
+    password_hash: str,
+    created_at: str,
+) -> None:
+    """A new, active account."""
+    with translated_errors():
+        db.conn.execute(
+            "INSERT INTO operators (username, display_name, role, password_hash, active,"
+            " created_at) VALUES (?, ?, ?, ?, 1, ?)",
+            (username, display_name, role, password_hash, created_at),
+        )
+
+
+def set_password_hash(db: sqlite_utils.Database, username: str, password_hash: str) -> bool:
+    """Replace the account's password hash; False if there is no such account."""
+    with translated_errors():
+        cursor = db.conn.execute(
+            "UPDATE operators SET password_hash = ? WHERE username = ?",
+            (password_hash, username),
+        )
+    return bool(cursor.rowcount != 0)
+
+
+def deactivate_operator(db: sqlite_utils.Database, username: str) -> None:
+    with translated_errors():
+        db.conn.execute("UPDATE operators SET active = 0 WHERE username = ?", (username,))
+
+
+# --- sessions --------------------------------------------------------------------------------
+
+
+def insert_session(
+    db: sqlite_utils.Database, *, token_hash: str, username: str, created_at: str, expires_at: str
+) -> None:
+    with translated_errors():
+        db.conn.execute(
+            "INSERT INTO sessions (token_hash, username, created_at, expires_at)"
+            " VALUES (?, ?, ?, ?)",
+            (token_hash, username, created_at, expires_at),
+        )
+
+
+def session_row(db: sqlite_utils.Database, token_hash: str) -> tuple[OperatorRow, str] | None:
+    """The account a session token (by its hash) belongs to, and when the session expires;
+    None if no session has that token."""
+    with translated_errors():
+        row = db.conn.execute(
+            "SELECT o.username, o.display_name, o.role, o.active, o.created_at, s.expires_at"
+            " FROM sessions s JOIN operators o ON o.username = s.username"
+            " WHERE s.token_hash = ?",
+            (token_hash,),
+        ).fetchone()
+    return None if row is None else (OperatorRow(*row[:5]), row[5])
+
+
+def delete_session(db: sqlite_utils.Database, token_hash: str) -> None:
+    with translated_errors():
+        db.conn.execute("DELETE FROM sessions WHERE token_hash = ?", (token_hash,))
+
+
+def delete_sessions_of(db: sqlite_utils.Database, username: str) -> None:
+    """End every session of the account."""
+    with translated_errors():
+        db.conn.execute("DELETE FROM sessions WHERE username = ?", (username,))
+
+
+def delete_expired_sessions(db: sqlite_utils.Database, now: str) -> None:
+    with translated_errors():
+        db.conn.execute("DELETE FROM sessions WHERE expires_at <= ?", (now,))
+
+
+# --- failed sign-ins -------------------------------------------------------------------------
+
+
+def failures_since(db: sqlite_utils.Database, username: str, since: str) -> int:
+    """Failed sign-ins for the user name after ``since``."""
+    with translated_errors():
+        (count,) = db.conn.execute(
+            "SELECT count(*) FROM login_failures WHERE username = ? AND failed_at > ?",
+            (username, since),
+        ).fetchone()
+    return int(count)
+
+
+def record_failure(
+    db: sqlite_utils.Database, username: str, failed_at: str, *, forget_until: str
+) -> None:
+    """Record one failed sign-in, first forgetting every failure at or before
+    ``forget_until`` (of any user name: they no longer count)."""
+    with translated_errors():
+        db.conn.execute("DELETE FROM login_failures WHERE failed_at <= ?", (forget_until,))
+        db.conn.execute(
+            "INSERT INTO login_failures (username, failed_at) VALUES (?, ?)",
+            (username, failed_at),
+        )
+
+
+def clear_failures(db: sqlite_utils.Database, username: str) -> None:
+    with translated_errors():
+        db.conn.execute("DELETE FROM login_failures WHERE username = ?", (username,))
