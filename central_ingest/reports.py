@@ -19,15 +19,11 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from central_ingest.core.reports import GroupCounts, pooled_rate, rank_outliers
+from central_ingest.store import reports as repo
 from central_ingest.store.db import Store
+from central_ingest.store.reports import FixationGroup, OfficerRole
 
 RemovalDimension = Literal["plate", "officer", "camera"]
-
-# The plate of the vehicle as the officer established it: a corrected read wins over the camera's.
-_GROUP_EXPRESSIONS: dict[str, str] = {
-    "plate": "COALESCE(NULLIF(f.corrected_plate, ''), f.plate_text)",
-    "camera": "f.device_id",
-}
 
 FOLLOW_UP_MATCH_STATUSES = ("unknown_case", "underpaid", "overpaid", "case_closed")
 """Payments that no automatic rule settles: a person must contact the payer or the bank."""
@@ -56,8 +52,8 @@ def removal_report(
     """One dict per group with at least ``min_events`` events, outliers first."""
     if by == "officer":
         tallies = _officer_tallies(store)
-    elif by in _GROUP_EXPRESSIONS:
-        tallies = _fixation_tallies(store, _GROUP_EXPRESSIONS[by])
+    elif by == "plate" or by == "camera":
+        tallies = _fixation_tallies(store, by)
     else:
         raise ValueError(f"unknown report dimension {by!r}: use plate, officer or camera")
     groups = [GroupCounts(key, tally.removed, tally.events) for key, tally in tallies.items()]
@@ -90,65 +86,42 @@ def removal_report(
     return report
 
 
-def _fixation_tallies(store: Store, group: str) -> dict[str, _Tally]:
-    conn = store.db.conn
+def _fixation_tallies(store: Store, group: FixationGroup) -> dict[str, _Tally]:
+    db = store.db
     tallies: dict[str, _Tally] = {}
-    for key, fixations, confirmed, rejected in conn.execute(
-        f"SELECT {group}, count(*), sum(f.status = 'confirmed'), sum(f.status = 'rejected')"
-        " FROM fixations f GROUP BY 1"
-    ):
-        tallies[key] = _Tally(fixations=fixations, confirmed=confirmed, rejected=rejected,
-                              events=confirmed + rejected)
-    for key, reason, count in conn.execute(
-        f"SELECT {group}, f.reject_reason, count(*) FROM fixations f"
-        " WHERE f.status = 'rejected' GROUP BY 1, 2"
-    ):
+    for key, fixations, confirmed, rejected in repo.fixation_outcomes(db, group):
+        tallies[key] = _Tally(
+            fixations=fixations, confirmed=confirmed, rejected=rejected, events=confirmed + rejected
+        )
+    for key, reason, count in repo.fixation_rejection_reasons(db, group):
         tallies[key].rejection_reasons[reason] = count
     # A case counts once even if (against the rules) more than one request for it was approved.
-    for key, cancelled in conn.execute(
-        f"SELECT {group}, count(DISTINCT c.case_number) FROM cancellation_requests r"
-        " JOIN cases c ON c.case_number = r.case_number"
-        " JOIN fixations f ON f.fixation_id = c.fixation_id"
-        " WHERE r.status = 'approved' GROUP BY 1"
-    ):
+    for key, cancelled in repo.cancelled_cases(db, group):
         tallies[key].cancelled = cancelled
-    for key, reason, count in conn.execute(
-        f"SELECT {group}, trim(r.reason), count(*) FROM cancellation_requests r"
-        " JOIN cases c ON c.case_number = r.case_number"
-        " JOIN fixations f ON f.fixation_id = c.fixation_id"
-        " WHERE r.status = 'approved' GROUP BY 1, 2"
-    ):
+    for key, reason, count in repo.cancellation_reasons(db, group):
         tallies[key].cancellation_reasons[reason] = count
     return tallies
 
 
 def _officer_tallies(store: Store) -> dict[str, _Tally]:
-    conn = store.db.conn
+    db = store.db
     tallies: dict[str, _Tally] = {}
 
     def tally(officer: str) -> _Tally:
         return tallies.setdefault(officer, _Tally())
 
-    for officer, decided, confirmed, rejected in conn.execute(
-        "SELECT decided_by, count(*), sum(status = 'confirmed'), sum(status = 'rejected')"
-        " FROM fixations WHERE decided_by IS NOT NULL GROUP BY 1"
-    ):
+    for officer, decided, confirmed, rejected in repo.officer_fixation_decisions(db):
         officer_tally = tally(officer)
         officer_tally.fixations = decided
         officer_tally.confirmed = confirmed
         officer_tally.rejected = rejected
         officer_tally.events += decided
-    for officer, reason, count in conn.execute(
-        "SELECT decided_by, reject_reason, count(*) FROM fixations"
-        " WHERE status = 'rejected' GROUP BY 1, 2"
-    ):
+    for officer, reason, count in repo.officer_rejection_reasons(db):
         tally(officer).rejection_reasons[reason] = count
     # The same cancellation is an action of both people involved: who asked and who approved.
-    for role in ("requested_by", "decided_by"):
-        for officer, decided, approved in conn.execute(
-            f"SELECT {role}, count(*), sum(status = 'approved') FROM cancellation_requests"
-            " WHERE status != 'pending' GROUP BY 1"
-        ):
+    roles: tuple[OfficerRole, ...] = ("requested_by", "decided_by")
+    for role in roles:
+        for officer, decided, approved in repo.officer_cancellation_decisions(db, role):
             officer_tally = tally(officer)
             officer_tally.events += decided
             officer_tally.cancelled += approved
@@ -156,38 +129,16 @@ def _officer_tallies(store: Store) -> dict[str, _Tally]:
                 officer_tally.cancellations_requested = approved
             else:
                 officer_tally.cancellations_approved = approved
-        for officer, reason, count in conn.execute(
-            f"SELECT {role}, trim(reason), count(*) FROM cancellation_requests"
-            " WHERE status = 'approved' GROUP BY 1, 2"
-        ):
+        for officer, reason, count in repo.officer_cancellation_reasons(db, role):
             tally(officer).cancellation_reasons[reason] += count
     return tallies
 
 
 def unmatched_payments_report(store: Store) -> list[dict[str, Any]]:
     """Payments that need a person to follow up, oldest first."""
-    placeholders = ", ".join("?" for _ in FOLLOW_UP_MATCH_STATUSES)
-    cursor = store.db.conn.execute(
-        "SELECT p.payment_id, p.match_status, p.case_number, p.matched_case, c.status,"
-        " p.amount_minor, p.due_minor, p.amount_minor - p.due_minor, p.paid_at, p.received_at,"
-        " p.channel, p.device_id, p.rrn, p.approval_code"
-        " FROM payments p LEFT JOIN cases c ON c.case_number = p.matched_case"
-        f" WHERE p.match_status IN ({placeholders}) ORDER BY p.paid_at, p.payment_id",
-        FOLLOW_UP_MATCH_STATUSES,
-    )
-    columns = ("payment_id", "match_status", "case_number", "matched_case", "case_status",
-               "amount_minor", "due_minor", "difference_minor", "paid_at", "received_at",
-               "channel", "device_id", "rrn", "approval_code")
-    return [dict(zip(columns, row, strict=True)) for row in cursor]
+    return repo.payments_with_match_status(store.db, FOLLOW_UP_MATCH_STATUSES)
 
 
 def dead_letter_summary(store: Store) -> list[dict[str, Any]]:
     """Rejected messages counted by reason, the most frequent first."""
-    cursor = store.db.conn.execute(
-        "SELECT reason, count(*), sum(retryable != 0), count(DISTINCT device_id),"
-        " min(received_at), max(received_at) FROM dead_letters"
-        " GROUP BY reason ORDER BY count(*) DESC, reason"
-    )
-    columns = ("reason", "count", "retryable", "devices", "first_received_at",
-               "last_received_at")
-    return [dict(zip(columns, row, strict=True)) for row in cursor]
+    return repo.dead_letter_reasons(store.db)

@@ -17,6 +17,7 @@ from typing import Literal, Protocol
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from central_ingest.core.iin import is_valid_bin, is_valid_iin
+from central_ingest.store import vehicles as repo
 from central_ingest.store.db import Store
 
 OwnerKind = Literal["person", "organisation"]
@@ -28,7 +29,7 @@ DEMO_SEED = Path(__file__).parent / "seed" / "vehicles.jsonl"
 # the plate; both spellings must find the same vehicle.
 # Cyrillic A, VE, IE, KA, EM, EN, O, ER, ES, TE, U, HA.
 _CYRILLIC_LOOKALIKES = str.maketrans(
-    "\u0410\u0412\u0415\u041A\u041C\u041D\u041E\u0420\u0421\u0422\u0423\u0425",
+    "\u0410\u0412\u0415\u041a\u041c\u041d\u041e\u0420\u0421\u0422\u0423\u0425",
     "ABEKMHOPCTYX",
 )
 _NOT_PLATE_CHARACTER = re.compile(r"[^A-Z0-9]")
@@ -135,20 +136,6 @@ def validate_vehicle(data: dict[str, object]) -> VehicleRecord:
         raise VehicleDataError(_problems(exc)) from None
 
 
-_UPSERT = """
-INSERT INTO vehicles (plate, owner_id, owner_kind, owner_name, phone, email, make, model, colour)
-VALUES (:plate, :owner_id, :owner_kind, :owner_name, :phone, :email, :make, :model, :colour)
-ON CONFLICT(plate) DO UPDATE SET
-    owner_id = excluded.owner_id, owner_kind = excluded.owner_kind,
-    owner_name = excluded.owner_name, phone = excluded.phone, email = excluded.email,
-    make = excluded.make, model = excluded.model, colour = excluded.colour
-"""
-
-
-_COLUMNS = ("plate", "owner_id", "owner_kind", "owner_name", "phone", "email", "make", "model",
-            "colour")
-
-
 class SqliteVehicleRegister(VehicleRegister):
     """The embedded register: the ``vehicles`` table of the registry database."""
 
@@ -156,10 +143,8 @@ class SqliteVehicleRegister(VehicleRegister):
         self._store = store
 
     def lookup(self, plate: str) -> VehicleRecord | None:
-        row = self._store.db.conn.execute(
-            f"SELECT {', '.join(_COLUMNS)} FROM vehicles WHERE plate = ?", (normalise_plate(plate),)
-        ).fetchone()
-        return None if row is None else VehicleRecord(**dict(zip(_COLUMNS, row, strict=True)))
+        row = repo.vehicle_by_plate(self._store.db, normalise_plate(plate))
+        return None if row is None else VehicleRecord(**row)
 
     def upsert(self, records: Iterable[VehicleRecord]) -> int:
         """Insert or replace vehicles by plate, all or none; returns how many were written."""
@@ -172,7 +157,7 @@ class SqliteVehicleRegister(VehicleRegister):
                     f"vehicle {record.plate!r} not registered, nor any of this batch: {exc}"
                 ) from None
         with self._store.transaction() as db:
-            db.conn.executemany(_UPSERT, [asdict(record) for record in validated])
+            repo.upsert_vehicles(db, [asdict(record) for record in validated])
         return len(validated)
 
     def load_seed(self, path: Path) -> int:
@@ -204,5 +189,5 @@ class SqliteVehicleRegister(VehicleRegister):
         if problems:
             raise VehicleDataError("vehicle seed file rejected:\n" + "\n".join(problems))
         with self._store.transaction() as db:
-            db.conn.executemany(_UPSERT, [asdict(record) for record in records])
+            repo.upsert_vehicles(db, [asdict(record) for record in records])
         return len(records)
