@@ -16,7 +16,7 @@ from central_ingest.api.errors import ApiError, ErrorBody
 from central_ingest.api.settings import MetricsAccess
 from central_ingest.core.cases import CaseStatus, FixationStatus
 from central_ingest.store.dead_letters import dead_letter_counts
-from central_ingest.store.monitoring import status_counts
+from central_ingest.store.monitoring import database_answers, status_counts
 
 router = APIRouter(tags=["system"])
 
@@ -29,7 +29,7 @@ class Health(BaseModel):
 
 @router.get("/healthz", response_model=Health, summary="Liveness: the database answers")
 def healthz(store: StoreDep) -> Health:
-    store.db.conn.execute("SELECT 1").fetchone()
+    database_answers(store.db)
     return Health(status="ok")
 
 
@@ -40,14 +40,13 @@ def _is_loopback(host: str | None) -> bool:
         return False
 
 
-def metrics_caller(
-    request: Request, settings: ApiSettingsDep, operators: OperatorsDep
-) -> None:
+def metrics_caller(request: Request, settings: ApiSettingsDep, operators: OperatorsDep) -> None:
     """Lets the scrape through per ``ApiSettings.metrics_access``."""
     if settings.metrics_access is MetricsAccess.LOOPBACK:
         if not _is_loopback(request.client.host if request.client else None):
             raise ApiError(
-                403, "metrics_loopback_only",
+                403,
+                "metrics_loopback_only",
                 "Metrics are served only to clients on the registry host itself.",
             )
         return
@@ -56,7 +55,8 @@ def metrics_caller(
     session = current_session(token if scheme.lower() == "bearer" else None, operators)
     if session.operator.role not in METRICS_ROLES:
         raise ApiError(
-            403, "forbidden_for_role",
+            403,
+            "forbidden_for_role",
             f"The {session.operator.role.value} role may not read the metrics.",
         )
 
@@ -85,22 +85,28 @@ def _gauge(
     },
     summary="Prometheus metrics",
 )
-def metrics(
-    _: Annotated[None, Depends(metrics_caller)], store: StoreDep
-) -> PlainTextResponse:
+def metrics(_: Annotated[None, Depends(metrics_caller)], store: StoreDep) -> PlainTextResponse:
     db = store.db
     fixations = status_counts(db, "fixations")
     lines = [
         *_gauge(
-            "erap_dead_letters", "Messages refused by the ingest, by reason.", "reason",
+            "erap_dead_letters",
+            "Messages refused by the ingest, by reason.",
+            "reason",
             dead_letter_counts(db),
         ),
         *_gauge(
-            "erap_fixations", "Fixations by review status.", "status", fixations,
+            "erap_fixations",
+            "Fixations by review status.",
+            "status",
+            fixations,
             (status.value for status in FixationStatus),
         ),
         *_gauge(
-            "erap_cases", "Administrative cases by status.", "status", status_counts(db, "cases"),
+            "erap_cases",
+            "Administrative cases by status.",
+            "status",
+            status_counts(db, "cases"),
             (status.value for status in CaseStatus),
         ),
         "# HELP erap_review_queue_size Fixations waiting for an officer's decision.",

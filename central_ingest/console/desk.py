@@ -20,6 +20,7 @@ from central_ingest.registry import REVIEW_LEASE, Registry
 from central_ingest.store import cases as repo
 from central_ingest.store import double_reviews
 from central_ingest.store.db import Store
+from central_ingest.store.monitoring import waiting_for_officer
 from central_ingest.store.plate_history import PlateHistory, plate_history
 from contract import now_utc
 
@@ -125,13 +126,7 @@ class ReviewDesk:
 
     def queue_size(self, officer: str) -> int:
         """What waits for this officer: fixations, and second reviews of others' decisions."""
-        (waiting,) = self._store.db.conn.execute(
-            "SELECT (SELECT count(*) FROM fixations WHERE status = 'awaiting_review')"
-            " + (SELECT count(*) FROM double_reviews WHERE status = 'pending'"
-            " AND first_officer != ?)",
-            (officer,),
-        ).fetchone()
-        return int(waiting)
+        return waiting_for_officer(self._store.db, officer)
 
     # --- decisions ---------------------------------------------------------------------------
 
@@ -140,14 +135,20 @@ class ReviewDesk:
             return self._second_review(officer, decision)
         if decision.reject_reason is not None:
             self._registry.reject_fixation(
-                decision.fixation_id, officer, reason=decision.reject_reason,
-                note=decision.note, seconds_spent=decision.seconds_spent,
+                decision.fixation_id,
+                officer,
+                reason=decision.reject_reason,
+                note=decision.note,
+                seconds_spent=decision.seconds_spent,
             )
             return Outcome(decision.fixation_id, decision.kind, "rejected")
         case = self._registry.confirm_fixation(
-            decision.fixation_id, officer, seconds_spent=decision.seconds_spent,
+            decision.fixation_id,
+            officer,
+            seconds_spent=decision.seconds_spent,
             corrected_plate=decision.corrected_plate,
-            correction_reason=decision.correction_reason, note=decision.note or None,
+            correction_reason=decision.correction_reason,
+            note=decision.note or None,
         )
         sampled = self._rng.random() < self.settings.double_review_rate
         if sampled:
@@ -155,7 +156,10 @@ class ReviewDesk:
             with self._store.transaction() as db:
                 double_reviews.sample(db, decision.fixation_id, case.case_number, self.clock())
         return Outcome(
-            decision.fixation_id, decision.kind, "confirmed", case_number=case.case_number,
+            decision.fixation_id,
+            decision.kind,
+            "confirmed",
+            case_number=case.case_number,
             sampled_for_double_review=sampled,
         )
 
@@ -163,24 +167,35 @@ class ReviewDesk:
         fixation = repo.require_fixation(self._store.db, decision.fixation_id)
         if decision.reject_reason is None:
             confirmation = rules.confirmation(
-                read_plate=fixation["plate_text"], officer=officer,
-                seconds_spent=decision.seconds_spent, corrected_plate=decision.corrected_plate,
-                correction_reason=decision.correction_reason, note=decision.note,
+                read_plate=fixation["plate_text"],
+                officer=officer,
+                seconds_spent=decision.seconds_spent,
+                corrected_plate=decision.corrected_plate,
+                correction_reason=decision.correction_reason,
+                note=decision.note,
             )
             verdict = double_reviews.SecondVerdict(
-                officer=officer, confirmed=True,
-                plate=confirmation.plate(fixation["plate_text"]), reject_reason=None,
+                officer=officer,
+                confirmed=True,
+                plate=confirmation.plate(fixation["plate_text"]),
+                reject_reason=None,
                 note=confirmation.correction_reason or confirmation.note or "",
                 seconds_spent=confirmation.seconds_spent,
             )
         else:
             rejection = rules.rejection(
-                officer=officer, reason=decision.reject_reason, note=decision.note,
+                officer=officer,
+                reason=decision.reject_reason,
+                note=decision.note,
                 seconds_spent=decision.seconds_spent,
             )
             verdict = double_reviews.SecondVerdict(
-                officer=officer, confirmed=False, plate=None, reject_reason=rejection.reason,
-                note=rejection.note, seconds_spent=rejection.seconds_spent,
+                officer=officer,
+                confirmed=False,
+                plate=None,
+                reject_reason=rejection.reason,
+                note=rejection.note,
+                seconds_spent=rejection.seconds_spent,
             )
         with self._store.transaction() as db:
             repo.require_operator(db, officer)
@@ -190,8 +205,10 @@ class ReviewDesk:
         with self._leases_lock:
             self._leases.pop(decision.fixation_id, None)
         return Outcome(
-            decision.fixation_id, decision.kind,
+            decision.fixation_id,
+            decision.kind,
             "confirmed" if verdict.confirmed else "rejected",
             case_number=repo.case_number_of_fixation(self._store.db, decision.fixation_id),
-            agrees=agreed, cancellation_request_id=request_id,
+            agrees=agreed,
+            cancellation_request_id=request_id,
         )

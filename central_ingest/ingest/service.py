@@ -9,15 +9,12 @@ from __future__ import annotations
 
 import hashlib
 import json
-import sqlite3
 import threading
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal
-
-import sqlite_utils
 
 from central_ingest.config import RegistryConfig
 from central_ingest.core.clock import iso, parse_iso
@@ -29,10 +26,12 @@ from central_ingest.core.intake import (
     authenticate,
     parse_envelope,
 )
-from central_ingest.store.cases import record_payment
+from central_ingest.store import ingest as repo
 from central_ingest.store.db import Store
 from central_ingest.store.dead_letters import PAYLOAD_LIMIT as DEAD_LETTER_PAYLOAD_LIMIT
 from central_ingest.store.devices import devices_by_id
+from central_ingest.store.errors import StoreConflict
+from central_ingest.store.evidence import evidence_sizes
 from central_ingest.store.ledger import LedgerAppender
 from contract import (
     DeviceStatus,
@@ -95,7 +94,7 @@ class IngestService:
         try:
             with self._store.transaction() as db:
                 outcomes = self._store_all(db, items, checked, received_at, careful=False)
-        except sqlite3.IntegrityError:
+        except StoreConflict:
             # Some message breaks a rule of the schema: store one by one, refusing only it.
             with self._store.transaction() as db:
                 outcomes = self._store_all(db, items, checked, received_at, careful=True)
@@ -105,7 +104,7 @@ class IngestService:
 
     def _authenticate_all(
         self,
-        db: sqlite_utils.Database,
+        db: repo.Database,
         items: Sequence[Incoming],
         parsed: list[Parsed | Refused],
     ) -> list[Accepted | Refused]:
@@ -117,7 +116,7 @@ class IngestService:
             if isinstance(body, Fixation)
             for ref in body.evidence
         }
-        sizes = _evidence_sizes(db, wanted)
+        sizes = evidence_sizes(db, wanted)
         checked: list[Accepted | Refused] = []
         for item, entry in zip(items, parsed, strict=True):
             if isinstance(entry, Refused):
@@ -143,7 +142,7 @@ class IngestService:
 
     def _store_all(
         self,
-        db: sqlite_utils.Database,
+        db: repo.Database,
         items: Sequence[Incoming],
         checked: list[Accepted | Refused],
         received_at: str,
@@ -202,10 +201,10 @@ class IngestService:
             )
         if careful:
             try:
-                with writer.db.atomic():
+                with repo.savepoint(writer.db):
                     writer.add(item, accepted)
                     writer.flush()
-            except sqlite3.IntegrityError as exc:
+            except StoreConflict as exc:
                 return Refused(
                     Rejection.MESSAGE_ID_CONFLICT,
                     f"the registry refused to store message {message_id}: {exc}",
@@ -222,7 +221,7 @@ class _BulkWriter:
     """Collects the rows of a batch and writes them with one statement per table. Payments go
     through the case lifecycle at once (after a flush), since they change cases."""
 
-    def __init__(self, db: sqlite_utils.Database, config: RegistryConfig, received_at: str) -> None:
+    def __init__(self, db: repo.Database, config: RegistryConfig, received_at: str) -> None:
         self.db = db
         self._config = config
         self._received_at = received_at
@@ -246,9 +245,9 @@ class _BulkWriter:
         )
         if isinstance(body, Payment):
             self.flush()
-            self.db.conn.execute(INSERT_MESSAGE, message_row)
-            record_payment(
+            repo.store_payment_message(
                 self.db,
+                message_row,
                 payment=body,
                 message_id=str(envelope.message_id),
                 device_id=envelope.device_id,
@@ -330,15 +329,16 @@ class _BulkWriter:
         )
 
     def flush(self) -> None:
-        conn = self.db.conn
-        conn.executemany(INSERT_MESSAGE, self._messages)
-        conn.executemany(INSERT_FIXATION, self._fixations)
-        conn.executemany(INSERT_FIXATION_EVIDENCE, self._evidence)
-        conn.executemany(UPSERT_DEVICE_STATUS, self._statuses)
-        conn.executemany(INSERT_DEAD_LETTER, self._dead_letters)
-        if self._ledger is not None:
-            self._ledger.flush()
-            self._ledger = None
+        repo.write_batch(
+            self.db,
+            messages=self._messages,
+            fixations=self._fixations,
+            evidence=self._evidence,
+            statuses=self._statuses,
+            dead_letters=self._dead_letters,
+            ledger=self._ledger,
+        )
+        self._ledger = None
         for rows in (
             self._messages,
             self._fixations,
@@ -349,53 +349,13 @@ class _BulkWriter:
             rows.clear()
 
 
-INSERT_MESSAGE = (
-    "INSERT INTO messages (message_id, device_id, kind, channel, received_at, envelope_sha256,"
-    " envelope) VALUES (?, ?, ?, ?, ?, ?, ?)"
-)
-INSERT_FIXATION = (
-    "INSERT INTO fixations (fixation_id, message_id, device_id, sequence, captured_at,"
-    " received_at, violation, plate_text, plate_confidence, plate_format, speed_kmh, limit_kmh,"
-    " light_phase, zone, lat, lon) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
-)
-INSERT_FIXATION_EVIDENCE = (
-    "INSERT INTO fixation_evidence (fixation_id, sha256, role) VALUES (?, ?, ?)"
-)
-# A status report arriving late never overwrites a newer one.
-UPSERT_DEVICE_STATUS = (
-    "INSERT INTO device_status (device_id, message_id, reported_at, received_at, body)"
-    " VALUES (?, ?, ?, ?, ?) ON CONFLICT(device_id) DO UPDATE SET"
-    " message_id = excluded.message_id, reported_at = excluded.reported_at,"
-    " received_at = excluded.received_at, body = excluded.body"
-    " WHERE excluded.reported_at >= device_status.reported_at"
-)
-INSERT_DEAD_LETTER = (
-    "INSERT INTO dead_letters (received_at, channel, topic, device_id, message_id, reason,"
-    " detail, retryable, payload) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
-)
-
-
-def _evidence_sizes(db: sqlite_utils.Database, hashes: set[str]) -> dict[str, int]:
-    if not hashes:
-        return {}
-    marks = ",".join("?" * len(hashes))
-    rows = db.conn.execute(
-        f"SELECT sha256, size_bytes FROM evidence WHERE sha256 IN ({marks})", tuple(hashes)
-    ).fetchall()
-    return {sha: size for sha, size in rows}
-
-
 def _body_hash(body: dict[str, object]) -> str:
     return hashlib.sha256(canonical_json(body)).hexdigest()
 
 
-def _known_messages(db: sqlite_utils.Database, message_ids: set[str]) -> dict[str, str]:
+def _known_messages(db: repo.Database, message_ids: set[str]) -> dict[str, str]:
     """Body hashes of messages already stored, to tell a duplicate from an id conflict."""
-    if not message_ids:
-        return {}
-    marks = ",".join("?" * len(message_ids))
-    rows = db.conn.execute(
-        f"SELECT message_id, envelope FROM messages WHERE message_id IN ({marks})",
-        tuple(message_ids),
-    ).fetchall()
-    return {message_id: _body_hash(json.loads(envelope)["body"]) for message_id, envelope in rows}
+    return {
+        message_id: _body_hash(json.loads(envelope)["body"])
+        for message_id, envelope in repo.stored_envelopes(db, message_ids).items()
+    }

@@ -6,6 +6,11 @@ import sqlite_utils
 
 PAYLOAD_LIMIT = 64 * 1024
 
+INSERT_DEAD_LETTER = (
+    "INSERT INTO dead_letters (received_at, channel, topic, device_id, message_id, reason,"
+    " detail, retryable, payload) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
+)
+
 
 def record_dead_letter(
     db: sqlite_utils.Database,
@@ -21,8 +26,7 @@ def record_dead_letter(
     message_id: str | None = None,
 ) -> None:
     db.conn.execute(
-        "INSERT INTO dead_letters (received_at, channel, topic, device_id, message_id, reason,"
-        " detail, retryable, payload) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        INSERT_DEAD_LETTER,
         (
             received_at,
             channel,

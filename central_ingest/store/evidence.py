@@ -15,6 +15,8 @@ from datetime import datetime
 from enum import StrEnum
 from pathlib import Path
 
+import sqlite_utils
+
 from central_ingest.core.clock import iso
 from central_ingest.core.jpeg import CorruptImage, inspect_jpeg
 from central_ingest.store.db import Store
@@ -41,6 +43,17 @@ class StoredEvidence:
     width: int
     height: int
     created: bool
+
+
+def evidence_sizes(db: sqlite_utils.Database, hashes: set[str]) -> dict[str, int]:
+    """The size in bytes of each image among ``hashes`` already uploaded."""
+    if not hashes:
+        return {}
+    marks = ",".join("?" * len(hashes))
+    rows = db.conn.execute(
+        f"SELECT sha256, size_bytes FROM evidence WHERE sha256 IN ({marks})", tuple(hashes)
+    ).fetchall()
+    return {sha: size for sha, size in rows}
 
 
 def _is_sha256_hex(text: str) -> bool:

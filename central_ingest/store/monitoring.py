@@ -1,4 +1,5 @@
-"""Read-only queries for monitoring and for the supervisors' view of refused messages."""
+"""Read-only queries for monitoring, for the officers' queue and for the supervisors' view of
+refused messages."""
 
 from __future__ import annotations
 
@@ -14,6 +15,22 @@ def status_counts(db: sqlite_utils.Database, table: str) -> dict[str, int]:
     column = _COUNTABLE[table]
     rows = db.conn.execute(f"SELECT {column}, COUNT(*) FROM {table} GROUP BY {column}").fetchall()
     return {str(key): int(count) for key, count in rows}
+
+
+def database_answers(db: sqlite_utils.Database) -> None:
+    """A trivial query, for liveness: raises if the database cannot be read."""
+    db.conn.execute("SELECT 1").fetchone()
+
+
+def waiting_for_officer(db: sqlite_utils.Database, officer: str) -> int:
+    """Fixations awaiting review, plus pending second reviews of other officers' decisions."""
+    (waiting,) = db.conn.execute(
+        "SELECT (SELECT count(*) FROM fixations WHERE status = 'awaiting_review')"
+        " + (SELECT count(*) FROM double_reviews WHERE status = 'pending'"
+        " AND first_officer != ?)",
+        (officer,),
+    ).fetchone()
+    return int(waiting)
 
 
 def dead_letters(

@@ -1,0 +1,122 @@
+"""The ingest's statements: a batch of device messages written with one statement per table.
+
+Every function here runs inside the ingest's write transaction (``Store.transaction``), except
+the look-ups, which the ingest also makes before taking the write lock. Rows are tuples in the
+column order of the statements below; ``central_ingest.ingest.service`` builds them. A row that
+breaks a rule of the schema (a duplicate key, a foreign key, a trigger) raises
+``StoreConflict``; any other failure of the database raises ``StoreError``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from datetime import datetime
+from typing import TypeAlias
+
+import sqlite_utils
+
+from central_ingest.config import RegistryConfig
+from central_ingest.store.cases import record_payment
+from central_ingest.store.dead_letters import INSERT_DEAD_LETTER
+from central_ingest.store.errors import translated_errors
+from central_ingest.store.ledger import LedgerAppender
+from contract import Payment
+
+# The open database that ``Store.db`` and ``Store.transaction()`` hand out: services pass it
+# back to the store's functions and never use it themselves.
+Database: TypeAlias = sqlite_utils.Database
+
+Row: TypeAlias = tuple[object, ...]
+
+INSERT_MESSAGE = (
+    "INSERT INTO messages (message_id, device_id, kind, channel, received_at, envelope_sha256,"
+    " envelope) VALUES (?, ?, ?, ?, ?, ?, ?)"
+)
+INSERT_FIXATION = (
+    "INSERT INTO fixations (fixation_id, message_id, device_id, sequence, captured_at,"
+    " received_at, violation, plate_text, plate_confidence, plate_format, speed_kmh, limit_kmh,"
+    " light_phase, zone, lat, lon) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+)
+INSERT_FIXATION_EVIDENCE = (
+    "INSERT INTO fixation_evidence (fixation_id, sha256, role) VALUES (?, ?, ?)"
+)
+# A status report arriving late never overwrites a newer one.
+UPSERT_DEVICE_STATUS = (
+    "INSERT INTO device_status (device_id, message_id, reported_at, received_at, body)"
+    " VALUES (?, ?, ?, ?, ?) ON CONFLICT(device_id) DO UPDATE SET"
+    " message_id = excluded.message_id, reported_at = excluded.reported_at,"
+    " received_at = excluded.received_at, body = excluded.body"
+    " WHERE excluded.reported_at >= device_status.reported_at"
+)
+
+
+def stored_envelopes(db: Database, message_ids: set[str]) -> dict[str, str]:
+    """The envelopes (JSON text) of the messages among ``message_ids`` already stored."""
+    if not message_ids:
+        return {}
+    marks = ",".join("?" * len(message_ids))
+    rows = db.conn.execute(
+        f"SELECT message_id, envelope FROM messages WHERE message_id IN ({marks})",
+        tuple(message_ids),
+    ).fetchall()
+    return {message_id: envelope for message_id, envelope in rows}
+
+
+def write_batch(
+    db: Database,
+    *,
+    messages: Sequence[Row],
+    fixations: Sequence[Row],
+    evidence: Sequence[Row],
+    statuses: Sequence[Row],
+    dead_letters: Sequence[Row],
+    ledger: LedgerAppender | None,
+) -> None:
+    """One statement per table for the rows collected, then the ledger's entries, in that order
+    (a fixation's message, and its evidence's fixation, exist before the rows that name them).
+
+    Row shapes: ``messages`` as ``INSERT_MESSAGE``; ``fixations`` as ``INSERT_FIXATION``;
+    ``evidence`` (fixation_id, sha256, role); ``statuses`` (device_id, message_id, reported_at,
+    received_at, body), a late report never replacing a newer one; ``dead_letters`` as
+    ``store.dead_letters.record_dead_letter``'s columns, the payload already cut."""
+    with translated_errors():
+        conn = db.conn
+        conn.executemany(INSERT_MESSAGE, messages)
+        conn.executemany(INSERT_FIXATION, fixations)
+        conn.executemany(INSERT_FIXATION_EVIDENCE, evidence)
+        conn.executemany(UPSERT_DEVICE_STATUS, statuses)
+        conn.executemany(INSERT_DEAD_LETTER, dead_letters)
+        if ledger is not None:
+            ledger.flush()
+
+
+def store_payment_message(
+    db: Database,
+    message: Row,
+    *,
+    payment: Payment,
+    message_id: str,
+    device_id: str,
+    received_at: datetime,
+    config: RegistryConfig,
+) -> None:
+    """A payment's message (a row as ``INSERT_MESSAGE``), then the payment through the case
+    lifecycle (``store.cases.record_payment``), which appends to the ledger itself."""
+    with translated_errors():
+        db.conn.execute(INSERT_MESSAGE, message)
+        record_payment(
+            db,
+            payment=payment,
+            message_id=message_id,
+            device_id=device_id,
+            received_at=received_at,
+            config=config,
+        )
+
+
+@contextmanager
+def savepoint(db: Database) -> Iterator[None]:
+    """A nested atomic step inside the transaction: undone alone if it raises."""
+    with translated_errors(), db.atomic():
+        yield
