@@ -147,6 +147,9 @@ class Fixation(_Strict):
     def _one_full_frame(cls, evidence: list[EvidenceRef]) -> list[EvidenceRef]:
         if not any(ref.role is EvidenceRole.FULL_FRAME for ref in evidence):
             raise ValueError("a fixation needs at least one full_frame evidence image")
+        hashes = [ref.sha256 for ref in evidence]
+        if len(set(hashes)) != len(hashes):
+            raise ValueError("a fixation lists the same evidence image twice")
         return evidence
 
 

@@ -200,11 +200,17 @@ class IngestService:
                 ReceiptStatus.DUPLICATE, None, "already stored", device_id, message_id, True
             )
         if careful:
+            # Earlier messages' rows are theirs: written before this one's savepoint, they are
+            # not lost if it rolls back.
+            writer.flush()
             try:
                 with repo.savepoint(writer.db):
                     writer.add(item, accepted)
                     writer.flush()
             except StoreConflict as exc:
+                # The savepoint undid this message's rows; the writer must forget them too, or
+                # the next flush would write them again and fail the same way.
+                writer.discard()
                 return Refused(
                     Rejection.MESSAGE_ID_CONFLICT,
                     f"the registry refused to store message {message_id}: {exc}",
@@ -328,6 +334,10 @@ class _BulkWriter:
             )
         )
 
+    def discard(self) -> None:
+        """Forget the rows not yet written (their savepoint was rolled back)."""
+        self._clear()
+
     def flush(self) -> None:
         repo.write_batch(
             self.db,
@@ -338,6 +348,10 @@ class _BulkWriter:
             dead_letters=self._dead_letters,
             ledger=self._ledger,
         )
+        self._clear()
+
+    def _clear(self) -> None:
+        # A fresh ledger appender reads the chain's tail again, as committed.
         self._ledger = None
         for rows in (
             self._messages,

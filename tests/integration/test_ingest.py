@@ -3,6 +3,7 @@ replays and conflicts, and nothing corrupted by bad input."""
 
 from __future__ import annotations
 
+import itertools
 import json
 from collections.abc import Iterator
 from pathlib import Path
@@ -211,6 +212,52 @@ def test_bad_messages_are_dead_lettered_with_a_precise_reason(
     assert service.counts[reason] == 1
     # the original still goes through afterwards: nothing was corrupted
     assert service.process(Incoming(raw, "http")).status is ReceiptStatus.STORED
+
+
+def test_a_row_the_schema_refuses_is_dead_lettered_and_the_rest_of_its_batch_stored(
+    service: IngestService, store: Store, camera: SimulatedDevice, evidence: EvidenceStore
+) -> None:
+    # A rule of the database (here a trigger standing in for any constraint) refuses one
+    # fixation in the middle of a batch: the bulk write fails, the one-by-one pass must store
+    # the others and refuse only that one, however many rows it had already buffered.
+    store.db.conn.execute(
+        "CREATE TRIGGER refuse_one_plate BEFORE INSERT ON fixations"
+        " WHEN NEW.plate_text = '999ZZZ99' BEGIN SELECT RAISE(ABORT, 'plate refused'); END"
+    )
+    good = [uploaded_fixation(camera, evidence, seed=seed) for seed in (0, 10)]
+    frame = evidence_jpeg("frame", seed=20)
+    evidence.put(
+        evidence_ref(EvidenceRole.FULL_FRAME, frame).sha256,
+        frame,
+        uploaded_by=camera.device_id,
+        now=now_utc(),
+    )
+    refused_body = speeding_fixation(
+        camera, plate="999ZZZ99", evidence=[evidence_ref(EvidenceRole.FULL_FRAME, frame)]
+    )
+    refused = camera.seal(MessageKind.FIXATION, refused_body)
+    topic = f"erap/v1/{camera.device_id}/fixation"
+
+    outcomes = service.process_batch(
+        [Incoming(raw, "mqtt", topic) for raw in (good[0], refused, good[1])]
+    )
+
+    assert [outcome.status for outcome in outcomes] == [
+        ReceiptStatus.STORED,
+        ReceiptStatus.REJECTED,
+        ReceiptStatus.STORED,
+    ]
+    assert "plate refused" in outcomes[1].detail
+    assert count(store, "fixations") == 2
+    assert count(store, "messages") == 2
+    assert count(store, "fixation_evidence") == 4
+    assert dead_letter_reasons(store) == [outcomes[1].reason]
+    chain = store.db.conn.execute(
+        "SELECT seq, prev_hash, entry_hash, entity_type FROM ledger ORDER BY seq"
+    ).fetchall()
+    assert [row[3] for row in chain].count("fixation") == 2
+    assert [row[0] for row in chain] == list(range(1, len(chain) + 1))
+    assert all(row[1] == before[2] for before, row in itertools.pairwise(chain))
 
 
 def test_revoked_device_is_refused(

@@ -16,6 +16,9 @@ from pydantic import ValidationError
 from contract import (
     CardData,
     DeviceKey,
+    DeviceKind,
+    EvidenceRef,
+    EvidenceRole,
     MessageKind,
     Payment,
     PaymentChannel,
@@ -30,6 +33,7 @@ from contract import (
 )
 from contract.schema_export import SCHEMA_PATH, render_schema
 from contract.signing import device_request_headers, request_signing_bytes, signed_bytes_and_body
+from tests.support.devices import SimulatedDevice, speeding_fixation
 
 
 def payment(**changes: object) -> Payment:
@@ -102,6 +106,18 @@ def test_amounts_are_positive_minor_units_and_times_need_an_offset() -> None:
         payment(paid_at=datetime(2026, 11, 22, 10, 0))  # naive: refused
     with pytest.raises(ValidationError):
         payment(currency="USD")
+
+
+def test_a_fixation_needs_a_full_frame_and_distinct_images() -> None:
+    camera = SimulatedDevice("cam-astana-001", DeviceKind.CAMERA)
+    frame = EvidenceRef(role=EvidenceRole.FULL_FRAME, sha256="ab" * 32, size_bytes=5120)
+    crop = EvidenceRef(role=EvidenceRole.PLATE_CROP, sha256="cd" * 32, size_bytes=900)
+    assert len(speeding_fixation(camera, evidence=[frame, crop]).evidence) == 2
+    with pytest.raises(ValidationError, match="full_frame"):
+        speeding_fixation(camera, evidence=[crop])
+    same_image = crop.model_copy(update={"sha256": frame.sha256})
+    with pytest.raises(ValidationError, match="same evidence image twice"):
+        speeding_fixation(camera, evidence=[frame, same_image])
 
 
 def test_device_key_file_is_private_and_never_overwritten(tmp_path: Path) -> None:
