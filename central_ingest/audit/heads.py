@@ -13,12 +13,11 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-import sqlite_utils
-
 from central_ingest.audit.errors import RegistryKeyError, TreeHeadRefused
-from central_ingest.audit.tree import SqliteSubtreeSource
+from central_ingest.audit.tree import StoredSubtreeSource
 from central_ingest.core import merkle
 from central_ingest.core.clock import iso
+from central_ingest.store.audit import AuditTables
 from central_ingest.store.db import Store
 from contract import DeviceKey, PublicKey, canonical_json, load_public_key, verify_signature
 from contract.signing import b64url_decode
@@ -108,21 +107,13 @@ def head_from_row(row: Sequence[Any]) -> TreeHead:
     )
 
 
-def latest_head(db: sqlite_utils.Database) -> TreeHead | None:
-    row = db.conn.execute(
-        "SELECT tree_size, root_hash, signed_at, key_id, signature FROM tree_heads"
-        " ORDER BY tree_size DESC LIMIT 1"
-    ).fetchone()
+def latest_head(tables: AuditTables) -> TreeHead | None:
+    row = tables.latest_tree_head()
     return None if row is None else head_from_row(row)
 
 
 def latest_tree_head(store: Store) -> TreeHead | None:
-    return latest_head(store.db)
-
-
-def ledger_size(db: sqlite_utils.Database) -> int:
-    (size,) = db.conn.execute("SELECT COALESCE(MAX(seq), 0) FROM ledger").fetchone()
-    return int(size)
+    return latest_head(AuditTables(store.db))
 
 
 def sign_tree_head(store: Store, key: DeviceKey, now: datetime) -> TreeHead | None:
@@ -132,26 +123,25 @@ def sign_tree_head(store: Store, key: DeviceKey, now: datetime) -> TreeHead | No
     (TreeHeadRefused) to sign a tree that is not an extension of the last signed one: a log
     must never sign two diverging histories."""
     with store.transaction() as db:
-        size = ledger_size(db)
-        previous = latest_head(db)
+        tables = AuditTables(db)
+        size = tables.ledger_size()
+        previous = latest_head(tables)
         if size == 0 or (previous is not None and previous.tree_size >= size):
             return None
-        source = SqliteSubtreeSource(db)
+        source = StoredSubtreeSource(tables)
         root = merkle.root_hash(source, size)
         if previous is not None:
             _require_extension(source, previous, size, root)
         unsigned = TreeHead(size, root.hex(), iso(now), key_id(key.public_key_b64), signature="")
         head = dataclasses.replace(unsigned, signature=key.sign(unsigned.signed_bytes()))
-        db.conn.execute(
-            "INSERT INTO tree_heads (tree_size, root_hash, signed_at, key_id, signature)"
-            " VALUES (?, ?, ?, ?, ?)",
-            (head.tree_size, head.root_hash, head.timestamp, head.key_id, head.signature),
+        tables.add_tree_head(
+            head.tree_size, head.root_hash, head.timestamp, head.key_id, head.signature
         )
     return head
 
 
 def _require_extension(
-    source: SqliteSubtreeSource, previous: TreeHead, size: int, root: bytes
+    source: merkle.SubtreeSource, previous: TreeHead, size: int, root: bytes
 ) -> None:
     refusal = TreeHeadRefused(
         f"refusing to sign a tree head at size {size}: the ledger is no longer an extension of"

@@ -6,18 +6,12 @@ import dataclasses
 from dataclasses import dataclass
 from typing import Any
 
-import sqlite_utils
-
 from central_ingest.audit.errors import UnknownCase
 from central_ingest.audit.heads import TreeHead, latest_head
-from central_ingest.audit.tree import (
-    LEDGER_COLUMNS,
-    SqliteSubtreeSource,
-    entry_from_row,
-    read_snapshot,
-)
+from central_ingest.audit.tree import StoredSubtreeSource, entry_from_row
 from central_ingest.core import merkle
 from central_ingest.core.ledger import LedgerEntry
+from central_ingest.store.audit import AuditTables, read_snapshot
 from central_ingest.store.db import Store
 
 
@@ -56,45 +50,23 @@ class CaseProofs:
         }
 
 
-def _case_entities(db: sqlite_utils.Database, case_number: str) -> list[tuple[str, str]]:
+def _case_entities(tables: AuditTables, case_number: str) -> list[tuple[str, str]]:
     """The ledger entities whose history is the case's history: the case, the fixation it was
     opened from, its payments, cancellation requests and bailiff hand-overs."""
     entities = [("case", case_number), ("bailiff", case_number)]
+    entities += [("fixation", fixation_id) for fixation_id in tables.case_fixation_ids(case_number)]
+    entities += [("payment", payment_id) for payment_id in tables.case_payment_ids(case_number)]
     entities += [
-        ("fixation", str(fixation_id))
-        for (fixation_id,) in db.conn.execute(
-            "SELECT fixation_id FROM cases WHERE case_number = ?", (case_number,)
-        )
-    ]
-    entities += [
-        ("payment", str(payment_id))
-        for (payment_id,) in db.conn.execute(
-            "SELECT payment_id FROM payments WHERE matched_case = ? OR case_number = ?",
-            (case_number, case_number),
-        )
-    ]
-    entities += [
-        ("cancellation", str(request_id))
-        for (request_id,) in db.conn.execute(
-            "SELECT request_id FROM cancellation_requests WHERE case_number = ?", (case_number,)
-        )
+        ("cancellation", request_id) for request_id in tables.case_cancellation_ids(case_number)
     ]
     return entities
 
 
 def case_proofs(
-    db: sqlite_utils.Database, case_number: str, head: TreeHead | None, source: merkle.SubtreeSource
+    tables: AuditTables, case_number: str, head: TreeHead | None, source: merkle.SubtreeSource
 ) -> CaseProofs:
-    entities = _case_entities(db, case_number)
-    condition = " OR ".join(["(entity_type = ? AND entity_id = ?)"] * len(entities))
-    rows = db.conn.execute(
-        f"SELECT {LEDGER_COLUMNS} FROM ledger WHERE {condition} ORDER BY seq",
-        [value for entity in entities for value in entity],
-    ).fetchall()
-    case_known = db.conn.execute(
-        "SELECT 1 FROM cases WHERE case_number = ?", (case_number,)
-    ).fetchone()
-    if not rows and case_known is None:
+    rows = tables.ledger_rows_about(_case_entities(tables, case_number))
+    if not rows and not tables.case_exists(case_number):
         raise UnknownCase(f"case {case_number} is not in the registry")
     proofs = []
     for row in rows:
@@ -113,6 +85,5 @@ def case_inclusion_proofs(store: Store, case_number: str) -> CaseProofs:
 
     Raises UnknownCase when neither the case nor any ledger entry of it exists, ValueError when
     a stored entry cannot be parsed, merkle.MissingSubtree when the stored tree lacks a node."""
-    db = store.db
-    with read_snapshot(db):
-        return case_proofs(db, case_number, latest_head(db), SqliteSubtreeSource(db))
+    with read_snapshot(store) as tables:
+        return case_proofs(tables, case_number, latest_head(tables), StoredSubtreeSource(tables))

@@ -1,29 +1,15 @@
-"""The ledger and Merkle tree as stored: rows to entries, stored subtrees, read snapshots."""
+"""The ledger and Merkle tree as stored: rows to entries, and stored subtrees as a source for
+the Merkle proofs. The rows and the read snapshots come from ``store.audit``."""
 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
-from typing import Any
-
-import sqlite_utils
+from collections.abc import Sequence
+from typing import Any, Protocol
 
 from central_ingest.core import merkle
 from central_ingest.core.ledger import LedgerEntry
-
-LEDGER_COLUMNS = (
-    "seq, recorded_at, entity_type, entity_id, action, actor, payload, prev_hash, entry_hash,"
-    " leaf_hash"
-)
-
-
-def as_hash(value: object) -> bytes:
-    """A stored hash as bytes; anything that is not a BLOB (an edit with the sqlite3 shell
-    often writes text) becomes bytes that can never equal a real hash."""
-    if isinstance(value, bytes):
-        return value
-    return b"not a hash: " + str(value).encode()
+from central_ingest.store.audit import as_hash
 
 
 def leaf_from_hex(value: object) -> bytes:
@@ -33,12 +19,18 @@ def leaf_from_hex(value: object) -> bytes:
         return as_hash(value)
 
 
-class SqliteSubtreeSource:
-    """The perfect subtrees kept in ``merkle_nodes`` (see store/ledger.py), one primary-key
-    look-up each. Nodes are append-only, so a bounded cache is always right."""
+class NodeLookup(Protocol):
+    """Where the stored Merkle nodes are read from (``store.audit.AuditTables``)."""
 
-    def __init__(self, db: sqlite_utils.Database, cache_size: int = 0) -> None:
-        self._db = db
+    def merkle_node(self, level: int, idx: int) -> bytes | None: ...
+
+
+class StoredSubtreeSource:
+    """The perfect subtrees kept in the store (see store/ledger.py), one look-up each. Nodes
+    are append-only, so a bounded cache is always right."""
+
+    def __init__(self, nodes: NodeLookup, cache_size: int = 0) -> None:
+        self._nodes = nodes
         self._cache: dict[tuple[int, int], bytes] = {}
         self._cache_size = cache_size
 
@@ -46,12 +38,9 @@ class SqliteSubtreeSource:
         cached = self._cache.get((level, idx))
         if cached is not None:
             return cached
-        row = self._db.conn.execute(
-            "SELECT hash FROM merkle_nodes WHERE level = ? AND idx = ?", (level, idx)
-        ).fetchone()
-        if row is None:
+        value = self._nodes.merkle_node(level, idx)
+        if value is None:
             raise merkle.MissingSubtree(level, idx)
-        value = as_hash(row[0])
         if self._cache_size:
             if len(self._cache) >= self._cache_size:
                 self._cache.clear()
@@ -60,8 +49,8 @@ class SqliteSubtreeSource:
 
 
 def entry_from_row(row: Sequence[Any]) -> LedgerEntry:
-    """Rebuild an entry from its row; the payload is stored as JSON text. Raises ValueError
-    when the row cannot be an entry at all."""
+    """Rebuild an entry from its row (``store.audit.LEDGER_FIELDS``); the payload is stored as
+    JSON text. Raises ValueError when the row cannot be an entry at all."""
     seq, recorded_at, entity_type, entity_id, action, actor, payload, prev_hash = row[:8]
     try:
         parsed = json.loads(payload)
@@ -79,17 +68,3 @@ def entry_from_row(row: Sequence[Any]) -> LedgerEntry:
         payload=parsed,
         prev_hash=prev_hash,
     )
-
-
-@contextmanager
-def read_snapshot(db: sqlite_utils.Database) -> Iterator[None]:
-    """One read transaction, so that entries appended while the check runs cannot make the
-    tables disagree with each other (WAL readers see a fixed snapshot)."""
-    if db.conn.in_transaction:
-        yield
-        return
-    db.conn.execute("BEGIN")
-    try:
-        yield
-    finally:
-        db.conn.execute("ROLLBACK")

@@ -9,20 +9,12 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-import sqlite_utils
-
-from central_ingest.audit.heads import TreeHead, head_from_row, key_id, latest_head, ledger_size
+from central_ingest.audit.heads import TreeHead, head_from_row, key_id, latest_head
 from central_ingest.audit.proofs import case_proofs
-from central_ingest.audit.tree import (
-    LEDGER_COLUMNS,
-    SqliteSubtreeSource,
-    as_hash,
-    entry_from_row,
-    leaf_from_hex,
-    read_snapshot,
-)
+from central_ingest.audit.tree import StoredSubtreeSource, entry_from_row, leaf_from_hex
 from central_ingest.core import merkle
 from central_ingest.core.ledger import GENESIS_HASH, LedgerEntry
+from central_ingest.store.audit import AuditTables, read_snapshot
 from central_ingest.store.db import Store
 from contract import load_public_key
 
@@ -74,10 +66,6 @@ class _Progress:
             self._callback(self._stage, self.done, self._total)
 
 
-def _count(db: sqlite_utils.Database, sql: str) -> int:
-    return int(db.conn.execute(sql).fetchone()[0])
-
-
 def verify_registry(
     store: Store,
     registry_public_key_b64: str,
@@ -94,11 +82,12 @@ def verify_registry(
     the cases table nor the ledger knows."""
     load_public_key(registry_public_key_b64)  # refuse a malformed key before reading anything
     report = AuditReport()
-    db = store.db
-    with read_snapshot(db):
-        size = ledger_size(db)
-        source = SqliteSubtreeSource(db, cache_size=1 << 16)
-        unusable = _check_tree_heads(db, registry_public_key_b64, size, source, report, progress)
+    with read_snapshot(store) as tables:
+        size = tables.ledger_size()
+        source = StoredSubtreeSource(tables, cache_size=1 << 16)
+        unusable = _check_tree_heads(
+            tables, registry_public_key_b64, size, source, report, progress
+        )
         kept = []
         for head in trusted_heads:
             if head.signature_valid(registry_public_key_b64):
@@ -108,17 +97,17 @@ def verify_registry(
                     f"the kept tree head at size {head.tree_size} is not signed by the registry"
                     " key given, so it cannot vouch for anything"
                 )
-        _check_ledger(db, size, unusable, kept, report, progress)
-        _check_nodes(db, size, report, progress)
-        _check_state(db, report, progress)
+        _check_ledger(tables, size, unusable, kept, report, progress)
+        _check_nodes(tables, size, report, progress)
+        _check_state(tables, report, progress)
         if case_number is not None:
-            _check_case(db, case_number, registry_public_key_b64, source, report)
+            _check_case(tables, case_number, registry_public_key_b64, source, report)
         if size and report.tree_heads_checked == 0:
             report.warnings.append(
                 "no signed tree head exists yet: the ledger is protected only by its hash chain"
             )
         else:
-            latest = latest_head(db)
+            latest = latest_head(tables)
             if latest is not None and latest.tree_size < size:
                 report.warnings.append(
                     f"{size - latest.tree_size} ledger entries are newer than the latest signed"
@@ -128,24 +117,20 @@ def verify_registry(
 
 
 def _check_tree_heads(
-    db: sqlite_utils.Database,
+    tables: AuditTables,
     public_key_b64: str,
     ledger_size: int,
-    source: SqliteSubtreeSource,
+    source: merkle.SubtreeSource,
     report: AuditReport,
     progress: ProgressCallback | None,
 ) -> set[int]:
     """Signatures, and consistency proofs between successive validly signed heads. Returns the
     sizes of heads that cannot be trusted (their roots are not compared with the ledger)."""
     expected_key = key_id(public_key_b64)
-    counter = _Progress(progress, "tree heads", _count(db, "SELECT COUNT(*) FROM tree_heads"))
+    counter = _Progress(progress, "tree heads", tables.tree_head_count())
     unusable: set[int] = set()
     previous: TreeHead | None = None
-    rows = db.conn.execute(
-        "SELECT tree_size, root_hash, signed_at, key_id, signature FROM tree_heads"
-        " ORDER BY tree_size"
-    )
-    for row in rows:
+    for row in tables.tree_heads():
         head = head_from_row(row)
         counter.step()
         report.tree_heads_checked += 1
@@ -179,7 +164,7 @@ def _check_tree_heads(
 
 
 def _check_consistency(
-    source: SqliteSubtreeSource, older: TreeHead, newer: TreeHead, report: AuditReport
+    source: merkle.SubtreeSource, older: TreeHead, newer: TreeHead, report: AuditReport
 ) -> None:
     assert older.root is not None and newer.root is not None
     try:
@@ -205,7 +190,7 @@ def _describe(row: Sequence[Any]) -> str:
 
 
 def _check_ledger(
-    db: sqlite_utils.Database,
+    tables: AuditTables,
     size: int,
     unusable_heads: set[int],
     trusted_heads: Sequence[TreeHead],
@@ -215,13 +200,11 @@ def _check_ledger(
     """One streaming pass over the ledger: every entry recomputed, the chain and the sequence
     followed, every stored leaf compared, and the root recomputed at every signed size."""
     counter = _Progress(progress, "ledger entries", size)
-    stored_leaves = _dense_level(db, 0, size, report)
+    stored_leaves = _dense_level(tables, 0, size, report)
     checkpoints = heapq.merge(
         (
             (int(tree_size), str(root_hash), "signed tree head")
-            for tree_size, root_hash in db.conn.execute(
-                "SELECT tree_size, root_hash FROM tree_heads ORDER BY tree_size"
-            )
+            for tree_size, root_hash, *_signed in tables.tree_heads()
             if int(tree_size) not in unusable_heads
         ),
         sorted((head.tree_size, head.root_hash, "kept tree head") for head in trusted_heads),
@@ -230,7 +213,7 @@ def _check_ledger(
     frontier = merkle.Frontier()
     expected_seq, previous_hash, first_missing = 1, GENESIS_HASH, None
     next_leaf_index = 0
-    for row in db.conn.execute(f"SELECT {LEDGER_COLUMNS} FROM ledger ORDER BY seq"):
+    for row in tables.ledger_rows():
         seq, stored_prev, stored_entry_hash, stored_leaf = row[0], row[7], row[8], row[9]
         counter.step()
         report.entries_checked += 1
@@ -322,15 +305,12 @@ def _compare_checkpoint(
 
 
 def _dense_level(
-    db: sqlite_utils.Database, level: int, count: int, report: AuditReport | None
+    tables: AuditTables, level: int, count: int, report: AuditReport | None
 ) -> Iterator[bytes | None]:
     """The stored nodes of one level for idx 0..count-1, None where one is missing. With a
     report, missing nodes and nodes beyond the tree's size are reported."""
     expected = 0
-    rows = db.conn.execute(
-        "SELECT idx, hash FROM merkle_nodes WHERE level = ? ORDER BY idx", (level,)
-    )
-    for idx, value in rows:
+    for idx, value in tables.merkle_level(level):
         if idx < expected or idx >= count:
             if report is not None:
                 report.problem(
@@ -344,7 +324,7 @@ def _dense_level(
                 report.problem(f"the Merkle node at level {level}, index {expected} is missing")
             yield None
             expected += 1
-        yield as_hash(value)
+        yield value
         expected += 1
     while expected < count:
         if report is not None:
@@ -354,19 +334,17 @@ def _dense_level(
 
 
 def _check_nodes(
-    db: sqlite_utils.Database, size: int, report: AuditReport, progress: ProgressCallback | None
+    tables: AuditTables, size: int, report: AuditReport, progress: ProgressCallback | None
 ) -> None:
     """Every stored node above the leaves recomputed from its two stored children (the leaves
     themselves were compared with the ledger). An edited node fails against its children, and
     its parent fails against it."""
-    counter = _Progress(
-        progress, "Merkle nodes", _count(db, "SELECT COUNT(*) FROM merkle_nodes WHERE level > 0")
-    )
+    counter = _Progress(progress, "Merkle nodes", tables.inner_node_count())
     report.nodes_checked += size
     level = 1
     while size >> level:
-        children = _dense_level(db, level - 1, size >> (level - 1), None)
-        for idx, parent in enumerate(_dense_level(db, level, size >> level, report)):
+        children = _dense_level(tables, level - 1, size >> (level - 1), None)
+        for idx, parent in enumerate(_dense_level(tables, level, size >> level, report)):
             left, right = next(children), next(children)
             counter.step()
             report.nodes_checked += 1
@@ -378,10 +356,7 @@ def _check_nodes(
                     " children: the stored tree was edited"
                 )
         level += 1
-    for stray_level, idx in db.conn.execute(
-        "SELECT level, idx FROM merkle_nodes WHERE level < 0 OR level >= ? ORDER BY level, idx",
-        (level,),
-    ):
+    for stray_level, idx in tables.nodes_outside_levels(level):
         report.problem(
             f"the Merkle node at level {stray_level}, index {idx} does not belong to a tree of"
             f" {size} entries: it was added behind the service's back"
@@ -397,46 +372,23 @@ def _payload(text: object) -> dict[str, Any] | None:
     return parsed if isinstance(parsed, dict) else None
 
 
-_LAST_ENTRY = (
-    "LEFT JOIN ledger AS l ON l.seq = (SELECT MAX(seq) FROM ledger"
-    " WHERE entity_type = '{kind}' AND entity_id = {key})"
-)
-
-
 def _check_state(
-    db: sqlite_utils.Database, report: AuditReport, progress: ProgressCallback | None
+    tables: AuditTables, report: AuditReport, progress: ProgressCallback | None
 ) -> None:
     """Each fixation's and case's current row against the last ledger entry about it: a row
     edited without a ledger entry, or written without one at all, shows up here."""
-    total = _count(db, "SELECT (SELECT COUNT(*) FROM fixations) + (SELECT COUNT(*) FROM cases)")
-    counter = _Progress(progress, "fixations and cases", total)
-    fixations = db.conn.execute(
-        "SELECT f.fixation_id, f.status, l.seq, l.payload FROM fixations AS f "
-        + _LAST_ENTRY.format(kind="fixation", key="f.fixation_id")
-    )
-    for fixation_id, status, seq, payload in fixations:
+    counter = _Progress(progress, "fixations and cases", tables.state_record_count())
+    for fixation_id, status, seq, payload in tables.fixation_states():
         counter.step()
         report.records_checked += 1
         _compare_state(report, "fixation", fixation_id, {"status": status}, seq, payload)
-    cases = db.conn.execute(
-        "SELECT c.case_number, c.status, c.paid_minor, l.seq, l.payload FROM cases AS c "
-        + _LAST_ENTRY.format(kind="case", key="c.case_number")
-    )
-    for case_number, status, paid_minor, seq, payload in cases:
+    for case_number, status, paid_minor, seq, payload in tables.case_states():
         counter.step()
         report.records_checked += 1
         current = {"status": status, "paid_minor": paid_minor}
         _compare_state(report, "case", case_number, current, seq, payload)
-    for kind, table, key in (
-        ("fixation", "fixations", "fixation_id"),
-        ("case", "cases", "case_number"),
-    ):
-        orphans = db.conn.execute(
-            f"SELECT DISTINCT entity_id FROM ledger WHERE entity_type = ? AND entity_id NOT IN"
-            f" (SELECT {key} FROM {table}) ORDER BY entity_id",
-            (kind,),
-        )
-        for (entity_id,) in orphans:
+    for kind, table in (("fixation", "fixations"), ("case", "cases")):
+        for entity_id in tables.entities_without_row(kind):
             report.problem(
                 f"{kind} {entity_id} is in the ledger but has no row in {table}: the row was"
                 " deleted behind the service's back"
@@ -474,15 +426,15 @@ def _compare_state(
 
 
 def _check_case(
-    db: sqlite_utils.Database,
+    tables: AuditTables,
     case_number: str,
     public_key_b64: str,
-    source: SqliteSubtreeSource,
+    source: merkle.SubtreeSource,
     report: AuditReport,
 ) -> None:
-    head = latest_head(db)
+    head = latest_head(tables)
     try:
-        proofs = case_proofs(db, case_number, head, source)
+        proofs = case_proofs(tables, case_number, head, source)
     except ValueError as exc:
         report.problem(
             f"the inclusion proofs of case {case_number} cannot be built: an entry {exc}"

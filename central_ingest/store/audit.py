@@ -1,0 +1,229 @@
+"""The audit ledger, its Merkle nodes and its signed tree heads as stored, for the audit package
+(``central_ingest.audit``): the reads of the verifier and of the inclusion proofs, the read
+snapshot they run in, and the tree heads' own table. Appending entries is ``store.ledger``.
+
+The audit code recomputes everything and trusts nothing it reads here, so these functions hand
+back what the rows hold, unchecked, except that a Merkle hash which is not a BLOB (an edit with
+the sqlite3 shell often writes text) becomes bytes that can never equal a real hash.
+
+Ledger rows are tuples in the order of ``LEDGER_FIELDS``; tree head rows are
+``(tree_size, root_hash, signed_at, key_id, signature)``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from typing import Any
+
+import sqlite_utils
+
+from central_ingest.store.db import Store
+from central_ingest.store.errors import translated_errors
+
+LEDGER_FIELDS = (
+    "seq",
+    "recorded_at",
+    "entity_type",
+    "entity_id",
+    "action",
+    "actor",
+    "payload",
+    "prev_hash",
+    "entry_hash",
+    "leaf_hash",
+)
+_LEDGER_COLUMNS = ", ".join(LEDGER_FIELDS)
+_TREE_HEAD_COLUMNS = "tree_size, root_hash, signed_at, key_id, signature"
+
+# The last ledger entry about each row of a state table.
+_LAST_ENTRY = (
+    "LEFT JOIN ledger AS l ON l.seq = (SELECT MAX(seq) FROM ledger"
+    " WHERE entity_type = '{kind}' AND entity_id = {key})"
+)
+# The state table and key column of each kind of ledger entity that has one.
+_STATE_TABLES = {"fixation": ("fixations", "fixation_id"), "case": ("cases", "case_number")}
+
+LedgerRow = tuple[Any, ...]
+TreeHeadRow = tuple[Any, ...]
+
+
+def as_hash(value: object) -> bytes:
+    """A stored hash as bytes; anything that is not a BLOB (an edit with the sqlite3 shell
+    often writes text) becomes bytes that can never equal a real hash."""
+    if isinstance(value, bytes):
+        return value
+    return b"not a hash: " + str(value).encode()
+
+
+class AuditTables:
+    """The audit tables on one connection: inside a write transaction (``Store.transaction``)
+    or a read snapshot (``read_snapshot``). Iterators stream their rows; several may be open
+    at once."""
+
+    def __init__(self, db: sqlite_utils.Database) -> None:
+        self._db = db
+
+    # --- the ledger ---------------------------------------------------------------------------
+
+    def ledger_size(self) -> int:
+        """The highest seq in the ledger, 0 when it is empty."""
+        (size,) = self._db.conn.execute("SELECT COALESCE(MAX(seq), 0) FROM ledger").fetchone()
+        return int(size)
+
+    def ledger_rows(self) -> Iterator[LedgerRow]:
+        """Every ledger row, by seq."""
+        cursor: Iterator[LedgerRow] = self._db.conn.execute(
+            f"SELECT {_LEDGER_COLUMNS} FROM ledger ORDER BY seq"
+        )
+        return cursor
+
+    def ledger_rows_about(self, entities: Sequence[tuple[str, str]]) -> list[LedgerRow]:
+        """The ledger rows about any of the (entity_type, entity_id) pairs, by seq."""
+        if not entities:
+            return []
+        condition = " OR ".join(["(entity_type = ? AND entity_id = ?)"] * len(entities))
+        rows: list[LedgerRow] = self._db.conn.execute(
+            f"SELECT {_LEDGER_COLUMNS} FROM ledger WHERE {condition} ORDER BY seq",
+            [value for entity in entities for value in entity],
+        ).fetchall()
+        return rows
+
+    # --- the Merkle tree ------------------------------------------------------------------------
+
+    def merkle_node(self, level: int, idx: int) -> bytes | None:
+        """One stored node (a perfect subtree, see store/ledger.py), None when it is absent."""
+        row = self._db.conn.execute(
+            "SELECT hash FROM merkle_nodes WHERE level = ? AND idx = ?", (level, idx)
+        ).fetchone()
+        return None if row is None else as_hash(row[0])
+
+    def merkle_level(self, level: int) -> Iterator[tuple[int, bytes]]:
+        """The stored nodes of one level as (idx, hash), by idx."""
+        rows = self._db.conn.execute(
+            "SELECT idx, hash FROM merkle_nodes WHERE level = ? ORDER BY idx", (level,)
+        )
+        return ((idx, as_hash(value)) for idx, value in rows)
+
+    def inner_node_count(self) -> int:
+        """How many nodes are stored above the leaves."""
+        return self._count("SELECT COUNT(*) FROM merkle_nodes WHERE level > 0")
+
+    def nodes_outside_levels(self, top: int) -> Iterator[tuple[int, int]]:
+        """(level, idx) of the stored nodes at a negative level or at ``top`` and above."""
+        cursor: Iterator[tuple[int, int]] = self._db.conn.execute(
+            "SELECT level, idx FROM merkle_nodes WHERE level < 0 OR level >= ? ORDER BY level, idx",
+            (top,),
+        )
+        return cursor
+
+    # --- signed tree heads --------------------------------------------------------------------
+
+    def latest_tree_head(self) -> TreeHeadRow | None:
+        """The tree head with the largest tree_size, or None when none was signed."""
+        row: TreeHeadRow | None = self._db.conn.execute(
+            f"SELECT {_TREE_HEAD_COLUMNS} FROM tree_heads ORDER BY tree_size DESC LIMIT 1"
+        ).fetchone()
+        return row
+
+    def tree_heads(self) -> Iterator[TreeHeadRow]:
+        """Every stored tree head, by tree_size."""
+        cursor: Iterator[TreeHeadRow] = self._db.conn.execute(
+            f"SELECT {_TREE_HEAD_COLUMNS} FROM tree_heads ORDER BY tree_size"
+        )
+        return cursor
+
+    def tree_head_count(self) -> int:
+        return self._count("SELECT COUNT(*) FROM tree_heads")
+
+    def add_tree_head(
+        self, tree_size: int, root_hash: str, signed_at: str, key_id: str, signature: str
+    ) -> None:
+        """Store a signed tree head; StoreConflict when one of that size exists already."""
+        with translated_errors():
+            self._db.conn.execute(
+                f"INSERT INTO tree_heads ({_TREE_HEAD_COLUMNS}) VALUES (?, ?, ?, ?, ?)",
+                (tree_size, root_hash, signed_at, key_id, signature),
+            )
+
+    # --- the state the ledger records -----------------------------------------------------------
+
+    def case_exists(self, case_number: str) -> bool:
+        row = self._db.conn.execute(
+            "SELECT 1 FROM cases WHERE case_number = ?", (case_number,)
+        ).fetchone()
+        return row is not None
+
+    def case_fixation_ids(self, case_number: str) -> list[str]:
+        """The fixation the case was opened from (none for an unknown case)."""
+        return self._ids("SELECT fixation_id FROM cases WHERE case_number = ?", (case_number,))
+
+    def case_payment_ids(self, case_number: str) -> list[str]:
+        """The payments matched to the case or naming it."""
+        return self._ids(
+            "SELECT payment_id FROM payments WHERE matched_case = ? OR case_number = ?",
+            (case_number, case_number),
+        )
+
+    def case_cancellation_ids(self, case_number: str) -> list[str]:
+        """The case's cancellation requests."""
+        return self._ids(
+            "SELECT request_id FROM cancellation_requests WHERE case_number = ?", (case_number,)
+        )
+
+    def state_record_count(self) -> int:
+        """How many fixations and cases there are."""
+        return self._count("SELECT (SELECT COUNT(*) FROM fixations) + (SELECT COUNT(*) FROM cases)")
+
+    def fixation_states(self) -> Iterator[tuple[Any, Any, Any, Any]]:
+        """(fixation_id, status, seq, payload) for every fixation, with the seq and payload of
+        the last ledger entry about it (both None when there is none)."""
+        cursor: Iterator[tuple[Any, Any, Any, Any]] = self._db.conn.execute(
+            "SELECT f.fixation_id, f.status, l.seq, l.payload FROM fixations AS f "
+            + _LAST_ENTRY.format(kind="fixation", key="f.fixation_id")
+        )
+        return cursor
+
+    def case_states(self) -> Iterator[tuple[Any, Any, Any, Any, Any]]:
+        """(case_number, status, paid_minor, seq, payload) for every case, with the seq and
+        payload of the last ledger entry about it (both None when there is none)."""
+        cursor: Iterator[tuple[Any, Any, Any, Any, Any]] = self._db.conn.execute(
+            "SELECT c.case_number, c.status, c.paid_minor, l.seq, l.payload FROM cases AS c "
+            + _LAST_ENTRY.format(kind="case", key="c.case_number")
+        )
+        return cursor
+
+    def entities_without_row(self, kind: str) -> Iterator[str]:
+        """The distinct entity_ids of ledger entries about ``kind`` ("fixation" or "case")
+        that have no row in that kind's state table, in order."""
+        table, key = _STATE_TABLES[kind]
+        rows = self._db.conn.execute(
+            f"SELECT DISTINCT entity_id FROM ledger WHERE entity_type = ? AND entity_id NOT IN"
+            f" (SELECT {key} FROM {table}) ORDER BY entity_id",
+            (kind,),
+        )
+        return (entity_id for (entity_id,) in rows)
+
+    # --- helpers --------------------------------------------------------------------------------
+
+    def _count(self, sql: str) -> int:
+        return int(self._db.conn.execute(sql).fetchone()[0])
+
+    def _ids(self, sql: str, params: Sequence[Any]) -> list[str]:
+        return [str(value) for (value,) in self._db.conn.execute(sql, tuple(params))]
+
+
+@contextmanager
+def read_snapshot(store: Store) -> Iterator[AuditTables]:
+    """One read transaction, so that entries appended while a check runs cannot make the
+    tables disagree with each other (WAL readers see a fixed snapshot). Inside a transaction
+    already open on this thread's connection, that transaction is the snapshot."""
+    db = store.db
+    if db.conn.in_transaction:
+        yield AuditTables(db)
+        return
+    db.conn.execute("BEGIN")
+    try:
+        yield AuditTables(db)
+    finally:
+        db.conn.execute("ROLLBACK")
