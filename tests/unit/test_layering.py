@@ -18,6 +18,7 @@ Two checks, both by reading the source (AST), nothing imported:
 from __future__ import annotations
 
 import ast
+import re
 from collections import deque
 from collections.abc import Iterator
 from pathlib import Path
@@ -176,3 +177,52 @@ def test_the_chain_finder_finds_a_known_adapter() -> None:
     assert chain is not None and chain[-1].startswith(("sqlite3", "sqlite_utils"))
     chain = forbidden_chain("terminal.service")
     assert chain is not None and chain[0] == "terminal.service"
+
+
+# The registry's SQL lives in central_ingest/store only (deploy/SCALING.md, section 7): a
+# PostgreSQL store then changes that package and nothing else.
+DATABASE_DRIVERS = frozenset({"sqlite3", "sqlite_utils", "psycopg", "psycopg2", "sqlalchemy"})
+SQL_TEXT = re.compile(
+    r"^\s*(SELECT\s|INSERT\s+(OR\s+\w+\s+)?INTO\s|UPDATE\s+\w+\s+SET\s|DELETE\s+FROM\s|"
+    r"WITH\s+\w+|CREATE\s+(TABLE|INDEX|TRIGGER|VIEW)\s|PRAGMA\s|BEGIN(\s+IMMEDIATE)?\s*$)"
+)
+
+
+def registry_modules_outside_store() -> list[Path]:
+    package = ROOT / "central_ingest"
+    return [
+        path
+        for path in sorted(package.rglob("*.py"))
+        if (package / "store") not in path.parents
+    ]
+
+
+def sql_strings(path: Path) -> Iterator[tuple[str, int]]:
+    """String literals (and the literal parts of f-strings) that read as SQL statements."""
+    tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+    for node in ast.walk(tree):
+        if (
+            isinstance(node, ast.Constant)
+            and isinstance(node.value, str)
+            and SQL_TEXT.match(node.value)
+        ):
+            yield node.value.strip().splitlines()[0], node.lineno
+
+
+@pytest.mark.parametrize(
+    "path", registry_modules_outside_store(), ids=lambda path: module_name(path)
+)
+def test_registry_code_outside_the_store_names_no_database(path: Path) -> None:
+    drivers = [
+        f"line {line}: import {name}"
+        for name, line in imported_names(path)
+        if top_level(name) in DATABASE_DRIVERS
+    ]
+    statements = [f"line {line}: {text}" for text, line in sql_strings(path)]
+    assert not drivers and not statements, f"{module_name(path)}: {drivers + statements}"
+
+
+def test_the_sql_finder_finds_the_stores_statements() -> None:
+    store = ROOT / "central_ingest" / "store"
+    assert any(sql_strings(store / "cases.py"))
+    assert any(top_level(name) == "sqlite3" for name, _ in imported_names(store / "db.py"))
