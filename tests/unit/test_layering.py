@@ -191,9 +191,7 @@ SQL_TEXT = re.compile(
 def registry_modules_outside_store() -> list[Path]:
     package = ROOT / "central_ingest"
     return [
-        path
-        for path in sorted(package.rglob("*.py"))
-        if (package / "store") not in path.parents
+        path for path in sorted(package.rglob("*.py")) if (package / "store") not in path.parents
     ]
 
 
