@@ -37,7 +37,7 @@ class FormatFamily(StrEnum):
 
     KZ = "kz"
     BR = "br"
-    US = "us"  # no fixed layout: only the O/0 rule below
+    US = "us"  # no fixed layout: only the O/0 and length rules below
 
 
 @dataclass(frozen=True)
@@ -62,6 +62,9 @@ GENERIC = "generic"
 # string that holds digits (an all-letter string is a word or a vanity plate: left alone, so
 # that STOP does not turn into the plate-like ST0P).
 US_PLATE = "us"
+# No state issues more than 7 characters: an eighth is a sticker, the frame or the state name
+# read along, at one end; the less certain end goes.
+MAX_US_LENGTH = 7
 MIN_GENERIC_LENGTH = 4
 MAX_GENERIC_LENGTH = 8
 
@@ -181,6 +184,9 @@ def decode(
             best = candidate
     if best is not None:
         return best
+    if FormatFamily.US in expected_families and len(text) == MAX_US_LENGTH + 1:
+        drop_first = scores[0] <= scores[-1]
+        text, scores = (text[1:], scores[1:]) if drop_first else (text[:-1], scores[:-1])
     if (
         FormatFamily.US in expected_families
         and MIN_GENERIC_LENGTH <= len(text) <= MAX_GENERIC_LENGTH

@@ -163,3 +163,14 @@ def test_american_plates_read_the_letter_o_as_zero_when_expected() -> None:
     assert decode("STOP", expected=us).text == "STOP"  # a word, no digit: left alone
     # A string fitting a known format keeps that format's reading.
     assert decode("ABC1234", expected=(FormatFamily.US, FormatFamily.BR)).format == "br_legacy"
+
+
+def test_an_eighth_character_on_an_american_plate_is_the_less_certain_edge_dropped() -> None:
+    us = (FormatFamily.US,)
+    # A state sticker or the frame read before the plate: the first character is the doubtful one.
+    before = decode("4ASC7399", [0.41, *[0.95] * 7], expected=us)
+    assert (before.text, before.format) == ("ASC7399", "us")
+    after = decode("5VCF2031", [*[0.95] * 7, 0.52], expected=us)
+    assert after.text == "5VCF203"
+    assert decode("4ASC7399", [0.41, *[0.95] * 7]).text == "4ASC7399"  # not expected: as read
+    assert decode("ASC7399", [0.41, *[0.95] * 6], expected=us).text == "ASC7399"  # 7: kept
