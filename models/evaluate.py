@@ -70,6 +70,13 @@ def main(
             "runs only when no confident plate was read there."
         ),
     ] = None,
+    fine_side: Annotated[
+        list[int] | None,
+        typer.Option(
+            help="Search again at this larger detector input when no confident plate was read "
+            "at the smaller ones (repeat for several rungs)."
+        ),
+    ] = None,
 ) -> None:
     """Read every annotated photo in FOLDER and score the readings."""
     console = Console(stderr=True)
@@ -79,7 +86,12 @@ def main(
     if not pairs:
         _fail(f"{folder} holds no <name>.jpg with a <name>.txt beside it")
     expected = () if no_prior else tuple(formats or (FormatFamily.KZ,))
-    reader = PlateReader(expected=expected, detector_side=detector_side, coarse_side=coarse_side)
+    reader = PlateReader(
+        expected=expected,
+        detector_side=detector_side,
+        coarse_side=coarse_side,
+        fine_sides=fine_side or (),
+    )
     try:
         scores = _evaluate_all(reader, pairs, verbose, console)
     except ValueError as error:

@@ -4,10 +4,12 @@ No dedicated plate detector ships under a permissive licence, so plates are foun
 every detected text box is read, and so are merges of 2-3 neighbouring boxes on one line
 (plates split at separators, emblems and the region box), then the most plate-like reading wins.
 
-Detection dominates the cost and grows with the detector's input area. With a `coarse_side`,
-the frame is first searched at that smaller size; only when no candidate there reads as a
-confident plate (score >= ACCEPT_SCORE) is it searched again at `detector_side`, where small
-plates (30-40 px high in a 720p frame) still show in the detector's map.
+Detection dominates the cost and grows with the detector's input area, so a frame is searched
+on a ladder of input sizes, smallest first, stopping at the first size where a candidate reads
+as a confident plate (score >= ACCEPT_SCORE): an optional `coarse_side`, then `detector_side`,
+then any larger `fine_sides`. Most plates are found on the first rung; small plates (30-40 px
+high in a 720p frame) only show in the detector's map at the larger ones, and the frames that
+need them pay for them.
 
 When only the best plate is wanted, candidates are read tallest first and reading stops once no
 shorter candidate could outscore the best so far, even read perfectly (see `_cannot_win`).
@@ -139,13 +141,12 @@ class PlateReader:
         detector_side: int = 960,
         threads: int = 2,
         coarse_side: int | None = None,
+        fine_sides: Sequence[int] = (),
     ) -> None:
         self.expected = tuple(expected)
-        self.sides = (
-            (coarse_side, detector_side)
-            if coarse_side is not None and coarse_side < detector_side
-            else (detector_side,)
-        )
+        coarse = (coarse_side,) if coarse_side is not None and coarse_side < detector_side else ()
+        fine = tuple(sorted({side for side in fine_sides if side > detector_side}))
+        self.sides = (*coarse, detector_side, *fine)
         models = load_manifest()
         verify({name: models[name] for name in (DETECTOR, RECOGNIZER)})
         self._detector = TextDetector(models[DETECTOR].path, detector_side, threads)
@@ -193,8 +194,7 @@ class PlateReader:
             )
             readings.append(reading)
             if score > 0 and (
-                best is None
-                or score * math.sqrt(in_frame.h) > best.score * math.sqrt(best.box.h)
+                best is None or score * math.sqrt(in_frame.h) > best.score * math.sqrt(best.box.h)
             ):
                 best = reading
         return readings

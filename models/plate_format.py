@@ -62,8 +62,9 @@ GENERIC = "generic"
 # string that holds digits (an all-letter string is a word or a vanity plate: left alone, so
 # that STOP does not turn into the plate-like ST0P).
 US_PLATE = "us"
-# No state issues more than 7 characters: an eighth is a sticker, the frame or the state name
-# read along, at one end; the less certain end goes.
+# Serial plates have at most 7 characters in every state: in a string of letters and digits an
+# eighth is a sticker, the frame or the state name read along, at one end, and the less certain
+# end goes. Eight letters can be a vanity plate: kept.
 MAX_US_LENGTH = 7
 MIN_GENERIC_LENGTH = 4
 MAX_GENERIC_LENGTH = 8
@@ -184,7 +185,11 @@ def decode(
             best = candidate
     if best is not None:
         return best
-    if FormatFamily.US in expected_families and len(text) == MAX_US_LENGTH + 1:
+    if (
+        FormatFamily.US in expected_families
+        and len(text) == MAX_US_LENGTH + 1
+        and any(char.isdigit() for char in text)
+    ):
         drop_first = scores[0] <= scores[-1]
         text, scores = (text[1:], scores[1:]) if drop_first else (text[:-1], scores[:-1])
     if (

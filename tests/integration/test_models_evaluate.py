@@ -63,9 +63,22 @@ def test_reads_a_kazakh_plate_with_its_format_and_box(reader: PlateReader) -> No
 
 
 def test_a_coarse_first_search_reads_the_same_plate() -> None:
-    coarse = PlateReader(expected=(FormatFamily.KZ,), detector_side=960, coarse_side=480)
-    assert coarse.sides == (480, 960)
+    coarse = PlateReader(
+        expected=(FormatFamily.KZ,), detector_side=960, coarse_side=480, fine_sides=(1920, 640)
+    )
+    assert coarse.sides == (480, 960, 1920)  # smallest first; a "fine" rung below 960 dropped
     reading = coarse.read(street_scene("123ABC01"))
+    assert reading is not None and reading.text == "123ABC01"
+
+
+def test_a_plate_too_small_for_the_detector_side_is_found_on_a_finer_rung() -> None:
+    # The whole scene at 40 % in a 1080p frame: its plate text is 12 px high, 4 px at 640.
+    small = cv2.resize(street_scene("123ABC01"), None, fx=0.4, fy=0.4, interpolation=cv2.INTER_AREA)
+    frame = np.full((1080, 1920, 3), 90, np.uint8)
+    frame[600 : 600 + small.shape[0], 900 : 900 + small.shape[1]] = small
+    assert PlateReader(expected=(FormatFamily.KZ,), detector_side=640).read(frame) is None
+    ladder = PlateReader(expected=(FormatFamily.KZ,), detector_side=640, fine_sides=(1920,))
+    reading = ladder.read(frame)
     assert reading is not None and reading.text == "123ABC01"
 
 

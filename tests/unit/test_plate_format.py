@@ -174,3 +174,4 @@ def test_an_eighth_character_on_an_american_plate_is_the_less_certain_edge_dropp
     assert after.text == "5VCF203"
     assert decode("4ASC7399", [0.41, *[0.95] * 7]).text == "4ASC7399"  # not expected: as read
     assert decode("ASC7399", [0.41, *[0.95] * 6], expected=us).text == "ASC7399"  # 7: kept
+    assert decode("NEILDMND", [0.41, *[0.95] * 7], expected=us).text == "NEILDMND"  # vanity
