@@ -21,6 +21,7 @@ system-deps:
 	dpkg -s vsmartcard-vpcd >/dev/null 2>&1 || missing="$$missing vsmartcard-vpcd"; \
 	dpkg -s libpcsclite-dev >/dev/null 2>&1 || missing="$$missing libpcsclite-dev"; \
 	command -v swig >/dev/null 2>&1 || missing="$$missing swig"; \
+	command -v systemd-analyze >/dev/null 2>&1 || missing="$$missing systemd"; \
 	if [ -n "$$missing" ]; then \
 	  echo "installing system packages:$$missing"; \
 	  $(SUDO) apt-get update -qq && \
