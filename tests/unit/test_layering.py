@@ -156,8 +156,8 @@ def forbidden_chain(start: str) -> list[str] | None:
     return None
 
 
-# Known today, reported in deploy/SCALING.md ("PostgreSQL readiness"): the pure modules are clean
-# themselves, but their package's __init__ re-exports the adapters.
+# Importing runs every package __init__ on the way: a package that re-exported its adapters
+# would drag them into the pure core (deploy/SCALING.md, "Is the domain free of SQLite?").
 @pytest.mark.parametrize("name", [module_name(path) for path in pure_core_files()])
 def test_importing_a_pure_core_module_reaches_no_io_library(name: str) -> None:
     chain = forbidden_chain(name)
