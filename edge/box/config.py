@@ -61,10 +61,22 @@ class VideoSettings(_Section):
     detector_side: int = Field(
         default=960, ge=320, le=1920, description="Text detector input size, pixels"
     )
+    coarse_side: int | None = Field(
+        default=None,
+        ge=160,
+        le=1920,
+        description="Search each region first at this smaller detector size (None: no coarse "
+        "rung); the larger sizes run only when no confident plate was read",
+    )
+    fine_sides: list[int] = Field(
+        default_factory=list,
+        description="Larger detector sizes tried after detector_side, in turn, while no "
+        "confident plate was read: small, distant plates",
+    )
     threads: int = Field(default=2, ge=1, le=8, description="CPU threads for the models")
     formats: list[FormatFamily] = Field(
         default_factory=lambda: [FormatFamily.KZ],
-        description="Plate format families expected here (kz, br); decoding favours them",
+        description="Plate format families expected here (kz, br, us); decoding favours them",
     )
     lane_edges: list[float] = Field(
         default_factory=list,
@@ -77,6 +89,15 @@ class VideoSettings(_Section):
     repeat_window_s: float = Field(
         default=60.0, ge=0, description="A plate is reported once per this many seconds"
     )
+
+    @model_validator(mode="after")
+    def _ladder_rises(self) -> Self:
+        if self.coarse_side is not None and self.coarse_side >= self.detector_side:
+            raise ValueError("coarse_side must be smaller than detector_side")
+        sides = [self.detector_side, *self.fine_sides]
+        if sides != sorted(set(sides)) or any(side > 3840 for side in self.fine_sides):
+            raise ValueError("fine_sides must rise above detector_side, each at most 3840 pixels")
+        return self
 
     @model_validator(mode="after")
     def _edges_ordered(self) -> Self:

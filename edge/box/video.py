@@ -21,6 +21,8 @@ def build_pipeline(config: BoxConfig) -> VideoPipeline:
         expected=video.formats,
         detector_side=video.detector_side,
         threads=video.threads,
+        coarse_side=video.coarse_side,
+        fine_sides=video.fine_sides,
     )
     settings = PipelineSettings(
         events=EventSettings(

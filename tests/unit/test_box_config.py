@@ -56,6 +56,19 @@ def test_lane_edges_must_rise_inside_the_frame() -> None:
         BoxConfig.model_validate(raw)
 
 
+def test_the_detector_ladder_must_rise() -> None:
+    raw = example()
+    raw["video"].update(coarse_side=640, fine_sides=[1280, 1920])  # type: ignore[attr-defined]
+    config = BoxConfig.model_validate(raw)
+    assert (config.video.coarse_side, config.video.fine_sides) == (640, [1280, 1920])
+    raw["video"]["coarse_side"] = 960  # type: ignore[index]
+    with pytest.raises(ValueError, match="coarse_side must be smaller than detector_side"):
+        BoxConfig.model_validate(raw)
+    raw["video"].update(coarse_side=None, fine_sides=[1920, 1280])  # type: ignore[attr-defined]
+    with pytest.raises(ValueError, match="fine_sides must rise above detector_side"):
+        BoxConfig.model_validate(raw)
+
+
 def test_rules_of_another_camera_are_refused() -> None:
     raw = example()
     raw["rules"]["camera_id"] = "cam-other"  # type: ignore[index]
