@@ -27,7 +27,7 @@ from central_ingest.core.intake import (
     parse_envelope,
 )
 from central_ingest.store import ingest as repo
-from central_ingest.store.db import Store
+from central_ingest.store.db import Database, Store
 from central_ingest.store.dead_letters import PAYLOAD_LIMIT as DEAD_LETTER_PAYLOAD_LIMIT
 from central_ingest.store.devices import devices_by_id
 from central_ingest.store.errors import StoreConflict
@@ -104,7 +104,7 @@ class IngestService:
 
     def _authenticate_all(
         self,
-        db: repo.Database,
+        db: Database,
         items: Sequence[Incoming],
         parsed: list[Parsed | Refused],
     ) -> list[Accepted | Refused]:
@@ -142,7 +142,7 @@ class IngestService:
 
     def _store_all(
         self,
-        db: repo.Database,
+        db: Database,
         items: Sequence[Incoming],
         checked: list[Accepted | Refused],
         received_at: str,
@@ -227,7 +227,7 @@ class _BulkWriter:
     """Collects the rows of a batch and writes them with one statement per table. Payments go
     through the case lifecycle at once (after a flush), since they change cases."""
 
-    def __init__(self, db: repo.Database, config: RegistryConfig, received_at: str) -> None:
+    def __init__(self, db: Database, config: RegistryConfig, received_at: str) -> None:
         self.db = db
         self._config = config
         self._received_at = received_at
@@ -367,7 +367,7 @@ def _body_hash(body: dict[str, object]) -> str:
     return hashlib.sha256(canonical_json(body)).hexdigest()
 
 
-def _known_messages(db: repo.Database, message_ids: set[str]) -> dict[str, str]:
+def _known_messages(db: Database, message_ids: set[str]) -> dict[str, str]:
     """Body hashes of messages already stored, to tell a duplicate from an id conflict."""
     return {
         message_id: _body_hash(json.loads(envelope)["body"])

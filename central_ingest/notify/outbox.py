@@ -15,7 +15,8 @@ from typing import Any
 from central_ingest.config import RegistryConfig
 from central_ingest.core.clock import iso, local, parse_iso
 from central_ingest.core.fines import amount_due_minor
-from central_ingest.store.notifications import Database, NewNotice, insert_notices
+from central_ingest.store.db import Database
+from central_ingest.store.notifications import NewNotice, insert_notices
 from contract import ViolationCode
 
 SMS_MAX_SEPTETS = 160

@@ -16,12 +16,17 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TypeAlias
 
 import sqlite_utils
 
 from central_ingest.store.schema import DDL, SCHEMA_VERSION
 
 BUSY_TIMEOUT_MS = 30_000
+
+# The open database that ``Store.db`` and ``Store.transaction()`` hand out: services pass it
+# back to the store's functions and never use it themselves.
+Database: TypeAlias = sqlite_utils.Database
 
 
 class Store:
@@ -33,7 +38,7 @@ class Store:
         path.parent.mkdir(parents=True, exist_ok=True)
         self.migrate()
 
-    def _connect(self) -> sqlite_utils.Database:
+    def _connect(self) -> Database:
         conn = sqlite3.connect(
             self.path,
             timeout=BUSY_TIMEOUT_MS / 1000,
@@ -57,8 +62,8 @@ class Store:
         return fd
 
     @property
-    def db(self) -> sqlite_utils.Database:
-        database: sqlite_utils.Database | None = getattr(self._local, "db", None)
+    def db(self) -> Database:
+        database: Database | None = getattr(self._local, "db", None)
         if database is None:
             database = self._connect()
             self._local.db = database
@@ -73,7 +78,7 @@ class Store:
         )
 
     @contextmanager
-    def transaction(self) -> Iterator[sqlite_utils.Database]:
+    def transaction(self) -> Iterator[Database]:
         """One atomic write: BEGIN IMMEDIATE ... COMMIT, rolled back on any exception."""
         database = self.db
         if database.conn.in_transaction:
@@ -94,7 +99,7 @@ class Store:
             fcntl.flock(lock_fd, fcntl.LOCK_UN)
 
     def close(self) -> None:
-        database: sqlite_utils.Database | None = getattr(self._local, "db", None)
+        database: Database | None = getattr(self._local, "db", None)
         if database is not None:
             database.close()
             self._local.db = None

@@ -14,18 +14,13 @@ from contextlib import contextmanager
 from datetime import datetime
 from typing import TypeAlias
 
-import sqlite_utils
-
 from central_ingest.config import RegistryConfig
 from central_ingest.store.cases import record_payment
+from central_ingest.store.db import Database
 from central_ingest.store.dead_letters import INSERT_DEAD_LETTER
 from central_ingest.store.errors import translated_errors
 from central_ingest.store.ledger import LedgerAppender
 from contract import Payment
-
-# The open database that ``Store.db`` and ``Store.transaction()`` hand out: services pass it
-# back to the store's functions and never use it themselves.
-Database: TypeAlias = sqlite_utils.Database
 
 Row: TypeAlias = tuple[object, ...]
 

@@ -17,15 +17,10 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import Any, Literal, TypeAlias
+from typing import Any, Literal
 
-import sqlite_utils
-
-from central_ingest.store.db import Store
+from central_ingest.store.db import Database, Store
 from central_ingest.store.errors import translated_errors
-
-Database: TypeAlias = sqlite_utils.Database
-"""The handle ``Store.transaction()`` yields; code outside the store names this, not the driver."""
 
 NoticeChannel = Literal["sms", "email"]
 
