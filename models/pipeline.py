@@ -110,16 +110,19 @@ def candidate_score(reading: PlateText, box: Box) -> float:
     return likeness * reading.confidence * shape * known_format
 
 
-def _cannot_win(height: int, best: PlateReading | None) -> bool:
-    """Whether a candidate `height` px high loses to `best` however well it reads.
+def _standing(score: float, height: int) -> float:
+    """A reading's score after `_favour_tall_text`, times sqrt(tallest): `tallest` divides every
+    reading's final score alike, so comparing standings holds whatever taller plate-like text
+    turns up later."""
+    return score * math.sqrt(height)
 
-    After `_favour_tall_text` a reading scores at most KNOWN_FORMAT_BONUS * sqrt(h / tallest)
-    and the best one score * sqrt(h_best / tallest): the same `tallest` divides both, so the
-    comparison holds whatever taller plate-like text turns up later.
-    """
+
+def _cannot_win(height: int, best: PlateReading | None) -> bool:
+    """Whether a candidate `height` px high loses to `best` however well it reads (a reading
+    scores at most KNOWN_FORMAT_BONUS)."""
     if best is None:
         return False
-    return KNOWN_FORMAT_BONUS * math.sqrt(height) < best.score * math.sqrt(best.box.h)
+    return _standing(KNOWN_FORMAT_BONUS, height) < _standing(best.score, best.box.h)
 
 
 def _favour_tall_text(readings: list[PlateReading]) -> list[PlateReading]:
@@ -196,7 +199,7 @@ class PlateReader:
             )
             readings.append(reading)
             if score > 0 and (
-                best is None or score * math.sqrt(in_frame.h) > best.score * math.sqrt(best.box.h)
+                best is None or _standing(score, in_frame.h) > _standing(best.score, best.box.h)
             ):
                 best = reading
         return readings

@@ -334,10 +334,6 @@ class _BulkWriter:
             )
         )
 
-    def discard(self) -> None:
-        """Forget the rows not yet written (their savepoint was rolled back)."""
-        self._clear()
-
     def flush(self) -> None:
         repo.write_batch(
             self.db,
@@ -348,10 +344,11 @@ class _BulkWriter:
             dead_letters=self._dead_letters,
             ledger=self._ledger,
         )
-        self._clear()
+        self.discard()
 
-    def _clear(self) -> None:
-        # A fresh ledger appender reads the chain's tail again, as committed.
+    def discard(self) -> None:
+        """Forget the buffered rows: written by `flush`, or undone with their savepoint. A fresh
+        ledger appender then reads the chain's tail again, as committed."""
         self._ledger = None
         for rows in (
             self._messages,
