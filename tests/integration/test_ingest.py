@@ -60,9 +60,11 @@ def camera(store: Store) -> SimulatedDevice:
     return SimulatedDevice("cam-astana-001", DeviceKind.CAMERA).register(store)
 
 
-def uploaded_fixation(camera: SimulatedDevice, evidence: EvidenceStore, seed: int = 0) -> bytes:
+def uploaded_fixation(
+    camera: SimulatedDevice, evidence: EvidenceStore, seed: int = 0, plate: str = "123ABC01"
+) -> bytes:
     frame = evidence_jpeg("frame", seed=seed)
-    crop = evidence_jpeg("123ABC01", size=(160, 40), seed=seed + 1)
+    crop = evidence_jpeg(plate, size=(160, 40), seed=seed + 1)
     for data in (frame, crop):
         evidence.put(
             evidence_ref(EvidenceRole.FULL_FRAME, data).sha256,
@@ -72,6 +74,7 @@ def uploaded_fixation(camera: SimulatedDevice, evidence: EvidenceStore, seed: in
         )
     body = speeding_fixation(
         camera,
+        plate=plate,
         evidence=[
             evidence_ref(EvidenceRole.FULL_FRAME, frame),
             evidence_ref(EvidenceRole.PLATE_CROP, crop),
@@ -225,17 +228,7 @@ def test_a_row_the_schema_refuses_is_dead_lettered_and_the_rest_of_its_batch_sto
         " WHEN NEW.plate_text = '999ZZZ99' BEGIN SELECT RAISE(ABORT, 'plate refused'); END"
     )
     good = [uploaded_fixation(camera, evidence, seed=seed) for seed in (0, 10)]
-    frame = evidence_jpeg("frame", seed=20)
-    evidence.put(
-        evidence_ref(EvidenceRole.FULL_FRAME, frame).sha256,
-        frame,
-        uploaded_by=camera.device_id,
-        now=now_utc(),
-    )
-    refused_body = speeding_fixation(
-        camera, plate="999ZZZ99", evidence=[evidence_ref(EvidenceRole.FULL_FRAME, frame)]
-    )
-    refused = camera.seal(MessageKind.FIXATION, refused_body)
+    refused = uploaded_fixation(camera, evidence, seed=20, plate="999ZZZ99")
     topic = f"erap/v1/{camera.device_id}/fixation"
 
     outcomes = service.process_batch(
