@@ -106,6 +106,7 @@ def main(
         "every": every,
         "detector_side": detector_side,
         "coarse_side": coarse_side,
+        "runtime": reader.runtime.value,
         "frames": source.stats.frames,
         "fps": round(source.stats.frames / elapsed, 1),
         "ms_per_frame": round(1000 * elapsed / source.stats.frames, 1),

@@ -1,6 +1,7 @@
 """`python -m models.evaluate DIR`: accuracy and speed of the plate reader on annotated photos.
 
-The last line printed is one JSON object: images, plates, exact, detected, median_ms.
+The last line printed is one JSON object: images, plates, exact, detected, median_ms and the
+inference runtime used.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from rich.progress import Progress
 
 from models.pipeline import PlateReader
 from models.plate_format import FormatFamily
+from models.runtime import Runtime
 from models.scoring import ImageScore, PredictedPlate, parse_annotations, score_image, summarise
 
 app = typer.Typer(add_completion=False, help=__doc__)
@@ -70,6 +72,17 @@ def main(
             "runs only when no confident plate was read there."
         ),
     ] = None,
+    runtime: Annotated[
+        Runtime, typer.Option(help="Inference runtime; auto: OpenVINO when installed.")
+    ] = Runtime.AUTO,
+    full_precision: Annotated[
+        bool,
+        typer.Option(
+            "--full-precision",
+            help="Compute in float32 with OpenVINO too (by default it uses the CPU's fastest "
+            "precision: bfloat16 or float16 where the CPU has it).",
+        ),
+    ] = False,
     fine_side: Annotated[
         list[int] | None,
         typer.Option(
@@ -91,12 +104,14 @@ def main(
         detector_side=detector_side,
         coarse_side=coarse_side,
         fine_sides=fine_side or (),
+        runtime=runtime,
+        full_precision=full_precision,
     )
     try:
         scores = _evaluate_all(reader, pairs, verbose, console)
     except ValueError as error:
         _fail(str(error))
-    typer.echo(json.dumps(summarise(scores)))
+    typer.echo(json.dumps({**summarise(scores), "runtime": reader.runtime.value}))
 
 
 def _fail(message: str) -> NoReturn:

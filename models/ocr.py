@@ -1,4 +1,4 @@
-"""PP-OCR text detection and recognition run directly with onnxruntime on the CPU.
+"""PP-OCR text detection and recognition run directly on the CPU (models.runtime).
 
 The detector (PP-OCRv4 mobile DB) ships in this repository (models/onnx, Apache-2.0), the
 recogniser (PP-OCRv6 small) inside the `rapidocr` wheel (Apache-2.0); see models/manifest.json.
@@ -15,7 +15,8 @@ from pathlib import Path
 import cv2
 import numpy as np
 import numpy.typing as npt
-import onnxruntime as ort  # type: ignore[import-untyped]
+
+from models.runtime import Inference, load_model
 
 Image = npt.NDArray[np.uint8]
 FloatArray = npt.NDArray[np.float32]
@@ -66,24 +67,6 @@ class TextRead:
     confidences: tuple[float, ...]
 
 
-def _session(model_path: Path, threads: int) -> ort.InferenceSession:
-    if not model_path.is_file():
-        raise FileNotFoundError(
-            f"model file {model_path} is missing; reinstall the 'rapidocr' package that ships it"
-        )
-    options = ort.SessionOptions()
-    options.intra_op_num_threads = threads
-    options.inter_op_num_threads = 1
-    options.log_severity_level = 3
-    # Detector and recogniser run one after the other, each with its own thread pool. Pool
-    # threads spin after a run by default, so the idle pool's threads took half the CPU from
-    # the busy one: reading a plate crop took 24 ms instead of 13 on two cores.
-    options.add_session_config_entry("session.intra_op.allow_spinning", "0")
-    return ort.InferenceSession(
-        str(model_path), sess_options=options, providers=["CPUExecutionProvider"]
-    )
-
-
 def _normalise(image: Image) -> FloatArray:
     """BGR uint8 HxWx3 -> 1x3xHxW float32 in [-1, 1], as PP-OCR was trained."""
     scaled = image.astype(np.float32) * np.float32(2.0 / 255.0) - np.float32(1.0)
@@ -105,9 +88,13 @@ def _mean_inside(probability_map: FloatArray, corners: FloatArray) -> float:
 class TextDetector:
     """DB text detector: finds text lines in a whole frame."""
 
-    def __init__(self, model_path: Path, input_side: int = 960, threads: int = 2) -> None:
-        self._session = _session(model_path, threads)
-        self._input_name = self._session.get_inputs()[0].name
+    def __init__(
+        self,
+        model_path: Path,
+        input_side: int = 960,
+        inference: Inference = Inference(),
+    ) -> None:
+        self._model = load_model(model_path, inference)
         self.input_side = input_side
 
     @staticmethod
@@ -122,8 +109,7 @@ class TextDetector:
     def detect(self, image: Image, input_side: int | None = None) -> list[TextBox]:
         """Text lines in `image`, run at `input_side` (long side) or the detector's default."""
         resized, scale_x, scale_y = self._resize(image, input_side or self.input_side)
-        (probability,) = self._session.run(None, {self._input_name: _normalise(resized)})
-        probability_map: FloatArray = probability[0, 0]
+        probability_map: FloatArray = self._model.run(_normalise(resized))[0, 0]
         binary = (probability_map > DETECTION_THRESHOLD).astype(np.uint8)
         mask = cv2.dilate(binary, np.ones((2, 2), np.uint8))
         contours, _ = cv2.findContours(mask, cv2.RETR_LIST, cv2.CHAIN_APPROX_SIMPLE)
@@ -155,16 +141,15 @@ class TextDetector:
 class TextRecognizer:
     """CTC text recogniser for one line of text (a plate crop)."""
 
-    def __init__(self, model_path: Path, threads: int = 2) -> None:
-        self._session = _session(model_path, threads)
-        self._input_name = self._session.get_inputs()[0].name
-        metadata = self._session.get_modelmeta().custom_metadata_map
-        if "character" not in metadata:
+    def __init__(self, model_path: Path, inference: Inference = Inference()) -> None:
+        self._model = load_model(model_path, inference)
+        characters = self._model.metadata("character")
+        if characters is None:
             raise ValueError(
                 f"{model_path} carries no character list; it is not a PP-OCR recogniser"
             )
         # Index 0 is the CTC blank; the model appends a space class after its dictionary.
-        self._characters = ["", *metadata["character"].splitlines(), " "]
+        self._characters = ["", *characters.splitlines(), " "]
 
     def read(self, crop: Image) -> TextRead:
         height, width = crop.shape[:2]
@@ -172,7 +157,7 @@ class TextRecognizer:
         resized = cv2.resize(crop, (target_w, RECOGNISER_HEIGHT), interpolation=cv2.INTER_LINEAR)
         batch = np.zeros((1, 3, RECOGNISER_HEIGHT, max(RECOGNISER_MIN_WIDTH, target_w)), np.float32)
         batch[..., :target_w] = _normalise(resized.astype(np.uint8))
-        (logits,) = self._session.run(None, {self._input_name: batch})
+        logits = self._model.run(batch)
         best = logits[0].argmax(axis=1)
         probabilities = logits[0].max(axis=1)
         text: list[str] = []

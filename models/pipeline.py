@@ -33,6 +33,7 @@ import numpy as np
 from models.manifest import load_manifest, verify
 from models.ocr import Box, Image, TextBox, TextDetector, TextRecognizer
 from models.plate_format import FormatFamily, PlateText, decode, plate_likeness
+from models.runtime import Inference, Runtime, resolve
 
 DETECTOR = "text_detector"
 RECOGNIZER = "text_recognizer"
@@ -147,6 +148,8 @@ class PlateReader:
         threads: int = 2,
         coarse_side: int | None = None,
         fine_sides: Sequence[int] = (),
+        runtime: Runtime = Runtime.AUTO,
+        full_precision: bool = False,
     ) -> None:
         self.expected = tuple(expected)
         coarse = (coarse_side,) if coarse_side is not None and coarse_side < detector_side else ()
@@ -154,8 +157,10 @@ class PlateReader:
         self.sides = (*coarse, detector_side, *fine)
         models = load_manifest()
         verify({name: models[name] for name in (DETECTOR, RECOGNIZER)})
-        self._detector = TextDetector(models[DETECTOR].path, detector_side, threads)
-        self._recognizer = TextRecognizer(models[RECOGNIZER].path, threads)
+        inference = Inference(resolve(runtime), threads, full_precision)
+        self._detector = TextDetector(models[DETECTOR].path, detector_side, inference)
+        self._recognizer = TextRecognizer(models[RECOGNIZER].path, inference)
+        self.runtime = inference.runtime
 
     def candidates(self, image: Image, only_best: bool = False) -> list[PlateReading]:
         """Candidate lines read and decoded, scored by plate-likeness and relative size: every

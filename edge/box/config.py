@@ -16,6 +16,7 @@ from contract.config_file import load_toml
 from contract.wire import DeviceId
 from edge.violations import CameraRules
 from models.plate_format import FormatFamily
+from models.runtime import Runtime
 
 
 class _Section(BaseModel):
@@ -74,6 +75,11 @@ class VideoSettings(_Section):
         "confident plate was read: small, distant plates",
     )
     threads: int = Field(default=2, ge=1, le=8, description="CPU threads for the models")
+    runtime: Runtime = Field(
+        default=Runtime.AUTO,
+        description="Inference runtime for the models: openvino, onnxruntime, or auto "
+        "(OpenVINO when installed)",
+    )
     formats: list[FormatFamily] = Field(
         default_factory=lambda: [FormatFamily.KZ],
         description="Plate format families expected here (kz, br, us); decoding favours them",

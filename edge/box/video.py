@@ -23,6 +23,7 @@ def build_pipeline(config: BoxConfig) -> VideoPipeline:
         threads=video.threads,
         coarse_side=video.coarse_side,
         fine_sides=video.fine_sides,
+        runtime=video.runtime,
     )
     settings = PipelineSettings(
         events=EventSettings(

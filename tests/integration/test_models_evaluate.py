@@ -135,7 +135,8 @@ def test_evaluate_scores_a_folder_and_ends_with_one_json_line(tmp_path: Path) ->
     assert result.returncode == 0, result.stderr
     lines = result.stdout.strip().splitlines()
     summary = json.loads(lines[-1])
-    assert set(summary) == {"images", "plates", "exact", "detected", "median_ms"}
+    assert set(summary) == {"images", "plates", "exact", "detected", "median_ms", "runtime"}
+    assert summary["runtime"] == "openvino"
     assert (summary["images"], summary["plates"]) == (3, 3)
     assert summary["exact"] == pytest.approx(2 / 3, abs=1e-3)
     assert summary["detected"] == 1.0

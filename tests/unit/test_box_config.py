@@ -81,3 +81,10 @@ def test_a_missing_file_and_broken_toml_are_said_plainly(tmp_path: Path) -> None
         load_box_config(tmp_path / "nope.toml")
     with pytest.raises(ConfigError, match="is not valid TOML"):
         load_box_config(write(tmp_path, "device_id = "))
+
+
+def test_the_inference_runtime_is_one_the_box_knows(tmp_path: Path) -> None:
+    assert load_box_config(EXAMPLE).video.runtime == "auto"
+    text = EXAMPLE.read_text(encoding="utf-8").replace('runtime = "auto"', 'runtime = "tensorrt"')
+    with pytest.raises(ConfigError, match=r"video\.runtime: Input should be 'auto', 'openvino'"):
+        load_box_config(write(tmp_path, text))
