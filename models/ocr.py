@@ -28,6 +28,9 @@ RECOGNISER_HEIGHT = 48
 # PP-OCR recognises lines padded on the right: short crops read unpadded gain and lose
 # characters. 192 px reads as well as 320 on the br and us photos at 60% of the cost.
 RECOGNISER_MIN_WIDTH = 192
+# OpenVINO plans each input shape it has not seen yet (20-70 ms, once): inputs are padded to
+# multiples of this many pixels so that few shapes occur.
+SHAPE_STEP = 64
 PLATE_CHARACTERS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789")
 
 
@@ -47,6 +50,15 @@ class Box:
     @property
     def y2(self) -> int:
         return self.y + self.h
+
+    def iou(self, other: Box) -> float:
+        """Intersection over union, 0 for boxes that do not overlap."""
+        inter_w = min(self.x2, other.x2) - max(self.x, other.x)
+        inter_h = min(self.y2, other.y2) - max(self.y, other.y)
+        if inter_w <= 0 or inter_h <= 0:
+            return 0.0
+        intersection = inter_w * inter_h
+        return intersection / (self.w * self.h + other.w * other.h - intersection)
 
     def union(self, other: Box) -> Box:
         x, y = min(self.x, other.x), min(self.y, other.y)
@@ -98,12 +110,17 @@ class TextDetector:
         self.input_side = input_side
 
     @staticmethod
-    def _resize(image: Image, input_side: int) -> tuple[Image, float, float]:
-        height, width = image.shape[:2]
+    def input_size(image_shape: tuple[int, ...], input_side: int) -> tuple[int, int]:
+        """(width, height) the detector sees an image of `image_shape` at `input_side`: the
+        long side at most `input_side` (never enlarged), both multiples of 32."""
+        height, width = image_shape[:2]
         ratio = min(1.0, input_side / max(height, width))
-        new_w = max(32, round(width * ratio / 32) * 32)
-        new_h = max(32, round(height * ratio / 32) * 32)
+        return max(32, round(width * ratio / 32) * 32), max(32, round(height * ratio / 32) * 32)
+
+    def _resize(self, image: Image, input_side: int) -> tuple[Image, float, float]:
+        new_w, new_h = self.input_size(image.shape, input_side)
         resized = cv2.resize(image, (new_w, new_h), interpolation=cv2.INTER_AREA)
+        height, width = image.shape[:2]
         return resized.astype(np.uint8), width / new_w, height / new_h
 
     def detect(self, image: Image, input_side: int | None = None) -> list[TextBox]:
@@ -155,7 +172,8 @@ class TextRecognizer:
         height, width = crop.shape[:2]
         target_w = max(RECOGNISER_HEIGHT, math.ceil(RECOGNISER_HEIGHT * width / height))
         resized = cv2.resize(crop, (target_w, RECOGNISER_HEIGHT), interpolation=cv2.INTER_LINEAR)
-        batch = np.zeros((1, 3, RECOGNISER_HEIGHT, max(RECOGNISER_MIN_WIDTH, target_w)), np.float32)
+        padded_w = max(RECOGNISER_MIN_WIDTH, math.ceil(target_w / SHAPE_STEP) * SHAPE_STEP)
+        batch = np.zeros((1, 3, RECOGNISER_HEIGHT, padded_w), np.float32)
         batch[..., :target_w] = _normalise(resized.astype(np.uint8))
         logits = self._model.run(batch)
         best = logits[0].argmax(axis=1)

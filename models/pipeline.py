@@ -53,6 +53,14 @@ REFINE_HEIGHT = 64
 REFINE_GROW_X = 0.6
 REFINE_GROW_Y = 0.4
 REFINE_MAX_ZOOM = 3.0
+# Dusk, night and haze leave plates of dark grey on grey that the detector does not see at any
+# size. A frame where no rung read a confident plate is searched once more at detector_side
+# with its contrast equalised (CLAHE at this clip limit). Only then: equalising every frame read
+# fewer plates right (us exact 0.829, br 0.956), as it also sharpens noise and stickers.
+CONTRAST_CLIP_LIMIT = 2.0
+# A line found again on a larger rung, overlapping one already read at least this much, is the
+# same crop give or take a pixel: its reading would be the same.
+SAME_LINE_IOU = 0.9
 
 
 @dataclass(frozen=True)
@@ -65,6 +73,7 @@ class PlateReading:
     box: Box
     raw: str
     score: float
+    refined: bool = False  # read a second time enlarged (PlateReader.refine)
 
 
 def _same_line(left: Box, right: Box) -> bool:
@@ -154,6 +163,7 @@ class PlateReader:
         self.expected = tuple(expected)
         coarse = (coarse_side,) if coarse_side is not None and coarse_side < detector_side else ()
         fine = tuple(sorted({side for side in fine_sides if side > detector_side}))
+        self.detector_side = detector_side
         self.sides = (*coarse, detector_side, *fine)
         models = load_manifest()
         verify({name: models[name] for name in (DETECTOR, RECOGNIZER)})
@@ -166,12 +176,29 @@ class PlateReader:
         """Candidate lines read and decoded, scored by plate-likeness and relative size: every
         one, or with `only_best` those that could still be the best plate."""
         readings: list[PlateReading] = []
+        searched: set[tuple[int, int]] = set()
         for side in self.sides:
+            size = self._detector.input_size(image.shape, side)
+            if size in searched:
+                continue  # a rung beyond the frame's own size would search it again as it was
+            searched.add(size)
             readings += self._read_lines(
-                image, self._detector.detect(image, side), only_best=only_best
+                image, self._detector.detect(image, side), only_best=only_best, known=readings
             )
-            if max((reading.score for reading in readings), default=0.0) >= ACCEPT_SCORE:
+            best = max(readings, key=lambda reading: reading.score, default=None)
+            if best is None or best.score == 0.0:
+                continue
+            if best.box.h < REFINE_HEIGHT:
+                best_again = self.refine(image, best)
+                readings[readings.index(best)] = best_again
+                best = best_again
+            if best.score >= ACCEPT_SCORE:
                 break
+        else:
+            enhanced = equalise_contrast(image)
+            readings += self._read_lines(
+                enhanced, self._detector.detect(enhanced, self.detector_side), only_best=only_best
+            )
         return _favour_tall_text(readings)
 
     def _read_lines(
@@ -181,15 +208,19 @@ class PlateReader:
         origin: tuple[int, int] = (0, 0),
         zoom: float = 1.0,
         only_best: bool = False,
+        known: Sequence[PlateReading] = (),
     ) -> list[PlateReading]:
         """Read the candidate lines, tallest first; boxes are reported in the frame's pixels
         (`image` being the frame's region at `origin` enlarged `zoom` times). With `only_best`,
-        stop at the first candidate that cannot beat the best reading so far."""
+        stop at the first candidate that cannot beat the best reading so far. A line that a
+        `known` reading (one of the frame's smaller rungs) already covered is not read again."""
         readings: list[PlateReading] = []
         best: PlateReading | None = None
         for box in sorted(candidate_boxes(boxes), key=lambda box: box.h, reverse=True):
             if only_best and _cannot_win(round(box.h / zoom), best):
                 break
+            if zoom == 1.0 and any(box.iou(reading.box) >= SAME_LINE_IOU for reading in known):
+                continue
             read = self._recognizer.read(crop_with_margin(image, box))
             decoded = decode(read.text, read.confidences, self.expected)
             in_frame = Box(
@@ -212,7 +243,7 @@ class PlateReader:
     def refine(self, image: Image, reading: PlateReading) -> PlateReading:
         """Search and read a small plate's surroundings again, enlarged (see the module doc)."""
         box = reading.box
-        if box.h >= REFINE_HEIGHT:
+        if box.h >= REFINE_HEIGHT or reading.refined:
             return reading
         height, width = image.shape[:2]
         grow_x, grow_y = round(REFINE_GROW_X * box.h), round(REFINE_GROW_Y * box.h)
@@ -234,10 +265,10 @@ class PlateReader:
         ]
         best = max(same_line, key=lambda again: again.score, default=None)
         if best is None or best.score < reading.score:
-            return reading
+            return replace(reading, refined=True)
         # The text is the second look's; the box stays the first pass's, which spans the
         # plate rather than only its glyphs (evidence crops and tracking use it).
-        return replace(best, box=box)
+        return replace(best, box=box, refined=True)
 
     def read_plates(self, image: Image, limit: int = 1) -> list[PlateReading]:
         """Up to `limit` plate readings, best first, no two on overlapping boxes."""
@@ -258,6 +289,14 @@ class PlateReader:
         """The most plate-like reading in the frame, or None when nothing looks like a plate."""
         plates = self.read_plates(image, limit=1)
         return plates[0] if plates else None
+
+
+def equalise_contrast(image: Image) -> Image:
+    """The frame with its lightness equalised locally (CLAHE), colours kept."""
+    lightness, green_red, blue_yellow = cv2.split(cv2.cvtColor(image, cv2.COLOR_BGR2LAB))
+    clahe = cv2.createCLAHE(clipLimit=CONTRAST_CLIP_LIMIT, tileGridSize=(8, 8))
+    equalised = cv2.merge((clahe.apply(lightness), green_red, blue_yellow))
+    return np.asarray(cv2.cvtColor(equalised, cv2.COLOR_LAB2BGR), np.uint8)
 
 
 def crop_with_margin(image: Image, box: Box, margin: float = CROP_MARGIN) -> Image:

@@ -60,16 +60,6 @@ def parse_annotations(path: Path) -> list[AnnotatedPlate]:
     return plates
 
 
-def iou(first: Box, second: Box) -> float:
-    inter_w = min(first.x2, second.x2) - max(first.x, second.x)
-    inter_h = min(first.y2, second.y2) - max(first.y, second.y)
-    if inter_w <= 0 or inter_h <= 0:
-        return 0.0
-    intersection = inter_w * inter_h
-    union = first.w * first.h + second.w * second.h - intersection
-    return intersection / union
-
-
 def score_image(
     name: str,
     annotations: Sequence[AnnotatedPlate],
@@ -81,7 +71,7 @@ def score_image(
     predicted_texts = {normalise(prediction.text) for prediction in predictions}
     exact = sum(plate.text in predicted_texts for plate in annotations)
     detected = sum(
-        any(iou(plate.box, prediction.box) > DETECTION_IOU for prediction in predictions)
+        any(plate.box.iou(prediction.box) > DETECTION_IOU for prediction in predictions)
         for plate in annotations
     )
     return ImageScore(

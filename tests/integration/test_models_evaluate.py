@@ -17,6 +17,7 @@ import numpy as np
 import numpy.typing as npt
 import pytest
 
+from models.ocr import TextBox
 from models.pipeline import PlateReader
 from models.plate_format import FormatFamily
 
@@ -161,3 +162,42 @@ def test_evaluate_refuses_a_folder_without_annotated_photos(tmp_path: Path) -> N
     result = run_evaluate(tmp_path)
     assert result.returncode != 0
     assert "holds no <name>.jpg with a <name>.txt" in result.stderr
+
+
+def test_a_plate_too_faint_for_the_detector_is_read_with_its_contrast_equalised(
+    reader: PlateReader,
+) -> None:
+    # The whole scene squeezed into ten grey levels, as at dusk: white 70, black 60.
+    faint = (60 + street_scene("123ABC01").astype(np.float32) * (10 / 255)).astype(np.uint8)
+    assert reader._detector.detect(faint) == []
+    reading = reader.read(faint)
+    assert reading is not None and reading.text == "123ABC01"
+    assert abs(reading.box.x - PLATE_X) < 30 and abs(reading.box.y - PLATE_Y) < 30
+
+
+def test_rungs_the_frame_is_too_small_for_are_not_searched_again() -> None:
+    ladder = PlateReader(expected=(FormatFamily.KZ,), detector_side=640, fine_sides=(960, 1920))
+    searched: list[int | None] = []
+    detect = ladder._detector.detect
+
+    def counting_detect(image: npt.NDArray[np.uint8], side: int | None = None) -> list[TextBox]:
+        searched.append(side)
+        return detect(image, side)
+
+    ladder._detector.detect = counting_detect  # type: ignore[method-assign]
+    # Text no detector size reads as a plate sends the search up every rung.
+    scene = np.full((480, 640, 3), 120, np.uint8)
+    cv2.putText(scene, "NO PARKING", (40, 240), cv2.FONT_HERSHEY_SIMPLEX, 1.5, (0, 0, 0), 3)
+    assert ladder.read(scene) is None
+    # 960 and 1920 would see the 640x480 frame at 640x480 again; the last search is the
+    # contrast-equalised one.
+    assert searched == [640, 640]
+
+
+def test_a_line_read_on_a_smaller_rung_is_not_read_again(reader: PlateReader) -> None:
+    scene = street_scene("123ABC01")
+    boxes = reader._detector.detect(scene)
+    first = reader._read_lines(scene, boxes)
+    assert any(reading.text == "123ABC01" for reading in first)
+    again = reader._read_lines(scene, boxes, known=first)
+    assert again == []

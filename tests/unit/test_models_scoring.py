@@ -10,7 +10,6 @@ from models.ocr import Box
 from models.scoring import (
     AnnotatedPlate,
     PredictedPlate,
-    iou,
     parse_annotations,
     score_image,
     summarise,
@@ -19,11 +18,11 @@ from models.scoring import (
 
 def test_iou_of_identical_disjoint_and_half_overlapping_boxes() -> None:
     box = Box(10, 10, 100, 40)
-    assert iou(box, box) == 1.0
-    assert iou(box, Box(200, 200, 10, 10)) == 0.0
-    assert iou(box, Box(110, 10, 100, 40)) == 0.0  # touching edges share no area
+    assert box.iou(box) == 1.0
+    assert box.iou(Box(200, 200, 10, 10)) == 0.0
+    assert box.iou(Box(110, 10, 100, 40)) == 0.0  # touching edges share no area
     # Shifted by half its width: intersection 50x40, union 150x40.
-    assert iou(box, Box(60, 10, 100, 40)) == pytest.approx(1 / 3)
+    assert box.iou(Box(60, 10, 100, 40)) == pytest.approx(1 / 3)
 
 
 def test_parse_annotations_normalises_text_and_reads_every_line(tmp_path: Path) -> None:
@@ -54,7 +53,7 @@ def test_exact_compares_normalised_text_and_detected_needs_iou_above_threshold()
     assert (score.exact, score.detected) == (0, 1)
 
     barely_overlapping = [PredictedPlate(Box(180, 100, 100, 30), "ABC1234")]
-    assert iou(truth[0].box, barely_overlapping[0].box) < 0.3
+    assert truth[0].box.iou(barely_overlapping[0].box) < 0.3
     assert score_image("a.jpg", truth, barely_overlapping, 1.0).detected == 0
 
     assert score_image("a.jpg", truth, [], 1.0).exact == 0
