@@ -86,7 +86,7 @@ def main(
         shown = render(video, width, height, frames)
         console.print(f"rendered {frames} frames at {width}x{height}, {len(shown)} cars")
         reader = PlateReader(detector_side=detector_side, threads=threads, coarse_side=coarse_side)
-        reader.read_plates(np.zeros((height, width, 3), np.uint8))  # warm-up
+        reader.warm_up((height, width))
         pipeline = VideoPipeline(
             reader,
             PipelineSettings(events=EventSettings(camera_id="bench"), sample_every=every),

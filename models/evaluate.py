@@ -22,6 +22,11 @@ from models.plate_format import FormatFamily
 from models.runtime import Runtime
 from models.scoring import ImageScore, PredictedPlate, parse_annotations, score_image, summarise
 
+# The ladder that read both photo sets best for its time (models/manifest.json): most plates
+# at 640, small ones at 960 and above.
+DEFAULT_COARSE_SIDE = 640
+DEFAULT_FINE_SIDES = (1280, 1920)
+
 app = typer.Typer(add_completion=False, help=__doc__)
 
 
@@ -69,9 +74,10 @@ def main(
         int | None,
         typer.Option(
             help="Search first at this smaller detector input; the full --detector-side pass "
-            "runs only when no confident plate was read there."
+            "runs only when no confident plate was read there (one at or above "
+            "--detector-side: no coarse pass)."
         ),
-    ] = None,
+    ] = DEFAULT_COARSE_SIDE,
     runtime: Annotated[
         Runtime, typer.Option(help="Inference runtime; auto: OpenVINO when installed.")
     ] = Runtime.AUTO,
@@ -87,7 +93,8 @@ def main(
         list[int] | None,
         typer.Option(
             help="Search again at this larger detector input when no confident plate was read "
-            "at the smaller ones (repeat for several rungs)."
+            "at the smaller ones (repeat for several rungs; default 1280 and 1920; one at or "
+            "below --detector-side: none)."
         ),
     ] = None,
 ) -> None:
@@ -103,7 +110,7 @@ def main(
         expected=expected,
         detector_side=detector_side,
         coarse_side=coarse_side,
-        fine_sides=fine_side or (),
+        fine_sides=DEFAULT_FINE_SIDES if fine_side is None else fine_side,
         runtime=runtime,
         full_precision=full_precision,
     )
@@ -122,7 +129,10 @@ def _fail(message: str) -> NoReturn:
 def _evaluate_all(
     reader: PlateReader, pairs: list[tuple[Path, Path]], verbose: bool, console: Console
 ) -> list[ImageScore]:
-    evaluate_image(reader, *pairs[0])  # warm-up: the first run allocates and is slow
+    first = cv2.imread(str(pairs[0][0]), cv2.IMREAD_COLOR)
+    # Warm-up: the first runs allocate and plan their shapes, as a box does when it starts.
+    reader.warm_up(first.shape if first is not None else (720, 1280))
+    evaluate_image(reader, *pairs[0])
     scores: list[ImageScore] = []
     with Progress(console=console, transient=True) as progress:
         task = progress.add_task("reading plates", total=len(pairs))

@@ -9,6 +9,7 @@ upscales every crop to a 736 px short side, far too slow for plate crops.
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -28,8 +29,8 @@ RECOGNISER_HEIGHT = 48
 # PP-OCR recognises lines padded on the right: short crops read unpadded gain and lose
 # characters. 192 px reads as well as 320 on the br and us photos at 60% of the cost.
 RECOGNISER_MIN_WIDTH = 192
-# OpenVINO plans each input shape it has not seen yet (20-70 ms, once): inputs are padded to
-# multiples of this many pixels so that few shapes occur.
+# OpenVINO plans each input shape it has not seen yet (20-70 ms, once): crops and regions are
+# padded to multiples of this many pixels so that few shapes occur.
 SHAPE_STEP = 64
 PLATE_CHARACTERS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789")
 
@@ -123,6 +124,11 @@ class TextDetector:
         height, width = image.shape[:2]
         return resized.astype(np.uint8), width / new_w, height / new_h
 
+    def prepare(self, sizes: Iterable[tuple[int, int]]) -> None:
+        """Run once on each (width, height) input: the runtime plans a shape on first sight."""
+        for width, height in sizes:
+            self._model.run(np.zeros((1, 3, height, width), np.float32))
+
     def detect(self, image: Image, input_side: int | None = None) -> list[TextBox]:
         """Text lines in `image`, run at `input_side` (long side) or the detector's default."""
         resized, scale_x, scale_y = self._resize(image, input_side or self.input_side)
@@ -167,6 +173,11 @@ class TextRecognizer:
             )
         # Index 0 is the CTC blank; the model appends a space class after its dictionary.
         self._characters = ["", *characters.splitlines(), " "]
+
+    def prepare(self, widths: Iterable[int]) -> None:
+        """Run once on each padded input width (see SHAPE_STEP)."""
+        for width in widths:
+            self._model.run(np.zeros((1, 3, RECOGNISER_HEIGHT, width), np.float32))
 
     def read(self, crop: Image) -> TextRead:
         height, width = crop.shape[:2]

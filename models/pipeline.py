@@ -31,7 +31,15 @@ import cv2
 import numpy as np
 
 from models.manifest import load_manifest, verify
-from models.ocr import Box, Image, TextBox, TextDetector, TextRecognizer
+from models.ocr import (
+    RECOGNISER_MIN_WIDTH,
+    SHAPE_STEP,
+    Box,
+    Image,
+    TextBox,
+    TextDetector,
+    TextRecognizer,
+)
 from models.plate_format import FormatFamily, PlateText, decode, plate_likeness
 from models.runtime import Inference, Runtime, resolve
 
@@ -46,13 +54,22 @@ CROP_MARGIN = 0.2
 # A reading this plate-like ends the search up the ladder (see the module doc): plate-like text
 # whose least certain character the recogniser gives about 0.9. At 0.7, truncated reads of small
 # plates (K7551 for AJK7551) stopped the search a rung too early (us exact 0.833 against 0.842).
-ACCEPT_SCORE = 0.9
+ACCEPT_SCORE = 0.85
 # Second look at small plates: the box grown by these shares of its height, scaled (at most
 # REFINE_MAX_ZOOM times) so that the box is REFINE_HEIGHT px high.
 REFINE_HEIGHT = 64
 REFINE_GROW_X = 0.6
 REFINE_GROW_Y = 0.4
 REFINE_MAX_ZOOM = 3.0
+# The second look's regions are at most 2 x SHAPE_STEP px high (REFINE_HEIGHT grown by twice
+# REFINE_GROW_Y) and, for text up to 8 times wider than high, at most this wide; few crops
+# read are wider either.
+WARM_UP_MAX_WIDTH = 640
+SURROUNDINGS_SIZES = tuple(
+    (width, height)
+    for width in range(SHAPE_STEP, WARM_UP_MAX_WIDTH + 1, SHAPE_STEP)
+    for height in (SHAPE_STEP, 2 * SHAPE_STEP)
+)
 # Dusk, night and haze leave plates of dark grey on grey that the detector does not see at any
 # size. A frame where no rung read a confident plate is searched once more at detector_side
 # with its contrast equalised (CLAHE at this clip limit). Only then: equalising every frame read
@@ -172,6 +189,17 @@ class PlateReader:
         self._recognizer = TextRecognizer(models[RECOGNIZER].path, inference)
         self.runtime = inference.runtime
 
+    def warm_up(self, frame_shape: tuple[int, ...]) -> None:
+        """Run the models once on every input shape that frames of `frame_shape` lead to: each
+        rung's size, the second look's enlarged regions and the crop widths. OpenVINO plans
+        each shape the first time it sees it (20-70 ms), which would otherwise fall on the
+        first vehicles."""
+        self._detector.prepare(
+            {self._detector.input_size(frame_shape, side) for side in self.sides}
+            | set(SURROUNDINGS_SIZES)
+        )
+        self._recognizer.prepare(range(RECOGNISER_MIN_WIDTH, WARM_UP_MAX_WIDTH + 1, SHAPE_STEP))
+
     def candidates(self, image: Image, only_best: bool = False) -> list[PlateReading]:
         """Candidate lines read and decoded, scored by plate-likeness and relative size: every
         one, or with `only_best` those that could still be the best plate."""
@@ -245,20 +273,11 @@ class PlateReader:
         box = reading.box
         if box.h >= REFINE_HEIGHT or reading.refined:
             return reading
-        height, width = image.shape[:2]
-        grow_x, grow_y = round(REFINE_GROW_X * box.h), round(REFINE_GROW_Y * box.h)
-        x1, y1 = max(0, box.x - grow_x), max(0, box.y - grow_y)
-        x2, y2 = min(width, box.x2 + grow_x), min(height, box.y2 + grow_y)
-        zoom = min(REFINE_MAX_ZOOM, REFINE_HEIGHT / max(1, box.h))
-        region = np.asarray(
-            cv2.resize(image[y1:y2, x1:x2], None, fx=zoom, fy=zoom, interpolation=cv2.INTER_CUBIC),
-            np.uint8,
-        )
-        side = (max(region.shape[:2]) // 32 + 1) * 32
+        region, (x1, y1), zoom = enlarged_surroundings(image, box)
         same_line = [
             again
             for again in self._read_lines(
-                region, self._detector.detect(region, side), (x1, y1), zoom
+                region, self._detector.detect(region, max(region.shape[:2])), (x1, y1), zoom
             )
             if again.score > 0
             and min(again.box.y2, box.y2) - max(again.box.y, box.y) > 0.5 * min(again.box.h, box.h)
@@ -289,6 +308,36 @@ class PlateReader:
         """The most plate-like reading in the frame, or None when nothing looks like a plate."""
         plates = self.read_plates(image, limit=1)
         return plates[0] if plates else None
+
+
+def enlarged_surroundings(image: Image, box: Box) -> tuple[Image, tuple[int, int], float]:
+    """The second look's region around `box`: grown by REFINE_GROW_X/Y of its height, scaled
+    so that the box is REFINE_HEIGHT px high (at most REFINE_MAX_ZOOM times) and padded to
+    SHAPE_STEP; with the region's origin in the frame and the zoom."""
+    height, width = image.shape[:2]
+    grow_x, grow_y = round(REFINE_GROW_X * box.h), round(REFINE_GROW_Y * box.h)
+    x1, y1 = max(0, box.x - grow_x), max(0, box.y - grow_y)
+    x2, y2 = min(width, box.x2 + grow_x), min(height, box.y2 + grow_y)
+    zoom = min(REFINE_MAX_ZOOM, REFINE_HEIGHT / max(1, box.h))
+    region = cv2.resize(image[y1:y2, x1:x2], None, fx=zoom, fy=zoom, interpolation=cv2.INTER_CUBIC)
+    return pad_to_step(np.asarray(region, np.uint8)), (x1, y1), zoom
+
+
+def pad_to_step(image: Image) -> Image:
+    """The image extended right and down (edge pixels repeated) to multiples of SHAPE_STEP:
+    regions around plates come in many sizes, and each new input size costs OpenVINO a plan."""
+    height, width = image.shape[:2]
+    return np.asarray(
+        cv2.copyMakeBorder(
+            image,
+            0,
+            -height % SHAPE_STEP,
+            0,
+            -width % SHAPE_STEP,
+            cv2.BORDER_REPLICATE,
+        ),
+        np.uint8,
+    )
 
 
 def equalise_contrast(image: Image) -> Image:

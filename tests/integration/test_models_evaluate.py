@@ -17,8 +17,8 @@ import numpy as np
 import numpy.typing as npt
 import pytest
 
-from models.ocr import TextBox
-from models.pipeline import PlateReader
+from models.ocr import Box, TextBox
+from models.pipeline import SURROUNDINGS_SIZES, PlateReader, enlarged_surroundings
 from models.plate_format import FormatFamily
 
 PLATE_X, PLATE_Y, PLATE_W, PLATE_H = 360, 300, 270, 60
@@ -201,3 +201,21 @@ def test_a_line_read_on_a_smaller_rung_is_not_read_again(reader: PlateReader) ->
     assert any(reading.text == "123ABC01" for reading in first)
     again = reader._read_lines(scene, boxes, known=first)
     assert again == []
+
+
+@pytest.mark.parametrize("height", [8, 15, 21, 22, 30, 45, 63])
+@pytest.mark.parametrize("aspect", [1.5, 3.0, 5.0, 8.0])
+def test_the_second_looks_regions_come_in_the_sizes_warmed_up(height: int, aspect: float) -> None:
+    frame = np.zeros((720, 1280, 3), np.uint8)
+    box = Box(500, 300, round(aspect * height), height)
+    region, origin, zoom = enlarged_surroundings(frame, box)
+    assert (region.shape[1], region.shape[0]) in SURROUNDINGS_SIZES
+    assert origin == (box.x - round(0.6 * height), box.y - round(0.4 * height))
+    assert round(box.h * zoom) == min(64, 3 * height)
+
+
+def test_a_reader_warmed_up_reads_as_before(reader: PlateReader) -> None:
+    scene = street_scene("123ABC01")
+    before = reader.read(scene)
+    reader.warm_up(scene.shape)
+    assert reader.read(scene) == before
