@@ -237,11 +237,13 @@ class PlateReader:
         zoom: float = 1.0,
         only_best: bool = False,
         known: Sequence[PlateReading] = (),
+        on_line_of: Box | None = None,
     ) -> list[PlateReading]:
         """Read the candidate lines, tallest first; boxes are reported in the frame's pixels
         (`image` being the frame's region at `origin` enlarged `zoom` times). With `only_best`,
         stop at the first candidate that cannot beat the best reading so far. A line that a
-        `known` reading (one of the frame's smaller rungs) already covered is not read again."""
+        `known` reading (one of the frame's smaller rungs) already covered is not read again;
+        with `on_line_of`, only lines on that box's text line are read."""
         readings: list[PlateReading] = []
         best: PlateReading | None = None
         for box in sorted(candidate_boxes(boxes), key=lambda box: box.h, reverse=True):
@@ -249,14 +251,16 @@ class PlateReader:
                 break
             if zoom == 1.0 and any(box.iou(reading.box) >= SAME_LINE_IOU for reading in known):
                 continue
-            read = self._recognizer.read(crop_with_margin(image, box))
-            decoded = decode(read.text, read.confidences, self.expected)
             in_frame = Box(
                 origin[0] + round(box.x / zoom),
                 origin[1] + round(box.y / zoom),
                 round(box.w / zoom),
                 round(box.h / zoom),
             )
+            if on_line_of is not None and not _share_a_line(in_frame, on_line_of):
+                continue
+            read = self._recognizer.read(crop_with_margin(image, box))
+            decoded = decode(read.text, read.confidences, self.expected)
             score = candidate_score(decoded, in_frame)
             reading = PlateReading(
                 decoded.text, decoded.confidence, decoded.format, in_frame, read.text, score
@@ -277,10 +281,13 @@ class PlateReader:
         same_line = [
             again
             for again in self._read_lines(
-                region, self._detector.detect(region, max(region.shape[:2])), (x1, y1), zoom
+                region,
+                self._detector.detect(region, max(region.shape[:2])),
+                (x1, y1),
+                zoom,
+                on_line_of=box,
             )
             if again.score > 0
-            and min(again.box.y2, box.y2) - max(again.box.y, box.y) > 0.5 * min(again.box.h, box.h)
         ]
         best = max(same_line, key=lambda again: again.score, default=None)
         if best is None or best.score < reading.score:
@@ -352,6 +359,11 @@ def crop_with_margin(image: Image, box: Box, margin: float = CROP_MARGIN) -> Ima
     """The box's pixels, widened by `margin` times its height left and right."""
     grow = round(margin * box.h)
     return image[box.y : box.y2, max(0, box.x - grow) : min(image.shape[1], box.x2 + grow)]
+
+
+def _share_a_line(first: Box, second: Box) -> bool:
+    """Whether the boxes overlap vertically by more than half the lower one's height."""
+    return min(first.y2, second.y2) - max(first.y, second.y) > 0.5 * min(first.h, second.h)
 
 
 def _overlaps(first: Box, second: Box) -> bool:
