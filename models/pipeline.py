@@ -61,14 +61,14 @@ REFINE_HEIGHT = 64
 REFINE_GROW_X = 0.6
 REFINE_GROW_Y = 0.4
 REFINE_MAX_ZOOM = 3.0
-# The second look's regions are at most 2 x SHAPE_STEP px high (REFINE_HEIGHT grown by twice
+# The second look's regions are at most 128 px high (REFINE_HEIGHT grown by twice
 # REFINE_GROW_Y) and, for text up to 8 times wider than high, at most this wide; few crops
-# read are wider either.
+# read are wider either. The detector sees them at their own size rounded to multiples of 32.
 WARM_UP_MAX_WIDTH = 640
 SURROUNDINGS_SIZES = tuple(
     (width, height)
-    for width in range(SHAPE_STEP, WARM_UP_MAX_WIDTH + 1, SHAPE_STEP)
-    for height in (SHAPE_STEP, 2 * SHAPE_STEP)
+    for width in range(32, WARM_UP_MAX_WIDTH + 1, 32)
+    for height in range(32, 2 * REFINE_HEIGHT + 1, 32)
 )
 # Dusk, night and haze leave plates of dark grey on grey that the detector does not see at any
 # size. A frame where no rung read a confident plate is searched once more at detector_side
@@ -319,32 +319,15 @@ class PlateReader:
 
 def enlarged_surroundings(image: Image, box: Box) -> tuple[Image, tuple[int, int], float]:
     """The second look's region around `box`: grown by REFINE_GROW_X/Y of its height, scaled
-    so that the box is REFINE_HEIGHT px high (at most REFINE_MAX_ZOOM times) and padded to
-    SHAPE_STEP; with the region's origin in the frame and the zoom."""
+    so that the box is REFINE_HEIGHT px high (at most REFINE_MAX_ZOOM times); with the region's
+    origin in the frame and the zoom."""
     height, width = image.shape[:2]
     grow_x, grow_y = round(REFINE_GROW_X * box.h), round(REFINE_GROW_Y * box.h)
     x1, y1 = max(0, box.x - grow_x), max(0, box.y - grow_y)
     x2, y2 = min(width, box.x2 + grow_x), min(height, box.y2 + grow_y)
     zoom = min(REFINE_MAX_ZOOM, REFINE_HEIGHT / max(1, box.h))
     region = cv2.resize(image[y1:y2, x1:x2], None, fx=zoom, fy=zoom, interpolation=cv2.INTER_CUBIC)
-    return pad_to_step(np.asarray(region, np.uint8)), (x1, y1), zoom
-
-
-def pad_to_step(image: Image) -> Image:
-    """The image extended right and down (edge pixels repeated) to multiples of SHAPE_STEP:
-    regions around plates come in many sizes, and each new input size costs OpenVINO a plan."""
-    height, width = image.shape[:2]
-    return np.asarray(
-        cv2.copyMakeBorder(
-            image,
-            0,
-            -height % SHAPE_STEP,
-            0,
-            -width % SHAPE_STEP,
-            cv2.BORDER_REPLICATE,
-        ),
-        np.uint8,
-    )
+    return np.asarray(region, np.uint8), (x1, y1), zoom
 
 
 def equalise_contrast(image: Image) -> Image:
