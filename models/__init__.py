@@ -3,7 +3,7 @@
 Public face:
 - `PlateReader` (models.pipeline): whole frame -> best `PlateReading` (text, confidence,
   format, box): PP-OCRv4 mobile text detection (models/onnx) + PP-OCRv6 small recognition
-  (rapidocr wheel) run with onnxruntime.
+  (rapidocr wheel) run with OpenVINO where installed, else onnxruntime (models.runtime).
 - `decode` / `PlateText` / `FormatFamily` (models.plate_format): raw recogniser string ->
   plate text against the Kazakh formats (and Brazilian ones), generic fallback otherwise.
 - `load_manifest` / `verify` (models.manifest): the shipped model files and their checksums.

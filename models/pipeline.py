@@ -9,16 +9,21 @@ on a ladder of input sizes, smallest first, stopping at the first size where a c
 as a confident plate (score >= ACCEPT_SCORE): an optional `coarse_side`, then `detector_side`,
 then any larger `fine_sides`. Most plates are found on the first rung; small plates (30-40 px
 high in a 720p frame) only show in the detector's map at the larger ones, and the frames that
-need them pay for them.
+need them pay for them. A rung larger than the frame itself is skipped, and a line that a
+smaller rung already read is not read again. A frame where no rung read a confident plate is
+searched once more with its contrast equalised (dusk, night, haze).
 
 When only the best plate is wanted, candidates are read tallest first and reading stops once no
 shorter candidate could outscore the best so far, even read perfectly (see `_cannot_win`).
 
-A chosen plate lower than REFINE_HEIGHT px is looked at once more: the region around it is
-enlarged to put its text at about REFINE_HEIGHT px and searched and read again. Lines the
-whole-frame pass merged or cut (state names, frame lettering and stickers around small plates)
-come apart at that scale; the re-read replaces the first one's text only when it scores at
-least as well.
+The best plate of a rung, when lower than REFINE_HEIGHT px, is looked at once more before the
+acceptance test: the region around it is enlarged to put its text at about REFINE_HEIGHT px
+and searched again, and the lines on the plate's own line are read. Lines the whole-frame pass
+merged or cut (state names, frame lettering and stickers around small plates) come apart at
+that scale; the re-read replaces the first one's text only when it scores at least as well.
+
+OpenVINO plans each input shape the first time it sees it; `warm_up` runs every shape a camera's
+frames lead to (rungs, enlarged regions, crop widths) once at start.
 """
 
 from __future__ import annotations

@@ -5,13 +5,19 @@ CPU's fastest precision by default: bfloat16 on x86 CPUs with AVX512-BF16 or AMX
 ARMv8.2 and later (the camera box's class). On a 2-core AMD EPYC (AVX512-BF16) the text
 detector at 640x352 takes 15-20 ms against 31-40 ms with onnxruntime, at 1280x736 57 ms
 against 170 ms, and the recogniser 6 ms against 11 ms per plate; in float32 OpenVINO is about
-as fast as onnxruntime. The plate readings did not change (models/manifest.json); with
-`full_precision` OpenVINO computes in float32 and matches onnxruntime's outputs (tests/
-integration/test_runtimes.py). onnxruntime stays as the reference and fallback.
+as fast as onnxruntime. Readings differ only where the recogniser is torn between two
+characters (us photos: 2 of 222 plates more read right in bfloat16, br: the same;
+models/manifest.json). With `full_precision` OpenVINO computes in float32 and matches
+onnxruntime's outputs (tests/integration/test_runtimes.py). onnxruntime stays as the
+reference and fallback.
 
 Input shapes stay dynamic: the recogniser's width follows each crop and the detector's size
 follows the frame and the rung. OpenVINO plans a shape the first time it sees it (20-70 ms
-once) and keeps the plan, so a box whose camera and rungs are fixed pays that at start only.
+once) and keeps the plan, so a box whose camera and rungs are fixed pays that at start only
+(models.pipeline.PlateReader.warm_up). The plans cost memory, about 6 MB per detector shape:
+the plate reader peaks at about 1.1 GB resident with OpenVINO against 0.5 GB with
+onnxruntime (models.evaluate on the br photos). A box short of memory runs onnxruntime
+(`[video] runtime` in its configuration).
 """
 
 from __future__ import annotations
