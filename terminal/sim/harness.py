@@ -24,6 +24,7 @@ from terminal.sim.acquirer import Mode
 VPCD_DRIVER = Path("/usr/lib/pcsc/drivers/serial/libifdvpcd.so")
 PCSCD_PID_FILE = Path("/run/pcscd/pcscd.pid")
 READER_NAME = "Virtual PCD 00 00"
+CARD_SETTLE_S = 0.8  # two of pcscd's poll periods (see VirtualCard.remove)
 
 
 def free_port() -> int:
@@ -137,13 +138,17 @@ class VirtualCard:
     def remove(self) -> None:
         _stop(self._process)
         _wait_until_absent()
+        # After a card pulled in the middle of a command, vpcd missed the next card inserted
+        # within the following poll or so (pcscd polls every 0.4 s): the tests after a pulled
+        # card then failed, on some days every time. Two poll periods made them pass.
+        time.sleep(CARD_SETTLE_S)
 
 
-def _card_present() -> bool:
+def _reader_state() -> int:
+    """The reader's SCARD_STATE_* flags as pcscd reports them (0 when pcscd cannot answer)."""
     from smartcard.scard import (  # type: ignore[import-untyped]
         SCARD_S_SUCCESS,
         SCARD_SCOPE_USER,
-        SCARD_STATE_PRESENT,
         SCARD_STATE_UNAWARE,
         SCardEstablishContext,
         SCardGetStatusChange,
@@ -152,25 +157,31 @@ def _card_present() -> bool:
 
     result, context = SCardEstablishContext(SCARD_SCOPE_USER)
     if result != SCARD_S_SUCCESS:
-        return False
+        return 0
     try:
         result, states = SCardGetStatusChange(context, 0, [(READER_NAME, SCARD_STATE_UNAWARE)])
-        return bool(result == SCARD_S_SUCCESS and states[0][1] & SCARD_STATE_PRESENT)
+        return int(states[0][1]) if result == SCARD_S_SUCCESS else 0
     finally:
         SCardReleaseContext(context)
 
 
 def _wait_until_present(timeout_s: float = 10) -> None:
+    from smartcard.scard import SCARD_STATE_PRESENT
+
     deadline = time.monotonic() + timeout_s
-    while not _card_present():
+    while not _reader_state() & SCARD_STATE_PRESENT:
         if time.monotonic() > deadline:
             raise RuntimeError(f"pcscd did not see the virtual card in {READER_NAME}")
         time.sleep(0.02)
 
 
 def _wait_until_absent(timeout_s: float = 10) -> None:
+    """Until pcscd reports the reader empty (a card pulled in the middle of a command loses its
+    PRESENT flag before pcscd's poller has seen it go)."""
+    from smartcard.scard import SCARD_STATE_EMPTY
+
     deadline = time.monotonic() + timeout_s
-    while _card_present():
+    while not _reader_state() & SCARD_STATE_EMPTY:
         if time.monotonic() > deadline:
             raise RuntimeError(f"pcscd still sees a card in {READER_NAME}")
         time.sleep(0.02)
