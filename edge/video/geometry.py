@@ -49,6 +49,15 @@ class BBox:
         dx, dy = round(self.w * fraction), round(self.h * fraction)
         return BBox(self.x - dx, self.y - dy, self.w + 2 * dx, self.h + 2 * dy)
 
+    def snapped(self, step: int, width: int, height: int) -> BBox:
+        """The box grown about its centre to sides that are multiples of `step` and moved to
+        lie inside a width x height frame; a side the frame is too small for is the frame's."""
+        w = min(width, -(-self.w // step) * step)
+        h = min(height, -(-self.h // step) * step)
+        x = min(max(0, self.x - (w - self.w) // 2), width - w)
+        y = min(max(0, self.y - (h - self.h) // 2), height - h)
+        return BBox(x, y, w, h)
+
     def as_tuple(self) -> tuple[int, int, int, int]:
         return (self.x, self.y, self.w, self.h)
 

@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 from edge.video.gating import FrameSampler, MotionGate, MotionMethod, MotionSettings
+from edge.video.geometry import BBox
 
 WIDTH, HEIGHT = 1280, 720
 
@@ -50,6 +51,8 @@ def test_static_frames_are_gated_out_and_a_moving_car_is_not() -> None:
     assert moved.region.x <= 300 and moved.region.x2 >= 600
     assert moved.region.y <= 420 and moved.region.y2 >= 570
     assert moved.region.w < WIDTH // 2
+    # Sides in steps of 128 px, so that the detector sees few input sizes.
+    assert moved.region.w % 128 == 0 and moved.region.h % 128 == 0
 
 
 def test_motion_outside_the_zone_is_ignored() -> None:
@@ -77,3 +80,17 @@ def test_mog2_learns_the_background_then_sees_the_car() -> None:
         gate.check(noisy(street(None), seed))
     assert not gate.check(noisy(street(None), 99)).moving
     assert gate.check(street(500)).moving
+
+
+@pytest.mark.parametrize(
+    ("box", "snapped"),
+    [
+        (BBox(300, 400, 200, 100), BBox(272, 386, 256, 128)),  # grown about its centre
+        (BBox(0, 0, 130, 10), BBox(0, 0, 256, 128)),  # pushed back inside at the corner
+        (BBox(1200, 650, 80, 70), BBox(1152, 592, 128, 128)),  # ... and at the far corner
+        (BBox(10, 20, 1260, 690), BBox(0, 0, 1280, 720)),  # no larger than the frame
+        (BBox(384, 256, 256, 128), BBox(384, 256, 256, 128)),  # already on the steps
+    ],
+)
+def test_a_region_is_snapped_to_steps_inside_the_frame(box: BBox, snapped: BBox) -> None:
+    assert box.snapped(128, WIDTH, HEIGHT) == snapped
