@@ -29,8 +29,8 @@ RECOGNISER_HEIGHT = 48
 # PP-OCR recognises lines padded on the right: short crops read unpadded gain and lose
 # characters. 192 px reads as well as 320 on the br and us photos at 60% of the cost.
 RECOGNISER_MIN_WIDTH = 192
-# OpenVINO plans each input shape it has not seen yet (20-70 ms, once): crops and regions are
-# padded to multiples of this many pixels so that few shapes occur.
+# OpenVINO plans each input shape it has not seen yet (20-70 ms, once): the recogniser's input
+# is padded to a multiple of this many pixels so that few widths occur.
 SHAPE_STEP = 64
 PLATE_CHARACTERS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789")
 

@@ -312,7 +312,7 @@ class PlateReader:
         for reading in ranked:
             if reading.score == 0.0 or len(chosen) == limit:
                 break
-            if not any(_overlaps(reading.box, kept.box) for kept in chosen):
+            if not any(reading.box.iou(kept.box) > 0 for kept in chosen):
                 chosen.append(reading)
         return [self.refine(image, reading) for reading in chosen]
 
@@ -352,9 +352,3 @@ def crop_with_margin(image: Image, box: Box, margin: float = CROP_MARGIN) -> Ima
 def _share_a_line(first: Box, second: Box) -> bool:
     """Whether the boxes overlap vertically by more than half the lower one's height."""
     return min(first.y2, second.y2) - max(first.y, second.y) > 0.5 * min(first.h, second.h)
-
-
-def _overlaps(first: Box, second: Box) -> bool:
-    return min(first.x2, second.x2) > max(first.x, second.x) and min(first.y2, second.y2) > max(
-        first.y, second.y
-    )

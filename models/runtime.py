@@ -52,8 +52,6 @@ class Inference:
 class LoadedModel(Protocol):
     """A model of one float32 input and one float32 output, ready to run."""
 
-    runtime: Runtime
-
     def run(self, inputs: FloatArray) -> FloatArray: ...
 
     def metadata(self, key: str) -> str | None:
@@ -86,8 +84,6 @@ def load_model(path: Path, inference: Inference = Inference()) -> LoadedModel:
 
 
 class _OpenVinoModel:
-    runtime = Runtime.OPENVINO
-
     def __init__(self, path: Path, threads: int, full_precision: bool) -> None:
         import openvino  # type: ignore[import-untyped]
 
@@ -111,8 +107,6 @@ class _OpenVinoModel:
 
 
 class _OnnxRuntimeModel:
-    runtime = Runtime.ONNXRUNTIME
-
     def __init__(self, path: Path, threads: int) -> None:
         import onnxruntime as ort  # type: ignore[import-untyped]
 
