@@ -14,6 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from central_ingest.api.settings import ApiSettings
 from contract import ViolationCode
 from contract.config_file import ConfigError, load_toml
+from i18n import FALLBACK_LANGUAGE, Language
 
 
 class _Section(BaseModel):
@@ -86,6 +87,11 @@ class MqttSettings(_Section):
 class RegistryConfig(_Section):
     data_dir: Path = Path("var/registry")
     agency_code: str = Field(default="KZ-GP", pattern=r"^[A-Z0-9-]{2,16}$")
+    language: Language = Field(
+        default=FALLBACK_LANGUAGE,
+        description="screens of operators who chose none, and notices whose recipient's"
+        " language the vehicle register does not know",
+    )
     case_link_base_url: str = "https://erap.example.kz/cases"
     http_host: str = "127.0.0.1"
     http_port: int = Field(default=8080, ge=1, le=65535)

@@ -13,7 +13,7 @@ import logging
 import re
 import secrets
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from enum import StrEnum
 
@@ -26,6 +26,7 @@ from central_ingest.store import operators as repo
 from central_ingest.store.db import Store
 from central_ingest.store.ledger import append_entry
 from contract import now_utc
+from i18n import Language, language_or_none
 
 log = logging.getLogger(__name__)
 
@@ -79,6 +80,8 @@ class Operator:
     role: Role
     active: bool
     created_at: datetime
+    # The language of the operator's screens; None: the registry's default.
+    language: Language | None = None
 
     @property
     def actor(self) -> str:
@@ -224,9 +227,20 @@ class Operators:
                 payload={"role": operator.role.value, "active": False},
             )
         log.info("operator %s deactivated by %s", username, actor)
-        return Operator(
-            operator.username, operator.display_name, operator.role, False, operator.created_at
-        )
+        return replace(operator, active=False)
+
+    def set_language(self, username: str, language: Language | None, *, actor: str) -> Operator:
+        """The language of the operator's screens, set by the operator or an administrator
+        (None: the registry's default). A preference, not a decision: logged, not in the
+        ledger."""
+        username = normalise_username(username)
+        with self._store.transaction() as db:
+            if not repo.set_operator_language(db, username, language):
+                raise NotFound("unknown_operator", f"There is no operator named {username}.")
+            row = repo.operator_row(db, username)
+        assert row is not None
+        log.info("language of operator %s set to %s by %s", username, language, actor)
+        return _operator(row)
 
     def get(self, username: str) -> Operator | None:
         row = repo.operator_row(self._store.db, normalise_username(username))
@@ -326,4 +340,5 @@ def _operator(row: repo.OperatorRow) -> Operator:
         role=Role(row.role),
         active=bool(row.active),
         created_at=parse_iso(row.created_at),
+        language=language_or_none(row.language),
     )

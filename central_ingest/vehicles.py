@@ -19,6 +19,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from central_ingest.core.iin import is_valid_bin, is_valid_iin
 from central_ingest.store import vehicles as repo
 from central_ingest.store.db import Store
+from i18n import Language
 
 OwnerKind = Literal["person", "organisation"]
 
@@ -64,6 +65,9 @@ class VehicleRecord:
     make: str | None = None
     model: str | None = None
     colour: str | None = None
+    # The owner's language for notices, as the register records it; None: unknown, and
+    # notices go out in Kazakh and Russian.
+    language: Language | None = None
 
 
 class VehicleRegister(Protocol):
@@ -90,6 +94,7 @@ class _ValidatedVehicle(BaseModel):
     make: str | None = Field(default=None, max_length=60)
     model: str | None = Field(default=None, max_length=60)
     colour: str | None = Field(default=None, max_length=40)
+    language: Language | None = None
 
     @field_validator("plate", mode="before")
     @classmethod

@@ -137,7 +137,7 @@ _PLATE = re.compile(r"^[A-Z0-9]{2,12}$")
 _PLATE_SEPARATORS = re.compile(r"[\s-]+")
 # An officer typing a correction on a Russian keyboard gets Cyrillic look-alikes of the Latin
 # letters on the plate; they name the same vehicle.
-_CYRILLIC_LOOKALIKES = str.maketrans("АВЕКМНОРСТУХ", "ABEKMHOPCTYX")  # noqa: RUF001
+_CYRILLIC_LOOKALIKES = str.maketrans("АВЕКМНОРСТУХ", "ABEKMHOPCTYX")
 
 
 def normalise_plate(text: str) -> str:

@@ -13,6 +13,7 @@ from central_ingest.core.cases import CancellationStatus, CaseStatus, FixationSt
 from central_ingest.core.clock import parse_iso
 from central_ingest.core.fines import amount_due_minor, discounted_minor
 from contract import EvidenceRole, ViolationCode
+from i18n.languages import Language, language_or_none
 
 
 class _View(BaseModel):
@@ -125,6 +126,9 @@ class CaseView(_View):
     owner_name: str | None
     owner_phone: str | None
     owner_email: str | None
+    owner_language: Language | None = Field(
+        default=None, description="the owner's language for notices; None: unknown (kk and ru)"
+    )
     violation: ViolationCode
     article: str
     part: str
@@ -166,6 +170,7 @@ class CaseView(_View):
             owner_name=row["owner_name"],
             owner_phone=row["owner_phone"],
             owner_email=row["owner_email"],
+            owner_language=language_or_none(row["owner_language"]),
             violation=ViolationCode(row["violation"]),
             article=row["article"],
             part=row["part"],

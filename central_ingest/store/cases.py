@@ -292,6 +292,7 @@ def open_case(
         "owner_name": owner.owner_name if owner else None,
         "owner_phone": owner.phone if owner else None,
         "owner_email": owner.email if owner else None,
+        "owner_language": owner.language if owner else None,
         "violation": fixation["violation"],
         "article": assessment.article,
         "part": assessment.part,

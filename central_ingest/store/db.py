@@ -20,7 +20,7 @@ from typing import TypeAlias
 
 import sqlite_utils
 
-from central_ingest.store.schema import DDL, SCHEMA_VERSION
+from central_ingest.store.schema import DDL, MIGRATIONS, SCHEMA_VERSION
 
 BUSY_TIMEOUT_MS = 30_000
 
@@ -70,12 +70,38 @@ class Store:
         return database
 
     def migrate(self) -> None:
+        """Create a new database at ``SCHEMA_VERSION``, or bring an older file forward one
+        recorded version at a time (``schema.MIGRATIONS``), each step in its own transaction."""
         conn = self.db.conn
+        fresh = conn.execute(
+            "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'meta'"
+        ).fetchone()[0] == 0
+        if fresh:
+            conn.executescript(DDL)
+            conn.execute(
+                "INSERT INTO meta(key, value) VALUES ('schema_version', ?)"
+                " ON CONFLICT(key) DO NOTHING",
+                (str(SCHEMA_VERSION),),
+            )
+            return
+        with self.transaction() as database:
+            row = database.conn.execute(
+                "SELECT value FROM meta WHERE key = 'schema_version'"
+            ).fetchone()
+            version = int(row[0]) if row else 1
+            if version > SCHEMA_VERSION:
+                raise RuntimeError(
+                    f"the database {self.path} is at schema version {version}, newer than this"
+                    f" program's {SCHEMA_VERSION}: install the newer release"
+                )
+            for step in range(version + 1, SCHEMA_VERSION + 1):
+                for statement in MIGRATIONS[step]:
+                    database.conn.execute(statement)
+                database.conn.execute(
+                    "UPDATE meta SET value = ? WHERE key = 'schema_version'", (str(step),)
+                )
+        # Tables, indexes and triggers added without a column change are created as before.
         conn.executescript(DDL)
-        conn.execute(
-            "INSERT INTO meta(key, value) VALUES ('schema_version', ?) ON CONFLICT(key) DO NOTHING",
-            (str(SCHEMA_VERSION),),
-        )
 
     @contextmanager
     def transaction(self) -> Iterator[Database]:

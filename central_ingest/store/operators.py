@@ -14,7 +14,7 @@ import sqlite_utils
 
 from central_ingest.store.errors import translated_errors
 
-_OPERATOR_COLUMNS = "username, display_name, role, active, created_at"
+_OPERATOR_COLUMNS = "username, display_name, role, active, created_at, language"
 
 
 class OperatorRow(NamedTuple):
@@ -23,6 +23,7 @@ class OperatorRow(NamedTuple):
     role: str
     active: int
     created_at: str
+    language: str | None
 
 
 # --- accounts --------------------------------------------------------------------------------
@@ -58,7 +59,7 @@ def credentials(db: sqlite_utils.Database, username: str) -> tuple[OperatorRow, 
             f"SELECT {_OPERATOR_COLUMNS}, password_hash FROM operators WHERE username = ?",
             (username,),
         ).fetchone()
-    return None if row is None else (OperatorRow(*row[:5]), row[5])
+    return None if row is None else (OperatorRow(*row[:6]), row[6])
 
 
 def insert_operator(
@@ -89,6 +90,16 @@ def set_password_hash(db: sqlite_utils.Database, username: str, password_hash: s
     return bool(cursor.rowcount != 0)
 
 
+def set_operator_language(db: sqlite_utils.Database, username: str, language: str | None) -> bool:
+    """The language of the operator's screens (None: the registry's default); False if there
+    is no such account."""
+    with translated_errors():
+        cursor = db.conn.execute(
+            "UPDATE operators SET language = ? WHERE username = ?", (language, username)
+        )
+    return bool(cursor.rowcount != 0)
+
+
 def deactivate_operator(db: sqlite_utils.Database, username: str) -> None:
     with translated_errors():
         db.conn.execute("UPDATE operators SET active = 0 WHERE username = ?", (username,))
@@ -113,12 +124,13 @@ def session_row(db: sqlite_utils.Database, token_hash: str) -> tuple[OperatorRow
     None if no session has that token."""
     with translated_errors():
         row = db.conn.execute(
-            "SELECT o.username, o.display_name, o.role, o.active, o.created_at, s.expires_at"
+            "SELECT o.username, o.display_name, o.role, o.active, o.created_at, o.language,"
+            " s.expires_at"
             " FROM sessions s JOIN operators o ON o.username = s.username"
             " WHERE s.token_hash = ?",
             (token_hash,),
         ).fetchone()
-    return None if row is None else (OperatorRow(*row[:5]), row[5])
+    return None if row is None else (OperatorRow(*row[:6]), row[6])
 
 
 def delete_session(db: sqlite_utils.Database, token_hash: str) -> None:

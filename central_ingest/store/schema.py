@@ -8,7 +8,21 @@ enforced here, by constraints and triggers, not only in Python:
 
 from __future__ import annotations
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
+
+# Forward steps from the version a database file records to the next: each a list of
+# statements run in one transaction by ``Store.migrate``. A new database is created at
+# ``SCHEMA_VERSION`` by ``DDL`` and runs none of them.
+MIGRATIONS: dict[int, tuple[str, ...]] = {
+    # 1 -> 2: the language of the operator's screens, and of a vehicle owner's notices
+    # (NULL: unknown, so notices go out in Kazakh and Russian).
+    2: (
+        "ALTER TABLE operators ADD COLUMN language TEXT CHECK (language IN ('kk', 'ru', 'en'))",
+        "ALTER TABLE vehicles ADD COLUMN language TEXT CHECK (language IN ('kk', 'ru', 'en'))",
+        "ALTER TABLE cases ADD COLUMN owner_language TEXT"
+        " CHECK (owner_language IN ('kk', 'ru', 'en'))",
+    ),
+}
 
 DDL = """
 CREATE TABLE IF NOT EXISTS meta (
@@ -33,7 +47,8 @@ CREATE TABLE IF NOT EXISTS operators (
     role TEXT NOT NULL CHECK (role IN ('reviewer', 'supervisor', 'prosecutor', 'bailiff', 'admin')),
     password_hash TEXT NOT NULL,
     active INTEGER NOT NULL DEFAULT 1,
-    created_at TEXT NOT NULL
+    created_at TEXT NOT NULL,
+    language TEXT CHECK (language IN ('kk', 'ru', 'en'))
 );
 
 CREATE TABLE IF NOT EXISTS sessions (
@@ -130,7 +145,8 @@ CREATE TABLE IF NOT EXISTS vehicles (
     email TEXT,
     make TEXT,
     model TEXT,
-    colour TEXT
+    colour TEXT,
+    language TEXT CHECK (language IN ('kk', 'ru', 'en'))
 );
 
 CREATE TABLE IF NOT EXISTS case_numbers (
@@ -146,6 +162,7 @@ CREATE TABLE IF NOT EXISTS cases (
     owner_name TEXT,
     owner_phone TEXT,
     owner_email TEXT,
+    owner_language TEXT CHECK (owner_language IN ('kk', 'ru', 'en')),
     violation TEXT NOT NULL,
     article TEXT NOT NULL,
     part TEXT NOT NULL,

@@ -21,17 +21,21 @@ VEHICLE_COLUMNS = (
     "make",
     "model",
     "colour",
+    "language",
 )
 
 _SELECT_BY_PLATE = f"SELECT {', '.join(VEHICLE_COLUMNS)} FROM vehicles WHERE plate = ?"
 
 _UPSERT = """
-INSERT INTO vehicles (plate, owner_id, owner_kind, owner_name, phone, email, make, model, colour)
-VALUES (:plate, :owner_id, :owner_kind, :owner_name, :phone, :email, :make, :model, :colour)
+INSERT INTO vehicles (plate, owner_id, owner_kind, owner_name, phone, email, make, model, colour,
+                      language)
+VALUES (:plate, :owner_id, :owner_kind, :owner_name, :phone, :email, :make, :model, :colour,
+        :language)
 ON CONFLICT(plate) DO UPDATE SET
     owner_id = excluded.owner_id, owner_kind = excluded.owner_kind,
     owner_name = excluded.owner_name, phone = excluded.phone, email = excluded.email,
-    make = excluded.make, model = excluded.model, colour = excluded.colour
+    make = excluded.make, model = excluded.model, colour = excluded.colour,
+    language = excluded.language
 """
 
 

@@ -100,7 +100,7 @@ def test_a_corrected_plate_needs_a_reason_and_must_differ() -> None:
         read_plate="123A8C01",
         officer="a",
         seconds_spent=1,
-        corrected_plate="123 АВС 01",  # noqa: RUF001 - Cyrillic look-alikes typed by an officer
+        corrected_plate="123 АВС 01",
         correction_reason="B read as 8",
     )
     assert decision.plate("123A8C01") == "123ABC01"
@@ -130,7 +130,7 @@ def test_reason_other_needs_a_note_the_others_do_not() -> None:
 
 @pytest.mark.parametrize(
     ("typed", "stored"),
-    [("123 abc 01", "123ABC01"), ("123-AB-02", "123AB02"), ("777 КОР 05", "777KOP05")],  # noqa: RUF001
+    [("123 abc 01", "123ABC01"), ("123-AB-02", "123AB02"), ("777 КОР 05", "777KOP05")],
 )
 def test_plates_are_normalised(typed: str, stored: str) -> None:
     assert normalise_plate(typed) == stored

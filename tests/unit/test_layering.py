@@ -26,7 +26,9 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-PROJECT_PACKAGES = ("central_ingest", "contract", "edge", "firmware_bridge", "models", "terminal")
+PROJECT_PACKAGES = (
+    "central_ingest", "contract", "edge", "firmware_bridge", "i18n", "models", "terminal"
+)
 
 FORBIDDEN = frozenset(
     {
