@@ -7,7 +7,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 SUDO := $(shell [ "$$(id -u)" -eq 0 ] || echo sudo)
 
-.PHONY: demo test lint system-deps install clean
+.PHONY: demo test lint messages system-deps install clean
 
 system-deps:
 	@missing=""; \
@@ -44,6 +44,12 @@ test: install
 lint: install
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/mypy
+
+# After adding or changing a person-facing message: extract (pybabel, babel.cfg), update the
+# kk/ru/en catalogs of every domain and compile them; then translate and run it again.
+messages: install
+	$(PY) -m i18n update
+	$(PY) -m i18n check
 
 demo: install
 	DEMO_ONCE=$(DEMO_ONCE) $(PY) -m demo
