@@ -1,12 +1,15 @@
 """One error shape for every failure the API reports: {"error": code, "detail": sentence}.
 
-``error`` is a stable machine code a client can branch on; ``detail`` is a sentence for the
-person in front of the screen.
+``error`` is a stable machine code a client can branch on, the same in every language;
+``detail`` is a sentence for the person in front of the screen, in the language the request
+asks for (``Accept-Language``: Kazakh, Russian or English; otherwise the registry's configured
+language), which the response names in ``Content-Language``.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
+from http import HTTPStatus
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -18,11 +21,26 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from central_ingest.audit import AuditError, RegistryKeyError, TreeHeadRefused, UnknownCase
 from central_ingest.core.cases import Conflict, DomainError, Forbidden, InvalidInput, NotFound
 from central_ingest.operators import FAILED_LOGIN_WINDOW, AuthenticationFailed, TooManyAttempts
+from i18n import FALLBACK_LANGUAGE, Message, Text, Translator, as_text, negotiate, translator
+
+# The catalog of the registry's refusals (i18n/domains.py).
+DOMAIN = "registry"
 
 
 class ErrorBody(BaseModel):
-    error: str
-    detail: str
+    """Every refusal of this API. Branch on ``error``; show ``detail``."""
+
+    error: str = Field(
+        description="A stable machine code (e.g. case_not_found): it never changes with the"
+        " language, so clients branch on it.",
+        examples=["case_not_found"],
+    )
+    detail: str = Field(
+        description="A sentence for people, in the language the request's Accept-Language"
+        " asks for (kk, ru or en; otherwise the registry's default language); the response's"
+        " Content-Language header names the language used.",
+        examples=["Дело KZ-GP-2026-0000001 не найдено."],
+    )
 
 
 class ValidationProblem(BaseModel):
@@ -31,32 +49,58 @@ class ValidationProblem(BaseModel):
 
 
 class InvalidRequestBody(ErrorBody):
-    """422: a field failed validation (each one listed in ``problems``) or the request breaks a
-    rule of the registry (``problems`` absent)."""
+    """422: a field failed validation (each one listed in ``problems``, as the validator words
+    it, in English) or the request breaks a rule of the registry (``problems`` absent)."""
 
     problems: list[ValidationProblem] = Field(default_factory=list)
 
 
 class ApiError(Exception):
-    """An HTTP failure raised by the API layer itself (authentication, roles, bad cursors)."""
+    """An HTTP failure raised by the API layer itself (authentication, roles, bad cursors).
+    ``text`` is rendered in the reader's language; ``detail`` is the English sentence."""
 
     def __init__(
-        self, status_code: int, code: str, detail: str, headers: Mapping[str, str] | None = None
+        self,
+        status_code: int,
+        code: str,
+        detail: str | Message,
+        headers: Mapping[str, str] | None = None,
     ) -> None:
-        super().__init__(detail)
+        text = as_text(detail)
+        english = text.render(None)
+        super().__init__(english)
         self.status_code = status_code
         self.code = code
-        self.detail = detail
+        self.detail = english
+        self.text: Message = text
         self.headers = dict(headers or {})
 
 
+def request_translator(request: Request) -> Translator:
+    """The catalog a refusal is rendered with. A page that knows its reader better than the
+    header does (the console knows the signed-in officer's language) puts its ``Translator``
+    on ``request.state.translator``; otherwise the request's Accept-Language decides, and the
+    registry's configured language when it names none of kk, ru, en."""
+    chosen = getattr(request.state, "translator", None)
+    if isinstance(chosen, Translator):
+        return chosen
+    config = getattr(request.app.state, "config", None)
+    default = getattr(config, "language", FALLBACK_LANGUAGE)
+    return translator(DOMAIN, negotiate(request.headers.get("accept-language"), default))
+
+
 def error_response(
-    status_code: int, code: str, detail: str, headers: Mapping[str, str] | None = None
+    request: Request,
+    status_code: int,
+    code: str,
+    detail: str | Message,
+    headers: Mapping[str, str] | None = None,
 ) -> JSONResponse:
+    reader = request_translator(request)
     return JSONResponse(
-        ErrorBody(error=code, detail=detail).model_dump(),
+        ErrorBody(error=code, detail=reader.text(as_text(detail))).model_dump(),
         status_code=status_code,
-        headers=dict(headers or {}),
+        headers={**(headers or {}), **_language_headers(reader)},
     )
 
 
@@ -76,12 +120,14 @@ _AUDIT_ERROR_STATUS: dict[type[AuditError], int] = {
     RegistryKeyError: 503,
 }
 
-_HTTP_CODES: dict[int, str] = {
-    404: "not_found",
-    405: "method_not_allowed",
-    406: "not_acceptable",
-    413: "payload_too_large",
-    415: "unsupported_media_type",
+# Refusals by the framework itself (no route, wrong method, ...): the code, and the sentence
+# that replaces Starlette's English status phrase.
+_HTTP_CODES: dict[int, tuple[str, Text]] = {
+    404: ("not_found", Text("There is no such resource.")),
+    405: ("method_not_allowed", Text("This resource does not accept this method.")),
+    406: ("not_acceptable", Text("The registry cannot answer in the format the request asks for.")),
+    413: ("payload_too_large", Text("The request is too large.")),
+    415: ("unsupported_media_type", Text("The registry does not accept this type of content.")),
 }
 
 # Documented on routes that need a session, so that /docs lists them.
@@ -113,16 +159,16 @@ def _location(loc: tuple[int | str, ...]) -> str:
     return ".".join(str(part) for part in loc)
 
 
-async def _api_error(_: Request, exc: Exception) -> JSONResponse:
+async def _api_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, ApiError)
-    return error_response(exc.status_code, exc.code, exc.detail, exc.headers)
+    return error_response(request, exc.status_code, exc.code, exc.text, exc.headers)
 
 
 def domain_error_status(exc: DomainError) -> int:
     return next((code for kind, code in _DOMAIN_ERROR_STATUS.items() if isinstance(exc, kind)), 422)
 
 
-async def _domain_error(_: Request, exc: Exception) -> JSONResponse:
+async def _domain_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, DomainError)
     status = domain_error_status(exc)
     headers = (
@@ -132,37 +178,59 @@ async def _domain_error(_: Request, exc: Exception) -> JSONResponse:
         if status == 429
         else None
     )
-    return error_response(status, exc.code, exc.message, headers)
+    return error_response(request, status, exc.code, exc.text, headers)
 
 
-async def _audit_error(_: Request, exc: Exception) -> JSONResponse:
+async def _audit_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, AuditError)
     status = next(
         (code for kind, code in _AUDIT_ERROR_STATUS.items() if isinstance(exc, kind)), 500
     )
-    return error_response(status, exc.code, exc.message)
+    return error_response(request, status, exc.code, exc.text)
 
 
-async def _validation_error(_: Request, exc: Exception) -> JSONResponse:
+async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
+    """The sentence is translated; the problems stay as the validator words them (pydantic's
+    English), each with the field it is about, so that a client can point at the field."""
     assert isinstance(exc, RequestValidationError)
     problems = [
         ValidationProblem(location=_location(tuple(err["loc"])), message=str(err["msg"]))
         for err in exc.errors()
     ]
     summary = "; ".join(f"{p.location}: {p.message}" for p in problems)
+    reader = request_translator(request)
     body = InvalidRequestBody(
-        error="invalid_request", detail=f"The request is not valid: {summary}.", problems=problems
+        error="invalid_request",
+        detail=reader.text(Text("The request is not valid: %(problems)s.", problems=summary)),
+        problems=problems,
     )
-    return JSONResponse(body.model_dump(), status_code=422)
+    return JSONResponse(
+        body.model_dump(), status_code=422, headers=_language_headers(reader)
+    )
 
 
-async def _http_error(_: Request, exc: Exception) -> JSONResponse:
+async def _http_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, StarletteHTTPException)
-    code = _HTTP_CODES.get(exc.status_code, f"http_{exc.status_code}")
-    detail = exc.detail if isinstance(exc.detail, str) else str(exc.detail)
-    if exc.status_code == 404 and detail == "Not Found":
-        detail = "There is no such resource."
-    return error_response(exc.status_code, code, detail, exc.headers)
+    code, sentence = _HTTP_CODES.get(
+        exc.status_code, (f"http_{exc.status_code}", Text("The request failed."))
+    )
+    detail: str | Message = exc.detail if isinstance(exc.detail, str) else str(exc.detail)
+    if _is_status_phrase(exc.status_code, str(detail)):
+        # Starlette's own English phrase ("Not Found"): say it as a sentence, translated.
+        detail = sentence
+    return error_response(request, exc.status_code, code, detail, exc.headers)
+
+
+def _is_status_phrase(status_code: int, detail: str) -> bool:
+    try:
+        return detail == HTTPStatus(status_code).phrase
+    except ValueError:
+        return False
+
+
+def _language_headers(reader: Translator) -> dict[str, str]:
+    # Caches must not hand one reader's language to another.
+    return {"Content-Language": reader.language, "Vary": "Accept-Language"}
 
 
 def install_error_handlers(app: FastAPI) -> None:

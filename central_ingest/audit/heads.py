@@ -21,6 +21,7 @@ from central_ingest.store.audit import AuditTables
 from central_ingest.store.db import Store
 from contract import DeviceKey, PublicKey, canonical_json, load_public_key, verify_signature
 from contract.signing import b64url_decode
+from i18n.text import Text
 
 
 @functools.lru_cache(maxsize=16)
@@ -144,8 +145,12 @@ def _require_extension(
     source: merkle.SubtreeSource, previous: TreeHead, size: int, root: bytes
 ) -> None:
     refusal = TreeHeadRefused(
-        f"refusing to sign a tree head at size {size}: the ledger is no longer an extension of"
-        f" the tree head signed at size {previous.tree_size}; run 'verify' to find what changed"
+        Text(
+            "Refusing to sign a tree head at size %(size)s: the ledger is no longer an extension"
+            " of the tree head signed at size %(previous)s; run 'verify' to find what changed.",
+            size=size,
+            previous=previous.tree_size,
+        )
     )
     previous_root = previous.root
     if previous_root is None:
@@ -166,13 +171,20 @@ def load_registry_key(path: Path) -> DeviceKey:
     mode = path.stat().st_mode
     if mode & (stat.S_IRWXG | stat.S_IRWXO):
         raise RegistryKeyError(
-            f"the registry key {path} is accessible to other users (mode"
-            f" {stat.S_IMODE(mode):o}); restrict it with 'chmod 600 {path}'"
+            Text(
+                "The registry key %(path)s is accessible to other users (mode %(mode)s);"
+                " restrict it with 'chmod 600 %(path)s'.",
+                path=str(path),
+                mode=f"{stat.S_IMODE(mode):o}",
+            )
         )
     try:
         return DeviceKey.load(path)
     except ValueError as exc:
-        raise RegistryKeyError(f"the registry key {path} cannot be used: {exc}") from None
+        raise RegistryKeyError(
+            Text("The registry key %(path)s cannot be used: %(problem)s.", path=str(path),
+                 problem=exc)
+        ) from None
 
 
 def load_or_create_registry_key(path: Path) -> DeviceKey:

@@ -13,6 +13,7 @@ from central_ingest.core import merkle
 from central_ingest.core.ledger import LedgerEntry
 from central_ingest.store.audit import AuditTables, read_snapshot
 from central_ingest.store.db import Store
+from i18n.text import Text
 
 
 @dataclass(frozen=True)
@@ -67,7 +68,7 @@ def case_proofs(
 ) -> CaseProofs:
     rows = tables.ledger_rows_about(_case_entities(tables, case_number))
     if not rows and not tables.case_exists(case_number):
-        raise UnknownCase(f"case {case_number} is not in the registry")
+        raise UnknownCase(Text("Case %(case)s is not in the registry.", case=case_number))
     proofs = []
     for row in rows:
         entry = entry_from_row(row)

@@ -18,15 +18,22 @@ from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
+from i18n.text import Message, as_text
+
 
 class DomainError(Exception):
-    """A request the registry refuses under its rules. ``code`` is stable for machines,
-    ``message`` is a sentence for people."""
+    """A request the registry refuses under its rules. ``code`` is stable for machines;
+    ``text`` is the sentence for people, rendered later in the reader's language (the API in
+    the request's, the console in the officer's); ``message`` is that sentence in English, for
+    logs and the command line. A plain string is accepted from code that predates ``Text``."""
 
-    def __init__(self, code: str, message: str) -> None:
-        super().__init__(message)
+    def __init__(self, code: str, message: str | Message) -> None:
+        text = as_text(message)
+        english = text.render(None)
+        super().__init__(english)
         self.code = code
-        self.message = message
+        self.message = english
+        self.text: Message = text
 
 
 class NotFound(DomainError):
