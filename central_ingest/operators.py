@@ -26,7 +26,7 @@ from central_ingest.store import operators as repo
 from central_ingest.store.db import Store
 from central_ingest.store.ledger import append_entry
 from contract import now_utc
-from i18n import Language, language_or_none
+from i18n import Language, PluralText, Text, language_or_none
 
 log = logging.getLogger(__name__)
 
@@ -53,7 +53,7 @@ class AuthenticationFailed(DomainError):
     def __init__(self) -> None:
         super().__init__(
             "authentication_failed",
-            "The user name or password is incorrect, or the account is disabled.",
+            Text("The user name or password is incorrect, or the account is disabled."),
         )
 
 
@@ -64,9 +64,21 @@ class TooManyAttempts(DomainError):
     def __init__(self, minutes: int) -> None:
         super().__init__(
             "too_many_attempts",
-            f"Too many failed sign-ins for this user name: try again in {minutes} minutes or"
-            " ask an administrator.",
+            PluralText(
+                "Too many failed sign-ins for this user name: try again in %(minutes)s minute"
+                " or ask an administrator.",
+                "Too many failed sign-ins for this user name: try again in %(minutes)s minutes"
+                " or ask an administrator.",
+                minutes,
+                minutes=minutes,
+            ),
         )
+
+
+def unknown_operator(username: str) -> NotFound:
+    return NotFound(
+        "unknown_operator", Text("There is no operator named %(name)s.", name=username)
+    )
 
 
 FAILED_LOGIN_LIMIT = 5
@@ -149,20 +161,27 @@ class Operators:
         if not USERNAME_PATTERN.fullmatch(username):
             raise InvalidInput(
                 "invalid_username",
-                "A user name is 3 to 32 characters: a Latin letter first, then Latin letters,"
-                " digits, '.', '_' or '-'.",
+                Text(
+                    "A user name is 3 to 32 characters: a Latin letter first, then Latin"
+                    " letters, digits, '.', '_' or '-'."
+                ),
             )
         if not 1 <= len(display_name) <= MAX_DISPLAY_NAME_LENGTH:
             raise InvalidInput(
                 "invalid_display_name",
-                f"An operator needs a display name of at most {MAX_DISPLAY_NAME_LENGTH}"
-                " characters.",
+                Text(
+                    "An operator needs a display name of at most %(most)s characters.",
+                    most=MAX_DISPLAY_NAME_LENGTH,
+                ),
             )
         password_hash = self._hasher.hash(_checked_password(password))
         now = self._clock()
         with self._store.transaction() as db:
             if repo.operator_exists(db, username):
-                raise Conflict("operator_exists", f"An operator named {username} already exists.")
+                raise Conflict(
+                    "operator_exists",
+                    Text("An operator named %(name)s already exists.", name=username),
+                )
             repo.insert_operator(
                 db,
                 username=username,
@@ -190,7 +209,7 @@ class Operators:
         now = self._clock()
         with self._store.transaction() as db:
             if not repo.set_password_hash(db, username, password_hash):
-                raise NotFound("unknown_operator", f"There is no operator named {username}.")
+                raise unknown_operator(username)
             repo.delete_sessions_of(db, username)
             append_entry(
                 db,
@@ -211,10 +230,13 @@ class Operators:
         with self._store.transaction() as db:
             row = repo.operator_row(db, username)
             if row is None:
-                raise NotFound("unknown_operator", f"There is no operator named {username}.")
+                raise unknown_operator(username)
             operator = _operator(row)
             if not operator.active:
-                raise Conflict("operator_inactive", f"Operator {username} is already deactivated.")
+                raise Conflict(
+                    "operator_inactive",
+                    Text("Operator %(name)s is already deactivated.", name=username),
+                )
             repo.deactivate_operator(db, username)
             repo.delete_sessions_of(db, username)
             append_entry(
@@ -236,7 +258,7 @@ class Operators:
         username = normalise_username(username)
         with self._store.transaction() as db:
             if not repo.set_operator_language(db, username, language):
-                raise NotFound("unknown_operator", f"There is no operator named {username}.")
+                raise unknown_operator(username)
             row = repo.operator_row(db, username)
         assert row is not None
         log.info("language of operator %s set to %s by %s", username, language, actor)
@@ -322,14 +344,16 @@ class Operators:
 def _checked_password(password: str) -> str:
     if len(password) < MIN_PASSWORD_LENGTH:
         raise InvalidInput(
-            "password_too_short", f"A password needs at least {MIN_PASSWORD_LENGTH} characters."
+            "password_too_short",
+            Text("A password needs at least %(least)s characters.", least=MIN_PASSWORD_LENGTH),
         )
     if len(password) > MAX_PASSWORD_LENGTH:
         raise InvalidInput(
-            "password_too_long", f"A password may have at most {MAX_PASSWORD_LENGTH} characters."
+            "password_too_long",
+            Text("A password may have at most %(most)s characters.", most=MAX_PASSWORD_LENGTH),
         )
     if not password.strip():
-        raise InvalidInput("password_blank", "A password cannot be only spaces.")
+        raise InvalidInput("password_blank", Text("A password cannot be only spaces."))
     return password
 
 

@@ -26,6 +26,7 @@ from central_ingest.store import cases as repo
 from central_ingest.store.db import Store
 from central_ingest.vehicles import VehicleRegister
 from contract import now_utc
+from i18n.text import Text
 
 DEFAULT_BATCH_SIZE = 500
 MAX_FEED_PAGE = 10_000
@@ -36,7 +37,7 @@ REVIEW_LEASE = timedelta(minutes=5)
 
 def _check_batch_size(batch_size: int) -> None:
     if batch_size < 1:
-        raise InvalidInput("invalid_batch_size", "a batch holds at least one case")
+        raise InvalidInput("invalid_batch_size", Text("A batch holds at least one case."))
 
 
 @dataclass(frozen=True)
@@ -214,9 +215,7 @@ class Registry:
     def _cancellation(self, request_id: int) -> CancellationView:
         row = repo.cancellation_row(self._store.db, request_id)
         if row is None:
-            raise rules.NotFound(
-                "cancellation_not_found", f"there is no cancellation request {request_id}"
-            )
+            raise repo.cancellation_not_found(request_id)
         return CancellationView.from_row(row)
 
     def pending_cancellations(self) -> list[CancellationView]:
@@ -245,7 +244,10 @@ class Registry:
         if after_seq < 0 or not 1 <= limit <= MAX_FEED_PAGE:
             raise InvalidInput(
                 "invalid_feed_page",
-                f"after_seq must be 0 or more and limit between 1 and {MAX_FEED_PAGE}",
+                Text(
+                    "after_seq must be 0 or more and limit between 1 and %(most)s.",
+                    most=MAX_FEED_PAGE,
+                ),
             )
         return repo.bailiff_feed(self._store.db, after_seq, limit)
 
@@ -285,7 +287,7 @@ class Registry:
         warning_days = self._config.deadlines.limitation_warning_days
         days = warning_days if within_days is None else within_days
         if days < 0:
-            raise InvalidInput("invalid_days", "the report looks 0 or more days ahead")
+            raise InvalidInput("invalid_days", Text("The report looks 0 or more days ahead."))
         now = self._now()
         rows = repo.limitation_candidates(self._store.db, now + timedelta(days=days))
         return [

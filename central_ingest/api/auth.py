@@ -6,7 +6,7 @@ the server, for every route: a hidden button is not a permission.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from datetime import timedelta
 from typing import Annotated
 
@@ -15,7 +15,9 @@ from fastapi.security import APIKeyCookie, OAuth2PasswordBearer
 
 from central_ingest.api.deps import OperatorsDep
 from central_ingest.api.errors import ApiError
+from central_ingest.core.labels import ROLES, label_text
 from central_ingest.operators import Operator, Role, Session
+from i18n import Message, Text
 
 SESSION_COOKIE = "erap_session"
 TOKEN_URL = "/v1/auth/token"
@@ -50,14 +52,14 @@ def current_session(
     if token is None:
         raise ApiError(
             401, "not_authenticated",
-            "Sign in first: send a bearer token or the session cookie.",
+            Text("Sign in first: send a bearer token or the session cookie."),
             {"WWW-Authenticate": "Bearer"},
         )
     session = operators.authenticate(token)
     if session is None:
         raise ApiError(
             401, "session_invalid",
-            "The session has expired or has been ended; sign in again.",
+            Text("The session has expired or has been ended; sign in again."),
             {"WWW-Authenticate": "Bearer"},
         )
     return session
@@ -66,18 +68,32 @@ def current_session(
 def require_role(*roles: Role) -> Callable[[Session], Operator]:
     """A dependency that returns the signed-in operator if their role is one of ``roles``."""
     allowed = frozenset(roles)
-    names = ", ".join(sorted(role.value for role in allowed))
+    names = role_list(allowed)
 
     def operator_with_role(session: Annotated[Session, Depends(current_session)]) -> Operator:
         operator = session.operator
         if operator.role not in allowed:
             raise ApiError(
                 403, "forbidden_for_role",
-                f"The {operator.role.value} role may not do this; it is reserved to: {names}.",
+                Text(
+                    "The role “%(role)s” may not do this; it is reserved to: %(roles)s.",
+                    role=label_text(operator.role, ROLES),
+                    roles=names,
+                ),
             )
         return operator
 
     return operator_with_role
+
+
+def role_list(roles: Iterable[Role]) -> Message:
+    """Role names as a list in the reader's language ("reviewing officer, supervisor")."""
+    names = [label_text(role, ROLES) for role in sorted(roles)]
+    listed = names[0]
+    for name in names[1:]:
+        # TRANSLATORS: one more item of a list: "reviewing officer, supervisor".
+        listed = Text("%(items)s, %(item)s", items=listed, item=name)
+    return listed
 
 
 CurrentSession = Annotated[Session, Depends(current_session)]

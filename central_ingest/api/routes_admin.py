@@ -21,6 +21,7 @@ from central_ingest.operators import (
 )
 from central_ingest.store.devices import list_devices
 from contract import DeviceKind
+from i18n import Text
 
 router = APIRouter(prefix="/v1/admin", tags=["administration"], responses=AUTH_RESPONSES)
 
@@ -101,7 +102,10 @@ def deactivate_operator(username: str, admin: Admin, operators: OperatorsDep) ->
     if normalise_username(username) == admin.username:
         raise ApiError(
             409, "cannot_deactivate_self",
-            "An administrator cannot deactivate their own account; ask another administrator.",
+            Text(
+                "An administrator cannot deactivate their own account; ask another"
+                " administrator."
+            ),
         )
     return OperatorView.of(operators.deactivate(username, actor=admin.actor))
 

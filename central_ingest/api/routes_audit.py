@@ -22,6 +22,7 @@ from central_ingest.audit import (
 )
 from central_ingest.config import RegistryConfig
 from contract import load_public_key
+from i18n import Text
 
 router = APIRouter(prefix="/v1/audit", tags=["audit"], responses=AUTH_RESPONSES)
 
@@ -85,8 +86,11 @@ def _registry_public_key(config: RegistryConfig) -> str:
     if not path.exists():
         raise ApiError(
             503, "registry_key_missing",
-            "The registry has not created its tree-head key yet, so no tree head has been"
-            " signed; pass the key you were given as public_key, or try after the first head.",
+            Text(
+                "The registry has not created its tree-head key yet, so no tree head has been"
+                " signed; pass the key you were given as public_key, or try after the first"
+                " head."
+            ),
         )
     return load_registry_key(path).public_key_b64
 
@@ -101,7 +105,7 @@ def tree_head(_: Auditor, store: StoreDep) -> TreeHeadView:
     """Keep it outside the registry: a later rewrite of history cannot reproduce it."""
     head = latest_tree_head(store)
     if head is None:
-        raise ApiError(404, "no_tree_head", "No tree head has been signed yet.")
+        raise ApiError(404, "no_tree_head", Text("No tree head has been signed yet."))
     return TreeHeadView.of(head)
 
 
@@ -137,7 +141,8 @@ def verify(
             load_public_key(public_key)
         except ValueError:
             raise ApiError(
-                422, "invalid_public_key", "public_key is not a base64url Ed25519 public key."
+                422, "invalid_public_key",
+                Text("public_key is not a base64url Ed25519 public key."),
             ) from None
     trusted_key = public_key or _registry_public_key(config)
     report = verify_registry(store, trusted_key, case_number)

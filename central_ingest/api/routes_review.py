@@ -19,6 +19,7 @@ from central_ingest.api.ingest_routes import DeviceIngest
 from central_ingest.core.cases import NotFound, RejectReason
 from central_ingest.core.views import CaseView, FixationView
 from contract.wire import SHA256_HEX_PATTERN
+from i18n import Text
 
 router = APIRouter(prefix="/v1", tags=["review"], responses=AUTH_RESPONSES)
 
@@ -126,7 +127,9 @@ def evidence_image(
     ingest: DeviceIngest = request.app.state.device_ingest
     path = ingest.evidence.path_for(sha256)
     if not path.exists():
-        raise NotFound("evidence_not_found", f"no evidence image {sha256} is stored")
+        raise NotFound(
+            "evidence_not_found", Text("No evidence image %(sha256)s is stored.", sha256=sha256)
+        )
     # Content-addressed: the bytes behind a hash never change.
     return FileResponse(
         path,

@@ -10,13 +10,15 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import PlainTextResponse
 from pydantic import BaseModel
 
-from central_ingest.api.auth import METRICS_ROLES, current_session
+from central_ingest.api.auth import METRICS_ROLES, current_session, role_list
 from central_ingest.api.deps import ApiSettingsDep, OperatorsDep, StoreDep
 from central_ingest.api.errors import ApiError, ErrorBody
 from central_ingest.api.settings import MetricsAccess
 from central_ingest.core.cases import CaseStatus, FixationStatus
+from central_ingest.core.labels import ROLES, label_text
 from central_ingest.store.dead_letters import dead_letter_counts
 from central_ingest.store.monitoring import database_answers, status_counts
+from i18n import Text
 
 router = APIRouter(tags=["system"])
 
@@ -47,7 +49,7 @@ def metrics_caller(request: Request, settings: ApiSettingsDep, operators: Operat
             raise ApiError(
                 403,
                 "metrics_loopback_only",
-                "Metrics are served only to clients on the registry host itself.",
+                Text("Metrics are served only to clients on the registry host itself."),
             )
         return
     header = request.headers.get("Authorization", "")
@@ -57,7 +59,11 @@ def metrics_caller(request: Request, settings: ApiSettingsDep, operators: Operat
         raise ApiError(
             403,
             "forbidden_for_role",
-            f"The {session.operator.role.value} role may not read the metrics.",
+            Text(
+                "The role “%(role)s” may not read the metrics; they are for: %(roles)s.",
+                role=label_text(session.operator.role, ROLES),
+                roles=role_list(METRICS_ROLES),
+            ),
         )
 
 

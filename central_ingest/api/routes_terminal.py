@@ -23,6 +23,7 @@ from central_ingest.core.iin import is_valid_iin
 from central_ingest.core.views import CaseView
 from central_ingest.registry import Registry
 from contract import DeviceKind
+from i18n import Text
 
 router = APIRouter(prefix="/v1/terminal", tags=["devices"])
 
@@ -154,7 +155,10 @@ async def cases_by_iin(
     def find(registry: Registry) -> list[CaseView]:
         if not is_valid_iin(iin):
             raise InvalidInput(
-                "invalid_iin", f"{iin} is not a valid IIN: 12 digits with a correct check digit"
+                "invalid_iin",
+                Text(
+                    "%(iin)s is not a valid IIN: 12 digits with a correct check digit.", iin=iin
+                ),
             )
         return registry.find_cases(owner_id=iin)
 

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
-from i18n.text import Message, as_text
+from i18n.text import Message, Text, as_text
 
 
 class DomainError(Exception):
@@ -34,6 +34,14 @@ class DomainError(Exception):
         self.code = code
         self.message = english
         self.text: Message = text
+
+
+def _label(code: StrEnum) -> Message:
+    """A status or reason inside a sentence, as people read it in the sentence's language."""
+    # Imported here: the label tables are keyed by this module's enums.
+    from central_ingest.core.labels import label_text
+
+    return label_text(code)
 
 
 class NotFound(DomainError):
@@ -153,7 +161,10 @@ def normalise_plate(text: str) -> str:
     if not _PLATE.fullmatch(plate):
         raise InvalidInput(
             "invalid_plate",
-            f"{text!r} is not a plate: use 2 to 12 Latin letters and digits, e.g. 123ABC01",
+            Text(
+                "“%(text)s” is not a plate: use 2 to 12 Latin letters and digits, e.g. 123ABC01.",
+                text=text,
+            ),
         )
     return plate
 
@@ -162,14 +173,19 @@ def _checked_seconds(seconds_spent: float) -> float:
     if not math.isfinite(seconds_spent) or seconds_spent < 0:
         raise InvalidInput(
             "invalid_seconds_spent",
-            f"time spent on a review must be zero or more seconds, not {seconds_spent}",
+            Text(
+                "The time spent on a review must be zero or more seconds, not %(seconds)s.",
+                seconds=seconds_spent,
+            ),
         )
     return float(seconds_spent)
 
 
 def _checked_officer(officer: str) -> str:
     if not officer.strip():
-        raise InvalidInput("officer_required", "every decision names the officer who made it")
+        raise InvalidInput(
+            "officer_required", Text("Every decision names the officer who made it.")
+        )
     return officer
 
 
@@ -178,7 +194,12 @@ def require_awaiting_review(fixation_id: str, status: FixationStatus) -> None:
     if status is not FixationStatus.AWAITING_REVIEW:
         raise Conflict(
             "fixation_already_decided",
-            f"fixation {fixation_id} has already been {status.value}; a decision is final",
+            Text(
+                "Fixation %(fixation)s has already been decided (%(status)s); a decision is"
+                " final.",
+                fixation=fixation_id,
+                status=_label(status),
+            ),
         )
 
 
@@ -212,18 +233,25 @@ def confirmation(
         if corrected == read_plate:
             raise InvalidInput(
                 "correction_unchanged",
-                f"the corrected plate {corrected} is the plate that was read; "
-                "leave it empty to confirm the plate as read",
+                Text(
+                    "The corrected plate %(plate)s is the plate that was read; leave it empty to"
+                    " confirm the plate as read.",
+                    plate=corrected,
+                ),
             )
         if reason is None:
             raise InvalidInput(
                 "correction_reason_required",
-                f"correcting the plate from {read_plate} to {corrected} needs a reason",
+                Text(
+                    "Correcting the plate from %(read)s to %(corrected)s needs a reason.",
+                    read=read_plate,
+                    corrected=corrected,
+                ),
             )
     elif reason is not None:
         raise InvalidInput(
             "correction_reason_without_correction",
-            "a correction reason was given but no corrected plate",
+            Text("A correction reason was given but no corrected plate."),
         )
     return Confirmation(
         officer=_checked_officer(officer),
@@ -249,7 +277,8 @@ def rejection(
     text = note.strip()
     if reason is RejectReason.OTHER and not text:
         raise InvalidInput(
-            "reject_note_required", "a rejection for reason 'other' needs a note saying why"
+            "reject_note_required",
+            Text("A rejection for “%(reason)s” needs a note saying why.", reason=_label(reason)),
         )
     return Rejection(
         officer=_checked_officer(officer),
@@ -278,7 +307,12 @@ def check_transition(case_number: str, current: CaseStatus, target: CaseStatus) 
     if target not in CASE_TRANSITIONS[current]:
         raise Conflict(
             "case_transition_refused",
-            f"case {case_number} is {current.value} and cannot become {target.value}",
+            Text(
+                "Case %(case)s is “%(status)s” and cannot become “%(target)s”.",
+                case=case_number,
+                status=_label(current),
+                target=_label(target),
+            ),
         )
 
 
@@ -292,28 +326,43 @@ def handover_refusal(case: CaseState, now: datetime) -> DomainError | None:
     if case.paid_minor > 0 or case.status in {CaseStatus.PAID, CaseStatus.UNDERPAID}:
         return Conflict(
             "paid_never_to_bailiffs",
-            f"case {case.case_number} has a payment: a paid case is never handed to bailiffs",
+            Text(
+                "Case %(case)s has a payment: a paid case is never handed to bailiffs.",
+                case=case.case_number,
+            ),
         )
     if case.status is not CaseStatus.OPEN:
         return Conflict(
             "case_transition_refused",
-            f"case {case.case_number} is {case.status.value}: only an open case goes to bailiffs",
+            Text(
+                "Case %(case)s is “%(status)s”: only an open case goes to bailiffs.",
+                case=case.case_number,
+                status=_label(case.status),
+            ),
         )
     if now <= case.voluntary_deadline:
         return Conflict(
             "not_overdue",
-            f"case {case.case_number} may still be paid voluntarily until "
-            f"{case.voluntary_deadline.isoformat()}",
+            Text(
+                "Case %(case)s may still be paid voluntarily until %(deadline)s.",
+                case=case.case_number,
+                deadline=case.voluntary_deadline.isoformat(),
+            ),
         )
     if limitation_reached(case, now):
         return Conflict(
             "limitation_reached",
-            f"case {case.case_number} reached its enforcement limitation and cannot be enforced",
+            Text(
+                "Case %(case)s has reached its enforcement limitation and cannot be enforced.",
+                case=case.case_number,
+            ),
         )
     if not case.has_debtor:
         return Conflict(
             "no_debtor",
-            f"case {case.case_number} has no known owner to enforce against",
+            Text(
+                "Case %(case)s has no known owner to enforce against.", case=case.case_number
+            ),
         )
     return None
 
@@ -331,12 +380,20 @@ def expire(case: CaseState, now: datetime) -> CaseStatus:
     if not case.status.unexecuted:
         raise Conflict(
             "case_transition_refused",
-            f"case {case.case_number} is {case.status.value}: only an unexecuted case expires",
+            Text(
+                "Case %(case)s is “%(status)s”: only a case not yet executed expires.",
+                case=case.case_number,
+                status=_label(case.status),
+            ),
         )
     if not limitation_reached(case, now):
         raise Conflict(
             "limitation_not_reached",
-            f"case {case.case_number} can be enforced until {case.limitation_at.isoformat()}",
+            Text(
+                "Case %(case)s can be enforced until %(limitation)s.",
+                case=case.case_number,
+                limitation=case.limitation_at.isoformat(),
+            ),
         )
     return CaseStatus.EXPIRED
 
@@ -370,7 +427,7 @@ def apply_payment(
     Earlier partial payments count: the case is paid when everything paid so far covers the
     amount due at the moment of the latest payment."""
     if amount_minor <= 0:
-        raise InvalidInput("invalid_amount", "a payment amount must be positive")
+        raise InvalidInput("invalid_amount", Text("A payment amount must be positive."))
     if case is None:
         return PaymentOutcome(PaymentMatch.UNKNOWN_CASE, None, None, None)
     if case.status.closed:
@@ -398,14 +455,24 @@ def check_cancellation_request(case_number: str, status: CaseStatus, reason: str
     """Validate a request to cancel; returns the reason as it will be stored."""
     text = reason.strip()
     if not text:
-        raise InvalidInput("cancellation_reason_required", "a cancellation needs a reason")
-    if status.closed:
-        paid = status is CaseStatus.PAID
-        refund = " (a refund, if owed, is a separate procedure)" if paid else ""
+        raise InvalidInput("cancellation_reason_required", Text("A cancellation needs a reason."))
+    if status is CaseStatus.PAID:
         raise Conflict(
             "case_closed",
-            f"case {case_number} is {status.value} and therefore closed: "
-            f"it cannot be cancelled{refund}",
+            Text(
+                "Case %(case)s is paid and therefore closed: it cannot be cancelled (a refund,"
+                " if owed, is a separate procedure).",
+                case=case_number,
+            ),
+        )
+    if status.closed:
+        raise Conflict(
+            "case_closed",
+            Text(
+                "Case %(case)s is “%(status)s” and therefore closed: it cannot be cancelled.",
+                case=case_number,
+                status=_label(status),
+            ),
         )
     return text
 
@@ -420,13 +487,20 @@ def check_cancellation_decision(
     if request_status is not CancellationStatus.PENDING:
         raise Conflict(
             "cancellation_already_decided",
-            f"cancellation request {request_id} has already been {request_status.value}",
+            Text(
+                "Cancellation request %(request)s has already been decided (%(status)s).",
+                request=request_id,
+                status=_label(request_status),
+            ),
         )
     if supervisor == requested_by:
         raise Forbidden(
             "two_person_rule",
-            f"{supervisor} asked for this cancellation and cannot also decide it: "
-            "a second officer must",
+            Text(
+                "%(officer)s asked for this cancellation and cannot also decide it: a second"
+                " officer must.",
+                officer=supervisor,
+            ),
         )
 
 

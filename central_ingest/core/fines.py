@@ -15,7 +15,9 @@ from datetime import date, datetime, timedelta
 from central_ingest.config import Deadlines, FineSchedule
 from central_ingest.core.cases import DomainError, InvalidInput
 from central_ingest.core.clock import local
+from central_ingest.core.labels import OFFENCES, label_text
 from contract import ViolationCode
+from i18n.text import Text
 
 TIYN_PER_KZT = 100
 
@@ -50,7 +52,11 @@ def assess_fine(
     if fixed is None:
         raise DomainError(
             "fine_not_configured",
-            f"no fine is configured for {violation.value}: add it to the fine schedule",
+            Text(
+                "No fine is configured for %(offence)s (%(code)s): add it to the fine schedule.",
+                offence=label_text(violation, OFFENCES),
+                code=violation.value,
+            ),
         )
     return FineAssessment(article=fixed.article, part=fixed.part, fine_mrp=fixed.fine_mrp)
 
@@ -61,7 +67,7 @@ def _assess_speeding(
     if speed_kmh is None or limit_kmh is None:
         raise InvalidInput(
             "measurement_missing",
-            "a speeding fixation needs both the measured speed and the limit",
+            Text("A speeding fixation needs both the measured speed and the limit."),
         )
     excess = speed_kmh - limit_kmh
     applicable = [band for band in schedule.speeding_bands if excess >= band.min_excess_kmh]
@@ -69,9 +75,16 @@ def _assess_speeding(
         lowest = schedule.speeding_bands[0].min_excess_kmh
         raise NotAnOffence(
             "not_an_offence",
-            f"{speed_kmh:g} km/h where the limit is {limit_kmh} km/h is {excess:g} km/h over; "
-            f"less than {lowest} km/h over is not an offence under article "
-            f"{schedule.speeding_article}, so reject the fixation instead of confirming it",
+            Text(
+                "%(speed)s km/h where the limit is %(limit)s km/h is %(excess)s km/h over; less"
+                " than %(lowest)s km/h over is not an offence under article %(article)s, so"
+                " reject the fixation instead of confirming it.",
+                speed=f"{speed_kmh:g}",
+                limit=limit_kmh,
+                excess=f"{excess:g}",
+                lowest=lowest,
+                article=schedule.speeding_article,
+            ),
         )
     band = applicable[-1]
     return FineAssessment(
@@ -90,8 +103,11 @@ def mrp_on(day: date, mrp_by_year: Mapping[int, int]) -> int:
     except KeyError:
         raise MrpNotConfigured(
             "mrp_not_configured",
-            f"no MRP value is configured for {day.year}, the year of the offence: "
-            "add it to mrp_by_year before confirming offences of that year",
+            Text(
+                "No MRP value is configured for %(year)s, the year of the offence: add it to"
+                " mrp_by_year before confirming offences of that year.",
+                year=day.year,
+            ),
         ) from None
 
 

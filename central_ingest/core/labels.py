@@ -20,7 +20,7 @@ from central_ingest.core.cases import (
     RejectReason,
 )
 from contract import ViolationCode
-from i18n.text import N_
+from i18n.text import N_, Message, as_text
 
 OFFENCES: Mapping[str, str] = {
     ViolationCode.SPEEDING: N_("speeding"),
@@ -91,3 +91,9 @@ def label(code: str | StrEnum, table: Mapping[str, str] | None = None) -> str:
         if candidate is not None and value in candidate:
             return candidate[value]
     return value.replace("_", " ")
+
+
+def label_text(code: str | StrEnum, table: Mapping[str, str] | None = None) -> Message:
+    """The label as a parameter of a ``Text``: rendered in the language of the sentence around
+    it (``Text("Case %(case)s is “%(status)s”.", status=label_text(status))``)."""
+    return as_text(label(code, table))

@@ -37,6 +37,7 @@ from central_ingest.notify.outbox import enqueue_case_opened
 from central_ingest.store.ledger import append_entry
 from central_ingest.vehicles import VehicleRecord
 from contract import Payment, ViolationCode, canonical_json
+from i18n.text import Text
 
 LEGAL_CODE = "Code of the Republic of Kazakhstan on Administrative Offences"
 HANDOVER_ACTOR = "system:bailiff_handover"
@@ -64,9 +65,13 @@ def require_operator(db: sqlite_utils.Database, username: str) -> None:
     """Decisions are recorded against a known, active operator account."""
     row = db.conn.execute("SELECT active FROM operators WHERE username = ?", (username,)).fetchone()
     if row is None:
-        raise NotFound("operator_not_found", f"there is no operator {username!r}")
+        raise NotFound(
+            "operator_not_found", Text("There is no operator named %(name)s.", name=username)
+        )
     if not row[0]:
-        raise Forbidden("operator_inactive", f"operator {username!r} is deactivated")
+        raise Forbidden(
+            "operator_inactive", Text("Operator %(name)s is deactivated.", name=username)
+        )
 
 
 # --- fixations -------------------------------------------------------------------------------
@@ -79,7 +84,9 @@ def fixation_row(db: sqlite_utils.Database, fixation_id: str) -> dict[str, Any] 
 def require_fixation(db: sqlite_utils.Database, fixation_id: str) -> dict[str, Any]:
     row = fixation_row(db, fixation_id)
     if row is None:
-        raise NotFound("fixation_not_found", f"there is no fixation {fixation_id}")
+        raise NotFound(
+            "fixation_not_found", Text("There is no fixation %(fixation)s.", fixation=fixation_id)
+        )
     return row
 
 
@@ -165,7 +172,7 @@ def case_row(db: sqlite_utils.Database, case_number: str) -> dict[str, Any] | No
 def require_case(db: sqlite_utils.Database, case_number: str) -> dict[str, Any]:
     row = case_row(db, case_number)
     if row is None:
-        raise NotFound("case_not_found", f"there is no case {case_number}")
+        raise NotFound("case_not_found", Text("There is no case %(case)s.", case=case_number))
     return row
 
 
@@ -237,7 +244,10 @@ def _set_case_status(
     if cursor.rowcount != 1:
         raise Conflict(
             "case_changed",
-            f"case {case_number} changed while it was being updated; look at it again",
+            Text(
+                "Case %(case)s changed while it was being updated; look at it again.",
+                case=case_number,
+            ),
         )
 
 
@@ -673,6 +683,13 @@ _CANCELLATION_SELECT = (
 )
 
 
+def cancellation_not_found(request_id: int) -> NotFound:
+    return NotFound(
+        "cancellation_not_found",
+        Text("There is no cancellation request %(request)s.", request=request_id),
+    )
+
+
 def cancellation_row(db: sqlite_utils.Database, request_id: int) -> dict[str, Any] | None:
     return _one(db, f"{_CANCELLATION_SELECT} WHERE r.request_id = ?", (request_id,))
 
@@ -698,8 +715,12 @@ def request_cancellation(
     if pending is not None:
         raise Conflict(
             "cancellation_pending",
-            f"case {case_number} already has cancellation request {pending[0]} waiting for a "
-            "decision",
+            Text(
+                "Case %(case)s already has cancellation request %(request)s waiting for a"
+                " decision.",
+                case=case_number,
+                request=pending[0],
+            ),
         )
     at = iso(now)
     cursor = db.conn.execute(
@@ -736,7 +757,7 @@ def decide_cancellation(
 ) -> None:
     request = cancellation_row(db, request_id)
     if request is None:
-        raise NotFound("cancellation_not_found", f"there is no cancellation request {request_id}")
+        raise cancellation_not_found(request_id)
     rules.check_cancellation_decision(
         request_id,
         request_status=CancellationStatus(request["status"]),

@@ -20,6 +20,7 @@ from central_ingest.core.clock import iso
 from central_ingest.store import cases as repo
 from central_ingest.store.db import Store
 from central_ingest.store.ledger import append_entry
+from i18n.text import Text
 
 DDL = """
 CREATE TABLE IF NOT EXISTS double_reviews (
@@ -74,7 +75,9 @@ def sample(db: sqlite_utils.Database, fixation_id: str, case_number: str, now: d
     """Put a just-confirmed fixation in the double-review queue."""
     row = repo.require_fixation(db, fixation_id)
     if row["status"] != FixationStatus.CONFIRMED.value:
-        raise Conflict("not_confirmed", f"fixation {fixation_id} is not confirmed")
+        raise Conflict(
+            "not_confirmed", Text("Fixation %(fixation)s is not confirmed.", fixation=fixation_id)
+        )
     db.conn.execute(
         "INSERT INTO double_reviews (fixation_id, case_number, first_officer, first_plate,"
         " sampled_at) VALUES (?, ?, ?, ?, ?) ON CONFLICT(fixation_id) DO NOTHING",
@@ -116,16 +119,26 @@ def record_verdict(
     the cancellation request it filed, if any."""
     row = pending_row(db, fixation_id)
     if row is None:
-        raise NotFound("double_review_not_found", f"fixation {fixation_id} was not sampled")
+        raise NotFound(
+            "double_review_not_found",
+            Text("Fixation %(fixation)s was not sampled for a second review.",
+                 fixation=fixation_id),
+        )
     if row["status"] != "pending":
         raise Conflict(
-            "double_review_done", f"fixation {fixation_id} has already had its second review"
+            "double_review_done",
+            Text("Fixation %(fixation)s has already had its second review.",
+                 fixation=fixation_id),
         )
     if row["first_officer"] == verdict.officer:
         raise Forbidden(
             "own_decision",
-            f"{verdict.officer} confirmed fixation {fixation_id}: a second review is someone"
-            " else's",
+            Text(
+                "%(officer)s confirmed fixation %(fixation)s: the second review is another"
+                " officer's.",
+                officer=verdict.officer,
+                fixation=fixation_id,
+            ),
         )
     agreed = agrees(row["first_plate"], verdict)
     at = iso(now)

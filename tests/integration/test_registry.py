@@ -116,7 +116,7 @@ def test_fine_uses_the_mrp_of_the_local_offence_date_not_of_the_confirmation(
 def test_a_year_without_an_mrp_value_is_refused_with_a_clear_error(tmp_path: Path) -> None:
     world = RegistryWorld.create(tmp_path, mrp_by_year={2024: 3692})
     fixation_id = world.add_fixation()
-    with pytest.raises(MrpNotConfigured, match="no MRP value is configured for 2025"):
+    with pytest.raises(MrpNotConfigured, match="No MRP value is configured for 2025"):
         world.registry.confirm_fixation(fixation_id, REVIEWER, seconds_spent=5)
     assert world.registry.fixation(fixation_id).status is FixationStatus.AWAITING_REVIEW
 
