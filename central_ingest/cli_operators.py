@@ -22,13 +22,15 @@ from central_ingest.config import ConfigError, load_config
 from central_ingest.core.cases import DomainError
 from central_ingest.operators import Operators, Role
 from central_ingest.store.db import Store
+from i18n import LANGUAGES, Language, parse_language
 
 PASSWORD_ENV = "ERAP_OPERATOR_PASSWORD"
 # Accounts changed on the host are recorded as the host's own job, not as an officer.
 CLI_ACTOR = "system:operators-cli"
 
 operators_app = typer.Typer(
-    help="Operator accounts: add, change password, deactivate, list.", no_args_is_help=True
+    help="Operator accounts: add, change password, set the language, deactivate, list.",
+    no_args_is_help=True,
 )
 
 ConfigOption = Annotated[
@@ -129,6 +131,38 @@ def deactivate(
     typer.echo(f"deactivated {operator.username}")
 
 
+# What an administrator types to give the operator back to the registry's default language.
+DEFAULT_LANGUAGE_WORD = "default"
+
+
+@operators_app.command("language")
+def language(
+    username: Annotated[str, typer.Argument(help="Login name of the account.")],
+    code: Annotated[str, typer.Argument(
+        metavar="LANGUAGE",
+        help=f"{', '.join(LANGUAGES)}, or '{DEFAULT_LANGUAGE_WORD}' for the registry's default.",
+    )],
+    config: ConfigOption = None,
+    data_dir: DataDirOption = None,
+) -> None:
+    """Set the language of an operator's screens (kk, ru, en), or return the operator to the
+    registry's default language."""
+    chosen: Language | None = None
+    if code.strip().lower() != DEFAULT_LANGUAGE_WORD:
+        try:
+            chosen = parse_language(code)
+        except ValueError as exc:
+            typer.echo(f"error: {exc}, or {DEFAULT_LANGUAGE_WORD}", err=True)
+            raise typer.Exit(2) from None
+    operators = _operators(config, data_dir)
+    try:
+        operator = operators.set_language(username, chosen, actor=CLI_ACTOR)
+    except DomainError as exc:
+        raise _fail(exc) from None
+    shown = "the registry's default" if operator.language is None else operator.language
+    typer.echo(f"language of {operator.username}: {shown}")
+
+
 @operators_app.command("list")
 def list_operators(
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]
@@ -142,17 +176,19 @@ def list_operators(
         typer.echo(json.dumps(
             [
                 {"username": o.username, "display_name": o.display_name, "role": o.role.value,
-                 "active": o.active, "created_at": o.created_at.isoformat()}
+                 "active": o.active, "created_at": o.created_at.isoformat(),
+                 "language": o.language}
                 for o in operators
             ],
             ensure_ascii=False, indent=2,
         ))
         return
     table = Table(title="Operators")
-    for column in ("user name", "name", "role", "active", "created (UTC)"):
+    for column in ("user name", "name", "role", "active", "language", "created (UTC)"):
         table.add_column(column)
     for o in operators:
         table.add_row(o.username, o.display_name, o.role.value, "yes" if o.active else "no",
+                      o.language or DEFAULT_LANGUAGE_WORD,
                       o.created_at.strftime("%Y-%m-%d %H:%M"))
     Console().print(table)
 

@@ -35,6 +35,28 @@ MAX_FEED_PAGE = 10_000
 REVIEW_LEASE = timedelta(minutes=5)
 
 
+# A name search scans the cases (no index serves "contains"): the text typed is bounded, and
+# so is the answer, which a person reads.
+MAX_NAME_SEARCH_LENGTH = 100
+MIN_NAME_SEARCH_LENGTH = 2
+MAX_NAME_SEARCH_RESULTS = 200
+
+
+def _checked_name_search(text: str) -> str:
+    """The typed name with runs of spaces made one; refused if too short or too long."""
+    name = " ".join(text.split())
+    if not MIN_NAME_SEARCH_LENGTH <= len(name) <= MAX_NAME_SEARCH_LENGTH:
+        raise InvalidInput(
+            "invalid_name_search",
+            Text(
+                "Type %(least)s to %(most)s characters of the owner's name to search by it.",
+                least=MIN_NAME_SEARCH_LENGTH,
+                most=MAX_NAME_SEARCH_LENGTH,
+            ),
+        )
+    return name
+
+
 def _check_batch_size(batch_size: int) -> None:
     if batch_size < 1:
         raise InvalidInput("invalid_batch_size", Text("A batch holds at least one case."))
@@ -179,14 +201,27 @@ class Registry:
         return CaseView.from_row(row, at=self._now())
 
     def find_cases(
-        self, *, plate: str | None = None, owner_id: str | None = None
+        self,
+        *,
+        plate: str | None = None,
+        owner_id: str | None = None,
+        owner_name: str | None = None,
     ) -> list[CaseView]:
-        if plate is None and owner_id is None:
-            raise InvalidInput("search_criteria_required", "search cases by plate or owner")
+        """Cases by plate, by the owner's IIN/BIN, or by part of the owner's name as a person
+        types it (any letter case, Kazakh and Russian letters alike); criteria combine. A name
+        search returns at most ``MAX_NAME_SEARCH_RESULTS`` cases, newest first."""
+        if plate is None and owner_id is None and owner_name is None:
+            raise InvalidInput(
+                "search_criteria_required",
+                Text("Search cases by plate, by the owner's IIN or BIN, or by the owner's name."),
+            )
+        name = None if owner_name is None else _checked_name_search(owner_name)
         rows = repo.case_rows(
             self._store.db,
             plate=None if plate is None else rules.normalise_plate(plate),
             owner_id=None if owner_id is None else owner_id.strip(),
+            owner_name=name,
+            limit=None if name is None else MAX_NAME_SEARCH_RESULTS,
         )
         now = self._now()
         return [CaseView.from_row(row, at=now) for row in rows]

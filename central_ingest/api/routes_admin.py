@@ -21,7 +21,7 @@ from central_ingest.operators import (
 )
 from central_ingest.store.devices import list_devices
 from contract import DeviceKind
-from i18n import Text
+from i18n import Language, Text
 
 router = APIRouter(prefix="/v1/admin", tags=["administration"], responses=AUTH_RESPONSES)
 
@@ -32,6 +32,9 @@ class OperatorView(BaseModel):
     role: Role
     active: bool
     created_at: datetime
+    language: Language | None = Field(
+        description="The language of the operator's screens; null: the registry's default."
+    )
 
     @classmethod
     def of(cls, operator: Operator) -> OperatorView:
@@ -41,6 +44,7 @@ class OperatorView(BaseModel):
             role=operator.role,
             active=operator.active,
             created_at=operator.created_at,
+            language=operator.language,
         )
 
 
@@ -53,6 +57,16 @@ class NewOperator(BaseModel):
     )
     role: Role
     password: SecretStr = Field(min_length=MIN_PASSWORD_LENGTH, max_length=MAX_PASSWORD_LENGTH)
+
+
+class LanguageChoice(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    language: Language | None = Field(
+        description="kk (Kazakh), ru (Russian) or en (English, for engineers); null: the"
+        " registry's default language.",
+        examples=["kk"],
+    )
 
 
 class DeviceView(BaseModel):
@@ -108,6 +122,23 @@ def deactivate_operator(username: str, admin: Admin, operators: OperatorsDep) ->
             ),
         )
     return OperatorView.of(operators.deactivate(username, actor=admin.actor))
+
+
+@router.put(
+    "/operators/{username}/language",
+    response_model=OperatorView,
+    responses={
+        404: {"model": ErrorBody, "description": "No such operator."},
+        422: {"model": InvalidRequestBody, "description": "Not one of kk, ru, en or null."},
+    },
+    summary="Set the language of an operator's screens",
+)
+def set_operator_language(
+    username: str, body: LanguageChoice, admin: Admin, operators: OperatorsDep
+) -> OperatorView:
+    """The console then speaks this language to the operator; null returns them to the
+    registry's default. The operator's open sessions follow at their next page."""
+    return OperatorView.of(operators.set_language(username, body.language, actor=admin.actor))
 
 
 @router.get("/devices", response_model=list[DeviceView], summary="Registered devices (read-only)")

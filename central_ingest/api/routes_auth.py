@@ -7,7 +7,7 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Response, status
 from fastapi.security import OAuth2PasswordRequestForm
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from central_ingest.api.auth import (
     CurrentSession,
@@ -18,6 +18,7 @@ from central_ingest.api.auth import (
 from central_ingest.api.deps import ApiSettingsDep, OperatorsDep
 from central_ingest.api.errors import ErrorBody
 from central_ingest.operators import Role
+from i18n import Language
 
 router = APIRouter(prefix="/v1", tags=["authentication"])
 
@@ -33,6 +34,9 @@ class MeResponse(BaseModel):
     username: str
     display_name: str
     role: Role
+    language: Language | None = Field(
+        description="The language of the operator's screens; null: the registry's default."
+    )
     session_expires_at: datetime
 
 
@@ -91,5 +95,6 @@ def me(session: CurrentSession) -> MeResponse:
         username=operator.username,
         display_name=operator.display_name,
         role=operator.role,
+        language=operator.language,
         session_expires_at=session.expires_at,
     )

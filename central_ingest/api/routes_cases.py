@@ -12,6 +12,7 @@ from central_ingest.api.auth import CaseReader, ReviewOfficer, Supervisor
 from central_ingest.api.deps import RegistryDep
 from central_ingest.api.errors import AUTH_RESPONSES, ErrorBody, InvalidRequestBody
 from central_ingest.core.views import CancellationView, CaseView
+from central_ingest.registry import MAX_NAME_SEARCH_LENGTH, MAX_NAME_SEARCH_RESULTS
 
 router = APIRouter(prefix="/v1", tags=["cases"], responses=AUTH_RESPONSES)
 
@@ -52,9 +53,10 @@ def case(case_number: CaseNumber, _: CaseReader, registry: RegistryDep) -> CaseV
     "/cases",
     response_model=list[CaseView],
     responses={
-        422: {"model": InvalidRequestBody, "description": "Neither plate nor owner_id given."},
+        422: {"model": InvalidRequestBody,
+              "description": "No criterion given, or a name too short or too long."},
     },
-    summary="Find cases by plate or owner",
+    summary="Find cases by plate, owner or the owner's name",
 )
 def find_cases(
     _: CaseReader,
@@ -63,8 +65,20 @@ def find_cases(
     owner_id: Annotated[
         str | None, Query(max_length=12, description="IIN or BIN of the owner.")
     ] = None,
+    owner_name: Annotated[
+        str | None,
+        Query(
+            max_length=MAX_NAME_SEARCH_LENGTH,
+            description="Part of the owner's name, in any letter case (Kazakh and Russian"
+            " letters fold as well as Latin ones: 'серік' finds 'Серік'); % and _ are"
+            f" matched as typed. At most {MAX_NAME_SEARCH_RESULTS} cases, newest first.",
+            examples=["серік"],
+        ),
+    ] = None,
 ) -> list[CaseView]:
-    return registry.find_cases(plate=plate, owner_id=owner_id)
+    """Criteria combine: plate and owner_name finds the cases of that plate whose owner's
+    name contains the text."""
+    return registry.find_cases(plate=plate, owner_id=owner_id, owner_name=owner_name)
 
 
 @router.post(

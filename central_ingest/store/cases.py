@@ -34,6 +34,7 @@ from central_ingest.core.cases import (
 )
 from central_ingest.core.clock import iso, local, parse_iso
 from central_ingest.notify.outbox import enqueue_case_opened
+from central_ingest.store.db import CASEFOLD_FUNCTION, LIKE_ESCAPE, contains_pattern
 from central_ingest.store.ledger import append_entry
 from central_ingest.vehicles import VehicleRecord
 from contract import Payment, ViolationCode, canonical_json
@@ -177,20 +178,36 @@ def require_case(db: sqlite_utils.Database, case_number: str) -> dict[str, Any]:
 
 
 def case_rows(
-    db: sqlite_utils.Database, *, plate: str | None, owner_id: str | None
+    db: sqlite_utils.Database,
+    *,
+    plate: str | None,
+    owner_id: str | None,
+    owner_name: str | None = None,
+    limit: int | None = None,
 ) -> list[dict[str, Any]]:
-    """Cases by plate and/or owner, newest resolution first."""
+    """Cases by plate, owner and/or part of the owner's name (any case, any alphabet: folded
+    on both sides by the connection's ``casefold``), newest resolution first; at most
+    ``limit`` of them when given."""
     conditions: list[str] = []
-    params: list[str] = []
+    params: list[str | int] = []
     if plate is not None:
         conditions.append("plate = ?")
         params.append(plate)
     if owner_id is not None:
         conditions.append("owner_id = ?")
         params.append(owner_id)
+    if owner_name is not None:
+        conditions.append(f"{CASEFOLD_FUNCTION}(owner_name) LIKE ? ESCAPE '{LIKE_ESCAPE}'")
+        params.append(contains_pattern(owner_name))
     where = " AND ".join(conditions) or "1"
+    bound = ""
+    if limit is not None:
+        bound = " LIMIT ?"
+        params.append(limit)
     return _all(
-        db, f"SELECT * FROM cases WHERE {where} ORDER BY resolution_at DESC, case_number", params
+        db,
+        f"SELECT * FROM cases WHERE {where} ORDER BY resolution_at DESC, case_number{bound}",
+        params,
     )
 
 

@@ -13,6 +13,7 @@ import fcntl
 import os
 import sqlite3
 import threading
+import unicodedata
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -23,6 +24,41 @@ import sqlite_utils
 from central_ingest.store.schema import DDL, MIGRATIONS, SCHEMA_VERSION
 
 BUSY_TIMEOUT_MS = 30_000
+
+# SQLite's lower(), upper() and LIKE fold ASCII letters only: 'Серік' LIKE 'серік' is false.
+# Searches by a person's name compare ``casefold(column)`` (Python's full Unicode case folding,
+# registered on every connection) with the casefolded input instead.
+CASEFOLD_FUNCTION = "casefold"
+# The escape character of the LIKE patterns built by ``contains_pattern``.
+LIKE_ESCAPE = "\\"
+
+
+SqlValue: TypeAlias = str | bytes | int | float | None
+
+
+def casefold(value: SqlValue) -> SqlValue:
+    """Text in one canonical form and case (NFC, then ``str.casefold``): 'СЕРІК', 'Серік' and
+    'серік' become the same string. Anything else (NULL, numbers) passes unchanged."""
+    if isinstance(value, str):
+        return fold_text(value)
+    return value
+
+
+def fold_text(text: str) -> str:
+    return unicodedata.normalize("NFC", text).casefold()
+
+
+def contains_pattern(text: str) -> str:
+    """A LIKE pattern (with ``ESCAPE LIKE_ESCAPE``) matching values that contain ``text``
+    after folding: the reader's ``%`` and ``_`` are matched as themselves, not as wildcards."""
+    folded = fold_text(text)
+    escaped = (
+        folded.replace(LIKE_ESCAPE, LIKE_ESCAPE * 2)
+        .replace("%", LIKE_ESCAPE + "%")
+        .replace("_", LIKE_ESCAPE + "_")
+    )
+    return f"%{escaped}%"
+
 
 # The open database that ``Store.db`` and ``Store.transaction()`` hand out: services pass it
 # back to the store's functions and never use it themselves.
@@ -49,6 +85,8 @@ class Store:
         conn.execute("PRAGMA synchronous=NORMAL")
         conn.execute("PRAGMA foreign_keys=ON")
         conn.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
+        # Deterministic: SQLite may then use it in indexes and constant-fold it.
+        conn.create_function(CASEFOLD_FUNCTION, 1, casefold, deterministic=True)
         return sqlite_utils.Database(conn)
 
     def _write_lock_fd(self) -> int:

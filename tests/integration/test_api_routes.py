@@ -88,6 +88,7 @@ ENDPOINTS: list[tuple[str, str, dict[str, Any] | None, set[Role]]] = [
         ADMIN,
     ),
     ("POST", "/v1/admin/operators/nobody/deactivate", None, ADMIN),
+    ("PUT", "/v1/admin/operators/nobody/language", {"language": "kk"}, ADMIN),
 ]
 
 
