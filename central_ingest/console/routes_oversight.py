@@ -21,11 +21,19 @@ from central_ingest.audit import (
     verify_registry,
 )
 from central_ingest.console.routes_review import DeskDep
-from central_ingest.console.web import ConsoleUser, form_action_for, page_for, render
-from central_ingest.core.cases import DomainError
+from central_ingest.console.terms import term
+from central_ingest.console.web import (
+    ConsoleUser,
+    form_action_for,
+    page_for,
+    render,
+    user_translator,
+)
+from central_ingest.core.cases import CancellationStatus, DomainError, NotFound
 from central_ingest.core.clock import local
 from central_ingest.reports import removal_report
 from central_ingest.store.review_stats import disagreements, figures_of, officer_figures
+from i18n import Text
 
 router = APIRouter(prefix="/console", include_in_schema=False)
 
@@ -39,11 +47,12 @@ def my_figures(
     user: Annotated[ConsoleUser, Depends(page_for(*REVIEW_ROLES))],
     desk: DeskDep,
     store: StoreDep,
+    config: ConfigDep,
 ) -> Response:
     now = desk.clock()
     day = local(now).replace(hour=0, minute=0, second=0, microsecond=0)
     return render(
-        request, "me.html", user,
+        request, "me.html", user, registry_language=config.language,
         today=figures_of(store, user.operator.username, day, now),
         month=figures_of(store, user.operator.username, now - timedelta(days=30), now),
     )
@@ -73,20 +82,33 @@ def supervisor_desk(
 
 @router.post("/cancellations/{request_id}/decision")
 def decide_cancellation(
+    request: Request,
     request_id: Annotated[int, Path(ge=1)],
     user: Annotated[ConsoleUser, Depends(form_action_for(*SUPERVISOR_ROLES))],
     registry: RegistryDep,
     decision: Annotated[Literal["approve", "deny"], Form()],
     note: Annotated[str, Form(max_length=2000)] = "",
 ) -> Response:
+    translate = user_translator(request, user)
     try:
         result = registry.decide_cancellation(
             request_id, user.operator.username, approve=decision == "approve", note=note
         )
-        message = f"Request {request_id} {result.status.value}: case {result.case_number} is" \
-                  f" {result.case_status.value}."
+        facts = {
+            "request": request_id,
+            "case": result.case_number,
+            "status": translate.gettext(term(result.case_status, "case_status")),
+        }
+        if result.status is CancellationStatus.APPROVED:
+            message = translate.text(
+                Text("Request %(request)s approved: case %(case)s is now «%(status)s».", **facts)
+            )
+        else:
+            message = translate.text(
+                Text("Request %(request)s denied: case %(case)s stays «%(status)s».", **facts)
+            )
     except DomainError as refused:
-        message = refused.message
+        message = translate.text(refused.message)
     return RedirectResponse(
         f"/console/supervisor?message={_quoted(message)}", status_code=303
     )
@@ -111,7 +133,7 @@ def find_cases(
         try:
             cases = registry.find_cases(plate=plate)
         except DomainError as refused:
-            message = refused.message
+            message = user_translator(request, user).text(refused.message)
     return render(request, "cases.html", user, plate=plate, cases=cases, message=message)
 
 
@@ -124,7 +146,15 @@ def case_page(
     store: StoreDep,
     message: Annotated[str | None, Query(max_length=300)] = None,
 ) -> Response:
-    case = registry.case(case_number)
+    try:
+        case = registry.case(case_number)
+    except NotFound:
+        translate = user_translator(request, user)
+        return render(
+            request, "error.html", user, status_code=404,
+            title=translate.text(Text("No such case")),
+            message=translate.text(Text("There is no case %(case)s.", case=case_number)),
+        )
     fixation = registry.fixation(case.fixation_id)
     proofs = None
     if user.role in AUDIT_ROLES:
@@ -141,16 +171,20 @@ def case_page(
 
 @router.post("/cases/{case_number}/cancellation")
 def request_cancellation(
+    request: Request,
     case_number: CaseNumber,
     user: Annotated[ConsoleUser, Depends(form_action_for(*REVIEW_ROLES))],
     registry: RegistryDep,
     reason: Annotated[str, Form(max_length=2000)],
 ) -> Response:
+    translate = user_translator(request, user)
     try:
         made = registry.request_cancellation(case_number, user.operator.username, reason)
-        message = f"Cancellation request {made.request_id} waits for a supervisor."
+        message = translate.text(Text(
+            "Cancellation request %(request)s waits for a supervisor.", request=made.request_id
+        ))
     except DomainError as refused:
-        message = refused.message
+        message = translate.text(refused.message)
     return RedirectResponse(
         f"/console/cases/{case_number}?message={_quoted(message)}", status_code=303
     )

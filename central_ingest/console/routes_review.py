@@ -12,11 +12,20 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from central_ingest.api.auth import REVIEW_ROLES
 from central_ingest.api.deps import StoreDep
+from central_ingest.api.errors import ApiError
 from central_ingest.console.desk import Decision, ItemKind, ReviewDesk, ReviewItem
-from central_ingest.console.web import ConsoleUser, api_action_for, fragment, page_for, render
-from central_ingest.core.cases import InvalidInput, RejectReason
+from central_ingest.console.web import (
+    ConsoleUser,
+    api_action_for,
+    fragment,
+    page_for,
+    render,
+    user_translator,
+)
+from central_ingest.core.cases import RejectReason
 from central_ingest.core.clock import local
 from central_ingest.store.review_stats import figures_of
+from i18n import Language, Text, Translator
 
 router = APIRouter(prefix="/console", include_in_schema=False)
 
@@ -51,13 +60,31 @@ class DecisionBody(BaseModel):
     skip: list[str] = Field(default_factory=list, max_length=MAX_SKIP)
 
 
-def item_json(item: ReviewItem | None) -> dict[str, Any] | None:
+def review_messages(translate: Translator) -> dict[str, str]:
+    """What the review script says, in the page's language: the script holds no sentence of
+    its own. ``{name}`` marks where the script puts a value."""
+    slots = {"plate": "{plate}", "case": "{case}", "reason": "{reason}"}
+    messages = {
+        "confirmed": Text("Confirmed %(plate)s.", **slots),
+        "confirmed_case": Text("Confirmed %(plate)s: case %(case)s.", **slots),
+        "rejected": Text("Rejected %(plate)s.", **slots),
+        "not_recorded": Text("Not recorded: %(reason)s", **slots),
+        "load_failed": Text("Could not load the next item: %(reason)s", **slots),
+        "put_aside": Text("Put aside for now."),
+        "refused": Text("the registry refused the request."),
+        "unreachable": Text("the registry cannot be reached; check the connection."),
+        "signed_out": Text("The session has ended; sign in again."),
+    }
+    return {key: translate.text(message) for key, message in messages.items()}
+
+
+def item_json(item: ReviewItem | None, language: Language) -> dict[str, Any] | None:
     if item is None:
         return None
     return {
         "fixation_id": item.fixation.fixation_id,
         "kind": item.kind.value,
-        "html": fragment("_item.html", item=item, reject_keys=REJECT_KEYS),
+        "html": fragment("_item.html", language, item=item, reject_keys=REJECT_KEYS),
         "images": [f"/v1/evidence/{evidence.sha256}" for evidence in item.fixation.evidence],
     }
 
@@ -71,20 +98,28 @@ def review_page(request: Request, user: Reviewer, desk: DeskDep, store: StoreDep
     return render(
         request, "review.html", user, item=item, reject_keys=REJECT_KEYS,
         reject_keys_json=json.dumps({key: reason.value for key, reason in REJECT_KEYS.items()}),
+        messages=review_messages(user_translator(request, user)),
         queue=desk.queue_size(user.operator.username), figures=figures,
     )
 
 
 @router.get("/api/next")
-def next_item(user: ReviewerCall, desk: DeskDep, skip: Skip = None) -> dict[str, Any]:
+def next_item(
+    request: Request, user: ReviewerCall, desk: DeskDep, skip: Skip = None
+) -> dict[str, Any]:
     item = desk.next_item(user.operator.username, skip or ())
-    return {"next": item_json(item), "queue": desk.queue_size(user.operator.username)}
+    language = user_translator(request, user).language
+    return {"next": item_json(item, language), "queue": desk.queue_size(user.operator.username)}
 
 
 @router.post("/api/decisions")
-def decide(body: DecisionBody, user: ReviewerCall, desk: DeskDep) -> dict[str, Any]:
+def decide(
+    request: Request, body: DecisionBody, user: ReviewerCall, desk: DeskDep
+) -> dict[str, Any]:
+    translate = user_translator(request, user)
     if body.action == "reject" and body.reason is None:
-        raise InvalidInput("reject_reason_required", "a rejection needs a reason (keys 1-7)")
+        raise ApiError(422, "reject_reason_required", translate.text(
+            Text("A rejection needs a reason (keys 1-7).")))
     outcome = desk.decide(
         user.operator.username,
         Decision(
@@ -107,6 +142,6 @@ def decide(body: DecisionBody, user: ReviewerCall, desk: DeskDep) -> dict[str, A
             "agrees": outcome.agrees,
             "cancellation_request_id": outcome.cancellation_request_id,
         },
-        "next": item_json(following),
+        "next": item_json(following, translate.language),
         "queue": desk.queue_size(user.operator.username),
     }

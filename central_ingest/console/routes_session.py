@@ -1,24 +1,34 @@
-"""Signing in and out of the console."""
+"""Signing in and out of the console, and choosing its language."""
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import RedirectResponse, Response
 
 from central_ingest.api.auth import SESSION_COOKIE, clear_session_cookie, set_session_cookie
 from central_ingest.api.deps import ApiSettingsDep, OperatorsDep
+from central_ingest.console.language import (
+    LANGUAGE_COOKIE,
+    LANGUAGE_COOKIE_SECONDS,
+)
+from central_ingest.console.terms import term
 from central_ingest.console.web import (
+    CSRF_FIELD,
     HOME_OF_ROLE,
     ConsoleUser,
     RequestRefused,
+    csrf_matches,
     form_action_for,
     render,
     same_origin,
+    session_user,
     signed_in,
+    user_translator,
 )
 from central_ingest.operators import AuthenticationFailed, Role
+from i18n import Text, language_or_none
 
 router = APIRouter(prefix="/console", include_in_schema=False)
 
@@ -54,18 +64,22 @@ def login(
 ) -> Response:
     if not same_origin(request):
         raise RequestRefused()
+    translate = user_translator(request, None)
     try:
         issued = operators.login(username, password)
     except AuthenticationFailed as failure:
         return render(request, "login.html", None, status_code=401, next=safe_next_path(next) or "",
-                      message=failure.message, username=username)
+                      message=translate.text(failure.message), username=username)
     role = issued.session.operator.role
     if role not in CONSOLE_ROLES:
         operators.logout(issued.token)
         return render(
             request, "login.html", None, status_code=403, next="", username=username,
-            message=f"The console is for reviewers, supervisors and prosecutors; the {role.value}"
-            " account uses the API.",
+            message=translate.text(Text(
+                "The console is for reviewing officers, supervisors and prosecutors; the"
+                " account of the role %(role)s uses the API.",
+                role=translate.gettext(term(role, "role")),
+            )),
         )
     target = safe_next_path(next) or HOME_OF_ROLE[Role(role)]
     response = RedirectResponse(target, status_code=303)
@@ -87,4 +101,39 @@ def logout(
         operators.logout(token)
     response = RedirectResponse("/console/login", status_code=303)
     clear_session_cookie(response, secure=settings.secure_cookies)
+    return response
+
+
+@router.post("/language")
+async def choose_language(
+    request: Request,
+    operators: OperatorsDep,
+    settings: ApiSettingsDep,
+    language: Annotated[Literal["kk", "ru", "en", ""], Form()],
+    next: Annotated[str, Form(max_length=500)] = "",
+) -> Response:
+    """The header's switcher and the choice on /console/me. Signed in: the operator's profile
+    (empty: the registry's default). Either way a cookie, so that the sign-in page after
+    signing out stays in the language the person reads."""
+    if not same_origin(request):
+        raise RequestRefused()
+    chosen = language_or_none(language)
+    user = session_user(request, operators)
+    if user is not None:
+        form = await request.form()
+        submitted = form.get(CSRF_FIELD)
+        if not csrf_matches(user, submitted if isinstance(submitted, str) else None):
+            raise RequestRefused()
+        operators.set_language(user.operator.username, chosen, actor=user.operator.actor)
+    target = safe_next_path(next) or (
+        HOME_OF_ROLE.get(user.role, "/console/login") if user else "/console/login"
+    )
+    response = RedirectResponse(target, status_code=303)
+    if chosen is None:
+        response.delete_cookie(LANGUAGE_COOKIE, path="/console")
+    else:
+        response.set_cookie(
+            LANGUAGE_COOKIE, chosen, max_age=LANGUAGE_COOKIE_SECONDS, path="/console",
+            secure=settings.secure_cookies, httponly=True, samesite="lax",
+        )
     return response

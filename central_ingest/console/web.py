@@ -18,7 +18,6 @@ import hashlib
 import hmac
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from datetime import datetime
 from pathlib import Path
 from typing import Annotated, Any
 from urllib.parse import quote, urlsplit
@@ -30,8 +29,16 @@ from fastapi.templating import Jinja2Templates
 from central_ingest.api.auth import SESSION_COOKIE
 from central_ingest.api.deps import OperatorsDep
 from central_ingest.api.errors import ApiError
-from central_ingest.core.clock import local
+from central_ingest.console.language import (
+    NOTHING,
+    console_translator,
+    context_for,
+    request_language,
+)
+from central_ingest.console.language import install as install_language
+from central_ingest.console.terms import term
 from central_ingest.operators import Operator, Role
+from i18n import Language, Text, Translator
 
 CSRF_HEADER = "X-CSRF-Token"
 CSRF_FIELD = "csrf_token"
@@ -80,6 +87,14 @@ class NotPermitted(Exception):
         names = ", ".join(sorted(role.value for role in allowed))
         super().__init__(f"The {operator.role.value} role may not open this; it is for: {names}.")
         self.operator = operator
+        self.allowed = allowed
+
+    def sentence(self, translate: Translator) -> str:
+        roles = ", ".join(sorted(translate.gettext(term(role, "role")) for role in self.allowed))
+        return translate.text(Text(
+            "This page is not for the role %(role)s; it is for: %(roles)s.",
+            role=translate.gettext(term(self.operator.role, "role")), roles=roles,
+        ))
 
 
 class RequestRefused(Exception):
@@ -89,23 +104,10 @@ class RequestRefused(Exception):
 # --- templates -------------------------------------------------------------------------------
 
 
-def _local_time(moment: datetime | str | None) -> str:
-    if moment is None:
-        return "—"
-    value = datetime.fromisoformat(moment) if isinstance(moment, str) else moment
-    return local(value).strftime("%d.%m.%Y %H:%M:%S")
-
-
-def _tenge(minor: int | None) -> str:
-    if minor is None:
-        return "—"
-    return f"{minor / 100:,.2f}".replace(",", "\u202f") + " ₸"
-
-
 def _plate(text: str | None) -> str:
     """123ABC01 as written on the plate: 123 ABC 01."""
     if not text:
-        return "—"
+        return NOTHING
     if len(text) == 8 and text[:3].isdigit() and text[3:6].isalpha() and text[6:].isdigit():
         return f"{text[:3]} {text[3:6]} {text[6:]}"
     if len(text) == 7 and text[:3].isdigit() and text[3:5].isalpha() and text[5:].isdigit():
@@ -113,32 +115,50 @@ def _plate(text: str | None) -> str:
     return text
 
 
-def _percent(rate: float | None) -> str:
-    return "—" if rate is None else f"{rate * 100:.1f} %"
-
-
 TEMPLATES = Jinja2Templates(directory=Path(__file__).parent / "templates")
-TEMPLATES.env.filters.update(local_time=_local_time, tenge=_tenge, plate=_plate, percent=_percent)
+install_language(TEMPLATES.env)
+TEMPLATES.env.filters.update(plate=_plate)
 TEMPLATES.env.globals.update(CSRF_FIELD=CSRF_FIELD, HOME_OF_ROLE=HOME_OF_ROLE, Role=Role)
 
 
+def _here(request: Request) -> str:
+    """The page to come back to after choosing a language."""
+    if request.method != "GET":
+        return request.url.path
+    return request.url.path + (f"?{request.url.query}" if request.url.query else "")
+
+
 def render(
-    request: Request, name: str, user: ConsoleUser | None, status_code: int = 200, **context: Any
+    request: Request,
+    name: str,
+    user: ConsoleUser | None,
+    status_code: int = 200,
+    *,
+    language: Language | None = None,
+    **context: Any,
 ) -> HTMLResponse:
+    """A page in the reader's language (``language`` overrides the usual choice, for pages
+    about a session that is not shown as signed in)."""
+    chosen = language or request_language(request, user.operator if user else None)
     return TEMPLATES.TemplateResponse(
-        request, name, {"user": user, **context}, status_code=status_code,
-        headers=SECURITY_HEADERS,
+        request, name, {"user": user, "here": _here(request), **context_for(chosen), **context},
+        status_code=status_code, headers=SECURITY_HEADERS,
     )
 
 
-def fragment(name: str, **context: Any) -> str:
-    return TEMPLATES.get_template(name).render(**context)
+def fragment(name: str, language: Language, **context: Any) -> str:
+    """Part of a page, for the review script to insert."""
+    return TEMPLATES.get_template(name).render(**context_for(language), **context)
+
+
+def user_translator(request: Request, user: ConsoleUser | None) -> Translator:
+    return console_translator(request_language(request, user.operator if user else None))
 
 
 # --- who is asking ---------------------------------------------------------------------------
 
 
-def _session_user(request: Request, operators: OperatorsDep) -> ConsoleUser | None:
+def session_user(request: Request, operators: OperatorsDep) -> ConsoleUser | None:
     token = request.cookies.get(SESSION_COOKIE)
     if not token:
         return None
@@ -149,7 +169,7 @@ def _session_user(request: Request, operators: OperatorsDep) -> ConsoleUser | No
 
 
 def signed_in(request: Request, operators: OperatorsDep) -> ConsoleUser:
-    user = _session_user(request, operators)
+    user = session_user(request, operators)
     if user is None:
         raise LoginRequired()
     return user
@@ -174,7 +194,7 @@ def same_origin(request: Request) -> bool:
     return urlsplit(claimed).netloc == request.headers.get("host")
 
 
-def _csrf_matches(user: ConsoleUser, submitted: str | None) -> bool:
+def csrf_matches(user: ConsoleUser, submitted: str | None) -> bool:
     return submitted is not None and hmac.compare_digest(submitted, user.csrf)
 
 
@@ -187,7 +207,7 @@ def form_action_for(*roles: Role) -> Callable[..., Awaitable[ConsoleUser]]:
     ) -> ConsoleUser:
         form = await request.form()
         submitted = form.get(CSRF_FIELD)
-        if not same_origin(request) or not _csrf_matches(
+        if not same_origin(request) or not csrf_matches(
             user, submitted if isinstance(submitted, str) else None
         ):
             raise RequestRefused()
@@ -201,20 +221,22 @@ def api_action_for(*roles: Role) -> Callable[..., ConsoleUser]:
     allowed = frozenset(roles)
 
     def check(request: Request, operators: OperatorsDep) -> ConsoleUser:
-        user = _session_user(request, operators)
+        user = session_user(request, operators)
+        # The sentence in the reader's language: the page's script sends its lang as
+        # Accept-Language, which is what a signed-out reader is answered in.
+        translate = user_translator(request, user)
         if user is None:
-            raise ApiError(401, "session_invalid", "The session has ended; sign in again.")
+            raise ApiError(401, "session_invalid", translate.text(
+                Text("The session has ended; sign in again.")))
         if request.method != "GET" and (
-            not same_origin(request) or not _csrf_matches(user, request.headers.get(CSRF_HEADER))
+            not same_origin(request) or not csrf_matches(user, request.headers.get(CSRF_HEADER))
         ):
-            raise ApiError(
-                403, "csrf_refused",
-                "The request did not come from the console page; reload the page and retry.",
-            )
+            raise ApiError(403, "csrf_refused", translate.text(Text(
+                "The request did not come from the console page; reload the page and retry.")))
         if user.role not in allowed:
-            raise ApiError(
-                403, "forbidden_for_role", f"The {user.role.value} role may not do this."
-            )
+            raise ApiError(403, "forbidden_for_role", translate.text(Text(
+                "The role %(role)s may not do this.",
+                role=translate.gettext(term(user.role, "role")))))
         return user
 
     return check
@@ -230,16 +252,24 @@ async def _login_required(request: Request, _: Exception) -> Response:
 
 async def _not_permitted(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, NotPermitted)
-    user = _session_user(request, request.app.state.operators)
-    return render(request, "error.html", user, status_code=403, title="Not for your role",
-                  message=str(exc))
+    user = session_user(request, request.app.state.operators)
+    translate = user_translator(request, user)
+    return render(request, "error.html", user, status_code=403,
+                  title=translate.text(Text("Not for your role")),
+                  message=exc.sentence(translate))
 
 
 async def _request_refused(request: Request, _: Exception) -> Response:
+    # Not shown as signed in (the refused request may not be the operator's own), but in the
+    # operator's language when there is a session.
+    user = session_user(request, request.app.state.operators)
+    translate = user_translator(request, user)
     return render(
-        request, "error.html", None, status_code=403, title="Request refused",
-        message="This form was not sent from the console's own page, or the page is too old."
-        " Open the page again and repeat the action.",
+        request, "error.html", None, status_code=403, language=translate.language,
+        title=translate.text(Text("Request refused")),
+        message=translate.text(Text(
+            "This form was not sent from the console's own page, or the page is too old."
+            " Open the page again and repeat the action.")),
     )
 
 

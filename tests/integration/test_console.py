@@ -1,5 +1,8 @@
 """The operators' console over HTTP: sign-in, CSRF, role checks on the server, decisions made
-through the review screen's calls recorded under the signed-in officer, blind double review."""
+through the review screen's calls recorded under the signed-in officer, blind double review.
+
+These tests read English (every operator's profile says ``en``, and signed-out requests ask for
+it); the console's other languages are tested in ``test_console_languages``."""
 
 from __future__ import annotations
 
@@ -24,6 +27,7 @@ from tests.support.registry_fixtures import OWNER_SECOND, REVIEWERS, START, SUPE
 
 BASE = "http://testserver"
 ORIGIN = {"Origin": BASE}
+ENGLISH = {"Accept-Language": "en"}
 
 
 @pytest.fixture
@@ -32,11 +36,17 @@ def env(tmp_path: Path) -> ApiEnv:
     desk: ReviewDesk = env.app.state.review_desk
     desk.clock = env.world.clock
     desk.settings = ConsoleSettings(double_review_rate=0.0)
+    for username in (*REVIEWERS, *SUPERVISORS, PROSECUTOR):
+        env.operators.set_language(username, "en", actor="system:tests")
     return env
 
 
+def english_client(env: ApiEnv) -> TestClient:
+    return TestClient(env.app, base_url=BASE, headers=ENGLISH)
+
+
 def signed_in(env: ApiEnv, username: str) -> tuple[TestClient, str]:
-    client = TestClient(env.app, base_url=BASE)
+    client = english_client(env)
     response = client.post(
         "/console/login",
         data={"username": username, "password": PASSWORD},
@@ -62,7 +72,7 @@ def decide(client: TestClient, csrf: str, **body: object) -> dict[str, object]:
 
 
 def test_login_sets_the_session_cookie_and_leads_to_the_roles_page(env: ApiEnv) -> None:
-    client = TestClient(env.app, base_url=BASE)
+    client = english_client(env)
     assert client.get("/console/review", follow_redirects=False).headers["location"] == (
         "/console/login?next=%2Fconsole%2Freview"
     )
@@ -85,7 +95,7 @@ def test_login_sets_the_session_cookie_and_leads_to_the_roles_page(env: ApiEnv) 
 
 
 def test_a_login_posted_from_another_site_is_refused(env: ApiEnv) -> None:
-    client = TestClient(env.app, base_url=BASE)
+    client = english_client(env)
     response = client.post(
         "/console/login",
         data={"username": REVIEWERS[0], "password": PASSWORD},
@@ -161,7 +171,7 @@ def test_review_decisions_are_recorded_under_the_officer_with_the_time_spent(
     client, csrf = signed_in(env, REVIEWERS[0])
     page = client.get("/console/review")
     assert f'data-fixation-id="{first}"' in page.text
-    assert "10.03.2025 10:56:57" in page.text, "the capture time is shown in local time, UTC+5"
+    assert "Mar 10, 2025, 10:56:57" in page.text, "the capture time is shown in local time, UTC+5"
     assert "Toyota Camry" in page.text
     preloaded = client.get("/console/api/next", params={"skip": [first]}).json()["next"]
     assert preloaded["fixation_id"] == second and preloaded["images"][0].startswith("/v1/evidence/")
@@ -261,7 +271,7 @@ def test_sampled_confirmations_get_a_blind_second_review_and_disagreement_goes_t
     assert entry["payload"]["first_officer"] == REVIEWERS[0]
 
     figures = first.get("/console/me").text
-    assert "50.0 %" in figures, "one of two sampled confirmations was agreed with"
+    assert "50.0%" in figures, "one of two sampled confirmations was agreed with"
 
     supervisor, supervisor_csrf = signed_in(env, SUPERVISORS[0])
     desk_page = supervisor.get("/console/supervisor").text
@@ -306,7 +316,7 @@ def test_the_prosecutor_sees_a_cases_history_with_inclusion_proofs(env: ApiEnv) 
 
 
 def test_the_review_script_and_styles_are_served(env: ApiEnv) -> None:
-    client = TestClient(env.app, base_url=BASE)
+    client = english_client(env)
     script = client.get("/console/static/review.js")
     assert script.status_code == 200 and "X-CSRF-Token" in script.text
     assert json.loads('{"ok": true}')["ok"]

@@ -1,5 +1,7 @@
 // The review screen: keyboard decisions, the next item preloaded while the officer looks at the
 // current one, and the time spent on each decision measured here and sent as seconds_spent.
+// Every sentence it shows comes from the page (#review-messages, #empty-template), rendered in
+// the officer's language; its calls ask the registry for answers in that language too.
 "use strict";
 
 (() => {
@@ -14,8 +16,16 @@
   const correctDialog = document.getElementById("correct-dialog");
   const noteDialog = document.getElementById("note-dialog");
   const MAX_PUT_ASIDE = 40;
-  const EMPTY = '<section class="panel empty" id="empty"><h1>Nothing waits for review</h1>' +
-    "<p>New fixations appear here as cameras send them; press <kbd>R</kbd> to look again.</p></section>";
+  const EMPTY = document.getElementById("empty-template").innerHTML;
+  const MESSAGES = JSON.parse(document.getElementById("review-messages").textContent);
+  const LANGUAGE = document.documentElement.lang;
+  const counting = new Intl.NumberFormat(LANGUAGE || undefined, { maximumFractionDigits: 0 });
+  // The decisions of the day so far, as a number: the page shows it formatted.
+  let decidedTodayCount = Number(decidedToday.dataset.count) || 0;
+
+  // "Confirmed {plate}." with the values put in; the braces mark places, not text.
+  const message = (key, values = {}) =>
+    MESSAGES[key].replace(/\{(\w+)\}/g, (whole, name) => (name in values ? String(values[name]) : whole));
 
   let current = null;    // the item on screen: {fixation_id, kind, plate, html, shownAt}
   let preloaded = null;  // the next item as the server sent it, images already requested
@@ -61,18 +71,28 @@
   }
 
   async function call(url, options) {
-    const response = await fetch(url, {
-      credentials: "same-origin",
-      ...options,
-      headers: { Accept: "application/json", "X-CSRF-Token": csrf, ...(options && options.headers) },
-    });
+    let response;
+    try {
+      response = await fetch(url, {
+        credentials: "same-origin",
+        ...options,
+        headers: {
+          Accept: "application/json",
+          "Accept-Language": LANGUAGE,
+          "X-CSRF-Token": csrf,
+          ...(options && options.headers),
+        },
+      });
+    } catch {
+      throw new Error(message("unreachable"));
+    }
     if (response.status === 401) {
       window.location.assign("/console/login?next=%2Fconsole%2Freview");
-      throw new Error("signed out");
+      throw new Error(message("signed_out"));
     }
-    const body = await response.json().catch(() => ({ detail: response.statusText }));
+    const body = await response.json().catch(() => ({}));
     if (!response.ok) {
-      const failure = new Error(body.detail || "the registry refused the request");
+      const failure = new Error(body.detail || message("refused"));
       failure.status = response.status;
       throw failure;
     }
@@ -83,7 +103,7 @@
     const query = new URLSearchParams();
     for (const id of skipList()) query.append("skip", id);
     const body = await call("/console/api/next?" + query.toString());
-    queueSize.textContent = body.queue;
+    queueSize.textContent = counting.format(body.queue);
     if (!current && body.next) {
       show(body.next);
       return fetchNext();
@@ -115,14 +135,20 @@
         body: JSON.stringify(body),
       });
       decided += 1;
+      decidedTodayCount += 1;
       secondsTotal += seconds;
-      sessionCount.textContent = decided;
-      decidedToday.textContent = Number(decidedToday.textContent) + 1;
-      sessionRate.textContent = secondsTotal > 0 ? Math.round(decided * 3600 / secondsTotal) : "—";
-      queueSize.textContent = answer.queue;
-      const verdict = answer.decided.verdict;
-      say(`${verdict === "confirmed" ? "Confirmed" : "Rejected"} ${item.plate}` +
-        (answer.decided.case_number && item.kind === "review" ? `: case ${answer.decided.case_number}` : ""));
+      sessionCount.textContent = counting.format(decided);
+      decidedToday.textContent = counting.format(decidedTodayCount);
+      sessionRate.textContent = secondsTotal > 0 ? counting.format(decided * 3600 / secondsTotal) : "—";
+      queueSize.textContent = counting.format(answer.queue);
+      const { verdict, case_number: caseNumber } = answer.decided;
+      if (verdict !== "confirmed") {
+        say(message("rejected", { plate: item.plate }));
+      } else if (caseNumber && item.kind === "review") {
+        say(message("confirmed_case", { plate: item.plate, case: caseNumber }));
+      } else {
+        say(message("confirmed", { plate: item.plate }));
+      }
       if (!current && answer.next) {
         show(answer.next);
         await fetchNext();
@@ -131,13 +157,13 @@
       }
     } catch (failure) {
       if (failure.status === 409) {
-        say(`Not recorded: ${failure.message}`);
+        say(message("not_recorded", { reason: failure.message }));
       } else {
         // Put the item back on screen, with its clock still running.
         preloaded = current ? { ...current, images: [] } : preloaded;
         stage.innerHTML = item.html;
         current = item;
-        say(`Not recorded: ${failure.message}`);
+        say(message("not_recorded", { reason: failure.message }));
       }
     } finally {
       inFlight = false;
@@ -172,11 +198,25 @@
     decide({ action: "reject", reason: "other", note });
   });
 
+  // The key the officer pressed, as printed on it: with a Russian or Kazakh layout active, P
+  // types "з" and the digit row types letters (Kazakh), so a key the shortcuts do not know by
+  // what it typed is taken by its place on the keyboard (event.code).
+  const SHORTCUTS = new Set(["Enter", "1", "2", "3", "4", "5", "6", "7", "8", "9", "p", "z", "s", "r"]);
+  function keyOf(event) {
+    const typed = event.key.length === 1 ? event.key.toLowerCase() : event.key;
+    if (SHORTCUTS.has(typed)) return typed;
+    const place = event.code || "";
+    if (/^Digit\d$/.test(place)) return place.slice(5);
+    if (/^Numpad\d$/.test(place)) return place.slice(6);
+    if (/^Key[A-Z]$/.test(place)) return place.slice(3).toLowerCase();
+    return typed;
+  }
+
   document.addEventListener("keydown", (event) => {
     if (event.ctrlKey || event.altKey || event.metaKey) return;
     if (document.querySelector("dialog[open]")) return;
     if (event.target.closest && event.target.closest("input, textarea, select, button, a")) return;
-    const key = event.key;
+    const key = keyOf(event);
     if (key === "Enter") {
       event.preventDefault();
       decide({ action: "confirm" });
@@ -188,25 +228,25 @@
       } else {
         decide({ action: "reject", reason: rejectKeys[key] });
       }
-    } else if (key === "p" || key === "P") {
+    } else if (key === "p") {
       event.preventDefault();
       openCorrection();
-    } else if (key === "z" || key === "Z") {
+    } else if (key === "z") {
       const frame = stage.querySelector("figure.frame");
       if (frame) frame.classList.toggle("zoomed");
-    } else if ((key === "s" || key === "S") && current && !inFlight) {
+    } else if (key === "s" && current && !inFlight) {
       putAside.push(current.fixation_id);
       if (putAside.length > MAX_PUT_ASIDE) putAside.shift();  // the server takes 50 ids at most
       const following = preloaded;
       preloaded = null;
       show(following);
-      say("Put aside for now.");
+      say(message("put_aside"));
       fetchNext().catch((failure) => say(failure.message));
-    } else if ((key === "r" || key === "R") && !current) {
+    } else if (key === "r" && !current) {
       fetchNext().catch((failure) => say(failure.message));
     }
   });
 
   adoptScreen();
-  fetchNext().catch((failure) => say(`Could not load the next item: ${failure.message}`));
+  fetchNext().catch((failure) => say(message("load_failed", { reason: failure.message })));
 })();
