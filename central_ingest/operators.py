@@ -169,8 +169,10 @@ class Operators:
         if not 1 <= len(display_name) <= MAX_DISPLAY_NAME_LENGTH:
             raise InvalidInput(
                 "invalid_display_name",
-                Text(
+                PluralText(
+                    "An operator needs a display name of at most %(most)s character.",
                     "An operator needs a display name of at most %(most)s characters.",
+                    MAX_DISPLAY_NAME_LENGTH,
                     most=MAX_DISPLAY_NAME_LENGTH,
                 ),
             )
@@ -345,12 +347,22 @@ def _checked_password(password: str) -> str:
     if len(password) < MIN_PASSWORD_LENGTH:
         raise InvalidInput(
             "password_too_short",
-            Text("A password needs at least %(least)s characters.", least=MIN_PASSWORD_LENGTH),
+            PluralText(
+                "A password needs at least %(least)s character.",
+                "A password needs at least %(least)s characters.",
+                MIN_PASSWORD_LENGTH,
+                least=MIN_PASSWORD_LENGTH,
+            ),
         )
     if len(password) > MAX_PASSWORD_LENGTH:
         raise InvalidInput(
             "password_too_long",
-            Text("A password may have at most %(most)s characters.", most=MAX_PASSWORD_LENGTH),
+            PluralText(
+                "A password may have at most %(most)s character.",
+                "A password may have at most %(most)s characters.",
+                MAX_PASSWORD_LENGTH,
+                most=MAX_PASSWORD_LENGTH,
+            ),
         )
     if not password.strip():
         raise InvalidInput("password_blank", Text("A password cannot be only spaces."))

@@ -26,7 +26,7 @@ from central_ingest.store import cases as repo
 from central_ingest.store.db import Store
 from central_ingest.vehicles import VehicleRegister
 from contract import now_utc
-from i18n.text import Text
+from i18n.text import PluralText, Text
 
 DEFAULT_BATCH_SIZE = 500
 MAX_FEED_PAGE = 10_000
@@ -48,8 +48,10 @@ def _checked_name_search(text: str) -> str:
     if not MIN_NAME_SEARCH_LENGTH <= len(name) <= MAX_NAME_SEARCH_LENGTH:
         raise InvalidInput(
             "invalid_name_search",
-            Text(
+            PluralText(
+                "Type %(least)s to %(most)s character of the owner's name to search by it.",
                 "Type %(least)s to %(most)s characters of the owner's name to search by it.",
+                MAX_NAME_SEARCH_LENGTH,
                 least=MIN_NAME_SEARCH_LENGTH,
                 most=MAX_NAME_SEARCH_LENGTH,
             ),

@@ -175,7 +175,7 @@ def load_registry_key(path: Path) -> DeviceKey:
                 "The registry key %(path)s is accessible to other users (mode %(mode)s);"
                 " restrict it with 'chmod 600 %(path)s'.",
                 path=str(path),
-                mode=f"{stat.S_IMODE(mode):o}",
+                mode=format(stat.S_IMODE(mode), "o"),
             )
         )
     try:

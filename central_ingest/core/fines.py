@@ -79,9 +79,9 @@ def _assess_speeding(
                 "%(speed)s km/h where the limit is %(limit)s km/h is %(excess)s km/h over; less"
                 " than %(lowest)s km/h over is not an offence under article %(article)s, so"
                 " reject the fixation instead of confirming it.",
-                speed=f"{speed_kmh:g}",
+                speed=format(speed_kmh, "g"),
                 limit=limit_kmh,
-                excess=f"{excess:g}",
+                excess=format(excess, "g"),
                 lowest=lowest,
                 article=schedule.speeding_article,
             ),

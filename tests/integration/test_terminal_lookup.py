@@ -27,6 +27,7 @@ def _signed_get(
     device_id: str | None = None,
     key: DeviceKey | None = None,
     signed_path: str | None = None,
+    language: str | None = None,
 ) -> tuple[int, dict[str, Any]]:
     world = env.world
     headers = device_request_headers(
@@ -36,6 +37,8 @@ def _signed_get(
         path=signed_path or path,
         body=b"",
     )
+    if language is not None:
+        headers = {**headers, "Accept-Language": language}
     response = env.client().get(path, headers=headers)
     return response.status_code, response.json()
 
@@ -57,8 +60,12 @@ def test_lookup_by_number_plate_and_iin_returns_the_amount_due_now(env: ApiEnv) 
 
 
 def test_iin_with_a_wrong_check_digit_is_refused(env: ApiEnv) -> None:
-    code, body = _signed_get(env, "/v1/terminal/cases/by-iin/821214240092")
-    assert code == 422 and "check digit" in body["detail"]
+    code, body = _signed_get(env, "/v1/terminal/cases/by-iin/821214240092", language="en")
+    assert code == 422 and body["error"] == "invalid_iin" and "check digit" in body["detail"]
+    # The officer at the terminal reads it in the terminal's language; the code stays.
+    code, body = _signed_get(env, "/v1/terminal/cases/by-iin/821214240092", language="kk")
+    assert (code, body["error"]) == (422, "invalid_iin")
+    assert body["detail"].startswith("821214240092 — жарамсыз ЖСН")
 
 
 def test_unknown_case_is_not_found(env: ApiEnv) -> None:
