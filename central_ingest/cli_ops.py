@@ -21,7 +21,6 @@ from rich.console import Console
 from rich.table import Table
 
 from central_ingest.config import ConfigError, RegistryConfig, load_config
-from central_ingest.notify.outbox import format_kzt
 from central_ingest.notify.senders import FileSender
 from central_ingest.notify.worker import MAX_ATTEMPTS, deliver_due, run_worker
 from central_ingest.reports import (
@@ -33,6 +32,7 @@ from central_ingest.reports import (
 from central_ingest.store.db import Store
 from central_ingest.vehicles import SqliteVehicleRegister, VehicleDataError
 from contract import now_utc
+from i18n import translator
 
 ops_app = typer.Typer(
     help="Vehicle register seeding, notification delivery and the prosecutor's reports.",
@@ -212,8 +212,10 @@ def report_payments(
     data_dir: DataDirOption = None,
 ) -> None:
     """Payments that need manual follow-up: unknown case, under- or overpaid, case closed."""
-    _, store = _open_store(config, data_dir)
+    registry_config, store = _open_store(config, data_dir)
     rows = unmatched_payments_report(store)
+    # Amounts as CLDR writes them in the registry's language (``21 625,00 ₸``).
+    money = translator("registry", registry_config.language).money
     if as_json:
         _print_json(rows)
         return
@@ -223,8 +225,8 @@ def report_payments(
     for row in rows:
         table.add_row(
             row["paid_at"], row["match_status"], row["case_number"],
-            format_kzt(row["amount_minor"]),
-            "" if row["due_minor"] is None else format_kzt(row["due_minor"]),
+            money(row["amount_minor"]),
+            "" if row["due_minor"] is None else money(row["due_minor"]),
             row["channel"], row["device_id"], row["rrn"] or "",
         )
     Console().print(table)

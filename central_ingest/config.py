@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from datetime import date
 from pathlib import Path
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
@@ -90,7 +91,14 @@ class RegistryConfig(_Section):
     language: Language = Field(
         default=FALLBACK_LANGUAGE,
         description="screens of operators who chose none, and notices whose recipient's"
-        " language the vehicle register does not know",
+        " language the vehicle register does not know when unknown_language_notices is"
+        " 'default'",
+    )
+    unknown_language_notices: Literal["both", "default"] = Field(
+        default="both",
+        description="notices to an owner whose language the vehicle register does not know:"
+        " 'both' sends Kazakh then Russian (two SMS, one bilingual e-mail), as state bodies do;"
+        " 'default' sends only the registry's `language` (half the SMS cost)",
     )
     case_link_base_url: str = "https://erap.example.kz/cases"
     http_host: str = "127.0.0.1"

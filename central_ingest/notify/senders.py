@@ -24,7 +24,9 @@ Channel = Literal["sms", "email"]
 @dataclass(frozen=True, slots=True)
 class Notification:
     """One message as the worker hands it to a sender. ``notification_id`` is stable across
-    attempts, so a gateway that supports client message ids can drop a resend."""
+    attempts, so a gateway that supports client message ids can drop a resend. ``language`` is
+    the text's (``kk``, ``ru``, ``en``, ``kk,ru`` for a bilingual e-mail); an SMS gateway picks
+    the encoding from the text itself (``central_ingest.notify.segments``)."""
 
     notification_id: int
     case_number: str
@@ -32,6 +34,7 @@ class Notification:
     recipient: str
     subject: str | None
     body: str
+    language: str
     attempt: int
 
 

@@ -143,6 +143,7 @@ def _claim_due(
                 notice.recipient,
                 notice.subject,
                 notice.body,
+                notice.language,
                 attempt=notice.attempt,
             ),
             lease_token,

@@ -27,13 +27,15 @@ NoticeChannel = Literal["sms", "email"]
 
 @dataclass(frozen=True, slots=True)
 class NewNotice:
-    """One notice to queue for a case."""
+    """One notice to queue for a case. ``language``: ``kk``, ``ru``, ``en``, or ``kk,ru`` for
+    an e-mail holding the Kazakh and the Russian text."""
 
     case_number: str
     channel: NoticeChannel
     recipient: str
     subject: str | None
     body: str
+    language: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,6 +48,7 @@ class ClaimedNotice:
     recipient: str
     subject: str | None
     body: str
+    language: str
     attempt: int
 
 
@@ -62,9 +65,10 @@ def insert_notices(db: Database, notices: Iterable[NewNotice], created_at: str) 
     with translated_errors():
         db.conn.executemany(
             "INSERT INTO notifications (case_number, channel, recipient, subject, body,"
-            " created_at, next_attempt_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            " language, created_at, next_attempt_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
             [
-                (n.case_number, n.channel, n.recipient, n.subject, n.body, created_at, created_at)
+                (n.case_number, n.channel, n.recipient, n.subject, n.body, n.language,
+                 created_at, created_at)
                 for n in notices
             ],
         )
@@ -87,12 +91,14 @@ def claim_due(
     abandoned = 0
     with translated_errors(), store.transaction() as db:
         rows = db.conn.execute(
-            "SELECT notification_id, case_number, channel, recipient, subject, body, attempts"
-            " FROM notifications WHERE status = 'pending' AND next_attempt_at <= ?"
+            "SELECT notification_id, case_number, channel, recipient, subject, body, language,"
+            " attempts FROM notifications WHERE status = 'pending' AND next_attempt_at <= ?"
             " ORDER BY next_attempt_at, notification_id LIMIT ?",
             (now, limit),
         ).fetchall()
-        for notification_id, case_number, channel, recipient, subject, body, attempts in rows:
+        for (
+            notification_id, case_number, channel, recipient, subject, body, language, attempts
+        ) in rows:
             if attempts >= max_attempts:
                 db.conn.execute(
                     "UPDATE notifications SET status = 'failed', last_error = ?"
@@ -108,7 +114,8 @@ def claim_due(
             )
             notices.append(
                 ClaimedNotice(
-                    notification_id, case_number, channel, recipient, subject, body, attempts + 1
+                    notification_id, case_number, channel, recipient, subject, body, language,
+                    attempts + 1,
                 )
             )
     return Claims(notices, abandoned)

@@ -21,6 +21,10 @@ MIGRATIONS: dict[int, tuple[str, ...]] = {
         "ALTER TABLE vehicles ADD COLUMN language TEXT CHECK (language IN ('kk', 'ru', 'en'))",
         "ALTER TABLE cases ADD COLUMN owner_language TEXT"
         " CHECK (owner_language IN ('kk', 'ru', 'en'))",
+        # The language each notice went out in ('kk,ru': one e-mail holding both texts); the
+        # notices queued before this version were all in English.
+        "ALTER TABLE notifications ADD COLUMN language TEXT NOT NULL DEFAULT 'en'"
+        " CHECK (language IN ('kk', 'ru', 'en', 'kk,ru'))",
     ),
 }
 
@@ -246,7 +250,8 @@ CREATE TABLE IF NOT EXISTS notifications (
     created_at TEXT NOT NULL,
     next_attempt_at TEXT NOT NULL,
     sent_at TEXT,
-    last_error TEXT
+    last_error TEXT,
+    language TEXT NOT NULL DEFAULT 'en' CHECK (language IN ('kk', 'ru', 'en', 'kk,ru'))
 );
 CREATE INDEX IF NOT EXISTS notifications_due ON notifications(status, next_attempt_at);
 

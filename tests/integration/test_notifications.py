@@ -1,12 +1,16 @@
+"""Notices to vehicle owners on a real SQLite file: what the case opening queues, in which
+language, and what the sender is handed (the worker's retries and leases:
+``test_notification_delivery.py``).
+
+The content tests open cases through the real registry (a signed fixation through the ingest,
+confirmed by an officer) and read what the file sender wrote, as a gateway would receive it.
+"""
+
 from __future__ import annotations
 
-import json
-import subprocess
-import sys
-import threading
-import time
-import uuid
-from datetime import UTC, datetime, timedelta
+import re
+import sqlite3
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -14,151 +18,223 @@ import pytest
 
 from central_ingest.config import RegistryConfig
 from central_ingest.core.clock import iso
-from central_ingest.notify.outbox import enqueue_case_opened, gsm7_length
-from central_ingest.notify.senders import DeliveryError, FileSender, Notification
-from central_ingest.notify.worker import (
-    CLAIM_LEASE,
-    FIRST_RETRY_DELAY,
-    DeliveryStats,
-    deliver_due,
-    retry_delay,
-    run_worker,
-)
+from central_ingest.notify.outbox import enqueue_case_opened
+from central_ingest.notify.segments import sms_segments
+from central_ingest.notify.senders import FileSender
+from central_ingest.notify.worker import deliver_due
 from central_ingest.store.db import Store
+from central_ingest.vehicles import VehicleRecord
+from tests.support.notices import (
+    CONFIG,
+    RESOLUTION_AT,
+    GatewayStandIn,
+    delivered,
+    open_case,
+    outbox_store,
+    rows,
+)
+from tests.support.registry_fixtures import RegistryWorld
 
-RESOLUTION_AT = datetime(2026, 3, 5, 10, 0, tzinfo=UTC)  # 15:00 in Astana
-CONFIG = RegistryConfig(case_link_base_url="https://erap.example.kz/cases")
+NBSP = "\u00a0"
+
+# Letters of the Kazakh alphabet that Russian has not: a Kazakh text without any is not Kazakh.
+KAZAKH_LETTERS = frozenset("ӘҒҚҢӨҰҮҺІәғқңөұүһі")
+# A code word shown instead of its label (``red_light``, ``discount_until``).
+CODE_WORD = re.compile(r"\b[A-Za-z]+_[A-Za-z_]+\b")
+
+OWNER_KK = VehicleRecord(
+    "505KAZ01", "781015316814", "person", "Серік Жақсыбеков",
+    phone="+77015550101", email="serik.zhaksybekov@example.kz", language="kk",
+)
+OWNER_RU = VehicleRecord(
+    "606RUS02", "900322480421", "person", "Ольга Петровна Смирнова",
+    phone="+77015550202", email="olga.smirnova@example.kz", language="ru",
+)
+OWNER_UNKNOWN = VehicleRecord(
+    "707BOT03", "850607313226", "person", "Ерлан Жумабеков",
+    phone="+77015550303", email="erlan.zhumabekov@example.kz", language=None,
+)
+OWNER_EN = VehicleRecord(
+    "808ENG04", "920114401889", "person", "John Smith",
+    phone="+77015550404", email="john.smith@example.kz", language="en",
+)
+# The world's speeding fixation: 85 km/h where 60 is allowed, article 592 part 2, 10 MRP of
+# 2025 (3,932 KZT), confirmed at 11:00 Astana time on 10 March 2025.
+LINK = "https://erap.example.kz/cases/KZ-GP-2025-0000001"
+
+
+# --- the texts, through the real registry ------------------------------------------------------
+
+
+def world_with_owners(tmp_path: Path, **config: Any) -> RegistryWorld:
+    world = RegistryWorld.create(tmp_path, **config)
+    world.vehicles.upsert([OWNER_KK, OWNER_RU, OWNER_UNKNOWN, OWNER_EN])
+    return world
+
+
+def notices_sent(world: RegistryWorld, plate: str, outbox: Path) -> list[dict[str, Any]]:
+    """Open a case for ``plate``, deliver its notices with the file sender, and return the
+    lines the sender wrote."""
+    world.open_case(plate=plate)
+    stats = deliver_due(world.store, FileSender(outbox, clock=world.clock), world.clock.now)
+    assert stats.failed == stats.retried == 0
+    return delivered(outbox)
+
+
+def languages_recorded(world: RegistryWorld) -> list[tuple[str, str]]:
+    return [
+        (channel, language)
+        for channel, language in world.store.db.conn.execute(
+            "SELECT channel, language FROM notifications ORDER BY notification_id"
+        )
+    ]
+
+
+def assert_reads_as_sentences(text: str) -> None:
+    """No code word, no placeholder left, no English fallback of a message id."""
+    assert not CODE_WORD.findall(text), text
+    assert "%(" not in text and "{" not in text, text
+
+
+def test_a_kazakh_owner_is_written_to_in_kazakh_only(tmp_path: Path) -> None:
+    world = world_with_owners(tmp_path)
+    sms, email = notices_sent(world, OWNER_KK.plate, tmp_path / "sent.jsonl")
+    assert (sms["channel"], sms["language"], sms["recipient"]) == ("sms", "kk", OWNER_KK.phone)
+    assert (email["channel"], email["language"]) == ("email", "kk")
+    assert languages_recorded(world) == [("sms", "kk"), ("email", "kk")]
+
+    for text in (sms["body"], email["subject"], email["body"]):
+        assert KAZAKH_LETTERS & set(text), text
+        assert_reads_as_sentences(text)
+        assert "Штраф" not in text and "КоАП" not in text and "Fine" not in text
+    body = sms["body"]
+    assert "ӘҚБтК 592-бабының 2-бөлігі" in body
+    assert f"39{NBSP}320,00{NBSP}₸" in body and f"19{NBSP}660,00{NBSP}₸" in body
+    assert "17.03.2025 11:00 дейін" in body
+    assert body.endswith(LINK)
+    assert sms_segments(body).segments <= 2
+
+    assert email["subject"] == (
+        "№ KZ-GP-2025-0000001 әкімшілік құқық бұзушылық туралы іс:"
+        " белгіленген жылдамдықты асыру, 505KAZ01"
+    )
+    for expected in (
+        "Құрметті Серік Жақсыбеков!",
+        "Іс нөмірі: KZ-GP-2025-0000001",
+        "белгіленген жылдамдықты асыру (ӘҚБтК 592-бабының 2-бөлігі)",
+        "Тіркелген күні мен уақыты: 10.03.2025 10:59",
+        f"10 АЕК × 3{NBSP}932,00{NBSP}₸ = 39{NBSP}320,00{NBSP}₸",
+        f"17.03.2025 11:00 дейін төлесеңіз, 19{NBSP}660,00{NBSP}₸ (айыппұлдың 50% мөлшерінде",
+        f"19.04.2025 11:00 дейін, 39{NBSP}320,00{NBSP}₸",
+        "20.03.2025 11:00 дейін шағым берілмесе",
+        "жеке сот орындаушысына",
+        LINK,
+    ):
+        assert expected in email["body"], expected
+
+
+def test_a_russian_owner_is_written_to_in_russian_only(tmp_path: Path) -> None:
+    world = world_with_owners(tmp_path)
+    sms, email = notices_sent(world, OWNER_RU.plate, tmp_path / "sent.jsonl")
+    assert [line["language"] for line in (sms, email)] == ["ru", "ru"]
+    assert languages_recorded(world) == [("sms", "ru"), ("email", "ru")]
+    for text in (sms["body"], email["subject"], email["body"]):
+        assert not KAZAKH_LETTERS & set(text), text
+        assert_reads_as_sentences(text)
+    assert sms["body"] == (
+        f"Штраф по ч. 2 ст. 592 КоАП РК: 39{NBSP}320,00{NBSP}₸, до 17.03.2025 11:00 —"
+        f" 19{NBSP}660,00{NBSP}₸. {LINK}"
+    )
+    assert sms_segments(sms["body"]) == ("ucs2", 127, 2)
+    assert email["subject"] == (
+        "Дело об административном правонарушении № KZ-GP-2025-0000001:"
+        " превышение установленной скорости движения, 606RUS02"
+    )
+    for expected in (
+        "Здравствуйте, Ольга Петровна Смирнова!",
+        "Номер дела: KZ-GP-2025-0000001",
+        "превышение установленной скорости движения (ч. 2 ст. 592 КоАП РК)",
+        f"Штраф: 10 МРП × 3{NBSP}932,00{NBSP}₸ = 39{NBSP}320,00{NBSP}₸",
+        f"– 19{NBSP}660,00{NBSP}₸ при оплате до 17.03.2025 11:00 (50% суммы штрафа",
+        f"– 39{NBSP}320,00{NBSP}₸ после этого срока, до 19.04.2025 11:00.",
+        "Постановление вступает в законную силу 20.03.2025 11:00",
+        "частному судебному исполнителю",
+        "Указано время Астаны (UTC+5).",
+    ):
+        assert expected in email["body"], expected
+
+
+def test_an_owner_of_unknown_language_gets_both_kazakh_first(tmp_path: Path) -> None:
+    world = world_with_owners(tmp_path)
+    sms_kk, sms_ru, email = notices_sent(world, OWNER_UNKNOWN.plate, tmp_path / "sent.jsonl")
+    assert [(line["channel"], line["language"]) for line in (sms_kk, sms_ru, email)] == [
+        ("sms", "kk"),
+        ("sms", "ru"),
+        ("email", "kk,ru"),
+    ]
+    assert languages_recorded(world) == [("sms", "kk"), ("sms", "ru"), ("email", "kk,ru")]
+    assert sms_kk["body"].startswith("Айыппұл: ӘҚБтК 592-бабының 2-бөлігі")
+    assert sms_ru["body"].startswith("Штраф по ч. 2 ст. 592 КоАП РК")
+    assert sms_kk["recipient"] == sms_ru["recipient"] == OWNER_UNKNOWN.phone
+
+    kk_subject, ru_subject = email["subject"].split(" / ")
+    assert kk_subject.startswith("№ KZ-GP-2025-0000001 әкімшілік құқық бұзушылық туралы іс")
+    assert ru_subject.startswith("Дело об административном правонарушении")
+    kazakh, russian = email["body"].split("\n* * *\n")
+    assert kazakh.startswith("Құрметті Ерлан Жумабеков!") and KAZAKH_LETTERS & set(kazakh)
+    assert russian.lstrip().startswith("Здравствуйте, Ерлан Жумабеков!")
+    assert "Номер дела: KZ-GP-2025-0000001" in russian and "Іс нөмірі" not in russian
+    for line in (sms_kk, sms_ru, email):
+        assert_reads_as_sentences(line["body"])
+        assert line["body"].count(LINK) == (2 if line is email else 1)
+
+
+def test_the_registry_can_send_only_its_default_language_where_the_owners_is_unknown(
+    tmp_path: Path,
+) -> None:
+    world = world_with_owners(tmp_path, unknown_language_notices="default", language="kk")
+    sent = notices_sent(world, OWNER_UNKNOWN.plate, tmp_path / "sent.jsonl")
+    assert [(line["channel"], line["language"]) for line in sent] == [
+        ("sms", "kk"),
+        ("email", "kk"),
+    ]
+    assert " / " not in sent[1]["subject"] and "* * *" not in sent[1]["body"]
+    # The owner's own language still wins over the default.
+    more = notices_sent(world, OWNER_RU.plate, tmp_path / "sent.jsonl")[2:]
+    assert [line["language"] for line in more] == ["ru", "ru"]
+
+
+def test_an_english_owner_gets_english_with_cldr_formats(tmp_path: Path) -> None:
+    world = world_with_owners(tmp_path)
+    sms, email = notices_sent(world, OWNER_EN.plate, tmp_path / "sent.jsonl")
+    assert [line["language"] for line in (sms, email)] == ["en", "en"]
+    # All Latin: the no-break spaces of CLDR are dropped so that it goes out in GSM 7-bit.
+    assert sms["body"] == (
+        "Fine under art. 592 part 2 of the CAO, vehicle 808ENG04, Mar 10, 2025, case"
+        " KZ-GP-2025-0000001: 19,660.00 KZT if paid by 3/17/25, 11:00 AM, otherwise"
+        f" 39,320.00 KZT by 4/19/25, 11:00 AM. {LINK}"
+    )
+    assert sms_segments(sms["body"]).encoding == "gsm7"
+    assert f"Fine: 10 MRP × 3,932.00{NBSP}KZT = 39,320.00{NBSP}KZT" in email["body"]
+    assert "Offence: speeding (art. 592 part 2 of the CAO)" in email["body"]
+    assert_reads_as_sentences(email["body"])
+
+
+# --- the outbox rows ---------------------------------------------------------------------------
 
 
 @pytest.fixture
 def store(tmp_path: Path) -> Store:
-    store = Store(tmp_path / "registry.sqlite3")
-    with store.transaction() as db:
-        db.conn.execute(
-            "INSERT INTO devices (device_id, kind, public_key, registered_at)"
-            " VALUES ('cam-astana-001', 'camera', 'test-key', ?)",
-            (iso(RESOLUTION_AT),),
-        )
-        db.conn.execute(
-            "INSERT INTO operators (username, display_name, role, password_hash, created_at)"
-            " VALUES ('reviewer1', 'Reviewer One', 'reviewer', 'x', ?)",
-            (iso(RESOLUTION_AT),),
-        )
-    return store
+    return outbox_store(tmp_path)
 
 
-def open_case(
-    store: Store,
-    number: int,
-    *,
-    phone: str | None = "+77011234567",
-    email: str | None = "owner@example.kz",
-    config: RegistryConfig = CONFIG,
-    discount_percent: int = 50,
-) -> dict[str, Any]:
-    """A red-light case of 10 MRP in 2026 (43,250 KZT), with its notices queued in the same
-    transaction, as the case lifecycle does."""
-    fixation_id, message_id = str(uuid.uuid4()), str(uuid.uuid4())
-    offence_at = RESOLUTION_AT - timedelta(days=1, hours=2)
-    case = {
-        "case_number": f"KZ-GP-2026-{number:07d}",
-        "fixation_id": fixation_id,
-        "plate": "123ABC01",
-        "owner_id": "791028302728",
-        "owner_name": "Нурлан Ахметов",
-        "owner_phone": phone,
-        "owner_email": email,
-        "violation": "red_light",
-        "article": "599",
-        "part": "1",
-        "offence_at": iso(offence_at),
-        "mrp_kzt": 4325,
-        "fine_mrp": 10,
-        "fine_minor": 4_325_000,
-        "discount_percent": discount_percent,
-        "resolution_at": iso(RESOLUTION_AT),
-        "resolved_by": "reviewer1",
-        "discount_deadline": iso(RESOLUTION_AT + timedelta(days=7)),
-        "entry_into_force": iso(RESOLUTION_AT + timedelta(days=10)),
-        "voluntary_deadline": iso(RESOLUTION_AT + timedelta(days=40)),
-        "limitation_at": iso(RESOLUTION_AT + timedelta(days=375)),
-        "updated_at": iso(RESOLUTION_AT),
-    }
-    with store.transaction() as db:
-        db.conn.execute(
-            "INSERT INTO messages VALUES (?, 'cam-astana-001', 'fixation', 'http', ?, 'h', '{}')",
-            (message_id, iso(offence_at)),
-        )
-        db.conn.execute(
-            "INSERT INTO fixations (fixation_id, message_id, device_id, sequence, captured_at,"
-            " received_at, violation, plate_text, plate_confidence, plate_format, zone,"
-            " status, decided_at, decided_by) VALUES (?, ?, 'cam-astana-001', ?, ?, ?,"
-            " 'red_light', '123ABC01', 0.97, 'kz_person', 'Kabanbay Batyr / Turan',"
-            " 'confirmed', ?, 'reviewer1')",
-            (fixation_id, message_id, number, iso(offence_at), iso(offence_at), iso(RESOLUTION_AT)),
-        )
-        db.conn.execute(
-            f"INSERT INTO cases ({', '.join(case)}) VALUES ({', '.join('?' * len(case))})",
-            tuple(case.values()),
-        )
-        case["queued"] = enqueue_case_opened(db, case, config, RESOLUTION_AT)
-    return case
-
-
-def rows(store: Store) -> list[dict[str, Any]]:
-    return list(store.db.query("SELECT * FROM notifications ORDER BY notification_id"))
-
-
-def delivered(path: Path) -> list[dict[str, Any]]:
-    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
-
-
-class GatewayStandIn:
-    """Stands for the SMS gateway, which cannot exist here: fails as told, records the rest."""
-
-    def __init__(self, failures: list[DeliveryError | Exception] | None = None) -> None:
-        self.failures = list(failures or [])
-        self.accepted: list[Notification] = []
-
-    def send(self, notification: Notification) -> None:
-        if self.failures:
-            raise self.failures.pop(0)
-        self.accepted.append(notification)
-
-
-def test_case_opening_queues_an_sms_and_an_email_with_amounts_deadlines_and_link(
-    store: Store,
-) -> None:
+def test_case_opening_queues_the_notices_due_at_once(store: Store) -> None:
     case = open_case(store, 1)
     assert case["queued"] == 2
     sms, email = rows(store)
-    link = "https://erap.example.kz/cases/KZ-GP-2026-0000001"
-
     assert (sms["channel"], sms["recipient"], sms["subject"]) == ("sms", "+77011234567", None)
-    assert sms["body"] == (
-        "Fine art.599 p.1, 123ABC01, 04.03.2026: pay 21,625 KZT until 12.03.2026 15:00,"
-        f" then 43,250 KZT. {link}"
-    )
-    septets = gsm7_length(sms["body"])
-    assert septets is not None and septets <= 160
-
     assert (email["channel"], email["recipient"]) == ("email", "owner@example.kz")
-    assert email["subject"] == (
-        "Administrative case KZ-GP-2026-0000001: driving through a red light, vehicle 123ABC01"
-    )
-    body = email["body"]
-    for expected in (
-        "Dear Нурлан Ахметов,",
-        "article 599 part 1",
-        "123ABC01",
-        "Recorded at:  04.03.2026 13:00",  # 08:00 UTC
-        "10 MRP x 4,325 KZT = 43,250 KZT",
-        "21,625 KZT if paid by 12.03.2026 15:00 (50% discount",
-        "43,250 KZT after that, until 14.04.2026 15:00",
-        "enters into force on 15.03.2026 15:00",
-        link,
-    ):
-        assert expected in body
+    assert (sms["language"], email["language"]) == ("ru", "ru")
     for row in (sms, email):
         assert row["status"] == "pending" and row["attempts"] == 0
         assert row["next_attempt_at"] == iso(RESOLUTION_AT)
@@ -168,9 +244,15 @@ def test_only_the_channels_the_owner_has_are_used(store: Store) -> None:
     assert open_case(store, 1, email=None)["queued"] == 1
     assert open_case(store, 2, phone=None)["queued"] == 1
     assert open_case(store, 3, phone=None, email=None)["queued"] == 0
-    assert [(row["case_number"][-1], row["channel"]) for row in rows(store)] == [
-        ("1", "sms"),
-        ("2", "email"),
+    # Language unknown: an SMS in each official language, still one e-mail.
+    assert open_case(store, 4, email=None, language=None)["queued"] == 2
+    assert open_case(store, 5, phone=None, language=None)["queued"] == 1
+    assert [(row["case_number"][-1], row["channel"], row["language"]) for row in rows(store)] == [
+        ("1", "sms", "ru"),
+        ("2", "email", "ru"),
+        ("4", "sms", "kk"),
+        ("4", "sms", "ru"),
+        ("5", "email", "kk,ru"),
     ]
 
 
@@ -179,23 +261,35 @@ def test_without_a_discount_the_full_amount_and_the_voluntary_deadline_are_shown
 ) -> None:
     open_case(store, 1, discount_percent=0)
     sms, email = rows(store)
+    # Without the second amount the plate fits too.
     assert sms["body"] == (
-        "Fine art.599 p.1, 123ABC01, 04.03.2026: pay 43,250 KZT by 14.04.2026 15:00."
-        " https://erap.example.kz/cases/KZ-GP-2026-0000001"
+        f"Штраф по ч. 1 ст. 599 КоАП РК, 123ABC01: 43{NBSP}250,00{NBSP}₸, оплатить до"
+        " 14.04.2026 15:00. https://erap.example.kz/cases/KZ-GP-2026-0000001"
     )
-    assert "43,250 KZT, until 14.04.2026 15:00." in email["body"]
-    assert "discount" not in email["body"]
+    assert f"– 43{NBSP}250,00{NBSP}₸, до 14.04.2026 15:00." in email["body"]
+    assert "50%" not in email["body"] and "при оплате до" not in email["body"]
 
 
 def test_a_long_link_drops_optional_sms_parts_but_never_the_link(store: Store) -> None:
-    long_base = "https://erap.example.kz/" + "c" * 46
+    long_base = "https://erap.example.kz/cases/" + "c" * 9
+    config = RegistryConfig(case_link_base_url=long_base)
+    open_case(store, 1, email=None, language=None, config=config)
+    kk, ru = rows(store)
+    for row in (kk, ru):
+        assert row["body"].endswith(f"{long_base}/KZ-GP-2026-0000001")
+        assert f"21{NBSP}625,00{NBSP}₸" in row["body"] and "12.03.2026 15:00" in row["body"]
+        assert f"43{NBSP}250,00{NBSP}₸" not in row["body"]  # the full amount gave way
+        assert sms_segments(row["body"]).segments == 2
+
+
+def test_a_link_too_long_for_two_sms_still_goes_out_whole(store: Store) -> None:
+    long_base = "https://erap.example.kz/" + "c" * 120
     open_case(store, 1, email=None, config=RegistryConfig(case_link_base_url=long_base))
     (sms,) = rows(store)
     assert sms["body"].endswith(f"{long_base}/KZ-GP-2026-0000001")
-    assert "then 43,250 KZT" not in sms["body"]
-    assert "pay 21,625 KZT until 12.03.2026 15:00" in sms["body"]
-    septets = gsm7_length(sms["body"])
-    assert septets is not None and septets <= 160
+    assert sms["body"].startswith(f"Штраф по ч. 1 ст. 599 КоАП РК: 21{NBSP}625,00{NBSP}₸")
+    assert f"43{NBSP}250,00{NBSP}₸" not in sms["body"]  # the shortest variant
+    assert sms_segments(sms["body"]).segments > 2
 
 
 def test_notices_vanish_with_the_transaction_that_queued_them(store: Store) -> None:
@@ -207,226 +301,22 @@ def test_notices_vanish_with_the_transaction_that_queued_them(store: Store) -> N
     assert len(rows(store)) == 2
 
 
-def test_file_sender_delivers_each_due_notice_once(store: Store, tmp_path: Path) -> None:
-    open_case(store, 1)
-    outbox = tmp_path / "out" / "outbox.jsonl"
-    sender = FileSender(outbox, clock=lambda: RESOLUTION_AT)
-
-    stats = deliver_due(store, sender, RESOLUTION_AT)
-    assert (stats.claimed, stats.sent, stats.retried, stats.failed) == (2, 2, 0, 0)
-    again = deliver_due(store, sender, RESOLUTION_AT + timedelta(hours=1))
-    assert again == DeliveryStats()
-
-    lines = delivered(outbox)
-    assert [line["channel"] for line in lines] == ["sms", "email"]
-    sms_row, email_row = rows(store)
-    assert lines[0]["body"] == sms_row["body"] and lines[0]["recipient"] == "+77011234567"
-    assert lines[1]["subject"] == email_row["subject"]
-    assert all(
-        line["delivered_at"] == iso(RESOLUTION_AT) and line["attempt"] == 1 for line in lines
-    )
-    for row in (sms_row, email_row):
-        assert (row["status"], row["attempts"], row["sent_at"]) == ("sent", 1, iso(RESOLUTION_AT))
-
-
-def test_notices_not_yet_due_are_left_alone(store: Store) -> None:
-    open_case(store, 1)
-    gateway = GatewayStandIn()
-    assert deliver_due(store, gateway, RESOLUTION_AT - timedelta(seconds=1)).claimed == 0
-    assert gateway.accepted == []
-
-
-def test_retryable_failures_back_off_exponentially_then_fail_after_max_attempts(
-    store: Store,
-) -> None:
-    open_case(store, 1, email=None)
-    gateway = GatewayStandIn([DeliveryError("gateway timeout", retryable=True)] * 10)
-    now = RESOLUTION_AT
-    for attempt in range(1, 4):
-        stats = deliver_due(store, gateway, now, max_attempts=4)
-        assert (stats.claimed, stats.retried) == (1, 1)
-        (row,) = rows(store)
-        assert row["attempts"] == attempt and row["status"] == "pending"
-        assert row["last_error"] == "gateway timeout"
-        assert row["next_attempt_at"] == iso(now + FIRST_RETRY_DELAY * 2 ** (attempt - 1))
-        # Not due again before its backoff has passed.
-        assert deliver_due(store, gateway, now + retry_delay(attempt) / 2).claimed == 0
-        now += retry_delay(attempt)
-    stats = deliver_due(store, gateway, now, max_attempts=4)
-    assert (stats.claimed, stats.failed) == (1, 1)
-    (row,) = rows(store)
-    assert (row["status"], row["attempts"], row["last_error"]) == ("failed", 4, "gateway timeout")
-    assert deliver_due(store, gateway, now + timedelta(days=1)).claimed == 0
-    assert gateway.accepted == []
-
-
-def test_backoff_is_capped() -> None:
-    assert retry_delay(1) == timedelta(seconds=30)
-    assert retry_delay(5) == timedelta(minutes=8)
-    assert retry_delay(40) == timedelta(hours=6)
-
-
-def test_a_permanent_failure_is_not_retried(store: Store) -> None:
-    open_case(store, 1, email=None)
-    gateway = GatewayStandIn([DeliveryError("number not in service", retryable=False)])
-    stats = deliver_due(store, gateway, RESOLUTION_AT)
-    assert stats.failed == 1
-    (row,) = rows(store)
-    assert (row["status"], row["attempts"], row["last_error"]) == (
-        "failed",
-        1,
-        "number not in service",
-    )
-
-
-def test_a_sender_bug_is_retried_and_does_not_stop_the_batch(store: Store) -> None:
-    open_case(store, 1)
-    gateway = GatewayStandIn([ValueError("template missing")])
-    stats = deliver_due(store, gateway, RESOLUTION_AT)
-    assert (stats.retried, stats.sent) == (1, 1)
-    sms, email = rows(store)
-    assert sms["last_error"] == "ValueError: template missing" and sms["status"] == "pending"
-    assert email["status"] == "sent"
-
-
-class WorkerKilled(BaseException):
-    """The worker process dying in the middle of a send."""
-
-
-class DyingSender:
-    def send(self, notification: Notification) -> None:
-        raise WorkerKilled
-
-
-def test_a_claim_abandoned_by_a_dead_worker_is_retried_after_its_lease(store: Store) -> None:
-    open_case(store, 1, email=None)
-    with pytest.raises(WorkerKilled):
-        deliver_due(store, DyingSender(), RESOLUTION_AT)
-    gateway = GatewayStandIn()
-    assert deliver_due(store, gateway, RESOLUTION_AT + CLAIM_LEASE / 2).claimed == 0
-    stats = deliver_due(store, gateway, RESOLUTION_AT + CLAIM_LEASE)
-    assert stats.sent == 1
-    assert [n.attempt for n in gateway.accepted] == [2]
-
-
-def test_a_notice_whose_every_attempt_died_mid_send_is_given_up(store: Store) -> None:
-    open_case(store, 1, email=None)
-    now = RESOLUTION_AT
-    for _ in range(3):
-        with pytest.raises(WorkerKilled):
-            deliver_due(store, DyingSender(), now, max_attempts=3)
-        now += CLAIM_LEASE
-    stats = deliver_due(store, GatewayStandIn(), now, max_attempts=3)
-    assert (stats.claimed, stats.abandoned) == (0, 1)
-    (row,) = rows(store)
-    assert row["status"] == "failed" and "never finished" in row["last_error"]
-
-
-def test_a_worker_that_overran_its_lease_cannot_overwrite_the_newer_attempt(
-    store: Store,
-) -> None:
-    open_case(store, 1, email=None)
-    started, release = threading.Event(), threading.Event()
-
-    class StalledGateway:
-        def send(self, notification: Notification) -> None:
-            started.set()
-            release.wait(10)
-            raise DeliveryError("timed out at last", retryable=True)
-
-    outcome: list[DeliveryStats] = []
-    slow = threading.Thread(
-        target=lambda: outcome.append(deliver_due(store, StalledGateway(), RESOLUTION_AT))
-    )
-    slow.start()
-    assert started.wait(10)
-    takeover = GatewayStandIn()
-    assert deliver_due(store, takeover, RESOLUTION_AT + CLAIM_LEASE).sent == 1
-    release.set()
-    slow.join(10)
-    assert outcome[0].lost_claims == 1 and outcome[0].retried == 0
-    (row,) = rows(store)
-    assert (row["status"], row["attempts"], row["last_error"]) == ("sent", 2, None)
-
-
-def test_two_concurrent_workers_never_send_the_same_notice_twice(
-    store: Store,
+def test_notices_queued_before_languages_are_recorded_as_english_and_still_delivered(
     tmp_path: Path,
 ) -> None:
-    for number in range(1, 61):
-        open_case(store, number)
-    outbox = tmp_path / "outbox.jsonl"
-    sent_by: dict[str, int] = {}
-
-    class SlowFileSender(FileSender):
-        def send(self, notification: Notification) -> None:
-            time.sleep(0.002)  # long enough for the other worker to claim in between
-            super().send(notification)
-
-    def work(name: str) -> None:
-        sender = SlowFileSender(outbox)
-        total = 0
-        while (stats := deliver_due(store, sender, RESOLUTION_AT, batch=7)).claimed:
-            total += stats.sent
-        sent_by[name] = total
-
-    workers = [threading.Thread(target=work, args=(name,)) for name in ("a", "b")]
-    for worker in workers:
-        worker.start()
-    for worker in workers:
-        worker.join(60)
-    ids = [line["notification_id"] for line in delivered(outbox)]
-    assert len(ids) == 120 and len(set(ids)) == 120
-    assert sent_by["a"] + sent_by["b"] == 120 and min(sent_by.values()) > 0
-    assert {row["status"] for row in rows(store)} == {"sent"}
-
-
-def test_two_worker_processes_share_the_outbox_without_duplicates(
-    store: Store,
-    tmp_path: Path,
-) -> None:
-    for number in range(1, 41):
-        open_case(store, number)
-    outbox = tmp_path / "outbox.jsonl"
-    command = [
-        sys.executable,
-        "-c",
-        "from central_ingest.cli_ops import ops_app; ops_app()",
-        "deliver-notifications",
-        "--once",
-        "--outbox-file",
-        str(outbox),
-        "--data-dir",
-        str(tmp_path),
-    ]
-    processes = [
-        subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-        for _ in range(2)
-    ]
-    outputs = [process.communicate(timeout=60) for process in processes]
-    assert [process.returncode for process in processes] == [0, 0], outputs
-    ids = [line["notification_id"] for line in delivered(outbox)]
-    assert sorted(ids) == list(range(1, 81))
-    assert sum(int(out.split("sent ")[1].split(",")[0]) for out, _ in outputs) == 80
-
-
-def test_run_worker_delivers_until_stopped(store: Store, tmp_path: Path) -> None:
-    open_case(store, 1)
-    outbox = tmp_path / "outbox.jsonl"
-    stop = threading.Event()
-    worker = threading.Thread(
-        target=run_worker,
-        args=(store, FileSender(outbox), stop, 0.05),
-        kwargs={"clock": lambda: RESOLUTION_AT, "batch": 1},
-    )
-    worker.start()
-    deadline = time.monotonic() + 10
-    while time.monotonic() < deadline and not (outbox.exists() and len(delivered(outbox)) == 2):
-        time.sleep(0.02)
-    open_case(store, 2, email=None)
-    while time.monotonic() < deadline and len(delivered(outbox)) < 3:
-        time.sleep(0.02)
-    stop.set()
-    worker.join(5)
-    assert not worker.is_alive()
-    assert [line["case_number"][-1] for line in delivered(outbox)] == ["1", "1", "2"]
+    dump = Path(__file__).resolve().parents[1] / "support" / "registry-schema-v1.sql"
+    path = tmp_path / "registry.sqlite3"
+    with sqlite3.connect(path) as conn:
+        conn.executescript(dump.read_text(encoding="utf-8"))
+        pending = conn.execute(
+            "SELECT count(*) FROM notifications WHERE status = 'pending'"
+        ).fetchone()[0]
+    store = Store(path)
+    try:
+        assert {row["language"] for row in rows(store)} == {"en"}
+        gateway = GatewayStandIn()
+        deliver_due(store, gateway, datetime(2030, 1, 1, tzinfo=UTC))
+        assert pending > 0 and len(gateway.accepted) == pending
+        assert {n.language for n in gateway.accepted} == {"en"}
+    finally:
+        store.close()
