@@ -3,12 +3,14 @@ officers (reviewer, supervisor, prosecutor) working through the HTTP API as the 
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 import time
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import httpx
 
@@ -223,3 +225,22 @@ def wait_for(condition: Callable[[], bool], timeout_s: float, poll_s: float = 0.
 
 def in_days(days: int) -> datetime:
     return now_utc() + timedelta(days=days)
+
+
+def delivered_notices(config: RegistryConfig) -> list[dict[str, Any]]:
+    """The SMS and e-mails the registry's sender delivered (its file stands in for the SMS
+    gateway and the mail relay), in the order they went out."""
+    path = config.notification_outbox_path
+    if not path.exists():
+        return []
+    lines = path.read_text(encoding="utf-8").splitlines()
+    return [json.loads(line) for line in lines if line.strip()]
+
+
+def sms_languages(notices: list[dict[str, Any]], case_number: str) -> list[str]:
+    """The languages of a case's SMS, in the order they went out."""
+    return [
+        notice["language"]
+        for notice in notices
+        if notice["case_number"] == case_number and notice["channel"] == "sms"
+    ]
