@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated
 
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import RedirectResponse, Response
@@ -109,15 +109,16 @@ async def choose_language(
     request: Request,
     operators: OperatorsDep,
     settings: ApiSettingsDep,
-    language: Annotated[Literal["kk", "ru", "en", ""], Form()],
+    language: Annotated[str, Form(max_length=8)] = "",
     next: Annotated[str, Form(max_length=500)] = "",
 ) -> Response:
     """The header's switcher and the choice on /console/me. Signed in: the operator's profile
     (empty: the registry's default). Either way a cookie, so that the sign-in page after
     signing out stays in the language the person reads."""
-    if not same_origin(request):
-        raise RequestRefused()
     chosen = language_or_none(language)
+    if not same_origin(request) or (language and chosen is None):
+        # Our pages offer only the languages there are: anything else was not sent by them.
+        raise RequestRefused()
     user = session_user(request, operators)
     if user is not None:
         form = await request.form()
