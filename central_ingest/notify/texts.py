@@ -94,6 +94,8 @@ class CaseNotice:
 def article_citation(notice: CaseNotice, t: Translator) -> str:
     """``ч. 1 ст. 592 КоАП РК`` (ru), ``ӘҚБтК 592-бабының 1-бөлігі`` (kk)."""
     return t.text(
+        # TRANSLATORS: the citation as the Code's own texts write it:
+        # "ч. 1 ст. 592 КоАП РК", "ӘҚБтК 592-бабының 1-бөлігі" (GLOSSARY.md).
         Text(
             "art. %(article)s part %(part)s of the CAO",
             article=notice.article,
@@ -132,6 +134,9 @@ def sms_variants(notice: CaseNotice, t: Translator) -> list[str]:
     v = _values(notice, t)
     if notice.has_discount:
         texts = [
+            # TRANSLATORS: SMS variants, fullest first; the first that fits
+            # two SMS (134 Cyrillic characters with the link) is sent. Keep
+            # each as short as the meaning allows (test_notification_texts).
             Text(
                 "Fine under %(article)s, vehicle %(plate)s, %(day)s, case %(case)s: %(discounted)s"
                 " if paid by %(discount_until)s, otherwise %(full)s by %(pay_by)s. %(link)s",
