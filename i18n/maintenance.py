@@ -9,6 +9,7 @@ committed ``.mo`` files must be the compilation of the ``.po`` files.
 
 from __future__ import annotations
 
+import contextlib
 import io
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -34,13 +35,17 @@ def _pybabel(*args: str) -> None:
 def extract(domain: Domain) -> Path:
     target = pot_path(domain.name)
     target.parent.mkdir(parents=True, exist_ok=True)
-    args = ["extract", "-F", str(BABEL_CFG), "-o", str(target), "--add-comments=TRANSLATORS:",
+    args = ["extract", "-F", str(BABEL_CFG.relative_to(ROOT)), "-o", str(target),
+            "--add-comments=TRANSLATORS:", "--copyright-holder=ERAP",
             "--sort-by-file", "--project=ERAP", "--no-wrap"]
     for keyword in KEYWORDS:
         args += ["-k", keyword]
     if domain.ignore:
         args += ["--ignore-dirs", " ".join(domain.ignore)]
-    _pybabel(*args, *(str(ROOT / source) for source in domain.sources))
+    # From the repository root with relative paths, so that the catalogs' source references
+    # read "central_ingest/console/..." on every machine.
+    with contextlib.chdir(ROOT):
+        _pybabel(*args, *domain.sources)
     return target
 
 
