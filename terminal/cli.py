@@ -1,6 +1,10 @@
 """The officer's commands on the terminal: find a case, take a payment, settle what is pending.
 
-Every command reads the terminal's TOML configuration (``--config``)."""
+Every command reads the terminal's TOML configuration (``--config``). What the commands print
+is in the officer's language (the configuration's ``language``), the receipt in the payer's
+(``pay --language kk``). The ``--help`` texts stay in English: Typer builds them when the
+module is imported, before any configuration is read, and they are read by the engineers who
+install the terminal, not by the officer at the roadside."""
 
 from __future__ import annotations
 
@@ -14,41 +18,97 @@ from uuid import UUID, uuid4
 import httpx
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from contract import DeviceKey
 from contract.config_file import ConfigError
-from terminal.config import build_terminal, load_config
-from terminal.emv import CardError
-from terminal.money import format_kzt
-from terminal.receipt import PrinterUnavailable
-from terminal.registry_client import RegistryUnavailable
-from terminal.service import PaymentTerminal
+from i18n import Language, Text, Translator, language_or_none, translator
+from terminal.config import build_terminal, configured_language, load_config
+from terminal.messages import SpokenError
+from terminal.registry_client import case_status
+from terminal.service import PaymentResult, PaymentTerminal, Refused, payment_state
 
 app = typer.Typer(help=__doc__, no_args_is_help=True)
 console = Console()
 ConfigOption = typer.Option(Path("/etc/erap/terminal.toml"), "--config", help="TOML file")
+LanguageOption = typer.Option(
+    "",
+    "--language",
+    help="the receipt's language, as the payer asks: kk or ru (en for engineers);"
+    " default: the terminal's `language`",
+)
+
+
+def _say(text: str, style: str = "") -> None:
+    """One line for the officer; ``text`` is printed as it is (never read as Rich markup)."""
+    console.print(text, style=style or None, markup=False, highlight=False)
 
 
 @contextmanager
-def _terminal(config_path: Path) -> Iterator[PaymentTerminal]:
-    """The configured terminal; a refusal or an unreachable part ends the command with its
-    message instead of a traceback."""
+def _terminal(config_path: Path) -> Iterator[tuple[PaymentTerminal, Translator]]:
+    """The configured terminal and the officer's translator; a refusal or an unreachable part
+    ends the command with its sentence instead of a traceback."""
     try:
         config = load_config(config_path)
         key = DeviceKey.load(config.key_path)
     except (OSError, ValueError, ConfigError) as exc:
-        console.print(f"[red]The terminal configuration {config_path} is not usable: {exc}[/red]")
+        t = translator("terminal", configured_language(config_path))
+        _say(
+            t.text(
+                Text(
+                    "The terminal configuration %(path)s is not usable: %(problem)s",
+                    path=str(config_path),
+                    problem=str(exc),
+                )
+            ),
+            "red",
+        )
         raise typer.Exit(2) from exc
+    t = translator("terminal", config.language)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     with httpx.Client(base_url=config.registry_url, timeout=15.0) as http:
         terminal, journal = build_terminal(config, key=key, http=http)
         try:
-            yield terminal
-        except (RegistryUnavailable, PrinterUnavailable, CardError, ValueError) as exc:
-            console.print(f"[red]{exc}[/red]")
+            yield terminal, t
+        except SpokenError as exc:
+            _say(t.text(exc.text), "red")
             raise typer.Exit(1) from exc
         finally:
             journal.close()
+
+
+def _payment_id(value: str) -> UUID:
+    try:
+        return UUID(value)
+    except ValueError:
+        raise Refused(
+            Text("%(value)s is not a payment id (a UUID, as the terminal printed it).", value=value)
+        ) from None
+
+
+def _receipt_language(value: str) -> Language | None:
+    """The language the payer asked for; None: the terminal's."""
+    if not value:
+        return None
+    language = language_or_none(value)
+    if language is None:
+        raise Refused(
+            Text("There is no receipt language %(language)s: use kk or ru.", language=value)
+        )
+    return language
+
+
+def _show(result: PaymentResult, t: Translator) -> None:
+    _say(
+        t.text(
+            Text(
+                "Payment %(payment)s: %(state)s",
+                payment=result.payment_id,
+                state=payment_state(result.state),
+            )
+        )
+    )
+    _say(t.text(result.message))
 
 
 @app.command()
@@ -59,16 +119,26 @@ def find(
     config: Path = ConfigOption,
 ) -> None:
     """Show the cases found and the amount due now, as the registry computes it."""
-    with _terminal(config) as terminal:
+    with _terminal(config) as (terminal, t):
         cases = terminal.find_cases(case_number=case_number, plate=plate, iin=iin)
     if not cases:
-        console.print("No case found.")
+        _say(t.text(Text("No case found.")))
     for case in cases:  # one short block per case: the screen in a patrol car is small
-        console.print(f"[bold]{case.case_number}[/bold]  {case.plate}  {case.legal_basis}")
         console.print(
-            f"  full {format_kzt(case.full_minor)}, due now"
-            f" {format_kzt(case.amount_due_now_minor)} ({case.status})",
+            f"[bold]{escape(case.case_number)}[/bold]  {escape(case.plate)}"
+            f"  {escape(t.text(case.legal_basis))}",
             highlight=False,
+        )
+        _say(
+            "  "
+            + t.text(
+                Text(
+                    "fine %(full)s, due now %(due)s (%(status)s)",
+                    full=t.money(case.full_minor),
+                    due=t.money(case.amount_due_now_minor),
+                    status=case_status(case.status),
+                )
+            )
         )
 
 
@@ -76,14 +146,14 @@ def find(
 def pay(
     case_number: str = typer.Argument(..., help="the case to pay"),
     payment_id: str = typer.Option("", help="repeat a payment id to retry it safely"),
+    language: str = LanguageOption,
     config: Path = ConfigOption,
 ) -> None:
     """Charge the amount due now on the case; print the receipt; report to the registry."""
-    key = UUID(payment_id) if payment_id else uuid4()
-    with _terminal(config) as terminal:
-        result = terminal.pay(case_number, key)
-    console.print(f"payment {result.payment_id}: {result.state.value}")
-    console.print(result.message)
+    with _terminal(config) as (terminal, t):
+        key = _payment_id(payment_id) if payment_id else uuid4()
+        result = terminal.pay(case_number, key, _receipt_language(language))
+    _show(result, t)
     if not result.charged:
         raise typer.Exit(1)
 
@@ -91,12 +161,13 @@ def pay(
 @app.command()
 def reprint(
     payment_id: str = typer.Argument(..., help="the approved payment's id"),
+    language: str = LanguageOption,
     config: Path = ConfigOption,
 ) -> None:
-    """Print the receipt of an approved payment again."""
-    with _terminal(config) as terminal:
-        terminal.reprint(UUID(payment_id))
-    console.print("Receipt printed.")
+    """Print the receipt of an approved payment again (in another language if asked)."""
+    with _terminal(config) as (terminal, t):
+        terminal.reprint(_payment_id(payment_id), _receipt_language(language))
+    _say(t.text(Text("Receipt printed.")))
 
 
 @app.command()
@@ -107,12 +178,10 @@ def settle(
     config: Path = ConfigOption,
 ) -> None:
     """Resend due reversals, settle payments in doubt, send queued payment reports."""
-    with _terminal(config) as terminal:
+    with _terminal(config) as (terminal, t):
         while True:
             for result in terminal.settle_pending():
-                console.print(
-                    f"payment {result.payment_id}: {result.state.value}: {result.message}"
-                )
+                _show(result, t)
             if every <= 0:
                 return
             time.sleep(every)

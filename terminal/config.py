@@ -1,21 +1,26 @@
 """The terminal's configuration (TOML) and the wiring it selects: the payment device is either
-this terminal's EMV kernel with the acquirer (``emv``) or the bank's POS over ECR (``ecr``)."""
+this terminal's EMV kernel with the acquirer (``emv``) or the bank's POS over ECR (``ecr``);
+the officer's language (``language``, also the receipt's unless the payer picks one); the
+receipt printer's model (``printer_profile``, from python-escpos's capabilities database)."""
 
 from __future__ import annotations
 
+import tomllib
 from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 from typing import Literal, Self
 
 import httpx
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from contract import DeviceKey, now_utc
 from contract.config_file import load_toml
+from i18n import FALLBACK_LANGUAGE, Language, language_or_none
 from terminal.acquirer_link import AcquirerLink
 from terminal.ecr import EcrPosDevice
 from terminal.journal import Journal
+from terminal.paper import profile_names
 from terminal.payment_device import EmvAcquirerDevice, MerchantIds, PaymentDevice
 from terminal.pcsc import PcscCard
 from terminal.receipt import EscposReceiptPrinter
@@ -44,16 +49,51 @@ class EcrSettings(_Section):
 class TerminalConfig(_Section):
     device_id: str
     terminal_id: str = Field(min_length=8, max_length=8, description="acquirer's DE41")
-    agency: str
+    agency: str | dict[Language, str] = Field(
+        description="the agency's name on the receipt: one, or a table per language"
+    )
+    language: Language = Field(
+        default=FALLBACK_LANGUAGE,
+        description="the officer's language, and the receipt's unless the payer picks one",
+    )
     case_url_template: str = "https://erap.kz/cases/{case_number}"
     registry_url: str
     data_dir: Path
     key_path: Path
     printer_device: str
     printer_baudrate: int = 9600
+    printer_profile: str = Field(
+        default="default",
+        description="the printer's model in python-escpos's capabilities database",
+    )
+    printer_width_px: int | None = Field(
+        default=None,
+        ge=128,
+        le=1024,
+        multiple_of=8,
+        description="dots across the paper (384: 58 mm, 576: 80 mm); default: the profile's",
+    )
     payment_device: Literal["emv", "ecr"]
     emv: EmvSettings | None = None
     ecr: EcrSettings | None = None
+
+    @field_validator("agency")
+    @classmethod
+    def _agency_named(cls, agency: str | dict[Language, str]) -> str | dict[Language, str]:
+        if not agency:
+            raise ValueError("name the agency, or give a name per language")
+        return agency
+
+    @field_validator("printer_profile")
+    @classmethod
+    def _known_profile(cls, profile: str) -> str:
+        names = profile_names()
+        if profile not in names:
+            raise ValueError(
+                f"no printer profile {profile!r} in python-escpos's capabilities database:"
+                f" use one of {', '.join(names)}"
+            )
+        return profile
 
     @model_validator(mode="after")
     def _selected_device_is_configured(self) -> Self:
@@ -68,6 +108,17 @@ class TerminalConfig(_Section):
 def load_config(path: Path) -> TerminalConfig:
     """Raises ``ConfigError`` naming each bad key."""
     return load_toml(TerminalConfig, path)
+
+
+def configured_language(path: Path) -> Language:
+    """The ``language`` a configuration file names, read even when the rest of it is not
+    usable, so that the refusal reads in the officer's language; the default otherwise."""
+    try:
+        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return FALLBACK_LANGUAGE
+    value = raw.get("language")
+    return (language_or_none(value) if isinstance(value, str) else None) or FALLBACK_LANGUAGE
 
 
 def build_payment_device(
@@ -110,10 +161,16 @@ def build_terminal(
             case_url_template=config.case_url_template,
         ),
         key=key,
-        registry=RegistryClient(http, config.device_id, key),
+        registry=RegistryClient(http, config.device_id, key, language=config.language),
         device=build_payment_device(config, journal, clock),
-        printer=EscposReceiptPrinter(config.printer_device, config.printer_baudrate),
+        printer=EscposReceiptPrinter(
+            config.printer_device,
+            config.printer_baudrate,
+            profile=config.printer_profile,
+            width_px=config.printer_width_px,
+        ),
         journal=journal,
         clock=clock,
+        language=config.language,
     )
     return terminal, journal

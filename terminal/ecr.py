@@ -25,7 +25,10 @@ from functools import reduce
 import serial
 
 from contract import AcquirerRefs, CardData
+from i18n import Message, Text
 from terminal.journal import Journal, PaymentState
+from terminal.messages import SpokenError
+from terminal.payment_device import APPROVED as APPROVED_MESSAGE
 from terminal.payment_device import Charge, ChargeRequest
 
 log = logging.getLogger(__name__)
@@ -36,7 +39,7 @@ UNKNOWN_REFERENCE = "NF"
 MAX_SENDS = 3
 
 
-class EcrError(Exception):
+class EcrError(SpokenError):
     """The POS did not answer or sent a broken frame."""
 
 
@@ -51,9 +54,9 @@ def encode_frame(fields: list[str]) -> bytes:
 
 def decode_frame(frame: bytes) -> list[str]:
     if len(frame) < 3 or frame[:1] != STX or frame[-2:-1] != ETX:
-        raise EcrError("the POS sent a frame without STX/ETX")
+        raise EcrError(Text("the POS sent a frame without STX/ETX"))
     if lrc(frame[1:-1]) != frame[-1]:
-        raise EcrError("the POS sent a frame with a wrong checksum")
+        raise EcrError(Text("the POS sent a frame with a wrong checksum"))
     return [field.decode("ascii") for field in frame[1:-2].split(FS)]
 
 
@@ -73,7 +76,11 @@ class PosAnswer:
     @classmethod
     def of(cls, fields: list[str]) -> PosAnswer:
         if len(fields) != 11 or fields[0] != "RES":
-            raise EcrError(f"the POS sent an unexpected message {fields[:1]}")
+            raise EcrError(
+                Text(
+                    "the POS sent an unexpected message %(kind)s", kind=fields[0] if fields else ""
+                )
+            )
         return cls(*fields[1:])
 
 
@@ -94,7 +101,7 @@ class EcrLink:
             frame += byte
             if len(frame) >= 2 and frame[-2:-1] == ETX:
                 return bytes(frame)
-        raise EcrError("the bank's POS did not answer in time")
+        raise EcrError(Text("the bank's POS did not answer in time"))
 
     def send(self, fields: list[str]) -> None:
         frame = encode_frame(fields)
@@ -103,7 +110,7 @@ class EcrLink:
             reply = self._port.read(1)
             if reply == ACK:
                 return
-        raise EcrError("the bank's POS did not acknowledge the request")
+        raise EcrError(Text("the bank's POS did not acknowledge the request"))
 
     def receive(self, timeout_s: float) -> list[str]:
         deadline = time.monotonic() + timeout_s
@@ -149,9 +156,10 @@ class EcrPosDevice:
             answer = self._exchange(["PUR", request.payment_id, str(request.amount_minor), "398"])
         except (EcrError, serial.SerialException) as exc:
             log.warning("payment %s: %s", request.payment_id, exc)
-            message = (
-                f"No answer from the bank's POS ({exc}). The terminal will ask the POS what"
-                " became of this payment; do not take it again until then."
+            message = Text(
+                "No answer from the bank's POS (%(problem)s). The terminal will ask the POS what"
+                " became of this payment; do not take it again until then.",
+                problem=_problem(exc),
             )
             self._journal.update(
                 request.payment_id, PaymentState.AUTHORISING, self._clock(), message=message
@@ -161,9 +169,11 @@ class EcrPosDevice:
 
     def _outcome(self, payment_id: str, answer: PosAnswer) -> Charge:
         if answer.result != APPROVED:
-            message = (
-                f"The bank's POS declined the payment ({answer.result}: {answer.text})."
-                " Nothing was charged."
+            message = Text(
+                "The bank's POS declined the payment (%(result)s: %(reason)s). Nothing was"
+                " charged.",
+                result=answer.result,
+                reason=answer.text,
             )
             self._journal.update(
                 payment_id, PaymentState.NOT_CHARGED, self._clock(), message=message
@@ -187,7 +197,7 @@ class EcrPosDevice:
             rrn=refs.rrn,
             stan=refs.stan,
         )
-        return Charge(True, PaymentState.APPROVED, "Approved.", card, refs)
+        return Charge(True, PaymentState.APPROVED, APPROVED_MESSAGE, card, refs)
 
     def settle_pending(self) -> None:
         """Nothing to do: the POS reverses its own failed authorisations."""
@@ -197,11 +207,21 @@ class EcrPosDevice:
         try:
             answer = self._exchange(["STS", payment_id])
         except (EcrError, serial.SerialException) as exc:
-            return Charge(False, PaymentState.AUTHORISING, f"The bank's POS is silent: {exc}")
+            return Charge(
+                False,
+                PaymentState.AUTHORISING,
+                Text("The bank's POS is silent: %(problem)s", problem=_problem(exc)),
+            )
         if answer.result == UNKNOWN_REFERENCE:
-            message = "The bank's POS never charged this payment. Nothing was charged."
+            message = Text("The bank's POS never charged this payment. Nothing was charged.")
             self._journal.update(
                 payment_id, PaymentState.NOT_CHARGED, self._clock(), message=message
             )
             return Charge(False, PaymentState.NOT_CHARGED, message)
         return self._outcome(payment_id, answer)
+
+
+def _problem(exc: EcrError | serial.SerialException) -> Message | str:
+    """What went wrong on the link, for the officer: our own sentence, or the serial port's
+    (the operating system's words, in English)."""
+    return exc.text if isinstance(exc, EcrError) else str(exc)

@@ -17,7 +17,9 @@ from datetime import date
 from enum import Enum
 from typing import Any, Protocol
 
+from i18n.text import Text
 from terminal import tlv
+from terminal.messages import SpokenError
 
 SW_OK = 0x9000
 SW_SELECTED_FILE_INVALIDATED = 0x6283  # the application is blocked
@@ -42,7 +44,7 @@ CVM_APPLY_NEXT_IF_UNSUCCESSFUL = 0x40
 TVR_FORCED_ONLINE = bytes.fromhex("0000000800")
 
 
-class CardError(Exception):
+class CardError(SpokenError):
     """The card refused or broke off; the message is for the officer."""
 
 
@@ -52,8 +54,10 @@ class CardRemoved(CardError):
 
     def __init__(self) -> None:
         super().__init__(
-            "The card was removed before the payment finished: insert or tap it again."
-            " Nothing was charged."
+            Text(
+                "The card was removed before the payment finished: insert or tap it again."
+                " Nothing was charged."
+            )
         )
 
 
@@ -209,8 +213,10 @@ class EmvKernel:
         )
         if not candidates:
             raise CardError(
-                "This card has no payment application the terminal accepts:"
-                " ask for another card. Nothing was charged."
+                Text(
+                    "This card has no payment application the terminal accepts:"
+                    " ask for another card. Nothing was charged."
+                )
             )
         blocked = 0
         for app in candidates:
@@ -222,12 +228,16 @@ class EmvKernel:
                 return app, tlv.decode(data)
         if blocked == len(candidates):
             raise CardError(
-                "The card's payment application is blocked by its bank: ask for"
-                " another card. Nothing was charged."
+                Text(
+                    "The card's payment application is blocked by its bank: ask for"
+                    " another card. Nothing was charged."
+                )
             )
         raise CardError(
-            "The card did not accept the selection of its payment application:"
-            " ask for another card. Nothing was charged."
+            Text(
+                "The card did not accept the selection of its payment application:"
+                " ask for another card. Nothing was charged."
+            )
         )
 
     # --- reading the card --------------------------------------------------------------------
@@ -240,8 +250,10 @@ class EmvKernel:
         data, sw = self._command(_apdu(0x80, 0xA8, 0, 0, tlv.encode({"83": pdol_data})))
         if sw != SW_OK:
             raise CardError(
-                "The card refused to start the payment (GET PROCESSING OPTIONS):"
-                " ask for another card. Nothing was charged."
+                Text(
+                    "The card refused to start the payment (GET PROCESSING OPTIONS):"
+                    " ask for another card. Nothing was charged."
+                )
             )
         if data[:1] == b"\x80":  # format 1: AIP then AFL
             value = tlv.find(tlv.decode(data), "80") or b""
@@ -256,8 +268,10 @@ class EmvKernel:
                 data, sw = self._command(_apdu(0x00, 0xB2, number, (sfi << 3) | 4))
                 if sw != SW_OK:
                     raise CardError(
-                        "The card could not be read (READ RECORD): insert or tap"
-                        " it again. Nothing was charged."
+                        Text(
+                            "The card could not be read (READ RECORD): insert or tap"
+                            " it again. Nothing was charged."
+                        )
                     )
                 for tag, value in _flatten(tlv.decode(data)).items():
                     self._card.setdefault(tag, value)
@@ -266,14 +280,20 @@ class EmvKernel:
         expiry = self._card.get("5F24")
         if expiry is None or ("5A" not in self._card and "57" not in self._card):
             raise CardError(
-                "The card did not give its number and expiry date: ask for"
-                " another card. Nothing was charged."
+                Text(
+                    "The card did not give its number and expiry date: ask for"
+                    " another card. Nothing was charged."
+                )
             )
         if expiry.hex() < today.strftime("%y%m%d"):
-            raise CardError("The card has expired: ask for another card. Nothing was charged.")
+            raise CardError(
+                Text("The card has expired: ask for another card. Nothing was charged.")
+            )
         effective = self._card.get("5F25")
         if effective is not None and effective.hex() > today.strftime("%y%m%d"):
-            raise CardError("The card is not valid yet: ask for another card. Nothing was charged.")
+            raise CardError(
+                Text("The card is not valid yet: ask for another card. Nothing was charged.")
+            )
 
     def _cardholder_verification(self, amount_minor: int) -> bytes:
         """CVM Results (9F34). A rule the terminal cannot perform (any PIN) without 'apply
@@ -293,8 +313,10 @@ class EmvKernel:
             if not code & CVM_APPLY_NEXT_IF_UNSUCCESSFUL:
                 break
         raise CardError(
-            "This card requires a PIN and this terminal has no PIN pad: take the"
-            " payment on the bank's POS terminal. Nothing was charged."
+            Text(
+                "This card requires a PIN and this terminal has no PIN pad: take the"
+                " payment on the bank's POS terminal. Nothing was charged."
+            )
         )
 
     # --- the two cryptograms -----------------------------------------------------------------
@@ -302,7 +324,7 @@ class EmvKernel:
     def _generate_ac(self, requested: Cryptogram, cdol: bytes) -> dict[str, bytes]:
         data, sw = self._command(_apdu(0x80, 0xAE, requested.value, 0, self._dol(cdol)))
         if sw != SW_OK:
-            raise CardError("The card refused to sign the payment (GENERATE AC).")
+            raise CardError(Text("The card refused to sign the payment (GENERATE AC)."))
         if data[:1] == b"\x80":  # format 1: CID, ATC, AC, issuer application data
             value = tlv.find(tlv.decode(data), "80") or b""
             return {"9F27": value[:1], "9F36": value[1:3], "9F26": value[3:11], "9F10": value[11:]}
@@ -333,8 +355,10 @@ class EmvKernel:
         cryptogram = _cryptogram(answer.get("9F27", b"\x00"))
         if cryptogram is Cryptogram.TC:
             raise CardError(
-                "The card approved offline although the terminal asked to go"
-                " online: the card is faulty. Nothing was charged."
+                Text(
+                    "The card approved offline although the terminal asked to go"
+                    " online: the card is faulty. Nothing was charged."
+                )
             )
         pan_field = self._card.get("5A")
         pan = (

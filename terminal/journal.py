@@ -3,6 +3,9 @@ reversals armed before the authorisation is sent, and the outbox of signed payme
 
 Nothing here ever holds a full card number, track data, CVV or PIN: only the masked number
 and the acquirer's references.
+
+A payment's outcome message is kept untranslated (``terminal.messages``: the message id and its
+parameters as JSON), so a retry shows it in the language of whoever asks.
 """
 
 from __future__ import annotations
@@ -16,6 +19,9 @@ from datetime import datetime
 from enum import StrEnum
 from pathlib import Path
 from typing import Any
+
+from i18n import Message
+from terminal.messages import decode_message, encode_message
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS payments (
@@ -89,7 +95,7 @@ class PaymentRow:
     approval_code: str | None
     rrn: str | None
     paid_at: str | None
-    message: str
+    message: Message | None  # None until an outcome is recorded
 
 
 @dataclass(frozen=True)
@@ -134,8 +140,20 @@ class Journal:
         ).fetchone()
         if row is None:
             return None
-        payment_id, case_number, amount, state, *details = row
-        return PaymentRow(payment_id, case_number, amount, PaymentState(state), *details)
+        return PaymentRow(
+            payment_id=row[0],
+            case_number=row[1],
+            amount_minor=row[2],
+            state=PaymentState(row[3]),
+            stan=row[4],
+            masked_pan=row[5],
+            scheme=row[6],
+            aid=row[7],
+            approval_code=row[8],
+            rrn=row[9],
+            paid_at=row[10],
+            message=decode_message(row[11]),
+        )
 
     def approved_for_case(self, case_number: str) -> PaymentRow | None:
         row = self._conn.execute(
@@ -171,23 +189,10 @@ class Journal:
         return f"{value:06d}"
 
     def update(self, payment_id: str, state: PaymentState, now: datetime, **fields: Any) -> None:
-        allowed = {
-            "stan",
-            "masked_pan",
-            "scheme",
-            "aid",
-            "approval_code",
-            "rrn",
-            "paid_at",
-            "message",
-        }
-        assert set(fields) <= allowed, f"unknown payment fields {set(fields) - allowed}"
-        columns = "".join(f", {name} = ?" for name in fields)
+        """``message`` is a ``Message``; the other fields are the card's and the bank's
+        references."""
         with self._transaction() as db:
-            db.execute(
-                f"UPDATE payments SET state = ?, updated_at = ?{columns} WHERE payment_id = ?",
-                (state.value, now.isoformat(), *fields.values(), payment_id),
-            )
+            _update_payment(db, payment_id, state, now, fields)
 
     # --- reversals ---------------------------------------------------------------------------
 
@@ -225,7 +230,7 @@ class Journal:
                 (ReversalState.DISARMED.value, payment_id, ReversalState.ARMED.value),
             )
 
-    def reversal_due(self, payment_id: str, reason: str, message: str, now: datetime) -> None:
+    def reversal_due(self, payment_id: str, reason: str, message: Message, now: datetime) -> None:
         with self._transaction() as db:
             db.execute(
                 "UPDATE reversals SET state = ?, reason = ? WHERE payment_id = ? AND state = ?",
@@ -233,7 +238,12 @@ class Journal:
             )
             db.execute(
                 "UPDATE payments SET state = ?, message = ?, updated_at = ? WHERE payment_id = ?",
-                (PaymentState.REVERSING.value, message, now.isoformat(), payment_id),
+                (
+                    PaymentState.REVERSING.value,
+                    encode_message(message),
+                    now.isoformat(),
+                    payment_id,
+                ),
             )
 
     def in_doubt(self) -> list[PaymentRow]:
@@ -263,7 +273,7 @@ class Journal:
                 (error, payment_id),
             )
 
-    def reversal_acknowledged(self, payment_id: str, message: str, now: datetime) -> None:
+    def reversal_acknowledged(self, payment_id: str, message: Message, now: datetime) -> None:
         with self._transaction() as db:
             db.execute(
                 "UPDATE reversals SET state = ?, attempts = attempts + 1, last_error = NULL"
@@ -272,7 +282,7 @@ class Journal:
             )
             db.execute(
                 "UPDATE payments SET state = ?, message = ?, updated_at = ? WHERE payment_id = ?",
-                (PaymentState.REVERSED.value, message, now.isoformat(), payment_id),
+                (PaymentState.REVERSED.value, encode_message(message), now.isoformat(), payment_id),
             )
 
     def reversal_state(self, payment_id: str) -> ReversalState | None:
@@ -338,6 +348,8 @@ def _update_payment(
     unknown = set(fields) - _PAYMENT_DETAILS
     if unknown:
         raise ValueError(f"the journal has no payment fields {sorted(unknown)}")
+    if "message" in fields:
+        fields = {**fields, "message": encode_message(fields["message"])}
     columns = "".join(f", {name} = ?" for name in fields)  # names checked above
     db.execute(
         f"UPDATE payments SET state = ?, updated_at = ?{columns} WHERE payment_id = ?",

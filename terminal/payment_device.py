@@ -19,6 +19,7 @@ from datetime import datetime, timedelta, timezone
 from typing import Protocol
 
 from contract import AcquirerRefs, CardData
+from i18n import Message, Text
 from terminal import iso8583
 from terminal.acquirer_link import AcquirerLink, AcquirerUnavailable
 from terminal.emv import ApduChannel, CardError, Cryptogram, EmvKernel, FirstAc, TerminalParams
@@ -40,7 +41,7 @@ class Charge:
 
     approved: bool
     state: PaymentState
-    message: str
+    message: Message  # for the officer
     card: CardData | None = None
     acquirer: AcquirerRefs | None = None
 
@@ -63,7 +64,12 @@ class MerchantIds:
 
 CardOpener = Callable[[], AbstractContextManager[ApduChannel]]
 
-NOT_ANSWERED = "The bank did not answer in time, so the payment was cancelled with the bank."
+NOT_ANSWERED = Text("The bank did not answer in time, so the payment was cancelled with the bank.")
+APPROVED = Text("Approved.")
+RESTARTED = Text(
+    "The terminal restarted while the bank was authorising, so the payment was cancelled with"
+    " the bank."
+)
 
 
 class EmvAcquirerDevice:
@@ -84,7 +90,7 @@ class EmvAcquirerDevice:
         self._clock = clock
         self._params = params or TerminalParams()
 
-    def _fail(self, request: ChargeRequest, message: str) -> Charge:
+    def _fail(self, request: ChargeRequest, message: Message) -> Charge:
         self._journal.update(
             request.payment_id, PaymentState.NOT_CHARGED, self._clock(), message=message
         )
@@ -99,7 +105,10 @@ class EmvAcquirerDevice:
                 if first.cryptogram is Cryptogram.AAC:
                     return self._fail(
                         request,
-                        "The card declined the payment: ask for another card. Nothing was charged.",
+                        Text(
+                            "The card declined the payment: ask for another card."
+                            " Nothing was charged."
+                        ),
                     )
                 return self._authorise(request, kernel, first)
         except CardError as exc:
@@ -107,7 +116,7 @@ class EmvAcquirerDevice:
             # already dealt with the reversal and recorded the outcome.
             row = self._journal.payment(request.payment_id)
             if row is not None and row.state is PaymentState.STARTED:
-                return self._fail(request, str(exc))
+                return self._fail(request, exc.text)
             raise
 
     def _authorise(self, request: ChargeRequest, kernel: EmvKernel, first: FirstAc) -> Charge:
@@ -147,8 +156,11 @@ class EmvAcquirerDevice:
                 kernel.second_ac(False, answer.response_code, answer.issuer_data)
             return self._fail(
                 request,
-                f"The bank declined the card (response code {answer.response_code}): ask for"
-                " another card. Nothing was charged.",
+                Text(
+                    "The bank declined the card (response code %(code)s): ask for another"
+                    " card. Nothing was charged.",
+                    code=answer.response_code,
+                ),
             )
         try:
             outcome = kernel.second_ac(True, answer.response_code, answer.issuer_data)
@@ -158,8 +170,10 @@ class EmvAcquirerDevice:
             return self._reverse(
                 request,
                 iso8583.REVERSAL_REASON_CARD,
-                "The card refused the bank's approval (or was removed), so the payment was"
-                " cancelled with the bank.",
+                Text(
+                    "The card refused the bank's approval (or was removed), so the payment was"
+                    " cancelled with the bank."
+                ),
                 card,
             )
         refs = AcquirerRefs(
@@ -178,9 +192,11 @@ class EmvAcquirerDevice:
             approval_code=refs.approval_code,
             rrn=refs.rrn,
         )
-        return Charge(True, PaymentState.APPROVED, "Approved.", card, refs)
+        return Charge(True, PaymentState.APPROVED, APPROVED, card, refs)
 
-    def _reverse(self, request: ChargeRequest, reason: str, cause: str, card: CardData) -> Charge:
+    def _reverse(
+        self, request: ChargeRequest, reason: str, cause: Message, card: CardData
+    ) -> Charge:
         self._journal.update(
             request.payment_id,
             PaymentState.AUTHORISING,
@@ -193,11 +209,12 @@ class EmvAcquirerDevice:
         self.settle_pending()
         row = self._journal.payment(request.payment_id)
         if row is not None and row.state is PaymentState.REVERSED:
-            return Charge(False, PaymentState.REVERSED, row.message, card)
-        message = (
-            f"{cause} The bank has not confirmed the cancellation yet: the terminal keeps"
+            return Charge(False, PaymentState.REVERSED, row.message or cause, card)
+        message = Text(
+            "%(cause)s The bank has not confirmed the cancellation yet: the terminal keeps"
             " resending it. If the payer sees a hold on the card, it will be released."
-            " Do not take the payment again until the cancellation is confirmed."
+            " Do not take the payment again until the cancellation is confirmed.",
+            cause=cause,
         )
         return Charge(False, PaymentState.REVERSING, message, card)
 
@@ -206,14 +223,13 @@ class EmvAcquirerDevice:
         self._journal.reversal_due(
             payment_id,
             iso8583.REVERSAL_REASON_TIMEOUT,
-            "The terminal restarted while the bank was authorising, so the payment was"
-            " cancelled with the bank.",
+            RESTARTED,
             self._clock(),
         )
         self.settle_pending()
         row = self._journal.payment(payment_id)
         assert row is not None
-        return Charge(False, row.state, row.message)
+        return Charge(False, row.state, row.message or RESTARTED)
 
     def settle_pending(self) -> None:
         for reversal in self._journal.due_reversals():
@@ -235,10 +251,14 @@ class EmvAcquirerDevice:
                 self._journal.reversal_failed(reversal.payment_id, f"answer {answer.get('t')}")
                 continue
             row = self._journal.payment(reversal.payment_id)
-            cause = row.message if row is not None else ""
-            self._journal.reversal_acknowledged(
-                reversal.payment_id,
-                f"{cause} The bank confirmed the cancellation: nothing was charged.".strip(),
-                self._clock(),
+            cause = row.message if row is not None else None
+            confirmed = (
+                Text("The bank confirmed the cancellation: nothing was charged.")
+                if cause is None
+                else Text(
+                    "%(cause)s The bank confirmed the cancellation: nothing was charged.",
+                    cause=cause,
+                )
             )
+            self._journal.reversal_acknowledged(reversal.payment_id, confirmed, self._clock())
             log.info("reversal of payment %s acknowledged", reversal.payment_id)

@@ -10,6 +10,7 @@ from smartcard.Exceptions import CardConnectionException, NoCardException  # typ
 from smartcard.pcsc.PCSCExceptions import BaseSCardException  # type: ignore[import-untyped]
 from smartcard.System import readers  # type: ignore[import-untyped]
 
+from i18n.text import Text
 from terminal.emv import CardError, CardRemoved
 
 
@@ -21,15 +22,17 @@ class PcscCard:
             names = [reader for reader in readers() if str(reader).startswith(reader_prefix)]
         except BaseSCardException as exc:
             raise CardError(
-                "The card reader service (pcscd) is not running: restart the terminal."
+                Text("The card reader service (pcscd) is not running: restart the terminal.")
             ) from exc
         if not names:
-            raise CardError(f"No card reader named {reader_prefix!r} is connected.")
+            raise CardError(
+                Text("No card reader named %(reader)s is connected.", reader=reader_prefix)
+            )
         self._connection = names[0].createConnection()
         try:
             self._connection.connect(CardConnection.T1_protocol | CardConnection.T0_protocol)
         except (NoCardException, CardConnectionException) as exc:
-            raise CardError("No card in the reader: insert or tap the card.") from exc
+            raise CardError(Text("No card in the reader: insert or tap the card.")) from exc
 
     def transmit(self, apdu: bytes) -> tuple[bytes, int]:
         try:

@@ -1,23 +1,44 @@
-"""The payer's receipt: the layout is pure (``receipt_lines``); ``EscposReceiptPrinter`` sends
-it to an ESC/POS printer over serial with python-escpos."""
+"""The payer's receipt: the layout is pure (``receipt_lines``, in the receipt's language);
+``EscposReceiptPrinter`` sends it to an ESC/POS printer over serial with python-escpos, each
+line as text in a code page of the printer's profile or, where none holds it, as a raster
+image (``terminal.paper``).
+
+The receipt's language is the payer's choice at the terminal (Kazakh or Russian), the
+terminal's configured language otherwise. Amounts are written with the ISO code
+(``terminal.money.paper_money``: ``10 812,50 KZT``), times in Astana time.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import datetime
 from typing import Protocol
 
 from escpos.printer import Serial  # type: ignore[import-untyped]
 
-from terminal.money import format_kzt
+from i18n import FALLBACK_LANGUAGE, Language, Message, Text, Translator, translator
+from terminal.messages import SpokenError
+from terminal.money import paper_money
+from terminal.paper import PaperLine, PaperProfile, load_profile, paper_lines
 
-ASTANA = timezone(timedelta(hours=5), "UTC+5")  # one time zone for all Kazakhstan since 2024
 ESC_INIT = b"\x1b@"  # python-escpos does not reset the printer on open
+HEADING_LINES = 2  # the agency and the title: bold, centred
+
+# The agency's name: one for every receipt, or one per language (the configuration's table).
+Agency = str | Mapping[Language, str]
+
+
+def agency_name(agency: Agency, language: Language) -> str:
+    """The name in ``language``; else in Russian, else any given."""
+    if isinstance(agency, str):
+        return agency
+    return agency.get(language) or agency.get(FALLBACK_LANGUAGE) or next(iter(agency.values()))
 
 
 @dataclass(frozen=True)
 class ReceiptData:
-    agency: str
+    agency: Agency
     terminal_id: str
     paid_at: datetime  # UTC
     masked_pan: str
@@ -28,7 +49,7 @@ class ReceiptData:
     rrn: str
     stan: str
     case_number: str
-    legal_basis: str
+    legal_basis: Message  # the article and part, cited in the receipt's language
     full_minor: int
     discounted_minor: int
     case_url: str
@@ -38,60 +59,101 @@ class ReceiptData:
         return self.amount_minor < self.full_minor
 
 
-def receipt_lines(data: ReceiptData) -> list[str]:
-    local = data.paid_at.astimezone(ASTANA)
+def receipt_lines(data: ReceiptData, t: Translator) -> list[str]:
+    """The receipt's lines in ``t``'s language; the first ``HEADING_LINES`` are its heading."""
+
+    def money(amount_minor: int) -> str:
+        return paper_money(amount_minor, t.language)
+
     lines = [
-        data.agency,
-        "PAYMENT OF AN ADMINISTRATIVE FINE",
-        f"Terminal: {data.terminal_id}",
-        f"Time: {local:%d.%m.%Y %H:%M:%S} (UTC+5)",
-        f"Case: {data.case_number}",
-        f"Legal basis: {data.legal_basis}",
-        f"Full fine: {format_kzt(data.full_minor)}",
+        agency_name(data.agency, t.language),
+        t.text(Text("PAYMENT OF AN ADMINISTRATIVE FINE")),
+        t.text(Text("Terminal: %(terminal)s", terminal=data.terminal_id)),
+        t.text(Text("Time: %(time)s (Astana time)", time=t.date_time(data.paid_at, seconds=True))),
+        t.text(Text("Case: %(case)s", case=data.case_number)),
+        t.text(Text("Legal basis: %(basis)s", basis=data.legal_basis)),
+        t.text(Text("Full fine: %(amount)s", amount=money(data.full_minor))),
     ]
     if data.discount_applied:
-        lines.append(f"Discounted fine: {format_kzt(data.discounted_minor)}")
+        lines.append(
+            t.text(Text("Discounted fine: %(amount)s", amount=money(data.discounted_minor)))
+        )
     lines += [
-        f"PAID: {format_kzt(data.amount_minor)}",
-        f"Card: {data.scheme.upper()} {data.masked_pan}",
-        f"AID: {data.aid}",
-        f"Approval code: {data.approval_code}",
-        f"RRN: {data.rrn}",
-        f"STAN: {data.stan}",
-        "Scan to see the case:",
+        t.text(Text("PAID: %(amount)s", amount=money(data.amount_minor))),
+        t.text(Text("Card: %(scheme)s %(pan)s", scheme=data.scheme.upper(), pan=data.masked_pan)),
+        t.text(Text("AID: %(aid)s", aid=data.aid)),
+        t.text(Text("Approval code: %(code)s", code=data.approval_code)),
+        t.text(Text("RRN: %(rrn)s", rrn=data.rrn)),
+        t.text(Text("STAN: %(stan)s", stan=data.stan)),
+        t.text(Text("Scan to see the case:")),
     ]
     return lines
 
 
 class ReceiptPrinter(Protocol):
-    def print_receipt(self, data: ReceiptData) -> None: ...
+    def print_receipt(self, data: ReceiptData, language: Language) -> None: ...
 
 
-class PrinterUnavailable(Exception):
+class PrinterUnavailable(SpokenError):
     """The receipt could not be printed; the payment itself stands."""
 
 
 class EscposReceiptPrinter:
-    def __init__(self, device: str, baudrate: int = 9600) -> None:
+    """``profile``: the printer's model in python-escpos's capabilities database (its code
+    pages, paper width and features); ``width_px`` overrides the paper width it gives."""
+
+    def __init__(
+        self,
+        device: str,
+        baudrate: int = 9600,
+        *,
+        profile: str = "default",
+        width_px: int | None = None,
+    ) -> None:
         self._device = device
         self._baudrate = baudrate
+        self.paper: PaperProfile = load_profile(profile, width_px)
 
-    def print_receipt(self, data: ReceiptData) -> None:
-        printer = Serial(devfile=self._device, baudrate=self._baudrate, timeout=2, dsrdtr=False)
+    def paper_lines(self, data: ReceiptData, language: Language) -> list[PaperLine]:
+        """What goes on paper, line by line: text in a code page, or an image."""
+        lines = receipt_lines(data, translator("terminal", language))
+        try:
+            return paper_lines(lines, self.paper, headings=HEADING_LINES)
+        except OSError as exc:  # the font of the image lines
+            raise PrinterUnavailable(
+                Text(
+                    "The receipt could not be drawn (%(problem)s): the payment is recorded;"
+                    " install the font and print the receipt again.",
+                    problem=str(exc),
+                )
+            ) from exc
+
+    def print_receipt(self, data: ReceiptData, language: Language) -> None:
+        lines = self.paper_lines(data, language)
+        printer = Serial(
+            devfile=self._device,
+            baudrate=self._baudrate,
+            timeout=2,
+            dsrdtr=False,
+            profile=self.paper.name,
+        )
         try:
             printer.open()
             printer._raw(ESC_INIT)
             printer.set(align="center", bold=True)
-            printer.textln(data.agency)
-            printer.set(align="left", bold=False)
-            for line in receipt_lines(data)[1:]:
-                printer.textln(line)
-            printer.qr(data.case_url, native=True, size=4)
+            for index, line in enumerate(lines):
+                if index == HEADING_LINES:
+                    printer.set(align="left", bold=False)
+                printer._raw(line.command())
+            printer.qr(data.case_url, native=self.paper.native_qr, size=4)
             printer.cut()
         except Exception as exc:  # python-escpos raises serial and its own errors alike
             raise PrinterUnavailable(
-                f"The receipt printer on {self._device} did not answer: the payment is"
-                " recorded; check the printer and print the receipt again."
+                Text(
+                    "The receipt printer on %(device)s did not answer: the payment is"
+                    " recorded; check the printer and print the receipt again.",
+                    device=self._device,
+                )
             ) from exc
         finally:
             printer.close()

@@ -2,7 +2,8 @@
 
 Requests are signed like every device request (contract.signing.device_request_headers); the
 lookup key is in the signed path. The registry computes the amount due; this client only
-carries it.
+carries it. Lookups ask for the officer's language (``Accept-Language``), so that a refusal the
+registry explains reads in it.
 """
 
 from __future__ import annotations
@@ -15,6 +16,25 @@ from pydantic import BaseModel
 
 from contract import DeviceKey, ReceiptStatus
 from contract.signing import device_request_headers
+from i18n import N_, Language, Text
+from terminal.messages import SpokenError
+
+# The registry's case statuses as the officer reads them (the registry's own words for them,
+# central_ingest/core/labels.py; the terminal carries its own catalog).
+CASE_STATUSES: dict[str, str] = {
+    "open": N_("open"),
+    "paid": N_("paid"),
+    "underpaid": N_("partly paid"),
+    "sent_to_bailiffs": N_("sent to bailiffs"),
+    "cancelled": N_("cancelled"),
+    "expired": N_("enforcement time-barred"),
+}
+
+
+def case_status(code: str) -> Text:
+    """A status of the registry as a label; a status this terminal does not know yet is shown
+    as the registry's code."""
+    return Text(CASE_STATUSES.get(code, code))
 
 
 class CaseForPayment(BaseModel):
@@ -33,33 +53,43 @@ class CaseForPayment(BaseModel):
     paid_minor: int
 
     @property
-    def legal_basis(self) -> str:
-        return f"CoAO RK art. {self.article} part {self.part}"
+    def legal_basis(self) -> Text:
+        """The article and part of the Code, cited as each language cites them."""
+        return Text("CoAO RK art. %(article)s part %(part)s", article=self.article, part=self.part)
 
 
 class _Lookup(BaseModel):
     cases: list[CaseForPayment]
 
 
-class RegistryUnavailable(Exception):
+class RegistryUnavailable(SpokenError):
     """The registry did not answer or refused; the message is for the officer."""
 
 
 class RegistryClient:
-    def __init__(self, http: httpx.Client, device_id: str, key: DeviceKey) -> None:
+    def __init__(
+        self,
+        http: httpx.Client,
+        device_id: str,
+        key: DeviceKey,
+        language: Language | None = None,
+    ) -> None:
         self._http = http
         self._device_id = device_id
         self._key = key
+        self._language = language
 
     def _get(self, path: str) -> httpx.Response:
         headers = device_request_headers(
             self._key, self._device_id, method="GET", path=path, body=b""
         )
+        if self._language is not None:
+            headers = {**headers, "Accept-Language": self._language}
         try:
             return self._http.get(path, headers=headers)
         except httpx.HTTPError as exc:
             raise RegistryUnavailable(
-                "The registry cannot be reached: check the mobile connection and try again."
+                Text("The registry cannot be reached: check the mobile connection and try again.")
             ) from exc
 
     def _lookup(self, kind: str, key: str) -> list[CaseForPayment]:
@@ -68,7 +98,9 @@ class RegistryClient:
             return []
         if response.status_code != 200:
             detail = _detail(response)
-            raise RegistryUnavailable(f"The registry refused the search: {detail}")
+            raise RegistryUnavailable(
+                Text("The registry refused the search: %(detail)s", detail=detail)
+            )
         return _Lookup.model_validate_json(response.content).cases
 
     def case(self, case_number: str) -> list[CaseForPayment]:
@@ -88,10 +120,12 @@ class RegistryClient:
             )
         except httpx.HTTPError as exc:
             raise RegistryUnavailable(
-                "The registry cannot be reached: the payment report stays queued."
+                Text("The registry cannot be reached: the payment report stays queued.")
             ) from exc
         if response.status_code >= 500:
-            raise RegistryUnavailable(f"The registry failed ({response.status_code}): retrying.")
+            raise RegistryUnavailable(
+                Text("The registry failed (%(status)s): retrying.", status=response.status_code)
+            )
         return ReceiptStatus(response.json()["status"])
 
 

@@ -1,6 +1,9 @@
 """The officer's payment flow: find the case, charge the amount the registry says is due,
 print the receipt, report the payment to the registry.
 
+Outcomes are ``i18n.Text`` sentences, shown later in the officer's language; the receipt is
+printed in the payer's (``pay(..., language=...)``), the terminal's configured one otherwise.
+
 Idempotency: the officer's screen generates one payment id per payment attempt. The journal
 accepts a payment id once, so a double tap or a retry returns the first outcome without
 touching the card; the report's message id is the payment id, so the registry stores it once.
@@ -23,10 +26,17 @@ from contract import (
     encode_envelope,
     seal,
 )
+from i18n import FALLBACK_LANGUAGE, N_, Language, Message, Text
 from terminal.journal import Journal, PaymentRow, PaymentState
+from terminal.messages import SpokenError
 from terminal.payment_device import Charge, ChargeRequest, PaymentDevice
-from terminal.receipt import PrinterUnavailable, ReceiptData, ReceiptPrinter
-from terminal.registry_client import CaseForPayment, RegistryClient, RegistryUnavailable
+from terminal.receipt import Agency, PrinterUnavailable, ReceiptData, ReceiptPrinter
+from terminal.registry_client import (
+    CaseForPayment,
+    RegistryClient,
+    RegistryUnavailable,
+    case_status,
+)
 
 log = logging.getLogger(__name__)
 
@@ -35,7 +45,7 @@ log = logging.getLogger(__name__)
 class TerminalIdentity:
     device_id: str  # as registered in the registry
     terminal_id: str  # the acquirer's DE41
-    agency: str
+    agency: Agency  # one name, or one per receipt language
     case_url_template: str  # e.g. https://erap.kz/cases/{case_number}
 
 
@@ -43,7 +53,7 @@ class TerminalIdentity:
 class PaymentResult:
     payment_id: str
     state: PaymentState
-    message: str
+    message: Message  # for the officer, rendered in his language
     case_number: str
     amount_minor: int = 0
     receipt: ReceiptData | None = None
@@ -52,6 +62,28 @@ class PaymentResult:
     @property
     def charged(self) -> bool:
         return self.state is PaymentState.APPROVED
+
+
+# A payment's state as the officer reads it after "Payment <id>:".
+PAYMENT_STATES: dict[PaymentState, str] = {
+    PaymentState.STARTED: N_("started, the card not yet read"),
+    PaymentState.AUTHORISING: N_("outcome not known yet"),
+    PaymentState.APPROVED: N_("approved"),
+    PaymentState.NOT_CHARGED: N_("not charged"),
+    PaymentState.REVERSING: N_("being cancelled with the bank"),
+    PaymentState.REVERSED: N_("cancelled with the bank"),
+}
+
+
+def payment_state(state: PaymentState) -> Text:
+    return Text(PAYMENT_STATES[state])
+
+
+class Refused(SpokenError):
+    """The officer asked for something the terminal cannot do; nothing was charged."""
+
+
+ALREADY_PROCESSED = Text("This payment was already processed.")
 
 
 class PaymentTerminal:
@@ -65,8 +97,11 @@ class PaymentTerminal:
         printer: ReceiptPrinter,
         journal: Journal,
         clock: Callable[[], datetime],
+        language: Language = FALLBACK_LANGUAGE,
     ) -> None:
+        """``language``: the receipt's when the payer chose none (the configuration's)."""
         self._identity = identity
+        self._language: Language = language
         self._key = key
         self._registry = registry
         self._device = device
@@ -83,7 +118,7 @@ class PaymentTerminal:
             return self._registry.cases_by_plate(plate)
         if iin:
             return self._registry.cases_by_iin(iin)
-        raise ValueError("search by case number, plate or IIN")
+        raise Refused(Text("Search by case number, plate or IIN."))
 
     def settle_pending(self) -> list[PaymentResult]:
         """At start-up and periodically: resend due reversals, settle charges in doubt (a
@@ -94,7 +129,9 @@ class PaymentTerminal:
             charge = self._device.resolve(row.payment_id)
             if charge.approved:
                 (case,) = self._registry.case(row.case_number)
-                settled.append(self._complete(row.payment_id, case, row.amount_minor, charge))
+                settled.append(
+                    self._complete(row.payment_id, case, row.amount_minor, charge, self._language)
+                )
             elif charge.state.final:
                 settled.append(
                     PaymentResult(
@@ -108,14 +145,17 @@ class PaymentTerminal:
         self.flush_reports()
         return settled
 
-    def pay(self, case_number: str, payment_id: UUID) -> PaymentResult:
+    def pay(
+        self, case_number: str, payment_id: UUID, language: Language | None = None
+    ) -> PaymentResult:
+        """``language``: the receipt's, as the payer chose it (the terminal's otherwise)."""
         key = str(payment_id)
         earlier = self._journal.payment(key)
         if earlier is not None:  # a double tap or a retry: the first outcome stands
             return PaymentResult(
                 key,
                 earlier.state,
-                earlier.message or "This payment was already processed.",
+                earlier.message or ALREADY_PROCESSED,
                 earlier.case_number,
                 earlier.amount_minor,
             )
@@ -124,7 +164,7 @@ class PaymentTerminal:
             return PaymentResult(
                 key,
                 PaymentState.NOT_CHARGED,
-                f"There is no case {case_number} in the registry.",
+                Text("There is no case %(case)s in the registry.", case=case_number),
                 case_number,
             )
         case = cases[0]
@@ -133,8 +173,12 @@ class PaymentTerminal:
             return PaymentResult(
                 key,
                 PaymentState.NOT_CHARGED,
-                f"Case {case.case_number} was already paid on this terminal (RRN"
-                f" {paid_here.rrn}). Nothing was charged.",
+                Text(
+                    "Case %(case)s was already paid on this terminal (RRN %(rrn)s). Nothing was"
+                    " charged.",
+                    case=case.case_number,
+                    rrn=paid_here.rrn or "",
+                ),
                 case.case_number,
             )
         due = case.amount_due_now_minor
@@ -142,18 +186,22 @@ class PaymentTerminal:
             return PaymentResult(
                 key,
                 PaymentState.NOT_CHARGED,
-                f"Nothing is due on case {case.case_number} (status {case.status}).",
+                Text(
+                    "Nothing is due on case %(case)s (status: %(status)s).",
+                    case=case.case_number,
+                    status=case_status(case.status),
+                ),
                 case.case_number,
             )
         if not self._journal.start(key, case.case_number, due, self._clock()):
-            return self.pay(case_number, payment_id)
+            return self.pay(case_number, payment_id, language)
         charge = self._device.charge(ChargeRequest(key, due))
         if not charge.approved:
             return PaymentResult(key, charge.state, charge.message, case.case_number, due)
-        return self._complete(key, case, due, charge)
+        return self._complete(key, case, due, charge, language or self._language)
 
     def _complete(
-        self, key: str, case: CaseForPayment, amount: int, charge: Charge
+        self, key: str, case: CaseForPayment, amount: int, charge: Charge, language: Language
     ) -> PaymentResult:
         assert charge.card is not None and charge.acquirer is not None
         paid_at = self._clock()
@@ -184,14 +232,17 @@ class PaymentTerminal:
         row = self._journal.payment(key)
         assert row is not None
         receipt = self._receipt(row, case)
-        message = "Approved. Give the payer the receipt."
+        message: Message = Text("Approved. Give the payer the receipt.")
         try:
-            self._printer.print_receipt(receipt)
+            self._printer.print_receipt(receipt, language)
         except PrinterUnavailable as exc:
-            message = f"Approved. {exc}"
+            message = Text("Approved. %(printer)s", printer=exc.text)
         reported = self.flush_reports() == 0
         if not reported:
-            message += " The registry has not confirmed the payment yet: it stays queued."
+            message = Text(
+                "%(outcome)s The registry has not confirmed the payment yet: it stays queued.",
+                outcome=message,
+            )
         log.info("payment %s approved for case %s", key, case.case_number)
         return PaymentResult(
             key, PaymentState.APPROVED, message, case.case_number, amount, receipt, reported
@@ -217,14 +268,17 @@ class PaymentTerminal:
             case_url=self._identity.case_url_template.format(case_number=case.case_number),
         )
 
-    def reprint(self, payment_id: UUID) -> ReceiptData:
-        """Print the receipt of an approved payment again (paper jam, printer off)."""
+    def reprint(self, payment_id: UUID, language: Language | None = None) -> ReceiptData:
+        """Print the receipt of an approved payment again (paper jam, printer off), in the
+        language asked for (the payer may ask for the other one)."""
         row = self._journal.payment(str(payment_id))
         if row is None or row.state is not PaymentState.APPROVED:
-            raise ValueError(f"payment {payment_id} was not approved on this terminal")
+            raise Refused(
+                Text("Payment %(payment)s was not approved on this terminal.", payment=payment_id)
+            )
         (case,) = self._registry.case(row.case_number)
         receipt = self._receipt(row, case)
-        self._printer.print_receipt(receipt)
+        self._printer.print_receipt(receipt, language or self._language)
         return receipt
 
     def flush_reports(self) -> int:

@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import IO
 
 from terminal.sim.acquirer import Mode
+from terminal.sim.escpos_reader import receipt_end
 
 VPCD_DRIVER = Path("/usr/lib/pcsc/drivers/serial/libifdvpcd.so")
 PCSCD_PID_FILE = Path("/run/pcscd/pcscd.pid")
@@ -336,6 +337,22 @@ class PrinterPty:
                     return data
             if time.monotonic() > deadline:
                 raise TimeoutError(f"the printer did not receive {until!r}")
+            time.sleep(0.005)
+
+    def take_receipt(self, *, cut: bool = True, timeout_s: float = 5) -> bytes:
+        """One whole receipt, found by walking its commands rather than searching for the cut's
+        bytes, which an image line's data may hold: up to and including the cut, or for a
+        printer without a cutter (``cut=False``) its last paper feed."""
+        deadline = time.monotonic() + timeout_s
+        while True:
+            with self._lock:
+                end = receipt_end(bytes(self._buffer), cut=cut)
+                if end is not None:
+                    data = bytes(self._buffer[:end])
+                    del self._buffer[:end]
+                    return data
+            if time.monotonic() > deadline:
+                raise TimeoutError("the printer did not receive a whole receipt")
             time.sleep(0.005)
 
     def stop(self) -> None:

@@ -1,6 +1,7 @@
 """The bank-POS path, selected by configuration: the terminal drives the bank POS simulator
 over a socat serial pair with the ECR protocol, prints on a pty printer and reports to the
-registry. A lost answer is settled by asking the POS (STS), never by charging again."""
+registry. A lost answer is settled by asking the POS (STS), never by charging again. The
+officer's command line speaks the configured language; the receipt is printed in the payer's."""
 
 from __future__ import annotations
 
@@ -21,7 +22,9 @@ from terminal.cli import app
 from terminal.config import TerminalConfig, build_terminal
 from terminal.ecr import EcrPosDevice
 from terminal.journal import Journal, PaymentState
+from terminal.paper import load_profile
 from terminal.service import PaymentTerminal
+from terminal.sim.escpos_reader import read_paper
 from terminal.sim.harness import BankPos, PrinterPty, SocatPair, free_port
 from tests.support.api import ApiEnv, build_env
 
@@ -105,7 +108,7 @@ def test_a_pos_decline_charges_nothing(ecr_terminal: Callable[[str], Setup]) -> 
     case_number = _open_case(env)
     result = terminal.pay(case_number, uuid4())
     assert result.state is PaymentState.NOT_CHARGED
-    assert "declined" in result.message and "Nothing was charged" in result.message
+    assert "declined" in str(result.message) and "Nothing was charged" in str(result.message)
     assert env.world.registry.case(case_number).status.value == "open"
 
 
@@ -118,7 +121,7 @@ def test_a_lost_answer_is_settled_by_asking_the_pos_not_by_charging_again(
 
     first = terminal.pay(case_number, payment_id)
     assert first.state is PaymentState.AUTHORISING
-    assert "do not take it again" in first.message
+    assert "do not take it again" in str(first.message)
     assert env.world.registry.case(case_number).status.value == "open"
     # The officer taps again with the same payment: the first outcome stands, no new charge.
     assert terminal.pay(case_number, payment_id).state is PaymentState.AUTHORISING
@@ -133,6 +136,8 @@ def test_a_lost_answer_is_settled_by_asking_the_pos_not_by_charging_again(
 
 
 def test_the_officers_command_line_pays_over_http(tmp_path: Path, printer: PrinterPty) -> None:
+    """An officer whose terminal speaks Kazakh, on an Epson TM-T88IV (no Kazakh character
+    table: Kazakh lines go as images); the payer then asks for the receipt in Russian."""
     env = build_env(tmp_path / "registry")
     case_number = _open_case(env)
     port = free_port()
@@ -143,34 +148,58 @@ def test_the_officers_command_line_pays_over_http(tmp_path: Path, printer: Print
     thread.start()
     cable = SocatPair(tmp_path, "ecr").start()
     pos = BankPos(cable.far, tmp_path / "pos.jsonl").start()
+    profile = load_profile("TM-T88IV")
     try:
         key_path = tmp_path / "terminal.key"
         env.world.terminal_key.save(key_path)
         config = tmp_path / "terminal.toml"
         config.write_text(
-            f'device_id = "{env.world.terminal_id}"\n'
+            f'device_id = "{env.world.terminal_id}"\nlanguage = "kk"\n'
             'terminal_id = "T0000042"\nagency = "Astana Police Department"\n'
             f'registry_url = "http://127.0.0.1:{port}"\ndata_dir = "{tmp_path / "terminal"}"\n'
             f'key_path = "{key_path}"\nprinter_device = "{printer.device}"\n'
-            f'payment_device = "ecr"\n[ecr]\nport = "{cable.near}"\n'
+            'printer_profile = "TM-T88IV"\n'
+            f'payment_device = "ecr"\n[ecr]\nport = "{cable.near}"\n',
+            encoding="utf-8",
         )
         while not server.started:
             time.sleep(0.01)
         runner = CliRunner()
         found = runner.invoke(app, ["find", "--case-number", case_number, "--config", str(config)])
         assert found.exit_code == 0, found.output
-        assert case_number in found.output
+        assert case_number in found.output and "ӘҚБтК" in found.output
+        assert "орындалуда" in found.output and "₸" in found.output  # status, amount on screen
+
         paid = runner.invoke(app, ["pay", case_number, "--config", str(config)])
         assert paid.exit_code == 0, paid.output
-        assert "approved" in paid.output
+        assert "мақұлданды" in paid.output and "Түбіртекті төлеушіге беріңіз" in paid.output
         assert env.world.registry.case(case_number).status.value == "paid"
-        first = printer.take(CUT)
+        first = printer.take_receipt()
+        kazakh = read_paper(first, profile)
+        assert kazakh.rasters and all(r.width_bytes == 512 // 8 for r in kazakh.rasters)
+        assert "Терминал: T0000042" in kazakh.lines  # no Kazakh letter: text in CP866
         payment_id = paid.output.split()[1].rstrip(":")
+
         again = runner.invoke(app, ["reprint", payment_id, "--config", str(config)])
         assert again.exit_code == 0, again.output
-        assert printer.take(CUT) == first  # the same receipt, the same time on it
+        assert "Түбіртек басып шығарылды." in again.output
+        assert printer.take_receipt() == first  # the same receipt, the same time on it
+
+        russian = runner.invoke(
+            app, ["reprint", payment_id, "--language", "ru", "--config", str(config)]
+        )
+        assert russian.exit_code == 0, russian.output
+        paper = read_paper(printer.take_receipt(), profile)
+        assert paper.rasters == [] and f"Дело: {case_number}" in paper.lines
+        assert any(line.startswith("ОПЛАЧЕНО: ") for line in paper.lines)
+
         unknown = runner.invoke(app, ["pay", "KZ-GP-2026-9999999", "--config", str(config)])
-        assert unknown.exit_code == 1 and "no case KZ-GP-2026-9999999" in unknown.output
+        assert unknown.exit_code == 1
+        assert "Тізілімде KZ-GP-2026-9999999 ісі жоқ." in unknown.output
+        wrong = runner.invoke(
+            app, ["reprint", payment_id, "--language", "de", "--config", str(config)]
+        )
+        assert wrong.exit_code == 1 and "Түбіртектің de тілі жоқ" in wrong.output
     finally:
         pos.stop()
         cable.stop()

@@ -1,7 +1,9 @@
 """The payment terminal end to end on real parts: pcscd with a vpcd reader and our virtual EMV
 card, the acquirer simulator over ISO 8583 on loopback, an ESC/POS printer on a socat pty, and
 the registry's HTTP app on a real SQLite file. Each failure ends with no charge, or a charge
-plus a confirmed reversal, and a message for the officer."""
+plus a confirmed reversal, and a message for the officer (checked here in English, the message
+id; the Russian and Kazakh renderings in test_terminal_language). The receipt is read back off
+the pty as a printer reads it: Russian, the terminal's default, in CP866."""
 
 from __future__ import annotations
 
@@ -20,12 +22,14 @@ import pytest
 from contract import ReceiptStatus, now_utc
 from terminal.acquirer_link import AcquirerLink
 from terminal.journal import Journal, PaymentState, ReversalState
+from terminal.paper import load_profile
 from terminal.payment_device import EmvAcquirerDevice, MerchantIds
 from terminal.pcsc import PcscCard
 from terminal.receipt import ESC_INIT, EscposReceiptPrinter
 from terminal.registry_client import RegistryClient
 from terminal.service import PaymentResult, PaymentTerminal, TerminalIdentity
 from terminal.sim.acquirer import Mode
+from terminal.sim.escpos_reader import read_paper
 from terminal.sim.harness import READER_NAME, Acquirer, Pcscd, PrinterPty, VirtualCard
 from terminal.sim.virtual_card import TEST_PAN
 from tests.support.api import BASE_URL, ApiEnv, build_env
@@ -203,27 +207,33 @@ def test_payment_end_to_end_marks_the_case_paid(
 
     receipt = rig.printer.take(CUT)
     assert receipt.startswith(ESC_INIT)
+    assert b"\x1bt\x11" in receipt  # ESC t 17: CP866 on the default profile
+    assert "ОПЛАЧЕНО".encode("cp866") in receipt
     assert result.receipt is not None
-    for text in (
+    paper = read_paper(receipt, load_profile("default"))
+    assert paper.rasters == [] and paper.cut
+    assert paper.qr_codes == [CASE_URL.format(case_number=case_number)]
+    local_time = result.receipt.paid_at + timedelta(hours=5)
+    full = f"{case.full_minor // 100:,}".replace(",", "\u00a0")
+    paid = f"{expected // 100:,}".replace(",", "\u00a0")
+    for line in (
         "Astana Police Department",
-        TERMINAL_ID,
-        "476173******0010",
-        "VISA",
-        "A0000000031010",
-        result.receipt.approval_code,
+        "ОПЛАТА АДМИНИСТРАТИВНОГО ШТРАФА",
+        f"Терминал: {TERMINAL_ID}",
+        f"Время: {local_time:%d.%m.%Y %H:%M:%S} (время Астаны)",
+        f"Дело: {case_number}",
+        f"Основание: ч. {case.part} ст. {case.article} КоАП РК",
+        f"Сумма штрафа: {full},{case.full_minor % 100:02d}\u00a0KZT",
+        f"ОПЛАЧЕНО: {paid},{expected % 100:02d}\u00a0KZT",
+        "Карта: VISA 476173******0010",
+        "AID: A0000000031010",
+        f"Код авторизации: {result.receipt.approval_code}",
         f"RRN: {result.receipt.rrn}",
         f"STAN: {result.receipt.stan}",
-        case_number,
-        f"art. {case.article}",
-        f"Full fine: {case.full_minor // 100:,}".replace(",", " "),
-        f"PAID: {expected // 100:,}".replace(",", " "),
-        "KZT",
-        CASE_URL.format(case_number=case_number),
     ):
-        assert text.encode() in receipt, text
-    assert (b"Discounted fine" in receipt) is discounted
-    local_time = result.receipt.paid_at + timedelta(hours=5)
-    assert f"{local_time:%d.%m.%Y %H:%M}".encode() in receipt
+        assert line in paper.lines, line
+    assert any(line.startswith("Штраф со скидкой:") for line in paper.lines) is discounted
+    assert {item.code_page for item in paper.items if not item.text.isascii()} == {"CP866"}
 
     entries = rig.acquirer_entries()
     assert [(e["mti"], e["response"], e["arqc_valid"]) for e in entries] == [("0200", "00", True)]
@@ -234,7 +244,7 @@ def test_payment_end_to_end_marks_the_case_paid(
     assert len(rig.acquirer_entries()) == 1
     # A new attempt for the paid case is refused before the card is touched.
     refused = rig.terminal.pay(case_number, uuid4())
-    assert refused.state is PaymentState.NOT_CHARGED and "already paid" in refused.message
+    assert refused.state is PaymentState.NOT_CHARGED and "already paid" in str(refused.message)
     assert rig.env.world.scalar("SELECT COUNT(*) FROM payments") == 1
     _assert_no_card_data(rig)
 
@@ -272,7 +282,8 @@ def test_card_failures_before_authorisation_charge_nothing(
     card(*flags)
     case_number, result = _pay(rig)
     assert result.state is PaymentState.NOT_CHARGED
-    assert words in result.message and "Nothing was charged" in result.message
+    message = str(result.message)  # the English message id, rendered without a catalog
+    assert words in message and "Nothing was charged" in message
     assert rig.acquirer_entries() == []  # the bank never heard of it
     _assert_not_paid(rig, case_number)
 
@@ -284,7 +295,7 @@ def test_bank_decline_charges_nothing(
     card()
     case_number, result = _pay(rig)
     assert result.state is PaymentState.NOT_CHARGED
-    assert "bank declined" in result.message
+    assert "bank declined" in str(result.message)
     assert [e["response"] for e in rig.acquirer_entries()] == ["05"]
     _assert_not_paid(rig, case_number)
 
@@ -308,8 +319,8 @@ def test_failures_after_authorisation_end_with_a_confirmed_reversal(
     card(*flags)
     case_number, result = _pay(rig)
     assert result.state is PaymentState.REVERSED, result.message
-    assert "cancelled with the bank" in result.message
-    assert "confirmed the cancellation" in result.message
+    assert "cancelled with the bank" in str(result.message)
+    assert "confirmed the cancellation" in str(result.message)
     entries = rig.acquirer_entries()
     assert [e["mti"] for e in entries] == ["0200", "0400"]
     assert entries[1]["original"] == entries[0]["original"] and entries[1]["reason"] == reason
@@ -325,7 +336,7 @@ def test_reversal_is_resent_until_acknowledged(
     card()
     case_number, result = _pay(rig)
     assert result.state is PaymentState.REVERSING
-    assert "keeps resending" in result.message
+    assert "keeps resending" in str(result.message)
     rig.terminal.settle_pending()
     row = rig.journal.payment(result.payment_id)
     assert row is not None and row.state is PaymentState.REVERSED
@@ -362,7 +373,7 @@ def test_report_waits_in_the_outbox_across_a_restart_and_is_stored_once(
     card()
     case_number, result = _pay(rig)
     assert result.state is PaymentState.APPROVED
-    assert not result.reported and "stays queued" in result.message
+    assert not result.reported and "stays queued" in str(result.message)
     rig.printer.take(CUT)
     assert rig.env.world.registry.case(case_number).status.value == "open"
 
@@ -394,7 +405,7 @@ def test_an_authorisation_interrupted_by_a_crash_is_reversed_at_start_up(
     rig.terminal.settle_pending()
     row = rig.journal.payment(payment_id)
     assert row is not None and row.state is PaymentState.REVERSED
-    assert "restarted" in row.message
+    assert "restarted" in str(row.message)
     assert [e["mti"] for e in rig.acquirer_entries()] == ["0400"]
 
 

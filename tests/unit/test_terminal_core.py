@@ -1,5 +1,7 @@
 """The terminal's pure core: TLV and data object lists, the EMV kernel against the virtual
-card model in process, ISO 8583 messages, amounts, the receipt layout and the journal."""
+card model in process, ISO 8583 messages, ECR frames and the configuration's model. The receipt
+and the languages are in test_terminal_language; the journal and other files on disk in
+tests/integration/test_terminal_local."""
 
 from __future__ import annotations
 
@@ -9,13 +11,9 @@ from pathlib import Path
 import pytest
 import serial
 
-import terminal
 from terminal import ecr, iso8583, tlv
-from terminal.config import TerminalConfig, load_config
+from terminal.config import TerminalConfig
 from terminal.emv import CardError, Cryptogram, EmvKernel, mask_pan
-from terminal.journal import Journal, PaymentState, ReversalState
-from terminal.money import format_kzt
-from terminal.receipt import EscposReceiptPrinter, PrinterUnavailable, ReceiptData, receipt_lines
 from terminal.sim.virtual_card import TEST_PAN, Directory, Scenario, VirtualEmvCard
 
 TODAY = date(2026, 11, 22)
@@ -141,69 +139,6 @@ def test_answer_must_be_an_0210() -> None:
         iso8583.authorisation_answer({"t": "0410"})
 
 
-@pytest.mark.parametrize(
-    ("minor", "text"), [(0, "0.00 KZT"), (1_081_250, "10 812.50 KZT"), (43_250_00, "43 250.00 KZT")]
-)
-def test_format_kzt(minor: int, text: str) -> None:
-    assert format_kzt(minor) == text
-
-
-def _receipt(amount: int) -> ReceiptData:
-    return ReceiptData(
-        agency="Astana Police",
-        terminal_id="T0000042",
-        paid_at=datetime(2026, 11, 22, 19, 30, tzinfo=UTC),
-        masked_pan="476173******0010",
-        scheme="visa",
-        aid="A0000000031010",
-        amount_minor=amount,
-        approval_code="123456",
-        rrn="000000000001",
-        stan="000007",
-        case_number="KZ-GP-2026-0000001",
-        legal_basis="CoAO RK art. 592 part 1",
-        full_minor=21_625_00,
-        discounted_minor=10_812_50,
-        case_url="https://erap.kz/cases/KZ-GP-2026-0000001",
-    )
-
-
-def test_receipt_shows_local_time_and_the_discount_only_when_applied() -> None:
-    discounted = receipt_lines(_receipt(10_812_50))
-    assert "Time: 23.11.2026 00:30:00 (UTC+5)" in discounted  # local date rolls over
-    assert "Discounted fine: 10 812.50 KZT" in discounted
-    assert "PAID: 10 812.50 KZT" in discounted
-    full = receipt_lines(_receipt(21_625_00))
-    assert not any(line.startswith("Discounted") for line in full)
-
-
-def test_journal_accepts_a_payment_id_once_and_wraps_the_stan(tmp_path: Path) -> None:
-    journal = Journal(tmp_path / "t.db")
-    now = datetime(2026, 11, 22, tzinfo=UTC)
-    assert journal.start("p1", "KZ-1", 100, now)
-    assert not journal.start("p1", "KZ-1", 100, now)
-    journal._conn.execute("INSERT INTO counters (name, value) VALUES ('stan', 999999)")
-    assert journal.next_stan() == "000001"
-
-
-def test_journal_finds_authorisations_in_doubt_after_a_restart(tmp_path: Path) -> None:
-    path = tmp_path / "t.db"
-    now = datetime(2026, 11, 22, tzinfo=UTC)
-    journal = Journal(path)
-    journal.start("p1", "KZ-1", 100, now)
-    journal.arm_reversal("p1", "000001", now, 100, now)
-    journal.close()
-    reopened = Journal(path)
-    assert [row.payment_id for row in reopened.in_doubt()] == ["p1"]
-    reopened.reversal_due("p1", "68", "restarted", now)
-    assert [r.payment_id for r in reopened.due_reversals()] == ["p1"]
-    reopened.reversal_acknowledged("p1", "done", now)
-    row = reopened.payment("p1")
-    assert row is not None and row.state is PaymentState.REVERSED
-    assert reopened.reversal_state("p1") is ReversalState.ACKNOWLEDGED
-    assert reopened.due_reversals() == [] and reopened.in_doubt() == []
-
-
 def test_ecr_frames_round_trip_and_reject_a_bad_checksum() -> None:
     frame = ecr.encode_frame(["PUR", "ref-1", "1081250", "398"])
     assert frame[:1] == ecr.STX and frame[-2:-1] == ecr.ETX
@@ -263,12 +198,6 @@ def test_configuration_needs_the_section_of_the_selected_device(tmp_path: Path) 
     assert config.emv is not None and config.emv.acquirer_timeout_s == 30.0
 
 
-def test_a_missing_printer_is_a_message_not_a_crash(tmp_path: Path) -> None:
-    printer = EscposReceiptPrinter(str(tmp_path / "no-such-tty"))
-    with pytest.raises(PrinterUnavailable, match="the payment is recorded"):
-        printer.print_receipt(_receipt(10_812_50))
-
-
 @pytest.mark.parametrize(
     ("directory", "first_commands"),
     [
@@ -286,8 +215,3 @@ def test_application_selection_without_a_proximity_directory(
     assert first.application.aid == "A0000000031010"  # priority 1 of the two
     assert first.cryptogram is Cryptogram.ARQC
     assert [f"{c[1]:02X}" for c in card.commands[: len(first_commands)]] == first_commands
-
-
-def test_the_example_configuration_loads() -> None:
-    config = load_config(Path(terminal.__file__).parent / "terminal.example.toml")
-    assert config.payment_device == "ecr" and config.ecr is not None and config.emv is not None
