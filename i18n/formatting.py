@@ -23,7 +23,7 @@ TIME_ZONE = ZoneInfo("Asia/Almaty")
 CURRENCY = "KZT"
 
 _CLDR_LOCALE: dict[Language, str] = {"kk": "kk_KZ", "ru": "ru_KZ", "en": "en"}
-# CLDR's English writes "KZT21,625.00"; engineers read the code after the number more easily.
+# CLDR's English writes "KZT21,625.00"; "21,625.00 KZT" reads more easily.
 _CURRENCY_PATTERN: dict[Language, str | None] = {"kk": None, "ru": None, "en": "#,##0.00\u00a0¤"}
 
 
@@ -32,7 +32,8 @@ def cldr_locale(language: Language) -> str:
 
 
 def money(amount_minor: int, language: Language) -> str:
-    """``2162500`` -> ``21 625,00 ₸`` (ru, kk; the spaces are no-break), ``21,625.00 ₸`` (en)."""
+    """``2162500`` -> ``21 625,00 ₸`` (ru, kk; the spaces are no-break), ``21,625.00 KZT``
+    (en: CLDR's English has no sign for the tenge)."""
     return format_currency(
         Decimal(amount_minor).scaleb(-2),
         CURRENCY,
@@ -47,7 +48,7 @@ def number(value: int | float | Decimal, language: Language) -> str:
 
 
 def percent(rate: float, language: Language, decimals: int = 1) -> str:
-    """``0.123`` -> ``12,3 %`` (ru)."""
+    """``0.123`` -> ``12,3%`` (ru)."""
     pattern = "#,##0." + "0" * decimals + "%" if decimals else "#,##0%"
     return format_percent(rate, pattern, locale=_CLDR_LOCALE[language])
 

@@ -166,7 +166,6 @@ CREATE TABLE IF NOT EXISTS cases (
     owner_name TEXT,
     owner_phone TEXT,
     owner_email TEXT,
-    owner_language TEXT CHECK (owner_language IN ('kk', 'ru', 'en')),
     violation TEXT NOT NULL,
     article TEXT NOT NULL,
     part TEXT NOT NULL,
@@ -184,7 +183,9 @@ CREATE TABLE IF NOT EXISTS cases (
     status TEXT NOT NULL DEFAULT 'open'
         CHECK (status IN ('open', 'paid', 'underpaid', 'sent_to_bailiffs', 'cancelled', 'expired')),
     paid_minor INTEGER NOT NULL DEFAULT 0,
-    updated_at TEXT NOT NULL
+    updated_at TEXT NOT NULL,
+    -- Last, where ALTER TABLE puts it in a database brought forward from version 1.
+    owner_language TEXT CHECK (owner_language IN ('kk', 'ru', 'en'))
 );
 CREATE INDEX IF NOT EXISTS cases_status ON cases(status, voluntary_deadline);
 CREATE INDEX IF NOT EXISTS cases_plate ON cases(plate);

@@ -211,7 +211,11 @@ def test_sqlite_refuses_a_case_without_a_confirmed_fixation(world: RegistryWorld
     with pytest.raises(sqlite3.IntegrityError, match="officer confirmed"):
         raw_sql(
             world,
-            "INSERT INTO cases SELECT 'FORGED-2', ?, plate, owner_id, owner_name, owner_phone,"
+            "INSERT INTO cases (case_number, fixation_id, plate, owner_id, owner_name,"
+            " owner_phone, owner_email, violation, article, part, offence_at, mrp_kzt, fine_mrp,"
+            " fine_minor, discount_percent, resolution_at, resolved_by, discount_deadline,"
+            " entry_into_force, voluntary_deadline, limitation_at, status, paid_minor, updated_at)"
+            " SELECT 'FORGED-2', ?, plate, owner_id, owner_name, owner_phone,"
             " owner_email, violation, article, part, offence_at, mrp_kzt, fine_mrp, fine_minor,"
             " discount_percent, resolution_at, resolved_by, discount_deadline, entry_into_force,"
             " voluntary_deadline, limitation_at, status, paid_minor, updated_at"

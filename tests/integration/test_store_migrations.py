@@ -79,6 +79,30 @@ def test_a_version_1_database_is_brought_forward_and_keeps_every_row(tmp_path: P
         store.close()
 
 
+def test_a_migrated_database_has_the_same_columns_in_the_same_order_as_a_new_one(
+    tmp_path: Path,
+) -> None:
+    """Code that inserts without naming columns, or reads rows by position, behaves the same
+    on a database made new and on one brought forward."""
+    migrated = _v1_database(tmp_path)
+    Store(migrated).close()
+    new = tmp_path / "new.sqlite3"
+    Store(new).close()
+
+    def layout(path: Path) -> dict[str, list[tuple[str, str, int]]]:
+        with sqlite3.connect(path) as conn:
+            tables = [row[0] for row in conn.execute(
+                "SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name"
+            )]
+            return {
+                table: [(row[1], row[2], row[3]) for row in
+                        conn.execute(f"PRAGMA table_info({table})")]
+                for table in tables
+            }
+
+    assert layout(migrated) == layout(new)
+
+
 def test_opening_a_migrated_database_again_changes_nothing(tmp_path: Path) -> None:
     path = _v1_database(tmp_path)
     Store(path).close()
