@@ -18,13 +18,15 @@ from argon2 import PasswordHasher
 from selenium import webdriver
 from selenium.webdriver.chrome.service import Service
 
-from central_ingest.config import load_config
+from central_ingest.config import RegistryConfig, load_config
 from central_ingest.operators import Operators, Role
+from central_ingest.registry import Registry
 from central_ingest.store.db import Store
 from central_ingest.vehicles import SqliteVehicleRegister
 from contract import DeviceKind, EvidenceRole, MessageKind, now_utc
 from contract.signing import device_request_headers
 from demo.broker import free_port
+from i18n import Language
 from tests.browser.scene import frame_jpeg, plate_jpeg
 from tests.support.devices import SimulatedDevice, evidence_ref, speeding_fixation
 from tests.support.registry_fixtures import OWNER_PERSON, OWNER_SECOND
@@ -39,7 +41,8 @@ OFFICERS = {
     "saule": Role.SUPERVISOR,
     "prosecutor": Role.PROSECUTOR,
 }
-SCREENS_FOR_THE_LEAD = Path("/work/helpers/screens")
+# Screenshots for a person to look at: inside the repository, ignored by git.
+SCREENS_DIR = ROOT / "test-output" / "screens"
 
 
 @dataclass
@@ -48,6 +51,17 @@ class RunningRegistry:
     data_dir: Path
     store: Store
     camera: SimulatedDevice
+    config: RegistryConfig
+    operators: Operators
+
+    def set_language(self, username: str, language: Language | None) -> None:
+        """What the officer (or an administrator) chooses for the officer's screens."""
+        self.operators.set_language(username, language, actor="system:browser-tests")
+
+    def confirm(self, fixation_id: str, officer: str) -> str:
+        """An earlier decision, made outside the browser; returns the case number."""
+        registry = Registry(self.store, self.config, SqliteVehicleRegister(self.store))
+        return registry.confirm_fixation(fixation_id, officer, seconds_spent=9.0).case_number
 
     def send_fixation(self, plate: str, *, speed_kmh: float, seed: int) -> str:
         """What a camera does: upload both images, then the signed fixation."""
@@ -142,7 +156,7 @@ def registry_process(tmp_path: Path) -> Iterator[RunningRegistry]:
     base_url = f"http://127.0.0.1:{port}"
     try:
         _wait_until_serving(base_url, process)
-        yield RunningRegistry(base_url, data_dir, store, camera)
+        yield RunningRegistry(base_url, data_dir, store, camera, config, operators)
     finally:
         process.terminate()
         process.wait(timeout=10)
@@ -153,6 +167,7 @@ def registry_process(tmp_path: Path) -> Iterator[RunningRegistry]:
 def browser(tmp_path: Path) -> Iterator[webdriver.Chrome]:
     options = webdriver.ChromeOptions()
     options.binary_location = str(CHROMIUM)
+    options.add_experimental_option("prefs", {"intl.accept_languages": "en-US,en"})
     for flag in (
         "--headless=new",
         "--no-sandbox",
@@ -163,6 +178,8 @@ def browser(tmp_path: Path) -> Iterator[webdriver.Chrome]:
         "--disable-sync",
         "--no-first-run",
         "--window-size=1440,1000",
+        # The browser's own language (its Accept-Language): what a signed-out page follows.
+        "--lang=en-US",
         f"--user-data-dir={tmp_path / 'chromium'}",
     ):
         options.add_argument(flag)

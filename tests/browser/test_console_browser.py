@@ -1,82 +1,39 @@
 """The console in a real headless Chromium: a reviewer works through fixations by keyboard alone
 (confirm, reject with a reason, correct a misread plate), asks for a cancellation, a supervisor
 approves it, and the prosecutor looks at removals, the audit status and the case's proofs.
-Screenshots of every screen are kept in the test's folder and copied for the lead."""
+Every officer here reads English (their profiles say so); Kazakh and Russian are in
+``test_console_languages_browser``. Screenshots go to ``test-output/screens/console-en/``."""
 
 from __future__ import annotations
 
-import shutil
-from collections.abc import Callable
-from pathlib import Path
-
 from selenium import webdriver
-from selenium.webdriver.common.action_chains import ActionChains
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
-from selenium.webdriver.support.ui import WebDriverWait
 
 from central_ingest.audit import load_or_create_registry_key, sign_tree_head
 from central_ingest.config import load_config
 from central_ingest.store import double_reviews
-from central_ingest.store.db import Store
 from contract import now_utc
-from tests.browser.conftest import PASSWORD, SCREENS_FOR_THE_LEAD, RunningRegistry
-
-WAIT_S = 10
-
-
-class Screens:
-    def __init__(self, driver: webdriver.Chrome, folder: Path) -> None:
-        self.driver, self.folder = driver, folder
-        folder.mkdir(parents=True, exist_ok=True)
-        SCREENS_FOR_THE_LEAD.mkdir(parents=True, exist_ok=True)
-        self.count = 0
-
-    def shot(self, name: str) -> None:
-        self.count += 1
-        path = self.folder / f"{self.count:02d}-{name}.png"
-        self.driver.save_screenshot(str(path))
-        shutil.copy(path, SCREENS_FOR_THE_LEAD / path.name)
-
-
-def wait_for(driver: webdriver.Chrome, condition: Callable[[webdriver.Chrome], object]) -> None:
-    WebDriverWait(driver, WAIT_S).until(condition)
-
-
-def on_screen(driver: webdriver.Chrome) -> str | None:
-    items = driver.find_elements(By.CSS_SELECTOR, "#stage article.item")
-    return items[0].get_attribute("data-fixation-id") if items else None
-
-
-def press(driver: webdriver.Chrome, *keys: str) -> None:
-    ActionChains(driver).send_keys(*keys).perform()
-
-
-def sign_in(driver: webdriver.Chrome, base_url: str, username: str) -> None:
-    driver.get(f"{base_url}/console/login")
-    driver.find_element(By.ID, "username").send_keys(username)
-    driver.find_element(By.ID, "password").send_keys(PASSWORD, Keys.ENTER)
-    wait_for(driver, lambda d: "/console/login" not in d.current_url)
-
-
-def sign_out(driver: webdriver.Chrome) -> None:
-    driver.find_element(By.CSS_SELECTOR, "header form button").click()
-    wait_for(driver, lambda d: "/console/login" in d.current_url)
-
-
-def decided(store: Store, fixation_id: str) -> tuple[str, str | None, str | None]:
-    row = store.db.conn.execute(
-        "SELECT status, decided_by, reject_reason FROM fixations WHERE fixation_id = ?",
-        (fixation_id,),
-    ).fetchone()
-    return row[0], row[1], row[2]
+from tests.browser.conftest import OFFICERS, RunningRegistry
+from tests.browser.driving import (
+    Screens,
+    decided,
+    images_loaded,
+    on_screen,
+    press,
+    sign_in,
+    sign_out,
+    wait_for,
+)
 
 
 def test_review_supervise_and_audit_in_a_real_browser(
-    registry_process: RunningRegistry, browser: webdriver.Chrome, tmp_path: Path
+    registry_process: RunningRegistry, browser: webdriver.Chrome
 ) -> None:
     registry, driver = registry_process, browser
-    screens = Screens(driver, tmp_path / "screens")
+    for username in OFFICERS:
+        registry.set_language(username, "en")
+    screens = Screens(driver, "console-en")
     plates = ["123ABC01", "456DEF02", "777XYZ05", "456DEF08", "123ABC01"]
     ids = [
         registry.send_fixation(plate, speed_kmh=84 + 7 * index, seed=index)
@@ -87,12 +44,7 @@ def test_review_supervise_and_audit_in_a_real_browser(
     screens.shot("login")
     sign_in(driver, registry.base_url, "aigerim")
     wait_for(driver, lambda d: on_screen(d) == ids[0])
-    wait_for(
-        driver,
-        lambda d: d.execute_script(
-            "return [...document.images].every(i => i.complete && i.naturalWidth > 0)"
-        ),
-    )
+    wait_for(driver, images_loaded)
     assert "123 ABC 01" in driver.page_source and "Toyota Camry" in driver.page_source
     screens.shot("review-first-item")
     press(driver, "z")
