@@ -22,6 +22,7 @@ system-deps:
 	dpkg -s libpcsclite-dev >/dev/null 2>&1 || missing="$$missing libpcsclite-dev"; \
 	command -v swig >/dev/null 2>&1 || missing="$$missing swig"; \
 	command -v systemd-analyze >/dev/null 2>&1 || missing="$$missing systemd"; \
+	[ -f /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf ] || missing="$$missing fonts-dejavu-core"; \
 	if [ -n "$$missing" ]; then \
 	  echo "installing system packages:$$missing"; \
 	  $(SUDO) apt-get update -qq && \

@@ -182,8 +182,21 @@ def test_a_profile_without_kz_1048_has_no_table_for_a_kazakh_line() -> None:
     epson = load_profile("TM-T88IV")
     assert "RK1048" not in {page.name for page in epson.code_pages}
     assert code_page_for("ТӨЛЕНДІ: 10 812,50 KZT", epson, None) is None
-    for letter in "ӘҒҚҢӨҰҮҺ":  # І is in CP855 and CP1251, the others in no table of this model
+    for letter in KAZAKH_LETTERS:  # its only Cyrillic table is CP866
         assert code_page_for(letter, epson, None) is None, letter
+    # a model with CP855 and CP1251 prints І as text, but none of the other eight
+    zjiang = load_profile("POS-5890")
+    assert [code_page_for(letter, zjiang, None) is None for letter in "ӘҒҚҢӨҰҮҺІ"] == [
+        True,
+        True,
+        True,
+        True,
+        True,
+        True,
+        True,
+        True,
+        False,
+    ]
     russian = code_page_for("ОПЛАЧЕНО", epson, None)
     assert russian is not None and russian.name == "CP866"
 
