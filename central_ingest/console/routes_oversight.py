@@ -108,7 +108,7 @@ def decide_cancellation(
                 Text("Request %(request)s denied: case %(case)s stays «%(status)s».", **facts)
             )
     except DomainError as refused:
-        message = translate.text(refused.message)
+        message = translate.text(refused.text)
     return RedirectResponse(
         f"/console/supervisor?message={_quoted(message)}", status_code=303
     )
@@ -133,7 +133,7 @@ def find_cases(
         try:
             cases = registry.find_cases(plate=plate)
         except DomainError as refused:
-            message = user_translator(request, user).text(refused.message)
+            message = user_translator(request, user).text(refused.text)
     return render(request, "cases.html", user, plate=plate, cases=cases, message=message)
 
 
@@ -184,7 +184,7 @@ def request_cancellation(
             "Cancellation request %(request)s waits for a supervisor.", request=made.request_id
         ))
     except DomainError as refused:
-        message = translate.text(refused.message)
+        message = translate.text(refused.text)
     return RedirectResponse(
         f"/console/cases/{case_number}?message={_quoted(message)}", status_code=303
     )

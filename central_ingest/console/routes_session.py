@@ -69,7 +69,7 @@ def login(
         issued = operators.login(username, password)
     except AuthenticationFailed as failure:
         return render(request, "login.html", None, status_code=401, next=safe_next_path(next) or "",
-                      message=translate.text(failure.message), username=username)
+                      message=translate.text(failure.text), username=username)
     role = issued.session.operator.role
     if role not in CONSOLE_ROLES:
         operators.logout(issued.token)

@@ -191,6 +191,34 @@ def test_the_review_script_gets_its_sentences_and_items_in_the_operators_languag
                             "detail": "Сеанс завершён; войдите снова."}
 
 
+def test_the_registrys_refusals_reach_the_console_in_the_readers_language(scene: Scene) -> None:
+    env = scene.env
+    wrong = TestClient(env.app, base_url=BASE).post(
+        "/console/login", data={"username": REVIEWERS[0], "password": "nope"},
+        headers={**ORIGIN, "Accept-Language": "kk"},
+    )
+    assert wrong.status_code == 401 and lang_of(wrong.text) == "kk"
+    assert "Пайдаланушы аты немесе құпиясөз қате" in wrong.text
+    # The two-person rule, refused by the registry's core, on the supervisor's page in Russian.
+    supervisor, csrf = signed_in(env, SUPERVISORS[0], "ru")
+    own = env.world.registry.request_cancellation(
+        scene.case_number, SUPERVISORS[0], "seen on the photo: an ambulance"
+    )
+    refused = supervisor.post(
+        f"/console/cancellations/{own.request_id}/decision",
+        data={"decision": "approve", "csrf_token": csrf}, headers=ORIGIN,
+    )
+    assert refused.status_code == 200 and lang_of(refused.text) == "ru"
+    assert f"Отмену запросил сотрудник {SUPERVISORS[0]}, поэтому" in refused.text
+    # A decision that goes through is reported in the same language, with the status's label.
+    approved = supervisor.post(
+        f"/console/cancellations/{scene.request_id}/decision",
+        data={"decision": "approve", "csrf_token": csrf}, headers=ORIGIN,
+    )
+    assert f"Запрос № {scene.request_id} одобрен" in approved.text
+    assert "в статусе «отменено»" in approved.text
+
+
 def test_the_switcher_saves_the_language_to_the_operators_profile(scene: Scene) -> None:
     env = scene.env
     client, csrf = signed_in(env, REVIEWERS[0], "en")
