@@ -225,21 +225,34 @@ def run(args: argparse.Namespace) -> int:
                 say(f"[terminal] {line}")
             card = terminal.insert_card()
             say("[terminal] the driver's card is in the reader")
-            paid = terminal.command("pay", cases[PAYS_ON_THE_SPOT])
+            # The driver asks for the receipt in Kazakh; the officer's terminal speaks Russian.
+            paid = terminal.command("pay", cases[PAYS_ON_THE_SPOT], "--language", "kk")
             card.remove()
             for line in paid.stdout.splitlines():
                 say(f"[terminal] {line}")
-            receipt = terminal.receipt_text() if paid.returncode == 0 else ""
-            for line in receipt.splitlines():
-                if line.startswith(("Case:", "PAID:", "Card:", "Approval code:")):
-                    say(f"[printer] {line}")
+            kazakh = terminal.receipt() if paid.returncode == 0 else None
+            russian = None
+            if kazakh is not None:
+                terminal.show_receipt(kazakh, "kk")
+                # ... and a copy in Russian: the same payment, reprinted in the other language
+                payment_id = paid.stdout.split()[1].rstrip(":")
+                copy = terminal.command("reprint", payment_id, "--language", "ru")
+                for line in copy.stdout.splitlines():
+                    say(f"[terminal] {line}")
+                russian = terminal.receipt() if copy.returncode == 0 else None
+                if russian is not None:
+                    terminal.show_receipt(russian, "ru")
             case = officers.case(cases[PAYS_ON_THE_SPOT])
             summary.check(
-                "card charged, receipt printed, the case marked paid",
+                "card charged, receipt printed in Kazakh and in Russian, the case marked paid",
                 paid.returncode == 0
                 and case["status"] == "paid"
-                and f"Case: {cases[PAYS_ON_THE_SPOT]}" in receipt
-                and "PAID:" in receipt,
+                and kazakh is not None
+                and f"Іс: {cases[PAYS_ON_THE_SPOT]}" in kazakh.lines
+                and any(line.startswith("ТӨЛЕНДІ: ") for line in kazakh.lines)
+                and russian is not None
+                and f"Дело: {cases[PAYS_ON_THE_SPOT]}" in russian.lines
+                and any(line.startswith("ОПЛАЧЕНО: ") for line in russian.lines),
                 f"{cases[PAYS_ON_THE_SPOT]} {case['status']}, "
                 f"{int(str(case['paid_minor'] or 0)) / 100:,.2f} KZT"
                 if paid.returncode == 0

@@ -1,7 +1,8 @@
 """The in-car payment terminal of the demo, as an officer runs it: ``python -m terminal`` with
 its own configuration file, a PC/SC daemon with the virtual reader and our virtual EMV card,
 the acquirer simulator speaking ISO 8583 over TCP (the bank's host cannot exist here), and a
-receipt printer on a pty pair."""
+receipt printer on a pty pair, whose bytes are read back as the printer puts them on paper
+(``terminal.sim.escpos_reader``): the receipt in Kazakh and in Russian."""
 
 from __future__ import annotations
 
@@ -11,12 +12,17 @@ import sys
 from pathlib import Path
 
 from demo.story import say
+from terminal.paper import load_profile
+from terminal.sim.escpos_reader import Paper, PrintedText, read_paper
 from terminal.sim.harness import READER_NAME, Acquirer, Pcscd, PrinterPty, VirtualCard
 
 ROOT = Path(__file__).resolve().parent.parent
 # Debian's vsmartcard-vpcd configures the system pcscd with a virtual reader on this port.
 SYSTEM_VPCD_PORT = 0x8C7B
 RECEIPT_CUT = b"\x1dV\x00"  # GS V 0: the last command of every receipt
+# python-escpos's generic Epson profile: CP866 is ESC t 17, KZ-1048 (Kazakh) ESC t 53. On a
+# model without KZ-1048 (printer_profile = "TM-T88IV") the Kazakh lines would be images.
+PRINTER_PROFILE = "default"
 
 
 class PaymentTerminalRig:
@@ -48,12 +54,18 @@ class PaymentTerminalRig:
         return f"""# Written by the demo: see terminal/terminal.example.toml for every option.
 device_id = "{self._device_id}"
 terminal_id = "T0000042"
-agency = "Astana Police Department"
+language = "ru"
 registry_url = "{self._registry_url}"
 data_dir = "{self.workdir / "data"}"
 key_path = "{self._key_file}"
 printer_device = "{self.printer.device}"
+printer_profile = "{PRINTER_PROFILE}"
 payment_device = "emv"
+
+[agency]
+kk = "Астана қаласы Полиция департаменті"
+ru = "Департамент полиции города Астаны"
+en = "Astana Police Department"
 
 [emv]
 reader = "{READER_NAME}"
@@ -87,10 +99,25 @@ merchant_id = "ERAPASTANA00001"
             env={**os.environ, "COLUMNS": "200"},
         )
 
-    def receipt_text(self) -> str:
-        """The printed receipt's readable text (ESC/POS commands dropped)."""
-        raw = self.printer.take(RECEIPT_CUT, timeout_s=10)
-        return "".join(chr(b) if 32 <= b < 127 or b == 10 else "" for b in raw)
+    def receipt(self) -> Paper:
+        """The next receipt as the printer put it on paper: text decoded in the character
+        table the terminal selected, images as images."""
+        data = self.printer.take_receipt(timeout_s=10)
+        return read_paper(data, load_profile(PRINTER_PROFILE))
+
+    def show_receipt(self, paper: Paper, language: str) -> None:
+        lines = [line for line in paper.lines if line]
+        tables = sorted(
+            {i.code_page for i in paper.items if isinstance(i, PrintedText) and i.code_page}
+        )
+        say(
+            f"[printer] receipt in {language}: {len(lines)} lines as text"
+            f" in {', '.join(tables) or 'ASCII'}, {len(paper.rasters)} as raster images"
+        )
+        for line in lines:
+            say(f"[printer {language}] {line}")
+        for url in paper.qr_codes:
+            say(f"[printer {language}] (QR code) {url}")
 
     def stop(self) -> None:
         self.printer.stop()
