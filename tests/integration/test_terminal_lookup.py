@@ -11,6 +11,8 @@ import pytest
 
 from contract import DeviceKey, now_utc
 from contract.signing import device_request_headers
+from i18n import translator
+from terminal.registry_client import RegistryClient, RegistryUnavailable
 from tests.support.api import ApiEnv, build_env
 from tests.support.registry_fixtures import OWNER_PERSON
 
@@ -96,3 +98,19 @@ def test_an_unsigned_lookup_is_refused(env: ApiEnv) -> None:
     response = env.client().get("/v1/terminal/cases/by-plate/123ABC01")
     assert response.status_code == 422
     assert "x-erap-signature" in response.json()["detail"]
+
+
+def test_the_terminals_client_asks_for_the_officers_language(env: ApiEnv) -> None:
+    """The terminal's own client sends its language (Accept-Language), so the registry's
+    reason reaches the officer in the same language as the terminal's sentence around it."""
+    world = env.world
+    client = RegistryClient(env.client(), world.terminal_id, world.terminal_key, language="kk")
+    with pytest.raises(RegistryUnavailable) as refused:
+        client.cases_by_iin("821214240092")
+    shown = translator("terminal", "kk").text(refused.value.text)
+    assert shown.startswith("Тізілім іздеуден бас тартты: 821214240092 — жарамсыз ЖСН")
+    russian = RegistryClient(env.client(), world.terminal_id, world.terminal_key, language="ru")
+    with pytest.raises(RegistryUnavailable) as refused:
+        russian.cases_by_iin("821214240092")
+    shown = translator("terminal", "ru").text(refused.value.text)
+    assert shown.startswith("Реестр отказал в поиске: 821214240092 — неверный ИИН")
