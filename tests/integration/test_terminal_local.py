@@ -1,6 +1,7 @@
 """The terminal's local files on a real disk: the journal (SQLite) keeps payments, reversals
 and their outcome messages untranslated across a restart; the example configuration loads; a
-printer device that does not exist is a sentence for the officer, not a crash."""
+printer device that does not exist, or a configuration that cannot be used, is a sentence for
+the officer in his language, not a crash."""
 
 from __future__ import annotations
 
@@ -9,9 +10,11 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from typer.testing import CliRunner
 
 import terminal
 from i18n import Text, translator
+from terminal.cli import app
 from terminal.config import configured_language, load_config
 from terminal.journal import Journal, PaymentState, ReversalState
 from terminal.payment_device import RESTARTED
@@ -132,3 +135,15 @@ def test_a_missing_printer_is_a_message_not_a_crash(tmp_path: Path) -> None:
         f"{device} құрылғысындағы түбіртек принтері жауап бермеді: төлем тіркелді; принтерді"
         " тексеріп, түбіртекті қайта басып шығарыңыз."
     )
+
+
+def test_the_command_line_refuses_a_broken_configuration_in_the_officers_language(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "terminal.toml"
+    path.write_text('language = "kk"\nprinter_profile = "no-such-printer"\n', encoding="utf-8")
+    result = CliRunner().invoke(app, ["find", "--plate", "123ABC01", "--config", str(path)])
+    assert result.exit_code == 2
+    shown = " ".join(result.output.split())  # Rich wraps at the console's width
+    assert shown.startswith(f"{path} терминал конфигурациясын пайдалану мүмкін емес:")
+    assert "printer_profile: Value error, no printer profile 'no-such-printer'" in shown
