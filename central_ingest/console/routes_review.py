@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 from typing import Annotated, Any, Literal
 
+from babel.numbers import get_group_symbol
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import Response
 from pydantic import BaseModel, ConfigDict, Field
@@ -26,6 +27,7 @@ from central_ingest.core.cases import RejectReason
 from central_ingest.core.clock import local
 from central_ingest.store.review_stats import figures_of
 from i18n import Language, Text, Translator
+from i18n.formatting import cldr_locale
 
 router = APIRouter(prefix="/console", include_in_schema=False)
 
@@ -62,7 +64,8 @@ class DecisionBody(BaseModel):
 
 def review_messages(translate: Translator) -> dict[str, str]:
     """What the review script says, in the page's language: the script holds no sentence of
-    its own. ``{name}`` marks where the script puts a value."""
+    its own. ``{name}`` marks where the script puts a value. The digit-group separator comes
+    along from CLDR: browsers' own locale data may lack Kazakh."""
     slots = {"plate": "{plate}", "case": "{case}", "reason": "{reason}"}
     messages = {
         "confirmed": Text("Confirmed %(plate)s.", **slots),
@@ -75,7 +78,8 @@ def review_messages(translate: Translator) -> dict[str, str]:
         "unreachable": Text("the registry cannot be reached; check the connection."),
         "signed_out": Text("The session has ended; sign in again."),
     }
-    return {key: translate.text(message) for key, message in messages.items()}
+    said = {key: translate.text(message) for key, message in messages.items()}
+    return {**said, "number_group": get_group_symbol(cldr_locale(translate.language))}
 
 
 def item_json(item: ReviewItem | None, language: Language) -> dict[str, Any] | None:

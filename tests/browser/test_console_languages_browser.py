@@ -42,6 +42,8 @@ WORDS: dict[str, dict[str, str]] = {
         "history": "нөмірінің тарихы",
         "confirmed": "Расталды: 123ABC01, іс ",
         "rejected": "Қабылданбады: 456DEF02.",
+        "not_recorded": "Жазылмады: ",
+        "already": "шешім қабылданып қойған",
         "correct_title": "Нөмірді түзету",
         "empty": "Тексеруді күтіп тұрған тіркеу жоқ",
         "half_fine": "Айыппұлдың елу пайызы",
@@ -55,6 +57,8 @@ WORDS: dict[str, dict[str, str]] = {
         "history": "История номера",
         "confirmed": "Подтверждено: 123ABC01, дело ",
         "rejected": "Отклонено: 456DEF02.",
+        "not_recorded": "Не записано: ",
+        "already": "решение уже принято",
         "correct_title": "Исправить номер",
         "empty": "Нет фиксаций, ожидающих проверки",
         "half_fine": "Пятьдесят процентов штрафа",
@@ -102,7 +106,7 @@ def test_an_officer_reviews_by_keyboard_in_kazakh_and_in_russian(
     earlier_case = registry.confirm(earlier, "daniyar")  # the plate's history holds a case
     ids = [
         registry.send_fixation(plate, speed_kmh=84 + 7 * index, seed=index)
-        for index, plate in enumerate(["123ABC01", "456DEF02", "777XYZ05"])
+        for index, plate in enumerate(["123ABC01", "456DEF02", "777XYZ05", "456DEF08"])
     ]
 
     # Signed out, the browser asks for English; the switcher chooses for the sign-in page.
@@ -136,6 +140,18 @@ def test_an_officer_reviews_by_keyboard_in_kazakh_and_in_russian(
     wait_for(driver, lambda d: on_screen(d) == ids[2])
     wait_for(driver, lambda d: d.find_element(By.ID, "status").text == words["rejected"])
     screens.shot("review-after-two-decisions")
+    rate = text_of(driver, "#session-rate")  # the script groups digits as the language does
+    assert re.fullmatch(r"\d{1,3}(?:\u00a0\d{3})*", rate), rate
+
+    # Another officer decides the third while it is on screen: the registry's refusal comes
+    # back in the page's language (the script sends it as Accept-Language).
+    registry.confirm(ids[2], "daniyar")
+    press(driver, Keys.ENTER)
+    wait_for(driver, lambda d: on_screen(d) == ids[3])
+    wait_for(driver, lambda d: d.find_element(By.ID, "status").text.startswith(
+        words["not_recorded"]))
+    assert words["already"] in driver.find_element(By.ID, "status").text
+    screens.shot("review-refused-in-language")
 
     # With the language's own layout active, P types "з": the key is found by its place.
     press_in_layout(driver, TYPED_IN_LAYOUT[language]["p"], "KeyP")
@@ -154,6 +170,7 @@ def test_an_officer_reviews_by_keyboard_in_kazakh_and_in_russian(
     assert [decided(registry.store, fixation_id) for fixation_id in ids] == [
         ("confirmed", "aigerim", None),
         ("rejected", "aigerim", "vehicle_mismatch"),
+        ("confirmed", "daniyar", None),
         ("rejected", "aigerim", "plate_unreadable"),
     ]
     (case_number,) = registry.store.db.conn.execute(

@@ -19,7 +19,10 @@
   const EMPTY = document.getElementById("empty-template").innerHTML;
   const MESSAGES = JSON.parse(document.getElementById("review-messages").textContent);
   const LANGUAGE = document.documentElement.lang;
-  const counting = new Intl.NumberFormat(LANGUAGE || undefined, { maximumFractionDigits: 0 });
+  // Whole numbers with the page language's digit groups (1 234 in kk and ru, 1,234 in en).
+  const counting = {
+    format: (n) => String(Math.round(n)).replace(/\B(?=(\d{3})+(?!\d))/g, MESSAGES.number_group),
+  };
   // The decisions of the day so far, as a number: the page shows it formatted.
   let decidedTodayCount = Number(decidedToday.dataset.count) || 0;
 
