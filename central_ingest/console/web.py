@@ -122,9 +122,10 @@ TEMPLATES.env.globals.update(CSRF_FIELD=CSRF_FIELD, HOME_OF_ROLE=HOME_OF_ROLE, R
 
 
 def _here(request: Request) -> str:
-    """The page to come back to after choosing a language."""
+    """The page to come back to after choosing a language. A page answering a POST has no
+    address to come back to: empty, and the switcher leads to the reader's home page."""
     if request.method != "GET":
-        return request.url.path
+        return ""
     return request.url.path + (f"?{request.url.query}" if request.url.query else "")
 
 
