@@ -2,9 +2,7 @@
 
 Every command reads the terminal's TOML configuration (``--config``). What the commands print
 is in the officer's language (the configuration's ``language``), the receipt in the payer's
-(``pay --language kk``). The ``--help`` texts stay in English: Typer builds them when the
-module is imported, before any configuration is read, and they are read by the engineers who
-install the terminal, not by the officer at the roadside."""
+(``pay --language kk``)."""
 
 from __future__ import annotations
 
@@ -28,6 +26,9 @@ from terminal.messages import SpokenError
 from terminal.registry_client import case_status
 from terminal.service import PaymentResult, PaymentTerminal, Refused, payment_state
 
+# The --help texts stay in English: Typer builds them when this module is imported, before any
+# configuration (and so any language) is known, and they are read by the engineers who install
+# the terminal, not by the officer at the roadside.
 app = typer.Typer(help=__doc__, no_args_is_help=True)
 console = Console()
 ConfigOption = typer.Option(Path("/etc/erap/terminal.toml"), "--config", help="TOML file")
