@@ -1,10 +1,15 @@
-"""``erap-registry``: run and operate the central registry."""
+"""``erap-registry``: run and operate the central registry.
+
+It speaks Kazakh, Russian or English: ``--language`` before the command, else ``ERAP_LANGUAGE``,
+else the configuration's ``language`` (see ``cli_common``).
+"""
 
 from __future__ import annotations
 
 import logging
 import signal
 import threading
+from datetime import datetime
 from pathlib import Path
 from typing import Annotated
 
@@ -14,10 +19,19 @@ from rich.table import Table
 
 from central_ingest.api.app import create_app
 from central_ingest.cli_audit import audit_app
+from central_ingest.cli_common import (
+    LANGUAGE_ENV,
+    LanguageChoice,
+    cli_translator,
+    refuse,
+    remember_language,
+    say,
+)
+from central_ingest.cli_common import open_config as _open_config
 from central_ingest.cli_operators import operators_app
 from central_ingest.cli_ops import ops_app
 from central_ingest.cli_pki import pki_app
-from central_ingest.config import ConfigError, RegistryConfig, load_config
+from central_ingest.config import RegistryConfig
 from central_ingest.ingest.mqtt_worker import MqttIngestWorker
 from central_ingest.ingest.service import IngestService
 from central_ingest.jobs import RegistryJobs
@@ -27,6 +41,7 @@ from central_ingest.store.db import Store
 from central_ingest.store.devices import DeviceError, list_devices, register_device, revoke_device
 from central_ingest.vehicles import SqliteVehicleRegister
 from contract import DeviceKey, DeviceKind, now_utc
+from i18n import Message, PluralText, Text, Translator
 
 app = typer.Typer(
     help="The unified registry of administrative cases: ingest, review, audit.",
@@ -41,6 +56,23 @@ app.add_typer(pki_app, name="pki")
 
 console = Console()
 
+
+@app.callback()
+def main(
+    context: typer.Context,
+    language: Annotated[
+        LanguageChoice | None,
+        typer.Option(
+            "--language",
+            case_sensitive=False,
+            help=f"Language of what the commands print: kk, ru or en (default: ${LANGUAGE_ENV},"
+            " else the configuration's language). Help texts stay English.",
+        ),
+    ] = None,
+) -> None:
+    """The unified registry of administrative cases: ingest, review, audit."""
+    remember_language(context, language)
+
 ConfigOption = Annotated[
     Path | None, typer.Option("--config", "-c", help="Registry TOML file (defaults built in)")
 ]
@@ -50,13 +82,11 @@ DataDirOption = Annotated[
 
 
 def open_config(config: Path | None, data_dir: Path | None, **overrides: object) -> RegistryConfig:
-    if data_dir is not None:
-        overrides["data_dir"] = data_dir
-    try:
-        return load_config(config, **overrides)
-    except ConfigError as exc:
-        console.print(f"[red]{exc}[/red]")
-        raise typer.Exit(2) from None
+    return _open_config(config, data_dir, **overrides)
+
+
+def _refusal(reader: Translator, message: Message) -> typer.Exit:
+    return refuse(reader, message, 1)
 
 
 @device_app.command("provision")
@@ -82,9 +112,11 @@ def provision(
     written beside it.
     """
     settings = open_config(config, data_dir)
+    reader = cli_translator(settings)
     if key_out.exists():
-        console.print(f"[red]{key_out} already exists: refusing to overwrite a device key[/red]")
-        raise typer.Exit(1)
+        raise _refusal(reader, Text(
+            "%(path)s already exists: refusing to overwrite a device key.", path=str(key_out)
+        ))
     key = DeviceKey.generate()
     store = Store(settings.db_path)
     try:
@@ -98,19 +130,23 @@ def provision(
             now=now_utc(),
         )
     except DeviceError as exc:
-        console.print(f"[red]{exc}[/red]")
-        raise typer.Exit(1) from None
+        raise _refusal(reader, exc.text) from None
     key.save(key_out)
-    console.print(f"registered {kind.value} {device_id}; private key written to {key_out}")
+    say(reader, Text(
+        "Registered %(kind)s %(device)s; its private key is written to %(path)s.",
+        kind=kind.value, device=device_id, path=str(key_out),
+    ))
     if tls_ca_dir is not None:
         try:
             issued = CertificateAuthority.load(tls_ca_dir).issue(
                 key_out.parent, device_id, now_utc()
             )
         except PkiError as exc:
-            console.print(f"[red]{exc}[/red]")
-            raise typer.Exit(1) from None
-        console.print(f"broker certificate {issued.certificate}, key {issued.private_key}")
+            raise _refusal(reader, exc.text) from None
+        say(reader, Text(
+            "Broker certificate %(certificate)s, key %(key)s.",
+            certificate=str(issued.certificate), key=str(issued.private_key),
+        ))
 
 
 @device_app.command("revoke")
@@ -122,28 +158,47 @@ def revoke(
     data_dir: DataDirOption = None,
 ) -> None:
     """Revoke a device key: its messages are refused from now on."""
-    store = Store(open_config(config, data_dir).db_path)
+    settings = open_config(config, data_dir)
+    reader = cli_translator(settings)
+    store = Store(settings.db_path)
     try:
         revoke_device(store, device_id, reason=reason, actor=f"officer:{operator}", now=now_utc())
     except DeviceError as exc:
-        console.print(f"[red]{exc}[/red]")
-        raise typer.Exit(1) from None
-    console.print(f"revoked {device_id}")
+        raise _refusal(reader, exc.text) from None
+    say(reader, Text("Revoked %(device)s.", device=device_id))
 
 
 @device_app.command("list")
 def list_command(config: ConfigOption = None, data_dir: DataDirOption = None) -> None:
     """List registered devices."""
-    table = Table("device", "kind", "status", "registered", "description")
-    for row in list_devices(Store(open_config(config, data_dir).db_path)):
+    settings = open_config(config, data_dir)
+    reader = cli_translator(settings)
+    # Kinds and statuses are the registry's codes (camera, terminal; active, revoked), shown
+    # as they are given on the command line.
+    table = Table(
+        reader.gettext("device"),
+        reader.gettext("kind"),
+        reader.gettext("status"),
+        reader.gettext("registered (Astana time)"),
+        reader.gettext("description"),
+    )
+    for row in list_devices(Store(settings.db_path)):
         table.add_row(
             str(row["device_id"]),
             str(row["kind"]),
             str(row["status"]),
-            str(row["registered_at"]),
+            _local_time(reader, row["registered_at"]),
             str(row["description"]),
         )
     console.print(table)
+
+
+def _local_time(reader: Translator, stored: object) -> str:
+    """A stored UTC timestamp in Astana time as the reader's language writes it."""
+    try:
+        return reader.date_time(datetime.fromisoformat(str(stored)))
+    except ValueError:
+        return str(stored)
 
 
 @app.command("ingest-worker")
@@ -171,10 +226,11 @@ def ingest_worker(
     signal.signal(signal.SIGINT, lambda *_: stop.set())
     worker = MqttIngestWorker(IngestService(Store(settings.db_path), settings), mqtt_settings)
     worker.start()
-    console.print(
-        f"ingest worker {mqtt_settings.client_id} consuming from "
-        f"{mqtt_settings.host}:{mqtt_settings.port} into {settings.db_path}"
-    )
+    say(cli_translator(settings), Text(
+        "Ingest worker %(client)s is consuming from %(host)s:%(port)s into %(path)s.",
+        client=mqtt_settings.client_id, host=mqtt_settings.host, port=mqtt_settings.port,
+        path=str(settings.db_path),
+    ))
     stop.wait()
     worker.stop()
 
@@ -220,7 +276,8 @@ def serve(
             log_level="warning",
         )
     )
-    console.print(f"registry serving on http://{settings.http_host}:{settings.http_port}")
+    address = f"http://{settings.http_host}:{settings.http_port}"
+    say(cli_translator(settings), Text("The registry is serving on %(url)s.", url=address))
     try:
         server.run()
     finally:
@@ -236,10 +293,22 @@ def run_jobs(config: ConfigOption = None, data_dir: DataDirOption = None) -> Non
     store = Store(settings.db_path)
     report = RegistryJobs(store, settings, Registry(store, settings, SqliteVehicleRegister(store)))
     result = report.run_once()
-    console.print(
-        f"expired {len(result.expired)}, handed over {len(result.handed_over)}, "
-        f"sent {result.notifications_sent} notices, tree head at size {result.tree_size}"
-    )
+    reader = cli_translator(settings)
+    # Counts follow their nouns ("time-barred: 2"), so no noun needs a plural form here.
+    counts = {
+        "expired": reader.number(len(result.expired)),
+        "handed_over": reader.number(len(result.handed_over)),
+        "sent": reader.number(result.notifications_sent),
+    }
+    say(reader, Text(
+        "Cases time-barred: %(expired)s; handed to bailiffs: %(handed_over)s; notices sent:"
+        " %(sent)s; tree head signed at size %(size)s.",
+        size=result.tree_size, **counts,
+    ) if result.tree_size is not None else Text(
+        "Cases time-barred: %(expired)s; handed to bailiffs: %(handed_over)s; notices sent:"
+        " %(sent)s; no new tree head (the ledger has not grown).",
+        **counts,
+    ))
 
 
 @app.command("export-bailiffs")
@@ -255,6 +324,10 @@ def export_bailiffs(
     export = Registry(store, settings, SqliteVehicleRegister(store)).export_bailiff_feed(
         out, after_seq=after
     )
-    console.print(
-        f"wrote {export.documents} documents to {export.path}; next cursor {export.last_seq}"
-    )
+    reader = cli_translator(settings)
+    say(reader, PluralText(
+        "Wrote %(documents)s document to %(path)s; the next cursor is %(cursor)s.",
+        "Wrote %(documents)s documents to %(path)s; the next cursor is %(cursor)s.",
+        export.documents,
+        documents=reader.number(export.documents), path=str(export.path), cursor=export.last_seq,
+    ))

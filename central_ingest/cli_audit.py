@@ -1,7 +1,9 @@
 """``audit``: verify the registry's audit trail, sign tree heads, hand proofs to a prosecutor.
 
 Exit codes of ``verify``: 0 when everything checks, 1 on any sign of tampering, 2 when the check
-cannot run at all (no database, no key, bad arguments).
+cannot run at all (no database, no key, bad arguments). The report and the refusals are printed
+in the command line's language (``cli_common``); the JSON outputs (signed heads, the public key,
+case proofs) are the same in every language.
 """
 
 from __future__ import annotations
@@ -28,12 +30,20 @@ from central_ingest.audit import (
     sign_tree_head,
     verify_registry,
 )
-from central_ingest.config import ConfigError, RegistryConfig, load_config
+from central_ingest.cli_common import (
+    EXIT_CANNOT_RUN,
+    cli_translator,
+    existing_store_path,
+    open_config,
+    refuse,
+    say,
+)
+from central_ingest.config import RegistryConfig
 from central_ingest.store.db import Store
 from contract import load_public_key, now_utc
+from i18n import PluralText, Text, Translator
 
 EXIT_TAMPERED = 1
-EXIT_CANNOT_RUN = 2
 _SHOW_PROGRESS_AFTER_S = 1.0
 
 VERIFY_HELP = (
@@ -81,30 +91,20 @@ DataDirOption = Annotated[
 _err = Console(stderr=True)
 
 
-def _fail(message: str) -> typer.Exit:
-    typer.echo(message, err=True)
-    return typer.Exit(EXIT_CANNOT_RUN)
+def _config(config_path: Path | None, data_dir: Path | None) -> tuple[RegistryConfig, Translator]:
+    config = open_config(config_path, data_dir)
+    return config, cli_translator(config)
 
 
-def _config(config_path: Path | None, data_dir: Path | None) -> RegistryConfig:
-    overrides: dict[str, object] = {} if data_dir is None else {"data_dir": data_dir}
-    try:
-        return load_config(config_path, **overrides)
-    except ConfigError as exc:
-        raise _fail(str(exc)) from None
-
-
-def _existing_store(config: RegistryConfig) -> Store:
-    # Store() would create an empty registry; verifying one that is not there must say so.
-    if not config.db_path.is_file():
-        raise _fail(f"there is no registry database at {config.db_path}")
-    return Store(config.db_path)
+def _existing_store(config: RegistryConfig, reader: Translator) -> Store:
+    return Store(existing_store_path(config, reader))
 
 
 class _LiveProgress:
     """A rich progress bar that appears only once a check has run long enough to need one."""
 
-    def __init__(self) -> None:
+    def __init__(self, reader: Translator) -> None:
+        self._reader = reader
         self._started = time.monotonic()
         self._bar: Progress | None = None
         self._tasks: dict[str, TaskID] = {}
@@ -121,7 +121,9 @@ class _LiveProgress:
             self._bar.start()
         task = self._tasks.get(stage)
         if task is None:
-            task = self._tasks[stage] = self._bar.add_task(stage, total=total)
+            # The stage is the verifier's English name, marked for translation there.
+            description = self._reader.gettext(stage)
+            task = self._tasks[stage] = self._bar.add_task(description, total=total)
         self._bar.update(task, completed=done, total=total)
 
     def __enter__(self) -> _LiveProgress:
@@ -137,19 +139,26 @@ class _LiveProgress:
             self._bar.stop()
 
 
-def _read_kept_heads(path: Path) -> list[TreeHead]:
+def _read_kept_heads(path: Path, reader: Translator) -> list[TreeHead]:
     heads = []
     try:
         lines = path.read_text(encoding="utf-8").splitlines()
     except OSError as exc:
-        raise _fail(f"cannot read the kept tree heads {path}: {exc.strerror}") from None
+        raise refuse(reader, Text(
+            "The kept tree heads cannot be read from %(path)s: %(problem)s.",
+            path=str(path), problem=exc.strerror,
+        )) from None
     for number, line in enumerate(lines, start=1):
         if not line.strip():
             continue
         try:
             heads.append(TreeHead.from_json(json.loads(line)))
         except ValueError as exc:
-            raise _fail(f"{path}, line {number}, is not a tree head: {exc}") from None
+            # The parser's own words name what is wrong (JSON position, missing field).
+            raise refuse(reader, Text(
+                "Line %(line)s of %(path)s is not a tree head: %(problem)s.",
+                line=number, path=str(path), problem=str(exc),
+            )) from None
     return heads
 
 
@@ -179,78 +188,107 @@ def verify(
         ),
     ] = None,
 ) -> None:
-    config = _config(config_path, data_dir)
-    key = _verifying_key(config, public_key)
-    trusted = [] if kept_heads is None else _read_kept_heads(kept_heads)
-    store = _existing_store(config)
+    config, reader = _config(config_path, data_dir)
+    key = _verifying_key(config, public_key, reader)
+    trusted = [] if kept_heads is None else _read_kept_heads(kept_heads, reader)
+    store = _existing_store(config, reader)
     try:
-        with _LiveProgress() as progress:
+        with _LiveProgress(reader) as progress:
             report = verify_registry(store, key, case, trusted_heads=trusted, progress=progress)
     except AuditError as exc:
-        raise _fail(exc.message) from None
+        raise refuse(reader, exc.text) from None
     finally:
         store.close()
-    _print_report(report, case)
+    _print_report(report, case, reader)
     if not report.ok:
         raise typer.Exit(EXIT_TAMPERED)
 
 
-def _verifying_key(config: RegistryConfig, public_key: str | None) -> str:
+def _verifying_key(config: RegistryConfig, public_key: str | None, reader: Translator) -> str:
     if public_key is not None:
         try:
             load_public_key(public_key)
         except ValueError:
-            raise _fail("--public-key is not a base64url Ed25519 public key") from None
+            raise refuse(
+                reader, Text("--public-key is not a base64url Ed25519 public key.")
+            ) from None
         return public_key
     if not config.registry_key_path.is_file():
-        raise _fail(
-            f"no registry key at {config.registry_key_path}: pass --public-key with the"
-            " registry's tree-head public key"
-        )
+        raise refuse(reader, Text(
+            "There is no registry key at %(path)s: pass --public-key with the registry's"
+            " tree-head public key.",
+            path=str(config.registry_key_path),
+        ))
     try:
         return load_registry_key(config.registry_key_path).public_key_b64
     except AuditError as exc:
-        raise _fail(exc.message) from None
+        raise refuse(reader, exc.text) from None
 
 
-def _print_report(report: AuditReport, case: str | None) -> None:
-    proofs = f", {report.inclusion_proofs_checked:,} inclusion proofs of case {case}"
-    typer.echo(
-        f"Checked {report.entries_checked:,} ledger entries, {report.nodes_checked:,} Merkle"
-        f" nodes, {report.tree_heads_checked:,} signed tree heads,"
-        f" {report.records_checked:,} fixations and cases{proofs if case else ''}."
-    )
+def _print_report(report: AuditReport, case: str | None, reader: Translator) -> None:
+    """The counts, the notes, then the verdict and each problem as a sentence."""
+    counts = {
+        "entries": reader.number(report.entries_checked),
+        "nodes": reader.number(report.nodes_checked),
+        "heads": reader.number(report.tree_heads_checked),
+        "records": reader.number(report.records_checked),
+    }
+    # Counts follow their nouns ("ledger entries: 15"), so no noun needs a plural form.
+    if case is None:
+        checked = Text(
+            "Checked — ledger entries: %(entries)s, Merkle nodes: %(nodes)s, signed tree"
+            " heads: %(heads)s, fixations and cases: %(records)s.",
+            **counts,
+        )
+    else:
+        checked = Text(
+            "Checked — ledger entries: %(entries)s, Merkle nodes: %(nodes)s, signed tree"
+            " heads: %(heads)s, fixations and cases: %(records)s, inclusion proofs of case"
+            " %(case)s: %(proofs)s.",
+            case=case, proofs=reader.number(report.inclusion_proofs_checked), **counts,
+        )
+    say(reader, checked)
     for warning in report.warnings:
-        typer.echo(f"Note: {warning}.")
+        say(reader, Text("Note: %(warning)s", warning=warning))
     if report.ok:
-        typer.echo("OK: no sign of tampering.")
+        say(reader, Text("OK: no sign of tampering."))
         return
-    total = len(report.problems) + report.problems_not_listed
-    typer.echo(f"TAMPERING DETECTED: {total:,} problem(s).")
+    total = report.problems_found
+    say(reader, PluralText(
+        "TAMPERING DETECTED: %(count)s problem.", "TAMPERING DETECTED: %(count)s problems.",
+        total, count=reader.number(total),
+    ))
+    # A list, one sentence per item: the bullet is punctuation, not a word to translate.
     for problem in report.problems:
-        typer.echo(f"- {problem[0].upper()}{problem[1:]}.")
+        typer.echo(f"- {reader.text(problem)}")
     if report.problems_not_listed:
-        typer.echo(f"- … and {report.problems_not_listed:,} further problems not listed.")
+        typer.echo("- " + reader.text(PluralText(
+            "… and %(count)s further problem, not listed.",
+            "… and %(count)s further problems, not listed.",
+            report.problems_not_listed, count=reader.number(report.problems_not_listed),
+        )))
 
 
 @audit_app.command("sign-tree-head", help=SIGN_HELP)
 def sign_tree_head_command(
     config_path: ConfigOption = None, data_dir: DataDirOption = None
 ) -> None:
-    config = _config(config_path, data_dir)
-    store = _existing_store(config)
+    config, reader = _config(config_path, data_dir)
+    store = _existing_store(config, reader)
     try:
         key = load_or_create_registry_key(config.registry_key_path)
         head = sign_tree_head(store, key, now_utc())
     except AuditError as exc:
-        typer.echo(exc.message, err=True)
         refused = isinstance(exc, TreeHeadRefused)
-        raise typer.Exit(EXIT_TAMPERED if refused else EXIT_CANNOT_RUN) from None
+        raise refuse(reader, exc.text, EXIT_TAMPERED if refused else EXIT_CANNOT_RUN) from None
     finally:
         store.close()
     if head is None:
-        typer.echo(
-            "The ledger has not grown since the last signed tree head; nothing signed.", err=True
+        # On standard error: standard output carries only signed heads, for a program to keep.
+        say(
+            reader,
+            Text("The ledger has not grown since the last signed tree head; nothing signed."),
+            err=True,
         )
         return
     typer.echo(json.dumps(head.to_json(), sort_keys=True))
@@ -258,11 +296,11 @@ def sign_tree_head_command(
 
 @audit_app.command("public-key", help=PUBLIC_KEY_HELP)
 def public_key_command(config_path: ConfigOption = None, data_dir: DataDirOption = None) -> None:
-    config = _config(config_path, data_dir)
+    config, reader = _config(config_path, data_dir)
     try:
         key = load_or_create_registry_key(config.registry_key_path)
     except AuditError as exc:
-        raise _fail(exc.message) from None
+        raise refuse(reader, exc.text) from None
     typer.echo(json.dumps({"public_key": key.public_key_b64, "key_id": key_id(key.public_key_b64)}))
 
 
@@ -272,14 +310,18 @@ def case_proof_command(
     config_path: ConfigOption = None,
     data_dir: DataDirOption = None,
 ) -> None:
-    config = _config(config_path, data_dir)
-    store = _existing_store(config)
+    config, reader = _config(config_path, data_dir)
+    store = _existing_store(config, reader)
     try:
         proofs = case_inclusion_proofs(store, case)
     except AuditError as exc:
-        raise _fail(exc.message) from None
+        raise refuse(reader, exc.text) from None
     except (ValueError, LookupError) as exc:
-        raise _fail(f"the proofs of case {case} cannot be built ({exc}): run 'verify'") from None
+        # A broken entry or a missing Merkle node: 'verify' names every such problem.
+        raise refuse(reader, Text(
+            "The proofs of case %(case)s cannot be built (%(problem)s): run 'verify'.",
+            case=case, problem=str(exc),
+        )) from None
     finally:
         store.close()
     typer.echo(json.dumps(proofs.to_json(), indent=2, sort_keys=True, ensure_ascii=False))

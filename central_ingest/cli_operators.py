@@ -4,6 +4,9 @@ account can be managed here when the HTTP API is not at hand.
 Passwords never go on the command line (it is visible to every user of the host): they are
 prompted for with confirmation, or read from standard input (``--password-stdin``) or from the
 ``ERAP_OPERATOR_PASSWORD`` environment variable for scripts.
+
+Results and refusals are printed in the command line's language (``cli_common``); ``list
+--json`` is for programs and prints codes, the same in every language.
 """
 
 from __future__ import annotations
@@ -18,11 +21,13 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from central_ingest.config import ConfigError, load_config
+from central_ingest.cli_common import cli_translator, open_config, refuse, say
+from central_ingest.config import RegistryConfig
 from central_ingest.core.cases import DomainError
+from central_ingest.core.labels import ROLES, label
 from central_ingest.operators import Operators, Role
 from central_ingest.store.db import Store
-from i18n import LANGUAGES, Language, parse_language
+from i18n import LANGUAGE_NAMES, LANGUAGES, Language, Text, Translator, language_or_none
 
 PASSWORD_ENV = "ERAP_OPERATOR_PASSWORD"
 # Accounts changed on the host are recorded as the host's own job, not as an officer.
@@ -51,30 +56,34 @@ PasswordStdinOption = Annotated[
 ]
 
 
-def _operators(config_path: Path | None, data_dir: Path | None) -> Operators:
-    overrides: dict[str, object] = {} if data_dir is None else {"data_dir": data_dir}
-    try:
-        config = load_config(config_path, **overrides)
-    except ConfigError as exc:
-        typer.echo(str(exc), err=True)
-        raise typer.Exit(2) from None
-    return Operators(Store(config.db_path), session_hours=config.session_hours)
+def _operators(
+    config_path: Path | None, data_dir: Path | None
+) -> tuple[Operators, RegistryConfig, Translator]:
+    config = open_config(config_path, data_dir)
+    operators = Operators(Store(config.db_path), session_hours=config.session_hours)
+    return operators, config, cli_translator(config)
 
 
-def _password(from_stdin: bool) -> str:
+def _password(from_stdin: bool, reader: Translator) -> str:
     if from_stdin:
         line = sys.stdin.readline()
         return line[:-1] if line.endswith("\n") else line
     from_env = os.environ.get(PASSWORD_ENV)
     if from_env is not None:
         return from_env
-    password: str = typer.prompt("Password", hide_input=True, confirmation_prompt=True)
+    # click words the mismatch itself ("The two entered values do not match"), in English.
+    password: str = typer.prompt(
+        reader.gettext("Password"),
+        hide_input=True,
+        confirmation_prompt=reader.gettext("Repeat the password"),
+    )
     return password
 
 
-def _fail(exc: DomainError) -> typer.Exit:
-    typer.echo(f"error: {exc.message}", err=True)
-    return typer.Exit(1)
+def _fail(exc: DomainError, reader: Translator) -> typer.Exit:
+    """The registry's refusal as a sentence in the reader's language (its ``text``; ``message``
+    is the English rendering, for logs)."""
+    return refuse(reader, exc.text, 1)
 
 
 @operators_app.command("add")
@@ -88,15 +97,19 @@ def add(
     data_dir: DataDirOption = None,
 ) -> None:
     """Create an operator account."""
-    operators = _operators(config, data_dir)
+    operators, _config, reader = _operators(config, data_dir)
     try:
         operator = operators.create(
             username, display_name=display_name, role=role,
-            password=_password(password_stdin), actor=CLI_ACTOR,
+            password=_password(password_stdin, reader), actor=CLI_ACTOR,
         )
     except DomainError as exc:
-        raise _fail(exc) from None
-    typer.echo(f"created {operator.role.value} {operator.username} ({operator.display_name})")
+        raise _fail(exc, reader) from None
+    say(reader, Text(
+        "Created the account %(user)s (%(name)s), role: %(role)s.",
+        user=operator.username, name=operator.display_name,
+        role=reader.gettext(label(operator.role.value, ROLES)),
+    ))
 
 
 @operators_app.command("set-password")
@@ -107,12 +120,14 @@ def set_password(
     data_dir: DataDirOption = None,
 ) -> None:
     """Replace an account's password; its open sessions end."""
-    operators = _operators(config, data_dir)
+    operators, _config, reader = _operators(config, data_dir)
     try:
-        operators.set_password(username, _password(password_stdin), actor=CLI_ACTOR)
+        operators.set_password(username, _password(password_stdin, reader), actor=CLI_ACTOR)
     except DomainError as exc:
-        raise _fail(exc) from None
-    typer.echo(f"password of {username} changed; its sessions have ended")
+        raise _fail(exc, reader) from None
+    say(reader, Text(
+        "The password of %(user)s is changed; its sessions have ended.", user=username
+    ))
 
 
 @operators_app.command("deactivate")
@@ -123,12 +138,12 @@ def deactivate(
 ) -> None:
     """Disable an account at once, ending its sessions. Accounts are never deleted: decisions
     and the audit ledger name them."""
-    operators = _operators(config, data_dir)
+    operators, _config, reader = _operators(config, data_dir)
     try:
         operator = operators.deactivate(username, actor=CLI_ACTOR)
     except DomainError as exc:
-        raise _fail(exc) from None
-    typer.echo(f"deactivated {operator.username}")
+        raise _fail(exc, reader) from None
+    say(reader, Text("The account %(user)s is deactivated.", user=operator.username))
 
 
 # What an administrator types to give the operator back to the registry's default language.
@@ -147,20 +162,34 @@ def language(
 ) -> None:
     """Set the language of an operator's screens (kk, ru, en), or return the operator to the
     registry's default language."""
+    operators, settings, reader = _operators(config, data_dir)
     chosen: Language | None = None
     if code.strip().lower() != DEFAULT_LANGUAGE_WORD:
-        try:
-            chosen = parse_language(code)
-        except ValueError as exc:
-            typer.echo(f"error: {exc}, or {DEFAULT_LANGUAGE_WORD}", err=True)
-            raise typer.Exit(2) from None
-    operators = _operators(config, data_dir)
+        chosen = language_or_none(code)
+        if chosen is None:
+            raise refuse(reader, Text(
+                "%(value)s is not a language of the registry: use %(languages)s, or %(default)s.",
+                value=repr(code), languages=", ".join(LANGUAGES), default=DEFAULT_LANGUAGE_WORD,
+            ))
     try:
         operator = operators.set_language(username, chosen, actor=CLI_ACTOR)
     except DomainError as exc:
-        raise _fail(exc) from None
-    shown = "the registry's default" if operator.language is None else operator.language
-    typer.echo(f"language of {operator.username}: {shown}")
+        raise _fail(exc, reader) from None
+    if operator.language is None:
+        say(reader, Text(
+            "%(user)s now sees the registry's default language, %(language)s.",
+            user=operator.username, language=_language_name(settings.language),
+        ))
+    else:
+        say(reader, Text(
+            "%(user)s now sees %(language)s.",
+            user=operator.username, language=_language_name(operator.language),
+        ))
+
+
+def _language_name(language: Language) -> str:
+    """A language as its own speakers name it, with its code: ``Қазақша (kk)``."""
+    return f"{LANGUAGE_NAMES[language]} ({language})"
 
 
 @operators_app.command("list")
@@ -171,7 +200,8 @@ def list_operators(
     data_dir: DataDirOption = None,
 ) -> None:
     """All accounts, active or not."""
-    operators = _operators(config, data_dir).list()
+    accounts, _config, reader = _operators(config, data_dir)
+    operators = accounts.list()
     if as_json:
         typer.echo(json.dumps(
             [
@@ -183,12 +213,19 @@ def list_operators(
             ensure_ascii=False, indent=2,
         ))
         return
-    table = Table(title="Operators")
-    for column in ("user name", "name", "role", "active", "language", "created (UTC)"):
+    table = Table(title=reader.gettext("Operators"))
+    for column in (
+        reader.gettext("user name"), reader.gettext("name"), reader.gettext("role"),
+        reader.gettext("active"), reader.gettext("language"),
+        reader.gettext("created (Astana time)"),
+    ):
         table.add_column(column)
     for o in operators:
-        table.add_row(o.username, o.display_name, o.role.value, "yes" if o.active else "no",
-                      o.language or DEFAULT_LANGUAGE_WORD,
-                      o.created_at.strftime("%Y-%m-%d %H:%M"))
+        table.add_row(
+            o.username, o.display_name, reader.gettext(label(o.role.value, ROLES)),
+            reader.gettext("yes") if o.active else reader.gettext("no"),
+            reader.gettext("registry default") if o.language is None else o.language,
+            reader.date_time(o.created_at),
+        )
     Console().print(table)
 

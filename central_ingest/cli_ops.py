@@ -2,7 +2,9 @@
 
 Mounted by the main ``erap-registry`` command. Every command reads the registry configuration
 (``--config``) and may point at another data directory (``--data-dir``); reports print a table
-for people or, with ``--json``, JSON for other programs.
+for people, in the command line's language (``cli_common``: headers, labels of codes, CLDR
+numbers and Astana times) or, with ``--json``, JSON for other programs (codes and UTC, the same
+in every language).
 """
 
 from __future__ import annotations
@@ -11,16 +13,21 @@ import json
 import logging
 import signal
 import threading
+from collections.abc import Callable
+from datetime import datetime
 from enum import StrEnum
 from pathlib import Path
 from types import FrameType
 from typing import Annotated, Any
 
 import typer
+from babel.numbers import format_decimal
 from rich.console import Console
 from rich.table import Table
 
-from central_ingest.config import ConfigError, RegistryConfig, load_config
+from central_ingest.cli_common import cli_translator, existing_store_path, open_config, say
+from central_ingest.config import RegistryConfig
+from central_ingest.core.labels import PAYMENT_MATCHES, REJECT_REASONS, label
 from central_ingest.notify.senders import FileSender
 from central_ingest.notify.worker import MAX_ATTEMPTS, deliver_due, run_worker
 from central_ingest.reports import (
@@ -32,7 +39,8 @@ from central_ingest.reports import (
 from central_ingest.store.db import Store
 from central_ingest.vehicles import SqliteVehicleRegister, VehicleDataError
 from contract import now_utc
-from i18n import translator
+from i18n import N_, PluralText, Text, Translator
+from i18n.formatting import cldr_locale
 
 ops_app = typer.Typer(
     help="Vehicle register seeding, notification delivery and the prosecutor's reports.",
@@ -62,35 +70,65 @@ _DIMENSIONS: dict[Dimension, RemovalDimension] = {
     Dimension.PLATE: "plate", Dimension.OFFICER: "officer", Dimension.CAMERA: "camera",
 }
 
-def _config(config_path: Path | None, data_dir: Path | None) -> RegistryConfig:
-    overrides: dict[str, object] = {} if data_dir is None else {"data_dir": data_dir}
-    try:
-        return load_config(config_path, **overrides)
-    except ConfigError as exc:
-        typer.echo(str(exc), err=True)
-        raise typer.Exit(2) from None
-
+# One sentence per grouping: the group's noun takes a different form in each sentence.
+_REMOVALS_TITLE: dict[Dimension, Text] = {
+    Dimension.PLATE: Text("Removed fines by vehicle plate (outliers first)"),
+    Dimension.OFFICER: Text("Removed fines by officer (outliers first)"),
+    Dimension.CAMERA: Text("Removed fines by camera (outliers first)"),
+}
+_GROUP_COLUMN: dict[Dimension, str] = {
+    Dimension.PLATE: N_("plate"), Dimension.OFFICER: N_("officer"), Dimension.CAMERA: N_("camera"),
+}
+_NO_GROUP: dict[Dimension, Callable[[str], Text]] = {
+    Dimension.PLATE: lambda n: Text(
+        "No vehicle plate has %(count)s or more decided events yet.", count=n
+    ),
+    Dimension.OFFICER: lambda n: Text(
+        "No officer has %(count)s or more decided events yet.", count=n
+    ),
+    Dimension.CAMERA: lambda n: Text(
+        "No camera has %(count)s or more decided events yet.", count=n
+    ),
+}
 
 def _open_store(
     config_path: Path | None, data_dir: Path | None, *, create: bool = False
-) -> tuple[RegistryConfig, Store]:
-    config = _config(config_path, data_dir)
-    if not create and not config.db_path.exists():
-        typer.echo(f"no registry database at {config.db_path}: check --data-dir or --config",
-                   err=True)
-        raise typer.Exit(2)
-    return config, Store(config.db_path)
+) -> tuple[RegistryConfig, Store, Translator]:
+    config = open_config(config_path, data_dir)
+    reader = cli_translator(config)
+    path = config.db_path if create else existing_store_path(config, reader)
+    return config, Store(path), reader
 
 
 def _print_json(data: Any) -> None:
     typer.echo(json.dumps(data, ensure_ascii=False, indent=2))
 
 
-def _reasons(counts: dict[str, int], shown: int = 3) -> str:
-    items = [f"{reason} ({count})" for reason, count in list(counts.items())[:shown]]
+def _reasons(
+    reader: Translator, counts: dict[str, int], table: dict[str, str] | None, shown: int = 3
+) -> str:
+    """The most frequent reasons with their counts. Rejection reasons are codes, shown by their
+    labels; cancellation reasons are the officers' own words, shown as written."""
+    items = [
+        f"{reader.gettext(label(reason, table)) if table is not None else reason} ({count})"
+        for reason, count in list(counts.items())[:shown]
+    ]
     if len(counts) > shown:
-        items.append(f"+{len(counts) - shown} more")
+        items.append(reader.text(Text("+%(count)s more", count=len(counts) - shown)))
     return "; ".join(items)
+
+
+def _score(reader: Translator, score: float) -> str:
+    """The outlier score signed, two decimals, with the reader's decimal sign (CLDR)."""
+    return format_decimal(score, "+0.00;-0.00", locale=cldr_locale(reader.language))
+
+
+def _local_time(reader: Translator, stored: str) -> str:
+    """A stored UTC timestamp in Astana time as the reader's language writes it."""
+    try:
+        return reader.date_time(datetime.fromisoformat(stored))
+    except ValueError:
+        return stored
 
 
 @ops_app.command("seed-vehicles")
@@ -106,13 +144,18 @@ def seed_vehicles(
 
     A bad line is reported by its number, and then nothing is loaded.
     """
-    _, store = _open_store(config, data_dir, create=True)
+    _, store, reader = _open_store(config, data_dir, create=True)
     try:
         count = SqliteVehicleRegister(store).load_seed(file)
     except VehicleDataError as exc:
+        say(reader, Text("Nothing was loaded from %(path)s.", path=str(file)), err=True)
+        # Each bad line by its number, as the validator words it (English field names).
         typer.echo(str(exc), err=True)
         raise typer.Exit(1) from None
-    typer.echo(f"loaded {count} vehicles from {file}")
+    say(reader, PluralText(
+        "Loaded %(count)s vehicle from %(path)s.", "Loaded %(count)s vehicles from %(path)s.",
+        count, count=reader.number(count), path=str(file),
+    ))
 
 
 @ops_app.command("deliver-notifications")
@@ -138,7 +181,7 @@ def deliver_notifications(
 
     The SMS gateway and the mail relay plug in as further senders. Several workers may run at once.
     """
-    registry_config, store = _open_store(config, data_dir)
+    registry_config, store, reader = _open_store(config, data_dir)
     sender = FileSender(outbox_file or registry_config.data_dir / "outbox.jsonl")
     if once:
         total_sent = total_retried = total_failed = 0
@@ -149,8 +192,13 @@ def deliver_notifications(
             total_failed += stats.failed + stats.abandoned
             if stats.claimed + stats.abandoned == 0:
                 break
-        typer.echo(f"sent {total_sent}, to retry {total_retried}, failed {total_failed};"
-                   f" written to {sender.path}")
+        # Counts follow their nouns ("sent: 3"), so no noun needs a plural form here.
+        say(reader, Text(
+            "Notices sent: %(sent)s, to retry: %(retried)s, failed: %(failed)s; written to"
+            " %(path)s.",
+            sent=reader.number(total_sent), retried=reader.number(total_retried),
+            failed=reader.number(total_failed), path=str(sender.path),
+        ))
         return
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
     stop = threading.Event()
@@ -160,7 +208,9 @@ def deliver_notifications(
 
     signal.signal(signal.SIGINT, request_stop)
     signal.signal(signal.SIGTERM, request_stop)
-    typer.echo(f"delivering notifications to {sender.path}; Ctrl-C stops")
+    say(reader, Text(
+        "Delivering notices to %(path)s; Ctrl-C stops.", path=str(sender.path)
+    ))
     run_worker(store, sender, stop, interval, max_attempts=max_attempts)
 
 
@@ -181,28 +231,36 @@ def report_removals(
 
     A group ranks high only with both a high rate and enough events to rule out chance.
     """
-    _, store = _open_store(config, data_dir)
+    _, store, reader = _open_store(config, data_dir)
     rows = removal_report(store, _DIMENSIONS[by], min_events=min_events, limit=limit)
     if as_json:
         _print_json(rows)
         return
-    table = Table(title=f"Removed fines by {by.value} (outliers first)")
-    for column in (by.value, "decided", "rejected", "cancelled", "rate", "score",
-                   "rejection reasons", "cancellation reasons"):
-        table.add_column(column, justify="right" if column in
-                         {"decided", "rejected", "cancelled", "rate", "score"} else "left")
+    if not rows:
+        say(reader, _NO_GROUP[by](reader.number(min_events)))
+        return
+    table = Table(title=reader.text(_REMOVALS_TITLE[by]))
+    table.add_column(reader.gettext(_GROUP_COLUMN[by]))
+    # Counts of events, not the statuses of one item: their own words, not the status labels.
+    for column in (
+        N_("decided"), N_("rejections"), N_("cancellations"), N_("removal rate"), N_("score")
+    ):
+        table.add_column(reader.gettext(column), justify="right")
+    table.add_column(reader.gettext("rejection reasons"))
+    table.add_column(reader.gettext("cancellation reasons"))
     for row in rows:
         table.add_row(
-            str(row["key"]), str(row["events"]), str(row["rejected"]), str(row["cancelled"]),
-            f"{row['removal_rate']:.0%}", f"{row['score']:+.2f}",
-            _reasons(row["rejection_reasons"]), _reasons(row["cancellation_reasons"]),
+            str(row["key"]), reader.number(row["events"]), reader.number(row["rejected"]),
+            reader.number(row["cancelled"]), reader.percent(row["removal_rate"], 0),
+            _score(reader, row["score"]),
+            _reasons(reader, row["rejection_reasons"], dict(REJECT_REASONS)),
+            _reasons(reader, row["cancellation_reasons"], None),
         )
     console = Console()
-    if not rows:
-        console.print(f"No {by.value} has {min_events} or more decided events yet.")
-        return
     console.print(table)
-    console.print(f"Removal rate of all groups: {rows[0]['baseline_rate']:.1%}")
+    say(reader, Text(
+        "Removal rate of all groups: %(rate)s.", rate=reader.percent(rows[0]["baseline_rate"])
+    ))
 
 
 @ops_app.command("report-payments")
@@ -212,19 +270,24 @@ def report_payments(
     data_dir: DataDirOption = None,
 ) -> None:
     """Payments that need manual follow-up: unknown case, under- or overpaid, case closed."""
-    registry_config, store = _open_store(config, data_dir)
+    _, store, reader = _open_store(config, data_dir)
     rows = unmatched_payments_report(store)
-    # Amounts as CLDR writes them in the registry's language (``21 625,00 ₸``).
-    money = translator("registry", registry_config.language).money
     if as_json:
         _print_json(rows)
         return
-    table = Table(title="Payments to follow up")
-    for column in ("paid at (UTC)", "status", "case", "paid", "due", "channel", "device", "RRN"):
-        table.add_column(column)
+    # Amounts as CLDR writes them in the reader's language (``21 625,00 ₸``); channels and
+    # devices are codes, shown as the payment message gave them.
+    money = reader.money
+    table = Table(title=reader.gettext("Payments to follow up"))
+    for column in (
+        N_("paid at (Astana time)"), N_("status"), N_("case"), N_("amount paid"), N_("amount due"),
+        N_("channel"), N_("device"), N_("RRN"),
+    ):
+        table.add_column(reader.gettext(column))
     for row in rows:
         table.add_row(
-            row["paid_at"], row["match_status"], row["case_number"],
+            _local_time(reader, row["paid_at"]),
+            reader.gettext(label(row["match_status"], PAYMENT_MATCHES)), row["case_number"],
             money(row["amount_minor"]),
             "" if row["due_minor"] is None else money(row["due_minor"]),
             row["channel"], row["device_id"], row["rrn"] or "",
@@ -239,15 +302,22 @@ def report_dead_letters(
     data_dir: DataDirOption = None,
 ) -> None:
     """Rejected incoming messages counted by reason."""
-    _, store = _open_store(config, data_dir)
+    _, store, reader = _open_store(config, data_dir)
     rows = dead_letter_summary(store)
     if as_json:
         _print_json(rows)
         return
-    table = Table(title="Dead letters by reason")
-    for column in ("reason", "count", "retryable", "devices", "first (UTC)", "last (UTC)"):
-        table.add_column(column)
+    # Reasons are the stable codes devices and engineers search the logs and /metrics by.
+    table = Table(title=reader.gettext("Refused incoming messages by reason"))
+    for column in (
+        N_("reason code"), N_("count"), N_("retryable"), N_("devices"),
+        N_("first (Astana time)"), N_("last (Astana time)"),
+    ):
+        table.add_column(reader.gettext(column))
     for row in rows:
-        table.add_row(row["reason"], str(row["count"]), str(row["retryable"]),
-                      str(row["devices"]), row["first_received_at"], row["last_received_at"])
+        table.add_row(
+            row["reason"], reader.number(row["count"]), reader.number(row["retryable"]),
+            reader.number(row["devices"]), _local_time(reader, row["first_received_at"]),
+            _local_time(reader, row["last_received_at"]),
+        )
     Console().print(table)

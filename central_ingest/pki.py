@@ -21,12 +21,19 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
+from i18n import Message, Text, as_text
+
 CA_VALIDITY = timedelta(days=10 * 365)
 LEAF_VALIDITY = timedelta(days=2 * 365)
 
 
 class PkiError(Exception):
-    """A certificate operation that cannot be carried out, with the reason in words."""
+    """A certificate operation that cannot be carried out, with the reason in words: ``text``
+    for the person at the command line (rendered in their language), ``str()`` in English."""
+
+    def __init__(self, message: str | Message) -> None:
+        self.text: Message = as_text(message)
+        super().__init__(self.text.render(None))
 
 
 @dataclass(frozen=True)
@@ -87,12 +94,15 @@ class CertificateAuthority:
             certificate = x509.load_pem_x509_certificate((folder / "ca.crt").read_bytes())
             key = serialization.load_pem_private_key((folder / "ca.key").read_bytes(), None)
         except FileNotFoundError as missing:
-            raise PkiError(
-                f"no certificate authority in {folder} ({missing.filename} is missing): "
-                "create one with 'erap-registry pki init-ca'"
-            ) from None
+            raise PkiError(Text(
+                "There is no certificate authority in %(folder)s (%(file)s is missing): create"
+                " one with 'erap-registry pki init-ca'.",
+                folder=str(folder), file=str(missing.filename),
+            )) from None
         if not isinstance(key, ec.EllipticCurvePrivateKey):
-            raise PkiError(f"{folder / 'ca.key'} is not an EC private key")
+            raise PkiError(Text(
+                "%(path)s is not an EC private key.", path=str(folder / "ca.key")
+            ))
         return cls(certificate, key)
 
     def issue(
@@ -168,6 +178,8 @@ def _write_new(path: Path, data: bytes, *, private: bool = False) -> None:
     try:
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, mode)
     except FileExistsError:
-        raise PkiError(f"{path} already exists: refusing to overwrite it") from None
+        raise PkiError(Text(
+            "%(path)s already exists: refusing to overwrite it.", path=str(path)
+        )) from None
     with os.fdopen(fd, "wb") as handle:
         handle.write(data)

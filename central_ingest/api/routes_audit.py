@@ -6,12 +6,18 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Path, Query
+from fastapi import APIRouter, Path, Query, Request, Response
 from pydantic import BaseModel, Field
 
 from central_ingest.api.auth import Auditor
 from central_ingest.api.deps import ConfigDep, StoreDep
-from central_ingest.api.errors import AUTH_RESPONSES, ApiError, ErrorBody, InvalidRequestBody
+from central_ingest.api.errors import (
+    AUTH_RESPONSES,
+    ApiError,
+    ErrorBody,
+    InvalidRequestBody,
+    request_translator,
+)
 from central_ingest.audit import (
     TreeHead,
     case_inclusion_proofs,
@@ -41,9 +47,13 @@ class TreeHeadView(BaseModel):
 
 class AuditReportView(BaseModel):
     ok: bool = Field(description="True when no sign of tampering was found")
-    problems: list[str]
+    problems: list[str] = Field(
+        description="Each sign of tampering as a sentence, in the language the request's"
+        " Accept-Language asks for (kk, ru or en; otherwise the registry's default language,"
+        " named by Content-Language)"
+    )
     problems_not_listed: int
-    warnings: list[str]
+    warnings: list[str] = Field(description="Facts that are not tampering, in that language")
     entries_checked: int
     tree_heads_checked: int
     nodes_checked: int
@@ -122,6 +132,8 @@ def tree_head(_: Auditor, store: StoreDep) -> TreeHeadView:
 )
 def verify(
     _: Auditor,
+    request: Request,
+    response: Response,
     store: StoreDep,
     config: ConfigDep,
     case_number: Annotated[
@@ -146,11 +158,15 @@ def verify(
             ) from None
     trusted_key = public_key or _registry_public_key(config)
     report = verify_registry(store, trusted_key, case_number)
+    # The findings are sentences for the prosecutor: rendered as the API renders its refusals.
+    reader = request_translator(request)
+    response.headers["Content-Language"] = reader.language
+    response.headers["Vary"] = "Accept-Language"  # caches must not mix readers' languages
     return AuditReportView(
         ok=report.ok,
-        problems=report.problems,
+        problems=[reader.text(problem) for problem in report.problems],
         problems_not_listed=report.problems_not_listed,
-        warnings=report.warnings,
+        warnings=[reader.text(warning) for warning in report.warnings],
         entries_checked=report.entries_checked,
         tree_heads_checked=report.tree_heads_checked,
         nodes_checked=report.nodes_checked,

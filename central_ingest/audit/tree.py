@@ -10,6 +10,16 @@ from typing import Any, Protocol
 from central_ingest.core import merkle
 from central_ingest.core.ledger import LedgerEntry
 from central_ingest.store.audit import as_hash
+from i18n import Text
+
+
+class UnreadableEntry(ValueError):
+    """A ledger row that cannot be an entry at all; ``text`` says why (a clause the verifier's
+    sentences embed), ``str()`` the same in English."""
+
+    def __init__(self, text: Text) -> None:
+        super().__init__(str(text))
+        self.text = text
 
 
 def leaf_from_hex(value: object) -> bytes:
@@ -50,14 +60,14 @@ class StoredSubtreeSource:
 
 def entry_from_row(row: Sequence[Any]) -> LedgerEntry:
     """Rebuild an entry from its row (``store.audit.LEDGER_FIELDS``); the payload is stored as
-    JSON text. Raises ValueError when the row cannot be an entry at all."""
+    JSON text. Raises UnreadableEntry (a ValueError) when the row cannot be an entry at all."""
     seq, recorded_at, entity_type, entity_id, action, actor, payload, prev_hash = row[:8]
     try:
         parsed = json.loads(payload)
     except (TypeError, ValueError):
-        raise ValueError("its payload is not valid JSON") from None
+        raise UnreadableEntry(Text("its payload is not valid JSON")) from None
     if not isinstance(parsed, dict):
-        raise ValueError("its payload is not a JSON object")
+        raise UnreadableEntry(Text("its payload is not a JSON object"))
     return LedgerEntry(
         seq=seq,
         recorded_at=recorded_at,

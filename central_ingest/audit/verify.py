@@ -1,69 +1,41 @@
 """The verifier: recomputes every ledger entry, Merkle node and signed root from the rows,
-and compares each fixation's and case's state with its last ledger entry."""
+and compares each fixation's and case's state with its last ledger entry.
+
+The ledger and Merkle-tree checks are in ``verify_ledger``; this module checks the tree heads,
+the state tables and one case's inclusion proofs. Every finding is a sentence for the
+prosecutor (``i18n.Text``): ``AuditReport`` keeps them untranslated until they are shown.
+"""
 
 from __future__ import annotations
 
-import heapq
 import json
-from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Sequence
 from typing import Any
 
 from central_ingest.audit.heads import TreeHead, head_from_row, key_id, latest_head
 from central_ingest.audit.proofs import case_proofs
-from central_ingest.audit.tree import StoredSubtreeSource, entry_from_row, leaf_from_hex
+from central_ingest.audit.report import (
+    MAX_LISTED_PROBLEMS,
+    STAGE_RECORDS,
+    STAGE_TREE_HEADS,
+    AuditReport,
+    Progress,
+    ProgressCallback,
+)
+from central_ingest.audit.tree import StoredSubtreeSource, UnreadableEntry
+from central_ingest.audit.verify_ledger import check_ledger, check_nodes
 from central_ingest.core import merkle
-from central_ingest.core.ledger import GENESIS_HASH, LedgerEntry
 from central_ingest.store.audit import AuditTables, read_snapshot
 from central_ingest.store.db import Store
 from contract import load_public_key
+from i18n import PluralText, Text
 
-MAX_LISTED_PROBLEMS = 1000
-"""A wholesale rewrite can produce a problem per row; the report lists this many and counts
-the rest."""
-
-_PROGRESS_EVERY = 8192
-ProgressCallback = Callable[[str, int, int], None]
-"""Called as (stage, done, total) while a long verification runs."""
-
-
-@dataclass
-class AuditReport:
-    """What the verifier found. ``problems`` are signs of tampering, one sentence each;
-    ``warnings`` are facts a reader should know that are not tampering."""
-
-    problems: list[str] = field(default_factory=list)
-    problems_not_listed: int = 0
-    warnings: list[str] = field(default_factory=list)
-    entries_checked: int = 0
-    tree_heads_checked: int = 0
-    nodes_checked: int = 0
-    records_checked: int = 0
-    inclusion_proofs_checked: int = 0
-
-    @property
-    def ok(self) -> bool:
-        return not self.problems and not self.problems_not_listed
-
-    def problem(self, sentence: str) -> None:
-        if len(self.problems) < MAX_LISTED_PROBLEMS:
-            self.problems.append(sentence)
-        else:
-            self.problems_not_listed += 1
-
-
-class _Progress:
-    def __init__(self, callback: ProgressCallback | None, stage: str, total: int) -> None:
-        self._callback, self._stage, self._total, self.done = callback, stage, total, 0
-
-    def step(self) -> None:
-        self.done += 1
-        if self._callback is not None and self.done % _PROGRESS_EVERY == 0:
-            self._callback(self._stage, self.done, self._total)
-
-    def finish(self) -> None:
-        if self._callback is not None:
-            self._callback(self._stage, self.done, self._total)
+__all__ = [
+    "MAX_LISTED_PROBLEMS",
+    "AuditReport",
+    "ProgressCallback",
+    "verify_registry",
+]
 
 
 def verify_registry(
@@ -93,26 +65,31 @@ def verify_registry(
             if head.signature_valid(registry_public_key_b64):
                 kept.append(head)
             else:
-                report.problem(
-                    f"the kept tree head at size {head.tree_size} is not signed by the registry"
-                    " key given, so it cannot vouch for anything"
-                )
-        _check_ledger(tables, size, unusable, kept, report, progress)
-        _check_nodes(tables, size, report, progress)
+                report.problem(Text(
+                    "The kept tree head at size %(size)s is not signed by the registry key"
+                    " given, so it cannot vouch for anything.",
+                    size=head.tree_size,
+                ))
+        check_ledger(tables, size, unusable, kept, report, progress)
+        check_nodes(tables, size, report, progress)
         _check_state(tables, report, progress)
         if case_number is not None:
             _check_case(tables, case_number, registry_public_key_b64, source, report)
         if size and report.tree_heads_checked == 0:
-            report.warnings.append(
-                "no signed tree head exists yet: the ledger is protected only by its hash chain"
-            )
+            report.warnings.append(Text(
+                "No signed tree head exists yet: the ledger is protected only by its hash chain."
+            ))
         else:
             latest = latest_head(tables)
             if latest is not None and latest.tree_size < size:
-                report.warnings.append(
-                    f"{size - latest.tree_size} ledger entries are newer than the latest signed"
-                    f" tree head (size {latest.tree_size}) and are covered only by the hash chain"
-                )
+                newer = size - latest.tree_size
+                report.warnings.append(PluralText(
+                    "%(count)s ledger entry is newer than the latest signed tree head (size"
+                    " %(size)s) and is covered only by the hash chain.",
+                    "%(count)s ledger entries are newer than the latest signed tree head (size"
+                    " %(size)s) and are covered only by the hash chain.",
+                    newer, count=newer, size=latest.tree_size,
+                ))
     return report
 
 
@@ -127,33 +104,16 @@ def _check_tree_heads(
     """Signatures, and consistency proofs between successive validly signed heads. Returns the
     sizes of heads that cannot be trusted (their roots are not compared with the ledger)."""
     expected_key = key_id(public_key_b64)
-    counter = _Progress(progress, "tree heads", tables.tree_head_count())
+    counter = Progress(progress, STAGE_TREE_HEADS, tables.tree_head_count())
     unusable: set[int] = set()
     previous: TreeHead | None = None
     for row in tables.tree_heads():
         head = head_from_row(row)
         counter.step()
         report.tree_heads_checked += 1
-        if head.tree_size < 1:
-            report.problem(f"the tree head at size {head.tree_size} cannot have been signed")
-            unusable.add(head.tree_size)
-            continue
-        if head.key_id != expected_key:
-            report.problem(
-                f"the tree head at size {head.tree_size} names signing key {head.key_id[:16]}…,"
-                f" not the registry key {expected_key[:16]}…: it was not made by the registry"
-            )
-            unusable.add(head.tree_size)
-            continue
-        if not head.signature_valid(public_key_b64):
-            report.problem(
-                f"the tree head at size {head.tree_size} has an invalid signature: it was forged"
-                " or edited after signing"
-            )
-            unusable.add(head.tree_size)
-            continue
-        if head.root is None:
-            report.problem(f"the tree head at size {head.tree_size} holds no valid root hash")
+        refusal = _head_refusal(head, public_key_b64, expected_key)
+        if refusal is not None:
+            report.problem(refusal)
             unusable.add(head.tree_size)
             continue
         if previous is not None and previous.root is not None and head.tree_size <= ledger_size:
@@ -163,6 +123,27 @@ def _check_tree_heads(
     return unusable
 
 
+def _head_refusal(head: TreeHead, public_key_b64: str, expected_key: str) -> Text | None:
+    """Why a stored tree head cannot vouch for the ledger, or None when it can."""
+    if head.tree_size < 1:
+        return Text("The tree head at size %(size)s cannot have been signed.", size=head.tree_size)
+    if head.key_id != expected_key:
+        return Text(
+            "The tree head at size %(size)s names signing key %(key)s…, not the registry key"
+            " %(expected)s…: it was not made by the registry.",
+            size=head.tree_size, key=head.key_id[:16], expected=expected_key[:16],
+        )
+    if not head.signature_valid(public_key_b64):
+        return Text(
+            "The tree head at size %(size)s has an invalid signature: it was forged or edited"
+            " after signing.",
+            size=head.tree_size,
+        )
+    if head.root is None:
+        return Text("The tree head at size %(size)s holds no valid root hash.", size=head.tree_size)
+    return None
+
+
 def _check_consistency(
     source: merkle.SubtreeSource, older: TreeHead, newer: TreeHead, report: AuditReport
 ) -> None:
@@ -170,198 +151,20 @@ def _check_consistency(
     try:
         proof = merkle.consistency_proof(source, older.tree_size, newer.tree_size)
     except merkle.MissingSubtree as missing:
-        report.problem(
-            f"no consistency proof can be built between the tree heads at sizes"
-            f" {older.tree_size} and {newer.tree_size}: {missing}"
-        )
+        report.problem(Text(
+            "No consistency proof can be built between the tree heads at sizes %(older)s and"
+            " %(newer)s: the Merkle tree has no node at level %(level)s, index %(index)s.",
+            older=older.tree_size, newer=newer.tree_size, level=missing.level, index=missing.idx,
+        ))
         return
     if not merkle.verify_consistency(
         older.tree_size, newer.tree_size, older.root, newer.root, proof
     ):
-        report.problem(
-            f"the tree heads at sizes {older.tree_size} and {newer.tree_size} are not consistent:"
-            " the stored tree no longer extends the older signed tree"
-        )
-
-
-def _describe(row: Sequence[Any]) -> str:
-    seq, entity_type, entity_id, action, actor = row[0], row[2], row[3], row[4], row[5]
-    return f"ledger entry seq {seq} ({entity_type} {entity_id}, {action} by {actor})"
-
-
-def _check_ledger(
-    tables: AuditTables,
-    size: int,
-    unusable_heads: set[int],
-    trusted_heads: Sequence[TreeHead],
-    report: AuditReport,
-    progress: ProgressCallback | None,
-) -> None:
-    """One streaming pass over the ledger: every entry recomputed, the chain and the sequence
-    followed, every stored leaf compared, and the root recomputed at every signed size."""
-    counter = _Progress(progress, "ledger entries", size)
-    stored_leaves = _dense_level(tables, 0, size, report)
-    checkpoints = heapq.merge(
-        (
-            (int(tree_size), str(root_hash), "signed tree head")
-            for tree_size, root_hash, *_signed in tables.tree_heads()
-            if int(tree_size) not in unusable_heads
-        ),
-        sorted((head.tree_size, head.root_hash, "kept tree head") for head in trusted_heads),
-    )
-    pending = next(checkpoints, None)
-    frontier = merkle.Frontier()
-    expected_seq, previous_hash, first_missing = 1, GENESIS_HASH, None
-    next_leaf_index = 0
-    for row in tables.ledger_rows():
-        seq, stored_prev, stored_entry_hash, stored_leaf = row[0], row[7], row[8], row[9]
-        counter.step()
-        report.entries_checked += 1
-        if seq < expected_seq:
-            report.problem(f"the ledger holds a row with seq {seq}, outside the sequence from 1")
-            continue
-        if seq > expected_seq:
-            report.problem(
-                f"ledger entry seq {expected_seq} is missing: the row was deleted"
-                if seq == expected_seq + 1
-                else f"ledger entries seq {expected_seq}-{seq - 1} are missing: the rows were"
-                " deleted"
-            )
-            first_missing = first_missing or expected_seq
-        elif stored_prev != previous_hash:
-            report.problem(
-                f"ledger entry seq {seq} does not follow seq {seq - 1}: its prev_hash is not the"
-                f" entry_hash of seq {seq - 1} (the chain is broken)"
-                if seq > 1
-                else "ledger entry seq 1 does not start the chain: its prev_hash is not the"
-                " genesis hash"
-            )
-        altered: list[str] = []
-        try:
-            entry: LedgerEntry | None = entry_from_row(row)
-        except ValueError as exc:
-            entry = None
-            report.problem(f"{_describe(row)} cannot be recomputed: {exc}")
-        leaf: bytes
-        if entry is not None:
-            leaf = entry.leaf_hash
-            altered = [
-                name
-                for name, same in (
-                    ("entry_hash", entry.entry_hash == stored_entry_hash),
-                    ("leaf_hash", leaf.hex() == stored_leaf),
-                )
-                if not same
-            ]
-            if altered:
-                report.problem(
-                    f"{_describe(row)} was altered after it was written: its content no"
-                    f" longer matches its recorded {' and '.join(altered)}"
-                )
-        else:
-            leaf = leaf_from_hex(stored_leaf)
-        stored: bytes | None = None
-        while next_leaf_index < seq:
-            stored = next(stored_leaves)
-            next_leaf_index += 1
-        if entry is not None and not altered and stored is not None and stored != leaf:
-            report.problem(
-                f"the stored Merkle leaf {seq - 1} does not match ledger entry seq {seq}"
-            )
-        frontier.append(leaf)
-        while pending is not None and pending[0] <= seq:
-            _compare_checkpoint(pending, frontier, first_missing, report)
-            pending = next(checkpoints, None)
-        expected_seq, previous_hash = seq + 1, stored_entry_hash
-    for _ in stored_leaves:  # reports Merkle leaves that no ledger entry accounts for
-        pass
-    while pending is not None:
-        tree_size, _root, label = pending
-        report.problem(
-            f"the {label} at size {tree_size} covers more entries than the ledger holds"
-            f" ({size}): entries were removed"
-        )
-        pending = next(checkpoints, None)
-    counter.finish()
-
-
-def _compare_checkpoint(
-    checkpoint: tuple[int, str, str],
-    frontier: merkle.Frontier,
-    first_missing: int | None,
-    report: AuditReport,
-) -> None:
-    tree_size, root_hash, label = checkpoint
-    if first_missing is not None and first_missing <= tree_size:
-        report.problem(
-            f"the {label} at size {tree_size} cannot be reproduced: ledger entry seq"
-            f" {first_missing} is missing"
-        )
-    elif frontier.size != tree_size or frontier.root().hex() != root_hash:
-        report.problem(
-            f"the {label} at size {tree_size} does not match the ledger: the entries 1-{tree_size}"
-            " no longer hash to the root that was signed (they were rewritten)"
-        )
-
-
-def _dense_level(
-    tables: AuditTables, level: int, count: int, report: AuditReport | None
-) -> Iterator[bytes | None]:
-    """The stored nodes of one level for idx 0..count-1, None where one is missing. With a
-    report, missing nodes and nodes beyond the tree's size are reported."""
-    expected = 0
-    for idx, value in tables.merkle_level(level):
-        if idx < expected or idx >= count:
-            if report is not None:
-                report.problem(
-                    f"the Merkle node at level {level}, index {idx} does not belong to a tree of"
-                    f" {count << level} entries: it was added behind the service's back or its"
-                    " ledger entries were removed"
-                )
-            continue
-        while expected < idx:
-            if report is not None:
-                report.problem(f"the Merkle node at level {level}, index {expected} is missing")
-            yield None
-            expected += 1
-        yield value
-        expected += 1
-    while expected < count:
-        if report is not None:
-            report.problem(f"the Merkle node at level {level}, index {expected} is missing")
-        yield None
-        expected += 1
-
-
-def _check_nodes(
-    tables: AuditTables, size: int, report: AuditReport, progress: ProgressCallback | None
-) -> None:
-    """Every stored node above the leaves recomputed from its two stored children (the leaves
-    themselves were compared with the ledger). An edited node fails against its children, and
-    its parent fails against it."""
-    counter = _Progress(progress, "Merkle nodes", tables.inner_node_count())
-    report.nodes_checked += size
-    level = 1
-    while size >> level:
-        children = _dense_level(tables, level - 1, size >> (level - 1), None)
-        for idx, parent in enumerate(_dense_level(tables, level, size >> level, report)):
-            left, right = next(children), next(children)
-            counter.step()
-            report.nodes_checked += 1
-            if parent is None or left is None or right is None:
-                continue
-            if merkle.node_hash(left, right) != parent:
-                report.problem(
-                    f"the Merkle node at level {level}, index {idx} does not match its two"
-                    " children: the stored tree was edited"
-                )
-        level += 1
-    for stray_level, idx in tables.nodes_outside_levels(level):
-        report.problem(
-            f"the Merkle node at level {stray_level}, index {idx} does not belong to a tree of"
-            f" {size} entries: it was added behind the service's back"
-        )
-    counter.finish()
+        report.problem(Text(
+            "The tree heads at sizes %(older)s and %(newer)s are not consistent: the stored tree"
+            " no longer extends the older signed tree.",
+            older=older.tree_size, newer=newer.tree_size,
+        ))
 
 
 def _payload(text: object) -> dict[str, Any] | None:
@@ -377,7 +180,7 @@ def _check_state(
 ) -> None:
     """Each fixation's and case's current row against the last ledger entry about it: a row
     edited without a ledger entry, or written without one at all, shows up here."""
-    counter = _Progress(progress, "fixations and cases", tables.state_record_count())
+    counter = Progress(progress, STAGE_RECORDS, tables.state_record_count())
     for fixation_id, status, seq, payload in tables.fixation_states():
         counter.step()
         report.records_checked += 1
@@ -387,12 +190,18 @@ def _check_state(
         report.records_checked += 1
         current = {"status": status, "paid_minor": paid_minor}
         _compare_state(report, "case", case_number, current, seq, payload)
-    for kind, table in (("fixation", "fixations"), ("case", "cases")):
-        for entity_id in tables.entities_without_row(kind):
-            report.problem(
-                f"{kind} {entity_id} is in the ledger but has no row in {table}: the row was"
-                " deleted behind the service's back"
-            )
+    for entity_id in tables.entities_without_row("fixation"):
+        report.problem(Text(
+            "Fixation %(id)s is in the ledger but has no row in the fixations table: the row was"
+            " deleted behind the service's back.",
+            id=entity_id,
+        ))
+    for entity_id in tables.entities_without_row("case"):
+        report.problem(Text(
+            "Case %(id)s is in the ledger but has no row in the cases table: the row was deleted"
+            " behind the service's back.",
+            id=entity_id,
+        ))
     counter.finish()
 
 
@@ -404,25 +213,67 @@ def _compare_state(
     seq: int | None,
     payload_text: object,
 ) -> None:
+    fixation = kind == "fixation"
     if seq is None:
         report.problem(
-            f"{kind} {entity_id} has no ledger entry at all: it was written behind the service's"
-            " back"
+            Text(
+                "Fixation %(id)s has no ledger entry at all: it was written behind the service's"
+                " back.",
+                id=entity_id,
+            )
+            if fixation
+            else Text(
+                "Case %(id)s has no ledger entry at all: it was written behind the service's"
+                " back.",
+                id=entity_id,
+            )
         )
         return
     recorded = _payload(payload_text)
     if recorded is None:
         report.problem(
-            f"{kind} {entity_id}: its last ledger entry (seq {seq}) has no readable payload"
+            Text(
+                "Fixation %(id)s: its last ledger entry (seq %(seq)s) has no readable payload.",
+                id=entity_id, seq=seq,
+            )
+            if fixation
+            else Text(
+                "Case %(id)s: its last ledger entry (seq %(seq)s) has no readable payload.",
+                id=entity_id, seq=seq,
+            )
         )
         return
     for column, value in current.items():
         if recorded.get(column) != value:
-            report.problem(
-                f"{kind} {entity_id} has {column} {value!r} in its table but"
-                f" {recorded.get(column)!r} in its last ledger entry (seq {seq}): the row was"
-                " edited behind the service's back"
-            )
+            mismatch = _state_mismatch(kind, column, entity_id, value, recorded.get(column), seq)
+            report.problem(mismatch)
+
+
+def _state_mismatch(
+    kind: str, column: str, entity_id: str, value: object, recorded: object, seq: int
+) -> Text:
+    """A row that says one thing while its last ledger entry says another. The values are shown
+    as stored (codes and integers), for comparison with the database itself."""
+    params: dict[str, object] = {
+        "id": entity_id, "value": repr(value), "recorded": repr(recorded), "seq": seq
+    }
+    if kind == "fixation":
+        return Text(
+            "Fixation %(id)s has status %(value)s in its table but %(recorded)s in its last"
+            " ledger entry (seq %(seq)s): the row was edited behind the service's back.",
+            **params,
+        )
+    if column == "status":
+        return Text(
+            "Case %(id)s has status %(value)s in its table but %(recorded)s in its last ledger"
+            " entry (seq %(seq)s): the row was edited behind the service's back.",
+            **params,
+        )
+    return Text(
+        "Case %(id)s has paid_minor %(value)s in its table but %(recorded)s in its last ledger"
+        " entry (seq %(seq)s): the row was edited behind the service's back.",
+        **params,
+    )
 
 
 def _check_case(
@@ -435,19 +286,26 @@ def _check_case(
     head = latest_head(tables)
     try:
         proofs = case_proofs(tables, case_number, head, source)
-    except ValueError as exc:
-        report.problem(
-            f"the inclusion proofs of case {case_number} cannot be built: an entry {exc}"
-        )
+    except UnreadableEntry as exc:
+        report.problem(Text(
+            "The inclusion proofs of case %(case)s cannot be built: one of its ledger entries"
+            " cannot be read (%(reason)s).",
+            case=case_number, reason=exc.text,
+        ))
         return
     except merkle.MissingSubtree as missing:
-        report.problem(f"the inclusion proofs of case {case_number} cannot be built: {missing}")
+        report.problem(Text(
+            "The inclusion proofs of case %(case)s cannot be built: the Merkle tree has no node"
+            " at level %(level)s, index %(index)s.",
+            case=case_number, level=missing.level, index=missing.idx,
+        ))
         return
     if head is None or not head.signature_valid(public_key_b64) or head.root is None:
-        report.warnings.append(
-            f"no validly signed tree head covers case {case_number}: its entries are protected"
-            " only by the hash chain"
-        )
+        report.warnings.append(Text(
+            "No validly signed tree head covers case %(case)s: its entries are protected only by"
+            " the hash chain.",
+            case=case_number,
+        ))
         return
     uncovered = 0
     for proof in proofs.entries:
@@ -458,13 +316,17 @@ def _check_case(
         if not merkle.verify_inclusion(
             proof.entry.leaf_hash, proof.leaf_index, head.tree_size, proof.audit_path, head.root
         ):
-            report.problem(
-                f"ledger entry seq {proof.entry.seq} of case {case_number}"
-                f" ({proof.entry.entity_type} {proof.entry.action}) is not included in the signed"
-                f" tree head at size {head.tree_size}: its inclusion proof fails"
-            )
+            report.problem(Text(
+                "Ledger entry seq %(seq)s of case %(case)s (%(entity_type)s %(action)s) is not"
+                " included in the signed tree head at size %(size)s: its inclusion proof fails.",
+                seq=proof.entry.seq, case=case_number, entity_type=proof.entry.entity_type,
+                action=proof.entry.action, size=head.tree_size,
+            ))
     if uncovered:
-        report.warnings.append(
-            f"{uncovered} ledger entries of case {case_number} are newer than the latest signed"
-            f" tree head (size {head.tree_size})"
-        )
+        report.warnings.append(PluralText(
+            "%(count)s ledger entry of case %(case)s is newer than the latest signed tree head"
+            " (size %(size)s).",
+            "%(count)s ledger entries of case %(case)s are newer than the latest signed tree"
+            " head (size %(size)s).",
+            uncovered, count=uncovered, case=case_number, size=head.tree_size,
+        ))

@@ -16,6 +16,7 @@ from central_ingest.core.cases import (
     CancellationStatus,
     CaseStatus,
     FixationStatus,
+    PaymentMatch,
     RecallReason,
     RejectReason,
 )
@@ -59,6 +60,17 @@ CANCELLATION_STATUSES: Mapping[str, str] = {
     CancellationStatus.PENDING: N_("awaiting a second officer"),
     CancellationStatus.APPROVED: N_("approved"),
     CancellationStatus.DENIED: N_("denied"),
+}
+
+# How a payment met its case (PaymentMatch); the registry's payment report lists the ones a
+# person must follow up.
+PAYMENT_MATCHES: Mapping[str, str] = {
+    PaymentMatch.SETTLED: N_("settles the case"),
+    PaymentMatch.OVERPAID: N_("more than due"),
+    PaymentMatch.UNDERPAID: N_("less than due"),
+    PaymentMatch.UNKNOWN_CASE: N_("no such case"),
+    PaymentMatch.CASE_CLOSED: N_("case already closed"),
+    PaymentMatch.AFTER_HANDOVER: N_("after the hand-over to bailiffs"),
 }
 
 RECALL_REASONS: Mapping[str, str] = {

@@ -11,10 +11,16 @@ from central_ingest.core.clock import iso
 from central_ingest.store.db import Store
 from central_ingest.store.ledger import append_entry
 from contract import DeviceKind, PublicKey, load_public_key
+from i18n import Message, Text, as_text
 
 
 class DeviceError(Exception):
-    """A provisioning request that cannot be carried out, with the reason in words."""
+    """A provisioning request that cannot be carried out, with the reason in words: ``text``
+    for the person at the command line (rendered in their language), ``str()`` in English."""
+
+    def __init__(self, message: str | Message) -> None:
+        self.text: Message = as_text(message)
+        super().__init__(self.text.render(None))
 
 
 @dataclass(frozen=True)
@@ -73,8 +79,12 @@ def register_device(
         existing = devices_by_id(db, {device_id}).get(device_id)
         if existing is not None:
             raise DeviceError(
-                f"device {device_id} is already registered"
-                f"{'' if existing.active else ' (revoked; register a new id)'}"
+                Text("Device %(device)s is already registered.", device=device_id)
+                if existing.active
+                else Text(
+                    "Device %(device)s is already registered (revoked; register a new id).",
+                    device=device_id,
+                )
             )
         db.conn.execute(
             "INSERT INTO devices (device_id, kind, public_key, status, description, registered_at)"
@@ -96,13 +106,13 @@ def register_device(
 def revoke_device(store: Store, device_id: str, *, reason: str, actor: str, now: datetime) -> None:
     """Revoke a key: from now on, messages signed by it are refused."""
     if not reason.strip():
-        raise DeviceError("a revocation needs a reason")
+        raise DeviceError(Text("A revocation needs a reason."))
     with store.transaction() as db:
         existing = devices_by_id(db, {device_id}).get(device_id)
         if existing is None:
-            raise DeviceError(f"device {device_id} is not registered")
+            raise DeviceError(Text("Device %(device)s is not registered.", device=device_id))
         if not existing.active:
-            raise DeviceError(f"device {device_id} is already revoked")
+            raise DeviceError(Text("Device %(device)s is already revoked.", device=device_id))
         db.conn.execute(
             "UPDATE devices SET status = 'revoked', revoked_at = ?, revoked_reason = ?"
             " WHERE device_id = ?",

@@ -320,7 +320,7 @@ def test_invalid_requests_list_each_problem(env: ApiEnv) -> None:
 
 def test_the_operators_command_manages_accounts_that_sign_in_over_http(tmp_path: Path) -> None:
     data_dir = tmp_path / "registry"
-    runner = CliRunner()
+    runner = CliRunner(env={"ERAP_LANGUAGE": "en"})  # the command line's English sentences
 
     def run(*args: str, **kwargs: Any) -> Result:
         return runner.invoke(operators_app, [*args, "--data-dir", str(data_dir)], **kwargs)

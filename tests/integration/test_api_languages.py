@@ -338,5 +338,6 @@ def test_the_operators_command_sets_a_language(tmp_path: Path) -> None:
     assert "kk, ru, en" in unknown_language.output and language_listed() is None
     unknown_operator = run("language", "nobody", "kk")
     assert unknown_operator.exit_code == 1
-    # The command line speaks English, the engineers' language.
-    assert "There is no operator named nobody." in unknown_operator.output
+    # The command line speaks the registry's language (ru unless configured); --language and
+    # ERAP_LANGUAGE choose another (tests/integration/test_cli_languages.py).
+    assert "Оператора с именем пользователя nobody нет." in unknown_operator.output

@@ -31,7 +31,7 @@ from central_ingest.audit import (
     sign_tree_head,
     verify_registry,
 )
-from central_ingest.cli_audit import audit_app
+from central_ingest.cli import app
 from central_ingest.config import RegistryConfig, load_config
 from central_ingest.core import merkle
 from central_ingest.core.clock import iso
@@ -271,14 +271,21 @@ def _ledger_rows(registry: Registry) -> list[dict[str, Any]]:
 
 
 def _cli(registry: Registry, *args: str) -> tuple[int, str]:
+    """``erap-registry --language en audit ARGS``: these tests read the English sentences (the
+    Kazakh and Russian ones are checked in test_audit_languages.py)."""
     result = CliRunner().invoke(
-        audit_app, [*args, "--data-dir", str(registry.config.data_dir)], catch_exceptions=False
+        app,
+        ["--language", "en", "audit", *args, "--data-dir", str(registry.config.data_dir)],
+        catch_exceptions=False,
     )
     return result.exit_code, result.output
 
 
 def _mentions(report: AuditReport, *words: str) -> list[str]:
-    return [p for p in report.problems if all(word in p for word in words)]
+    """The problems (in English, as logs read them) holding every word, ignoring case: a
+    sentence may start with the word."""
+    sentences = [str(problem) for problem in report.problems]
+    return [s for s in sentences if all(word.lower() in s.lower() for word in words)]
 
 
 # --- an untouched registry ------------------------------------------------------------------
@@ -348,7 +355,10 @@ def test_entries_newer_than_the_latest_head_are_noted_not_flagged(registry: Regi
         )
     report = registry.verify(CASE_PAID)
     assert report.ok
-    assert any("1 ledger entries are newer" in warning for warning in report.warnings)
+    assert [str(warning) for warning in report.warnings] == [
+        "1 ledger entry is newer than the latest signed tree head (size 15) and is covered only"
+        " by the hash chain."
+    ]
 
 
 # --- signing tree heads ---------------------------------------------------------------------
@@ -426,7 +436,10 @@ def test_an_entry_edited_with_the_sqlite3_shell_fails_verify_naming_its_seq(
         [
             sys.executable,
             "-m",
-            "central_ingest.cli_audit",
+            "central_ingest",
+            "--language",
+            "en",
+            "audit",
             "verify",
             "--data-dir",
             str(registry.config.data_dir),
@@ -476,9 +489,9 @@ def test_a_case_status_edited_behind_the_service_is_found(registry: Registry) ->
         f" UPDATE cases SET status='cancelled' WHERE case_number='{CASE_PAID}'"
     )
     report = registry.verify()
-    assert report.problems == [
-        f"case {CASE_PAID} has status 'cancelled' in its table but 'paid' in its last ledger"
-        " entry (seq 11): the row was edited behind the service's back"
+    assert [str(problem) for problem in report.problems] == [
+        f"Case {CASE_PAID} has status 'cancelled' in its table but 'paid' in its last ledger"
+        " entry (seq 11): the row was edited behind the service's back."
     ]
     code, output = _cli(registry, "verify")
     assert code == 1 and CASE_PAID in output
@@ -508,7 +521,9 @@ def test_rows_written_or_deleted_without_the_ledger_are_found(registry: Registry
         " FROM fixations WHERE sequence = 1"
     )
     report = registry.verify()
-    assert _mentions(report, f"case {CASE_CANCELLED} is in the ledger but has no row in cases")
+    assert _mentions(
+        report, f"case {CASE_CANCELLED} is in the ledger but has no row in the cases table"
+    )
     assert _mentions(report, "fixation 00000000-0000-4000-8000-000000000099 has no ledger entry")
 
 
@@ -657,8 +672,8 @@ def test_a_registry_without_signed_heads_verifies_with_a_note(tmp_path: Path) ->
     report = verify_registry(store, DeviceKey.generate().public_key_b64)
     store.close()
     assert report.ok
-    assert report.warnings == [
-        "no signed tree head exists yet: the ledger is protected only by its hash chain"
+    assert [str(warning) for warning in report.warnings] == [
+        "No signed tree head exists yet: the ledger is protected only by its hash chain."
     ]
 
 

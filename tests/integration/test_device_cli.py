@@ -16,10 +16,14 @@ from contract import DeviceKey, DeviceKind, DeviceStatus, MessageKind, encode_en
 runner = CliRunner()
 
 
-def provision(data_dir: Path, device_id: str, kind: str, key_out: Path) -> tuple[int, str]:
+def provision(
+    data_dir: Path, device_id: str, kind: str, key_out: Path, language: str = "en"
+) -> tuple[int, str]:
     result = runner.invoke(
         app,
         [
+            "--language",
+            language,
             "device",
             "provision",
             device_id,
@@ -97,7 +101,11 @@ def test_provisioning_refuses_duplicates_and_never_overwrites_a_key(tmp_path: Pa
 
     assert again_same_file[0] == 1 and "refusing to overwrite" in again_same_file[1]
     assert first_key.read_bytes() == original
-    assert again_same_id[0] == 1 and "already registered" in again_same_id[1]
+    assert again_same_id[0] == 1
+    assert "Device term-patrol-0007 is already registered." in again_same_id[1]
+    in_kazakh = provision(data_dir, "term-patrol-0007", "terminal", tmp_path / "o.pem", "kk")
+    assert in_kazakh[0] == 1
+    assert "term-patrol-0007 құрылғысы бұрыннан тіркелген." in in_kazakh[1]
     assert not (tmp_path / "other.pem").exists()
     assert "term-patrol-0007" in listing.output and DeviceKind.TERMINAL.value in listing.output
     assert "term-patrol-0008" not in listing.output

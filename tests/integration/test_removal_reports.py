@@ -353,10 +353,21 @@ def test_report_commands_print_tables_and_json(store: Store, tmp_path: Path) -> 
     assert result.exit_code == 0, result.output
     assert json.loads(result.output) == removal_report(store, "camera", limit=50)
     result = runner.invoke(
-        ops_app, ["report-removals", "--by", "plate", *common], env={"COLUMNS": "200"}
+        ops_app, ["report-removals", "--by", "plate", *common], env={"COLUMNS": "400"}
     )
     assert result.exit_code == 0, result.output
     assert SUSPICIOUS_PLATE in result.output and "documents presented (6)" in result.output
+    # In the registry's language (ru unless configured): the title, the rejection reason by its
+    # label (cancellation reasons are the officers' own words, shown as written).
+    assert "Снятые штрафы" in result.output
+    assert "номерной знак не читается (1)" in result.output
+    assert "plate_unreadable" not in result.output
+    english = runner.invoke(
+        ops_app,
+        ["report-removals", "--by", "plate", *common],
+        env={"COLUMNS": "400", "ERAP_LANGUAGE": "en"},
+    )
+    assert "Removed fines" in english.output and "plate unreadable (1)" in english.output
     result = runner.invoke(ops_app, ["report-payments", "--json", *common])
     assert result.exit_code == 0 and json.loads(result.output) == []
     result = runner.invoke(ops_app, ["report-removals", "--by", "colour", *common])
@@ -364,9 +375,11 @@ def test_report_commands_print_tables_and_json(store: Store, tmp_path: Path) -> 
 
 
 def test_reports_refuse_a_data_directory_without_a_registry(tmp_path: Path) -> None:
-    result = CliRunner().invoke(
-        ops_app, ["report-payments", "--data-dir", str(tmp_path / "elsewhere")]
-    )
-    assert result.exit_code == 2
-    assert "no registry database at" in result.output
+    command = ["report-payments", "--data-dir", str(tmp_path / "elsewhere")]
+    # The registry's configured language (ru by default), or the one ERAP_LANGUAGE names.
+    in_russian = CliRunner().invoke(ops_app, command)
+    in_english = CliRunner().invoke(ops_app, command, env={"ERAP_LANGUAGE": "en"})
+    assert in_russian.exit_code == in_english.exit_code == 2
+    assert "Базы данных реестра нет по пути" in in_russian.output
+    assert "There is no registry database at" in in_english.output
     assert not (tmp_path / "elsewhere").exists()

@@ -160,10 +160,10 @@ def test_phone_numbers_are_stored_in_e164(raw: str, normalised: str) -> None:
 
 
 def test_seed_command_loads_the_file_and_reports_bad_lines(tmp_path: Path) -> None:
-    runner = CliRunner()
+    runner = CliRunner(env={"ERAP_LANGUAGE": "en"})  # the command line's English sentences
     result = runner.invoke(ops_app, ["seed-vehicles", str(SEED), "--data-dir", str(tmp_path)])
     assert result.exit_code == 0, result.output
-    assert f"loaded {len(seed_lines())} vehicles" in result.output
+    assert f"Loaded {len(seed_lines())} vehicles" in result.output
     bad = write_lines(tmp_path / "bad.jsonl", ['{"plate": "1"}'])
     result = runner.invoke(ops_app, ["seed-vehicles", str(bad), "--data-dir", str(tmp_path)])
     assert result.exit_code == 1
