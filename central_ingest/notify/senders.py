@@ -26,7 +26,7 @@ class Notification:
     """One message as the worker hands it to a sender. ``notification_id`` is stable across
     attempts, so a gateway that supports client message ids can drop a resend. ``language`` is
     the text's (``kk``, ``ru``, ``en``, ``kk,ru`` for a bilingual e-mail); an SMS gateway picks
-    the encoding from the text itself (``central_ingest.notify.segments``)."""
+    the encoding from the text itself (``central_ingest.core.sms``)."""
 
     notification_id: int
     case_number: str

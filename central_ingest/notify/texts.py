@@ -21,7 +21,7 @@ from typing import Any
 from central_ingest.core.clock import parse_iso
 from central_ingest.core.fines import amount_due_minor
 from central_ingest.core.labels import OFFENCES, label
-from central_ingest.notify.segments import gsm7_septets, sms_segments
+from central_ingest.core.sms import gsm7_septets, sms_segments
 from i18n import Text, Translator
 
 MAX_SMS_SEGMENTS = 2

@@ -18,7 +18,7 @@ import pytest
 
 from central_ingest.config import RegistryConfig, load_config
 from central_ingest.core.clock import iso
-from central_ingest.notify.segments import sms_segments
+from central_ingest.core.sms import sms_segments
 from central_ingest.notify.texts import MAX_SMS_SEGMENTS, CaseNotice, sms_text, sms_variants
 from central_ingest.vehicles import DEMO_SEED
 from i18n import LANGUAGES, Language, translator

@@ -61,6 +61,9 @@ def pure_core_files() -> list[Path]:
         *sorted((ROOT / "contract").glob("*.py")),
         *sorted((ROOT / "edge" / "violations").glob("*.py")),
         *(ROOT / "terminal" / f"{name}.py" for name in TERMINAL_CORE),
+        # Lazy sentences and language choice: the cores above raise and return them.
+        ROOT / "i18n" / "text.py",
+        ROOT / "i18n" / "languages.py",
     ]
     assert all(path.is_file() for path in files)
     return files
@@ -226,3 +229,17 @@ def test_the_sql_finder_finds_the_stores_statements() -> None:
     store = ROOT / "central_ingest" / "store"
     assert any(sql_strings(store / "cases.py"))
     assert any(top_level(name) == "sqlite3" for name, _ in imported_names(store / "db.py"))
+
+
+def test_the_translation_mechanism_depends_on_no_part_of_the_product() -> None:
+    """``i18n`` sits under every part (registry, terminal): it imports none of them, so the
+    terminal can carry it without the registry, and no part's change reaches another's
+    catalogs through it."""
+    parts = set(PROJECT_PACKAGES) - {"i18n"}
+    found = sorted(
+        f"{module_name(path)} line {line}: {name}"
+        for path in sorted((ROOT / "i18n").glob("*.py"))
+        for name, line in imported_names(path)
+        if top_level(name) in parts
+    )
+    assert not found, found

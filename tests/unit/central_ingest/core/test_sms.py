@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from central_ingest.notify.segments import (
+from central_ingest.core.sms import (
     GSM7_BASIC,
     GSM7_EXTENSION,
     SmsSize,
