@@ -20,8 +20,8 @@ from enum import StrEnum
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 
-from central_ingest.core.cases import Conflict, DomainError, InvalidInput, NotFound
 from central_ingest.core.clock import iso, parse_iso
+from central_ingest.core.errors import Conflict, DomainError, InvalidInput, NotFound
 from central_ingest.store import operators as repo
 from central_ingest.store.db import Store
 from central_ingest.store.ledger import append_entry

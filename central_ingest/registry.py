@@ -19,8 +19,9 @@ from typing import Any
 
 from central_ingest.config import RegistryConfig
 from central_ingest.core import cases as rules
-from central_ingest.core.cases import FixationStatus, InvalidInput, RejectReason
+from central_ingest.core.cases import FixationStatus, RejectReason
 from central_ingest.core.clock import parse_iso
+from central_ingest.core.errors import InvalidInput
 from central_ingest.core.views import CancellationView, CaseView, FixationView, RegisteredVehicle
 from central_ingest.store import cases as repo
 from central_ingest.store.db import Store

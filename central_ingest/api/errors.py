@@ -19,7 +19,7 @@ from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from central_ingest.audit import AuditError, RegistryKeyError, TreeHeadRefused, UnknownCase
-from central_ingest.core.cases import Conflict, DomainError, Forbidden, InvalidInput, NotFound
+from central_ingest.core.errors import Conflict, DomainError, Forbidden, InvalidInput, NotFound
 from central_ingest.operators import FAILED_LOGIN_WINDOW, AuthenticationFailed, TooManyAttempts
 from i18n import FALLBACK_LANGUAGE, Message, Text, Translator, as_text, negotiate, translator
 

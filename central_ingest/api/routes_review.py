@@ -16,7 +16,8 @@ from central_ingest.api.auth import CaseReader, ReviewOfficer
 from central_ingest.api.deps import RegistryDep
 from central_ingest.api.errors import AUTH_RESPONSES, ErrorBody, InvalidRequestBody
 from central_ingest.api.ingest_routes import DeviceIngest
-from central_ingest.core.cases import NotFound, RejectReason
+from central_ingest.core.cases import RejectReason
+from central_ingest.core.errors import NotFound
 from central_ingest.core.views import CaseView, FixationView
 from contract.wire import SHA256_HEX_PATTERN
 from i18n import Text

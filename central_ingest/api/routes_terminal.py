@@ -18,7 +18,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
 from central_ingest.api.ingest_routes import DeviceIngest, authenticate_device_request
-from central_ingest.core.cases import InvalidInput
+from central_ingest.core.errors import InvalidInput
 from central_ingest.core.iin import is_valid_iin
 from central_ingest.core.views import CaseView
 from central_ingest.registry import Registry

@@ -29,8 +29,9 @@ from central_ingest.console.web import (
     render,
     user_translator,
 )
-from central_ingest.core.cases import CancellationStatus, DomainError, NotFound
+from central_ingest.core.cases import CancellationStatus
 from central_ingest.core.clock import local
+from central_ingest.core.errors import DomainError, NotFound
 from central_ingest.reports import removal_report
 from central_ingest.store.review_stats import disagreements, figures_of, officer_figures
 from i18n import Text

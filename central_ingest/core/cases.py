@@ -18,22 +18,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
-from i18n.text import Message, Text, as_text
-
-
-class DomainError(Exception):
-    """A request the registry refuses under its rules. ``code`` is stable for machines;
-    ``text`` is the sentence for people, rendered later in the reader's language (the API in
-    the request's, the console in the officer's); ``message`` is that sentence in English, for
-    logs and the command line. A plain string is accepted from code that predates ``Text``."""
-
-    def __init__(self, code: str, message: str | Message) -> None:
-        text = as_text(message)
-        english = text.render(None)
-        super().__init__(english)
-        self.code = code
-        self.message = english
-        self.text: Message = text
+from central_ingest.core.errors import Conflict, DomainError, Forbidden, InvalidInput
+from i18n.text import Message, Text
 
 
 def _label(code: StrEnum) -> Message:
@@ -42,22 +28,6 @@ def _label(code: StrEnum) -> Message:
     from central_ingest.core.labels import label_text
 
     return label_text(code)
-
-
-class NotFound(DomainError):
-    """The fixation, case, request or operator named does not exist."""
-
-
-class Conflict(DomainError):
-    """The entity is not in a state that allows the request (e.g. already decided)."""
-
-
-class Forbidden(DomainError):
-    """The request breaks a rule about who may do it (e.g. the two-person rule)."""
-
-
-class InvalidInput(DomainError):
-    """The request itself is incomplete or contradictory."""
 
 
 class FixationStatus(StrEnum):

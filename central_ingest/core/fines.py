@@ -13,8 +13,8 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from central_ingest.config import Deadlines, FineSchedule
-from central_ingest.core.cases import DomainError, InvalidInput
 from central_ingest.core.clock import local
+from central_ingest.core.errors import DomainError, InvalidInput
 from central_ingest.core.labels import OFFENCES, label_text
 from contract import ViolationCode
 from i18n.text import Text

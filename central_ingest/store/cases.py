@@ -24,15 +24,13 @@ from central_ingest.core.cases import (
     CancellationStatus,
     CaseStatus,
     Confirmation,
-    Conflict,
     FixationStatus,
-    Forbidden,
-    NotFound,
     PaymentOutcome,
     RecallReason,
     Rejection,
 )
 from central_ingest.core.clock import iso, local, parse_iso
+from central_ingest.core.errors import Conflict, Forbidden, NotFound
 from central_ingest.notify.outbox import enqueue_case_opened
 from central_ingest.store.db import CASEFOLD_FUNCTION, LIKE_ESCAPE, contains_pattern
 from central_ingest.store.ledger import append_entry

@@ -15,8 +15,9 @@ from typing import Any
 
 import sqlite_utils
 
-from central_ingest.core.cases import Conflict, FixationStatus, Forbidden, NotFound, RejectReason
+from central_ingest.core.cases import FixationStatus, RejectReason
 from central_ingest.core.clock import iso
+from central_ingest.core.errors import Conflict, Forbidden, NotFound
 from central_ingest.store import cases as repo
 from central_ingest.store.db import Store
 from central_ingest.store.ledger import append_entry

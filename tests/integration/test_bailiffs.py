@@ -8,8 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from central_ingest.core.cases import CaseStatus, Conflict, hand_over
+from central_ingest.core.cases import CaseStatus, hand_over
 from central_ingest.core.clock import iso
+from central_ingest.core.errors import Conflict
 from central_ingest.store.cases import case_state, require_case
 from tests.support.registry_fixtures import REVIEWERS, SUPERVISORS, RegistryWorld
 

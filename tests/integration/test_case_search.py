@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import pytest
 
-from central_ingest.core.cases import InvalidInput
+from central_ingest.core.errors import InvalidInput
 from central_ingest.core.iin import check_digit
 from central_ingest.registry import MAX_NAME_SEARCH_LENGTH
 from central_ingest.store import cases as repo

@@ -8,17 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from central_ingest.core.cases import (
-    CancellationStatus,
-    CaseStatus,
-    Conflict,
-    FixationStatus,
-    Forbidden,
-    InvalidInput,
-    NotFound,
-    RejectReason,
-)
+from central_ingest.core.cases import CancellationStatus, CaseStatus, FixationStatus, RejectReason
 from central_ingest.core.clock import iso, parse_iso
+from central_ingest.core.errors import Conflict, Forbidden, InvalidInput, NotFound
 from central_ingest.core.fines import MrpNotConfigured, NotAnOffence
 from central_ingest.reports import unmatched_payments_report
 from tests.support.registry_fixtures import (

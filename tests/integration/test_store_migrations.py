@@ -68,7 +68,9 @@ def test_a_version_1_database_is_brought_forward_and_keeps_every_row(tmp_path: P
         operators = Operators(store, session_hours=config.session_hours)
         assert operators.get("aigerim").language is None  # type: ignore[union-attr]
         assert operators.set_language("aigerim", "kk", actor="test").language == "kk"
-        vehicles.upsert([VehicleRecord("777KZK01", "791028302728", "person", "Серік", language="kk")])
+        vehicles.upsert(
+            [VehicleRecord("777KZK01", "791028302728", "person", "Серік", language="kk")]
+        )
         assert vehicles.lookup("777KZK01").language == "kk"  # type: ignore[union-attr]
 
         key = load_or_create_registry_key(config.registry_key_path)

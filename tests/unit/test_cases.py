@@ -14,10 +14,7 @@ from central_ingest.core.cases import (
     CancellationStatus,
     CaseState,
     CaseStatus,
-    Conflict,
     FixationStatus,
-    Forbidden,
-    InvalidInput,
     PaymentMatch,
     RecallReason,
     RejectReason,
@@ -34,6 +31,7 @@ from central_ingest.core.cases import (
     rejection,
     require_awaiting_review,
 )
+from central_ingest.core.errors import Conflict, Forbidden, InvalidInput
 
 VOLUNTARY = datetime(2025, 4, 19, 6, 0, tzinfo=UTC)
 LIMITATION = datetime(2026, 3, 20, 6, 0, tzinfo=UTC)

@@ -13,11 +13,7 @@ from central_ingest.core.cases import (
     CancellationStatus,
     CaseState,
     CaseStatus,
-    Conflict,
-    DomainError,
     FixationStatus,
-    Forbidden,
-    InvalidInput,
     check_cancellation_decision,
     check_cancellation_request,
     check_transition,
@@ -25,6 +21,7 @@ from central_ingest.core.cases import (
     normalise_plate,
     require_awaiting_review,
 )
+from central_ingest.core.errors import Conflict, DomainError, Forbidden, InvalidInput
 from central_ingest.core.labels import CASE_STATUSES, label
 from i18n import PluralText, Text
 

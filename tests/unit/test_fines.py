@@ -9,7 +9,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from central_ingest.config import Deadlines, FineSchedule, RegistryConfig
-from central_ingest.core.cases import DomainError, InvalidInput
+from central_ingest.core.errors import DomainError, InvalidInput
 from central_ingest.core.fines import (
     FineAssessment,
     MrpNotConfigured,
