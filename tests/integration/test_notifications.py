@@ -18,8 +18,8 @@ import pytest
 
 from central_ingest.config import RegistryConfig
 from central_ingest.core.clock import iso
-from central_ingest.notify.outbox import enqueue_case_opened
 from central_ingest.core.sms import sms_segments
+from central_ingest.notify.outbox import enqueue_case_opened
 from central_ingest.notify.senders import FileSender
 from central_ingest.notify.worker import deliver_due
 from central_ingest.store.db import Store
