@@ -154,6 +154,11 @@ class RasterLine:
 PaperLine = TextLine | RasterLine
 
 
+# Spaces CLDR writes that no printer's character table holds (English times put a narrow
+# no-break space before "PM"): on paper a plain space reads the same, and keeps the line text.
+_PAPER_SPACES = str.maketrans({"\u202f": " ", "\u2009": " ", "\u2007": " "})
+
+
 def is_ascii(text: str) -> bool:
     return all(" " <= character <= "~" for character in text)
 
@@ -174,8 +179,9 @@ def paper_lines(
     drawing for images)."""
     placed: list[PaperLine] = []
     selected: CodePage | None = None  # after ESC @, the printer's own default table
-    for index, text in enumerate(lines):
+    for index, line in enumerate(lines):
         heading = index < headings
+        text = line.translate(_PAPER_SPACES)
         if is_ascii(text):
             placed.append(TextLine(text, None, select=False))
             continue

@@ -22,7 +22,14 @@ import pytest
 from PIL import ImageFont
 
 from i18n import Text
-from terminal.paper import FONT_SIZE_PX, REGULAR_FONT, load_profile, raster_command, render_line
+from terminal.paper import (
+    FONT_SIZE_PX,
+    REGULAR_FONT,
+    load_profile,
+    paper_lines,
+    raster_command,
+    render_line,
+)
 from terminal.receipt import Agency, EscposReceiptPrinter, ReceiptData
 from terminal.sim.escpos_reader import PrintedRaster, PrintedText, commands, read_paper
 from terminal.sim.harness import PrinterPty
@@ -234,3 +241,12 @@ def test_a_58_mm_printer_without_cutter_gets_images_384_dots_wide(printer: Print
     assert qr_image.height > 0 and qr_image.width_bytes <= 384 // 8
     first = render_line(lines[0], 384, bold=True, center=True)
     assert line_images[0].image().tobytes() == first.tobytes()
+
+
+def test_spaces_no_character_table_holds_print_as_plain_spaces() -> None:
+    """CLDR's English time has a narrow no-break space before "PM": on paper it is a plain
+    space, and the line stays text instead of becoming an image."""
+    lines = ["Time: 11/23/26, 12:30:00\u202fAM (Astana time)", "Сумма:\u202f10 812,50"]
+    placed = paper_lines(lines, load_profile("default"))
+    assert [type(line).__name__ for line in placed] == ["TextLine", "TextLine"]
+    assert placed[0].text == "Time: 11/23/26, 12:30:00 AM (Astana time)"
