@@ -3,6 +3,7 @@ claims and leases between concurrent workers (threads and processes)."""
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 import threading
@@ -230,15 +231,19 @@ def test_two_worker_processes_share_the_outbox_without_duplicates(
         "--data-dir",
         str(tmp_path),
     ]
+    # The summary line is read in English (the command line speaks the registry's language).
+    english = {**os.environ, "ERAP_LANGUAGE": "en"}
     processes = [
-        subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        subprocess.Popen(
+            command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=english
+        )
         for _ in range(2)
     ]
     outputs = [process.communicate(timeout=60) for process in processes]
     assert [process.returncode for process in processes] == [0, 0], outputs
     ids = [line["notification_id"] for line in delivered(outbox)]
     assert sorted(ids) == list(range(1, 81))
-    assert sum(int(out.split("sent ")[1].split(",")[0]) for out, _ in outputs) == 80
+    assert sum(int(out.split("Notices sent: ")[1].split(",")[0]) for out, _ in outputs) == 80
 
 
 def test_run_worker_delivers_until_stopped(store: Store, tmp_path: Path) -> None:
