@@ -16,7 +16,16 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
-from rich.progress import BarColumn, Progress, TaskID, TextColumn, TimeRemainingColumn
+from rich.progress import (
+    BarColumn,
+    Progress,
+    ProgressColumn,
+    Task,
+    TaskID,
+    TextColumn,
+    TimeRemainingColumn,
+)
+from rich.text import Text as RichText
 
 from central_ingest.audit import (
     AuditError,
@@ -100,6 +109,18 @@ def _existing_store(config: RegistryConfig, reader: Translator) -> Store:
     return Store(existing_store_path(config, reader))
 
 
+class _Counts(ProgressColumn):
+    """``1 234 567/2 000 000``: the counts with the reader's digit grouping (CLDR)."""
+
+    def __init__(self, reader: Translator) -> None:
+        super().__init__()
+        self._reader = reader
+
+    def render(self, task: Task) -> RichText:
+        done = self._reader.number(int(task.completed))
+        return RichText(f"{done:>10}/{self._reader.number(int(task.total or 0))}")
+
+
 class _LiveProgress:
     """A rich progress bar that appears only once a check has run long enough to need one."""
 
@@ -115,7 +136,7 @@ class _LiveProgress:
                 return
             self._bar = Progress(
                 TextColumn("{task.description:<22}"), BarColumn(),
-                TextColumn("{task.completed:>10,}/{task.total:,}"), TimeRemainingColumn(),
+                _Counts(self._reader), TimeRemainingColumn(),
                 console=_err, transient=True,
             )
             self._bar.start()

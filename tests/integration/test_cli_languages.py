@@ -6,6 +6,7 @@ request's Accept-Language."""
 
 from __future__ import annotations
 
+import io
 import os
 import subprocess
 import sys
@@ -13,12 +14,15 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from rich.console import Console
 from typer.testing import CliRunner
 
-from central_ingest.audit import load_or_create_registry_key, sign_tree_head
+from central_ingest import cli_audit
+from central_ingest.audit import load_or_create_registry_key, sign_tree_head, verify_registry
 from central_ingest.cli import app
 from central_ingest.cli_audit import audit_app
 from central_ingest.operators import Role
+from i18n import translator
 from tests.integration.test_audit import CASE_PAID, REPO_ROOT, Registry, _build
 from tests.support.api import PROSECUTOR, build_env
 
@@ -165,6 +169,23 @@ def test_the_choice_ends_with_the_command(registry: Registry) -> None:
     assert chosen.exit_code == 0 and CLEAN["kk"] in chosen.output
     alone = runner.invoke(audit_app, ["verify", *data_dir], env={"ERAP_LANGUAGE": None})
     assert alone.exit_code == 0 and CLEAN["ru"] in alone.output
+
+
+def test_the_progress_bar_names_each_stage_in_the_readers_language(
+    registry: Registry, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The bar shows on a terminal once a check runs long; here at once, on a recorded one."""
+    terminal = Console(record=True, force_terminal=True, width=160, file=io.StringIO())
+    monkeypatch.setattr(cli_audit, "_err", terminal)
+    monkeypatch.setattr(cli_audit, "_SHOW_PROGRESS_AFTER_S", 0.0)
+    with cli_audit._LiveProgress(translator("registry", "kk")) as progress:
+        verify_registry(registry.store, registry.key.public_key_b64, progress=progress)
+    shown = terminal.export_text()
+    for stage in ("Меркл ағашының түбірлері", "аудит журналының жазбалары",
+                  "Меркл ағашының түйіндері", "тіркеулер мен істер"):
+        assert stage in shown
+    assert "ledger entries" not in shown
+    assert "15/15" in shown  # every ledger entry, counted as Kazakh writes numbers
 
 
 def test_an_operator_refusal_is_printed_in_the_chosen_language(tmp_path: Path) -> None:
