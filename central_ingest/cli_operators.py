@@ -23,7 +23,7 @@ from rich.table import Table
 
 from central_ingest.cli_common import cli_translator, open_config, refuse, say
 from central_ingest.config import RegistryConfig
-from central_ingest.core.cases import DomainError
+from central_ingest.core.errors import DomainError
 from central_ingest.core.labels import ROLES, label
 from central_ingest.operators import Operators, Role
 from central_ingest.store.db import Store
