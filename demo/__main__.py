@@ -46,6 +46,7 @@ from demo.registry_side import (
 )
 from demo.story import Summary, chapter, console, say
 from demo.terminal_side import PaymentTerminalRig
+from i18n.formatting import money
 from models.synth.scene import VehicleSpec, render_video
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -254,7 +255,7 @@ def run(args: argparse.Namespace) -> int:
                 and f"Дело: {cases[PAYS_ON_THE_SPOT]}" in russian.lines
                 and any(line.startswith("ОПЛАЧЕНО: ") for line in russian.lines),
                 f"{cases[PAYS_ON_THE_SPOT]} {case['status']}, "
-                f"{int(str(case['paid_minor'] or 0)) / 100:,.2f} KZT"
+                f"{money(int(str(case['paid_minor'] or 0)), 'en')}"
                 if paid.returncode == 0
                 else (paid.stdout + paid.stderr)[-300:],
             )

@@ -24,6 +24,7 @@ from central_ingest.vehicles import DEMO_SEED, SqliteVehicleRegister
 from contract import DeviceKey, DeviceKind, now_utc
 from demo.broker import wait_for_port
 from demo.story import say
+from i18n.formatting import money
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -155,8 +156,8 @@ class Officers:
             say(
                 f"officer aidana confirmed {plate} at {fixation.get('speed_kmh')} km/h: case "
                 f"{case['case_number']}, art. {case['article']} p.{case['part']}, "
-                f"{case['full_minor'] / 100:,.0f} KZT ({case['amount_due_now_minor'] / 100:,.2f}"
-                " KZT within 7 days)"
+                f"{money(case['full_minor'], 'en')} ({money(case['amount_due_now_minor'], 'en')}"
+                " within 7 days)"
             )
 
     def case(self, case_number: str) -> dict[str, object]:
