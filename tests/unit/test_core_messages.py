@@ -24,27 +24,7 @@ from central_ingest.core.cases import (
 from central_ingest.core.errors import Conflict, DomainError, Forbidden, InvalidInput
 from central_ingest.core.labels import CASE_STATUSES, label
 from i18n import PluralText, Text
-
-
-class RussianCatalog:
-    """gettext's two lookups over a dictionary, with Russian's three plural forms."""
-
-    def __init__(self, singular: dict[str, str], plural: dict[str, tuple[str, str, str]]):
-        self._singular, self._plural = singular, plural
-
-    def gettext(self, message: str, /) -> str:
-        return self._singular.get(message, message)
-
-    def ngettext(self, singular: str, plural: str, n: int, /) -> str:
-        forms = self._plural.get(singular)
-        if forms is None:
-            return singular if n == 1 else plural
-        if n % 10 == 1 and n % 100 != 11:
-            return forms[0]
-        if 2 <= n % 10 <= 4 and not 12 <= n % 100 <= 14:
-            return forms[1]
-        return forms[2]
-
+from tests.support.catalogs import RussianCatalog
 
 RU = RussianCatalog(
     {

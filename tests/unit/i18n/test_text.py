@@ -4,30 +4,9 @@ it (the catalog here is a dictionary: unit tests read no file)."""
 from __future__ import annotations
 
 from i18n import PluralText, Text
+from tests.support.catalogs import RussianCatalog
 
-
-class DictCatalog:
-    """gettext's two lookups over a dictionary; plural ids map to a tuple of forms chosen by a
-    Russian-style rule (one, few, many)."""
-
-    def __init__(self, singular: dict[str, str], plural: dict[str, tuple[str, str, str]]):
-        self._singular, self._plural = singular, plural
-
-    def gettext(self, message: str, /) -> str:
-        return self._singular.get(message, message)
-
-    def ngettext(self, singular: str, plural: str, n: int, /) -> str:
-        forms = self._plural.get(singular)
-        if forms is None:
-            return singular if n == 1 else plural
-        if n % 10 == 1 and n % 100 != 11:
-            return forms[0]
-        if 2 <= n % 10 <= 4 and not 12 <= n % 100 <= 14:
-            return forms[1]
-        return forms[2]
-
-
-RU = DictCatalog(
+RU = RussianCatalog(
     {"There is no case %(case)s.": "Дела %(case)s нет.", "Case %(case)s: %(status)s.":
      "Дело %(case)s: %(status)s.", "paid": "оплачено"},
     {"%(n)s fixation waits.": ("Ждёт %(n)s фиксация.", "Ждут %(n)s фиксации.",
