@@ -18,7 +18,8 @@ from terminal.cli import app
 from terminal.config import configured_language, load_config
 from terminal.journal import Journal, PaymentState, ReversalState
 from terminal.payment_device import RESTARTED
-from terminal.receipt import EscposReceiptPrinter, PrinterUnavailable, ReceiptData
+from terminal.receipt import EscposReceiptPrinter, PrinterUnavailable
+from tests.support.receipts import sample_receipt
 
 NOW = datetime(2026, 11, 22, tzinfo=UTC)
 
@@ -106,31 +107,11 @@ def test_a_broken_configuration_is_refused_in_the_language_it_names(tmp_path: Pa
     assert configured_language(path) == "ru"  # unreadable: the default
 
 
-def _receipt() -> ReceiptData:
-    return ReceiptData(
-        agency="Astana Police",
-        terminal_id="T0000042",
-        paid_at=NOW,
-        masked_pan="476173******0010",
-        scheme="visa",
-        aid="A0000000031010",
-        amount_minor=10_812_50,
-        approval_code="123456",
-        rrn="000000000001",
-        stan="000007",
-        case_number="KZ-GP-2026-0000001",
-        legal_basis=Text("CoAO RK art. %(article)s part %(part)s", article="592", part="1"),
-        full_minor=21_625_00,
-        discounted_minor=10_812_50,
-        case_url="https://erap.kz/cases/KZ-GP-2026-0000001",
-    )
-
-
 def test_a_missing_printer_is_a_message_not_a_crash(tmp_path: Path) -> None:
     device = tmp_path / "no-such-tty"
     printer = EscposReceiptPrinter(str(device))
     with pytest.raises(PrinterUnavailable, match="the payment is recorded") as raised:
-        printer.print_receipt(_receipt(), "ru")
+        printer.print_receipt(sample_receipt(), "ru")
     assert translator("terminal", "kk").text(raised.value.text) == (
         f"{device} құрылғысындағы түбіртек принтері жауап бермеді: төлем тіркелді; принтерді"
         " тексеріп, түбіртекті қайта басып шығарыңыз."

@@ -15,13 +15,11 @@ printer adapter to a pty (a serial cable with nothing to buy), the bytes read ba
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 from PIL import ImageFont
 
-from i18n import Text
 from terminal.paper import (
     FONT_SIZE_PX,
     REGULAR_FONT,
@@ -33,6 +31,9 @@ from terminal.paper import (
 from terminal.receipt import Agency, EscposReceiptPrinter, ReceiptData
 from terminal.sim.escpos_reader import PrintedRaster, PrintedText, commands, read_paper
 from terminal.sim.harness import PrinterPty
+from tests.support.receipts import AGENCY, CASE_URL, sample_receipt
+from tests.support.receipts import KAZAKH_LINES as KAZAKH
+from tests.support.receipts import RUSSIAN_LINES as RUSSIAN
 
 NBSP = "\u00a0"
 KAZAKH_UPPER = "ӘҒҚҢӨҰҮҺІ"
@@ -48,67 +49,11 @@ def as_images_on(profile: str) -> list[str]:
     return [line for line in KAZAKH if any(ch in MISSING_ON[profile] for ch in line)]
 
 
-CASE_URL = "https://erap.kz/cases/KZ-GP-2026-0000001"
-
-AGENCY = {
-    "kk": "Астана қаласы Полиция департаменті",
-    "ru": "Департамент полиции города Астаны",
-}
-RUSSIAN = [
-    "Департамент полиции города Астаны",
-    "ОПЛАТА АДМИНИСТРАТИВНОГО ШТРАФА",
-    "Терминал: T0000042",
-    "Время: 23.11.2026 00:30:00 (время Астаны)",
-    "Дело: KZ-GP-2026-0000001",
-    "Основание: ч. 1 ст. 592 КоАП РК",
-    f"Сумма штрафа: 21{NBSP}625,00{NBSP}KZT",
-    f"Штраф со скидкой: 10{NBSP}812,50{NBSP}KZT",
-    f"ОПЛАЧЕНО: 10{NBSP}812,50{NBSP}KZT",
-    "Карта: VISA 476173******0010",
-    "AID: A0000000031010",
-    "Код авторизации: 123456",
-    "RRN: 000000000001",
-    "STAN: 000007",
-    "Отсканируйте, чтобы открыть дело:",
-]
-KAZAKH = [
-    "Астана қаласы Полиция департаменті",
-    "ӘКІМШІЛІК АЙЫППҰЛДЫ ТӨЛЕУ",
-    "Терминал: T0000042",
-    "Уақыты: 23.11.2026 00:30:00 (Астана уақыты)",
-    "Іс: KZ-GP-2026-0000001",
-    "Негіздеме: ӘҚБтК 592-бабының 1-бөлігі",
-    f"Айыппұл сомасы: 21{NBSP}625,00{NBSP}KZT",
-    f"Жеңілдікпен төленетін айыппұл: 10{NBSP}812,50{NBSP}KZT",
-    f"ТӨЛЕНДІ: 10{NBSP}812,50{NBSP}KZT",
-    "Карта: VISA 476173******0010",
-    "AID: A0000000031010",
-    "Авторизация коды: 123456",
-    "RRN: 000000000001",
-    "STAN: 000007",
-    "Істі ашу үшін сканерлеңіз:",
-]
 HEADINGS = 2  # drawn bold and centred
 
 
 def receipt(agency: Agency = AGENCY) -> ReceiptData:
-    return ReceiptData(
-        agency=agency,
-        terminal_id="T0000042",
-        paid_at=datetime(2026, 11, 22, 19, 30, tzinfo=UTC),
-        masked_pan="476173******0010",
-        scheme="visa",
-        aid="A0000000031010",
-        amount_minor=10_812_50,
-        approval_code="123456",
-        rrn="000000000001",
-        stan="000007",
-        case_number="KZ-GP-2026-0000001",
-        legal_basis=Text("CoAO RK art. %(article)s part %(part)s", article="592", part="1"),
-        full_minor=21_625_00,
-        discounted_minor=10_812_50,
-        case_url=CASE_URL,
-    )
+    return sample_receipt(agency=agency)
 
 
 @pytest.fixture

@@ -8,8 +8,6 @@ modules are; nothing here opens a file of its own, a socket or a device."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-
 import pytest
 from escpos.capabilities import CAPABILITIES
 
@@ -29,33 +27,14 @@ from terminal.paper import (
 from terminal.receipt import ReceiptData, agency_name, receipt_lines
 from terminal.registry_client import case_status
 from terminal.service import payment_state
+from tests.support.receipts import AGENCY, KAZAKH_LINES, RUSSIAN_LINES, sample_receipt
 
 NBSP = "\u00a0"
 KAZAKH_LETTERS = "ӘҒҚҢӨҰҮҺІәғқңөұүһі"
-AGENCY = {
-    "kk": "Астана қаласы Полиция департаменті",
-    "ru": "Департамент полиции города Астаны",
-}
 
 
 def receipt(amount_minor: int) -> ReceiptData:
-    return ReceiptData(
-        agency=AGENCY,
-        terminal_id="T0000042",
-        paid_at=datetime(2026, 11, 22, 19, 30, tzinfo=UTC),  # 00:30 next day in Astana
-        masked_pan="476173******0010",
-        scheme="visa",
-        aid="A0000000031010",
-        amount_minor=amount_minor,
-        approval_code="123456",
-        rrn="000000000001",
-        stan="000007",
-        case_number="KZ-GP-2026-0000001",
-        legal_basis=Text("CoAO RK art. %(article)s part %(part)s", article="592", part="1"),
-        full_minor=21_625_00,
-        discounted_minor=10_812_50,
-        case_url="https://erap.kz/cases/KZ-GP-2026-0000001",
-    )
+    return sample_receipt(amount_minor)
 
 
 @pytest.mark.parametrize(
@@ -80,44 +59,12 @@ def test_the_screen_keeps_the_tenge_sign_that_no_printer_table_holds(language: s
 
 def test_the_russian_receipt_line_by_line() -> None:
     lines = receipt_lines(receipt(10_812_50), translator("terminal", "ru"))
-    assert lines == [
-        "Департамент полиции города Астаны",
-        "ОПЛАТА АДМИНИСТРАТИВНОГО ШТРАФА",
-        "Терминал: T0000042",
-        "Время: 23.11.2026 00:30:00 (время Астаны)",
-        "Дело: KZ-GP-2026-0000001",
-        "Основание: ч. 1 ст. 592 КоАП РК",
-        f"Сумма штрафа: 21{NBSP}625,00{NBSP}KZT",
-        f"Штраф со скидкой: 10{NBSP}812,50{NBSP}KZT",
-        f"ОПЛАЧЕНО: 10{NBSP}812,50{NBSP}KZT",
-        "Карта: VISA 476173******0010",
-        "AID: A0000000031010",
-        "Код авторизации: 123456",
-        "RRN: 000000000001",
-        "STAN: 000007",
-        "Отсканируйте, чтобы открыть дело:",
-    ]
+    assert lines == RUSSIAN_LINES
 
 
 def test_the_kazakh_receipt_line_by_line() -> None:
     lines = receipt_lines(receipt(10_812_50), translator("terminal", "kk"))
-    assert lines == [
-        "Астана қаласы Полиция департаменті",
-        "ӘКІМШІЛІК АЙЫППҰЛДЫ ТӨЛЕУ",
-        "Терминал: T0000042",
-        "Уақыты: 23.11.2026 00:30:00 (Астана уақыты)",
-        "Іс: KZ-GP-2026-0000001",
-        "Негіздеме: ӘҚБтК 592-бабының 1-бөлігі",
-        f"Айыппұл сомасы: 21{NBSP}625,00{NBSP}KZT",
-        f"Жеңілдікпен төленетін айыппұл: 10{NBSP}812,50{NBSP}KZT",
-        f"ТӨЛЕНДІ: 10{NBSP}812,50{NBSP}KZT",
-        "Карта: VISA 476173******0010",
-        "AID: A0000000031010",
-        "Авторизация коды: 123456",
-        "RRN: 000000000001",
-        "STAN: 000007",
-        "Істі ашу үшін сканерлеңіз:",
-    ]
+    assert lines == KAZAKH_LINES
 
 
 @pytest.mark.parametrize("language", ["kk", "ru", "en"])
