@@ -35,7 +35,6 @@ from tests.support.receipts import AGENCY, CASE_URL, sample_receipt
 from tests.support.receipts import KAZAKH_LINES as KAZAKH
 from tests.support.receipts import RUSSIAN_LINES as RUSSIAN
 
-NBSP = "\u00a0"
 KAZAKH_UPPER = "ӘҒҚҢӨҰҮҺІ"
 KAZAKH_LOWER = "әғқңөұүһі"
 # The Russian letters a careless font or code page would print instead.

@@ -27,9 +27,8 @@ from terminal.paper import (
 from terminal.receipt import ReceiptData, agency_name, receipt_lines
 from terminal.registry_client import case_status
 from terminal.service import payment_state
-from tests.support.receipts import AGENCY, KAZAKH_LINES, RUSSIAN_LINES, sample_receipt
+from tests.support.receipts import AGENCY, KAZAKH_LINES, NBSP, RUSSIAN_LINES, sample_receipt
 
-NBSP = "\u00a0"
 KAZAKH_LETTERS = "ӘҒҚҢӨҰҮҺІәғқңөұүһі"
 
 
