@@ -128,14 +128,22 @@ def find_cases(
     user: Annotated[ConsoleUser, Depends(page_for(*CASE_READER_ROLES))],
     registry: RegistryDep,
     plate: Annotated[str, Query(max_length=20)] = "",
+    owner: Annotated[str, Query(max_length=100)] = "",
 ) -> Response:
+    """By plate, or by part of the owner's name as the officer types it: any letter case,
+    Kazakh and Russian letters alike (the registry folds Unicode case, not ASCII only)."""
     cases, message = [], None
-    if plate.strip():
+    if plate.strip() or owner.strip():
         try:
-            cases = registry.find_cases(plate=plate)
+            cases = registry.find_cases(
+                plate=plate if plate.strip() else None,
+                owner_name=owner if owner.strip() else None,
+            )
         except DomainError as refused:
             message = user_translator(request, user).text(refused.text)
-    return render(request, "cases.html", user, plate=plate, cases=cases, message=message)
+    return render(
+        request, "cases.html", user, plate=plate, owner=owner, cases=cases, message=message
+    )
 
 
 @router.get("/cases/{case_number}")

@@ -18,6 +18,7 @@ from central_ingest.audit import load_or_create_registry_key, sign_tree_head
 from central_ingest.console import ConsoleSettings
 from central_ingest.console.desk import ReviewDesk
 from central_ingest.console.language import LANGUAGE_COOKIE
+from central_ingest.vehicles import VehicleRecord
 from i18n import Language
 from tests.support.api import PASSWORD, PROSECUTOR, ApiEnv, build_env
 from tests.support.registry_fixtures import REVIEWERS, SUPERVISORS
@@ -297,3 +298,28 @@ def test_no_template_or_script_hard_codes_a_language() -> None:
     sentences = re.findall(r"""["'`][A-Z][a-z]+ [a-z]+[^"'`]*["'`]""", code)
     assert sentences == [], "review.js takes every sentence from the page"
     assert '"Accept-Language": LANGUAGE' in script
+
+
+@pytest.mark.parametrize("typed", ["серік", "СЕРІК", "әлібекұлы"])
+def test_an_officer_finds_cases_by_the_owners_name_in_any_letter_case(
+    scene: Scene, typed: str
+) -> None:
+    """SQLite folds ASCII only; the console's search must find Серік however it is typed."""
+    world = scene.env.world
+    world.vehicles.upsert(
+        [VehicleRecord("777KZK01", "791028302728", "person", "Серік Әлібекұлы", language="kk")]
+    )
+    number = world.open_case(plate="777KZK01")
+    client, _ = signed_in(scene.env, REVIEWERS[0], "kk")
+    page = client.get("/console/cases", params={"owner": typed})
+    assert page.status_code == 200
+    assert f'href="/console/cases/{number}"' in page.text
+    assert "Серік Әлібекұлы" in page.text
+    assert scene.case_number not in page.text  # Nurlan's case: another owner
+    assert "Меншік иесінің аты" in page.text  # the form's label, in the officer's Kazakh
+
+
+def test_a_name_search_no_case_matches_says_so_in_the_officers_language(scene: Scene) -> None:
+    client, _ = signed_in(scene.env, REVIEWERS[0], "ru")
+    page = client.get("/console/cases", params={"owner": "Жанар"})
+    assert page.status_code == 200 and "Дела не найдены." in page.text
