@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import os
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -19,14 +19,17 @@ from typing import Any
 
 from central_ingest.config import RegistryConfig
 from central_ingest.core import cases as rules
+from central_ingest.core import fines
 from central_ingest.core.cases import FixationStatus, RejectReason
 from central_ingest.core.clock import parse_iso
 from central_ingest.core.errors import InvalidInput
 from central_ingest.core.views import CancellationView, CaseView, FixationView, RegisteredVehicle
+from central_ingest.notify.outbox import enqueue_case_opened
 from central_ingest.store import cases as repo
+from central_ingest.store.cases import CaseOwner, CaseTerms, Issuer
 from central_ingest.store.db import Store
-from central_ingest.vehicles import VehicleRegister
-from contract import now_utc
+from central_ingest.vehicles import VehicleRecord, VehicleRegister
+from contract import ViolationCode, now_utc
 from i18n.text import PluralText, Text
 
 DEFAULT_BATCH_SIZE = 500
@@ -65,6 +68,19 @@ def _check_batch_size(batch_size: int) -> None:
         raise InvalidInput("invalid_batch_size", Text("A batch holds at least one case."))
 
 
+def _case_owner(vehicle: VehicleRecord | None) -> CaseOwner | None:
+    """What the case keeps of the register's record: the owner and their contacts."""
+    if vehicle is None:
+        return None
+    return CaseOwner(
+        owner_id=vehicle.owner_id,
+        name=vehicle.owner_name,
+        phone=vehicle.phone,
+        email=vehicle.email,
+        language=vehicle.language,
+    )
+
+
 @dataclass(frozen=True)
 class FeedExport:
     path: Path
@@ -86,6 +102,35 @@ class Registry:
         self._clock = clock
         self._leases: dict[str, tuple[str, datetime]] = {}  # fixation_id -> (officer, until)
         self._leases_lock = threading.Lock()
+
+    def _issuer(self) -> Issuer:
+        return Issuer(
+            agency_code=self._config.agency_code,
+            case_link_base_url=self._config.case_link_base_url,
+        )
+
+    def _case_terms(self, fixation: Mapping[str, Any], now: datetime) -> CaseTerms:
+        """The article, fine and deadlines of a fixation confirmed ``now``, from the configured
+        figures: the MRP of the offence's day, the deadlines counted from the resolution."""
+        config = self._config
+        assessment = fines.assess_fine(
+            ViolationCode(fixation["violation"]),
+            fixation["speed_kmh"],
+            fixation["limit_kmh"],
+            config.fines,
+        )
+        offence_at = parse_iso(fixation["captured_at"])
+        mrp_kzt = fines.mrp_on(fines.offence_day(offence_at), config.mrp_by_year)
+        return CaseTerms(
+            article=assessment.article,
+            part=assessment.part,
+            fine_mrp=assessment.fine_mrp,
+            mrp_kzt=mrp_kzt,
+            fine_minor=fines.fine_minor(assessment.fine_mrp, mrp_kzt),
+            discount_percent=config.deadlines.discount_percent,
+            offence_at=offence_at,
+            deadlines=fines.case_deadlines(now, config.deadlines),
+        )
 
     def _now(self) -> datetime:
         moment = self._clock()
@@ -158,7 +203,8 @@ class Registry:
         note: str | None = None,
     ) -> CaseView:
         """The officer's "yes": the fixation is confirmed and its case opened, in one
-        transaction, with the owner's notices queued."""
+        transaction with the owner's notices, so that a notice exists if and only if its case
+        does."""
         fixation = repo.require_fixation(self._store.db, fixation_id)
         rules.require_awaiting_review(fixation_id, FixationStatus(fixation["status"]))
         decision = rules.confirmation(
@@ -170,11 +216,17 @@ class Registry:
             note=note,
         )
         # The register may be a remote system: ask it before taking the write lock.
-        owner = self._vehicles.lookup(decision.plate(fixation["plate_text"]))
+        owner = _case_owner(self._vehicles.lookup(decision.plate(fixation["plate_text"])))
         now = self._now()
         with self._store.transaction() as db:
             repo.require_operator(db, officer)
-            case = repo.open_case(db, fixation_id, decision, owner, self._config, now)
+            pending = repo.pending_fixation(db, fixation_id)
+            terms = self._case_terms(pending, now)
+            case = repo.open_case(
+                db, pending, decision, owner, terms, agency_code=self._config.agency_code,
+                now=now,
+            )
+            enqueue_case_opened(db, case, self._config, now)
         self._release(fixation_id)
         return CaseView.from_row(case, at=now)
 
@@ -245,7 +297,7 @@ class Registry:
         with self._store.transaction() as db:
             repo.require_operator(db, supervisor)
             repo.decide_cancellation(
-                db, request_id, supervisor, approve=approve, note=note, config=self._config,
+                db, request_id, supervisor, approve=approve, note=note, issuer=self._issuer(),
                 now=now,
             )
         return self._cancellation(request_id)
@@ -272,7 +324,7 @@ class Registry:
         handed: list[str] = []
         while True:
             with self._store.transaction() as db:
-                batch = repo.hand_over_overdue(db, self._config, now, batch_size)
+                batch = repo.hand_over_overdue(db, self._issuer(), now, batch_size)
             handed.extend(batch)
             if len(batch) < batch_size:
                 return handed
@@ -313,7 +365,7 @@ class Registry:
         expired: list[str] = []
         while True:
             with self._store.transaction() as db:
-                batch = repo.expire_limited(db, self._config, now, batch_size)
+                batch = repo.expire_limited(db, self._issuer(), now, batch_size)
             expired.extend(batch)
             if len(batch) < batch_size:
                 return expired

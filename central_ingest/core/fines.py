@@ -8,11 +8,11 @@ is still 31 December in UTC, yet it is fined at the new year's MRP. Money is in 
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from typing import Protocol
 
-from central_ingest.config import Deadlines, FineSchedule
 from central_ingest.core.clock import local
 from central_ingest.core.errors import DomainError, InvalidInput
 from central_ingest.core.labels import OFFENCES, label_text
@@ -20,6 +20,47 @@ from contract import ViolationCode
 from i18n.text import Text
 
 TIYN_PER_KZT = 100
+
+
+# What this module reads of the configured legal figures (``central_ingest.config``'s
+# FineSchedule and Deadlines satisfy these): described here rather than imported, so that the
+# pure core depends on no configuration loader (tests/unit/test_layering.py).
+class SpeedBandTerms(Protocol):
+    @property
+    def min_excess_kmh(self) -> int: ...
+    @property
+    def part(self) -> str: ...
+    @property
+    def fine_mrp(self) -> int: ...
+
+
+class FixedFineTerms(Protocol):
+    @property
+    def article(self) -> str: ...
+    @property
+    def part(self) -> str: ...
+    @property
+    def fine_mrp(self) -> int: ...
+
+
+class FineSchedule(Protocol):
+    @property
+    def speeding_article(self) -> str: ...
+    @property
+    def speeding_bands(self) -> Sequence[SpeedBandTerms]: ...
+    @property
+    def fixed(self) -> Mapping[ViolationCode, FixedFineTerms]: ...
+
+
+class Deadlines(Protocol):
+    @property
+    def discount_days(self) -> int: ...
+    @property
+    def appeal_days(self) -> int: ...
+    @property
+    def voluntary_days(self) -> int: ...
+    @property
+    def limitation_days(self) -> int: ...
 
 
 class NotAnOffence(InvalidInput):

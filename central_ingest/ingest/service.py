@@ -27,6 +27,7 @@ from central_ingest.core.intake import (
     parse_envelope,
 )
 from central_ingest.store import ingest as repo
+from central_ingest.store.cases import Issuer
 from central_ingest.store.db import Database, Store
 from central_ingest.store.dead_letters import PAYLOAD_LIMIT as DEAD_LETTER_PAYLOAD_LIMIT
 from central_ingest.store.devices import devices_by_id
@@ -72,6 +73,10 @@ class IngestService:
     ) -> None:
         self._store = store
         self._config = config
+        # Named in the bailiffs' recall when a payment settles a case already handed over.
+        self._issuer = Issuer(
+            agency_code=config.agency_code, case_link_base_url=config.case_link_base_url
+        )
         self._clock = clock
         self._counts_lock = threading.Lock()
         self.counts: Counter[str] = Counter()
@@ -152,7 +157,7 @@ class IngestService:
         known = _known_messages(
             db, {str(entry.envelope.message_id) for entry in checked if isinstance(entry, Accepted)}
         )
-        writer = _BulkWriter(db, self._config, received_at)
+        writer = _BulkWriter(db, self._issuer, received_at)
         outcomes: list[Outcome] = []
         for item, entry in zip(items, checked, strict=True):
             refusal = entry
@@ -227,9 +232,9 @@ class _BulkWriter:
     """Collects the rows of a batch and writes them with one statement per table. Payments go
     through the case lifecycle at once (after a flush), since they change cases."""
 
-    def __init__(self, db: Database, config: RegistryConfig, received_at: str) -> None:
+    def __init__(self, db: Database, issuer: Issuer, received_at: str) -> None:
         self.db = db
-        self._config = config
+        self._issuer = issuer
         self._received_at = received_at
         self._ledger: LedgerAppender | None = None
         self._messages: list[tuple[object, ...]] = []
@@ -258,7 +263,7 @@ class _BulkWriter:
                 message_id=str(envelope.message_id),
                 device_id=envelope.device_id,
                 received_at=parse_iso(self._received_at),
-                config=self._config,
+                issuer=self._issuer,
             )
             return
         self._messages.append(message_row)

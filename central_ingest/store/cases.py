@@ -12,12 +12,12 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 import sqlite_utils
 
-from central_ingest.config import RegistryConfig
 from central_ingest.core import cases as rules
 from central_ingest.core import fines
 from central_ingest.core.cases import (
@@ -31,11 +31,9 @@ from central_ingest.core.cases import (
 )
 from central_ingest.core.clock import iso, local, parse_iso
 from central_ingest.core.errors import Conflict, Forbidden, NotFound
-from central_ingest.notify.outbox import enqueue_case_opened
 from central_ingest.store.db import CASEFOLD_FUNCTION, LIKE_ESCAPE, contains_pattern
 from central_ingest.store.ledger import append_entry
-from central_ingest.vehicles import VehicleRecord
-from contract import Payment, ViolationCode, canonical_json
+from contract import Payment, canonical_json
 from i18n.text import Text
 
 LEGAL_CODE = "Code of the Republic of Kazakhstan on Administrative Offences"
@@ -127,7 +125,8 @@ def oldest_awaiting_review(
     )
 
 
-def _pending_fixation(db: sqlite_utils.Database, fixation_id: str) -> dict[str, Any]:
+def pending_fixation(db: sqlite_utils.Database, fixation_id: str) -> dict[str, Any]:
+    """The fixation, refused unless it still awaits an officer's decision."""
     row = require_fixation(db, fixation_id)
     rules.require_awaiting_review(fixation_id, FixationStatus(row["status"]))
     return row
@@ -136,7 +135,7 @@ def _pending_fixation(db: sqlite_utils.Database, fixation_id: str) -> dict[str, 
 def reject_fixation(
     db: sqlite_utils.Database, fixation_id: str, decision: Rejection, now: datetime
 ) -> None:
-    _pending_fixation(db, fixation_id)
+    pending_fixation(db, fixation_id)
     at = iso(now)
     db.conn.execute(
         "UPDATE fixations SET status = 'rejected', decided_at = ?, decided_by = ?,"
@@ -276,29 +275,51 @@ def _next_case_number(db: sqlite_utils.Database, agency_code: str, year: int) ->
     return f"{agency_code}-{year}-{int(last):07d}"
 
 
+@dataclass(frozen=True)
+class CaseOwner:
+    """The vehicle's registered owner as the case records them: who the case is against and
+    where their notices go, in which language (None: the register does not know it)."""
+
+    owner_id: str
+    name: str
+    phone: str | None
+    email: str | None
+    language: str | None
+
+
+@dataclass(frozen=True)
+class CaseTerms:
+    """What the law makes of a confirmed fixation, worked out by the service from the
+    configured legal figures (``core.fines``): the article, the fine and the deadlines."""
+
+    article: str
+    part: str
+    fine_mrp: int
+    mrp_kzt: int
+    fine_minor: int
+    discount_percent: int
+    offence_at: datetime
+    deadlines: fines.CaseDeadlines
+
+
 def open_case(
     db: sqlite_utils.Database,
-    fixation_id: str,
+    fixation: Mapping[str, Any],
     decision: Confirmation,
-    owner: VehicleRecord | None,
-    config: RegistryConfig,
+    owner: CaseOwner | None,
+    terms: CaseTerms,
+    *,
+    agency_code: str,
     now: datetime,
 ) -> dict[str, Any]:
-    """Confirm a fixation and open its case, queueing the owner's notices; returns the case row.
-    ``owner`` is the register's record for the confirmed plate, None when it has none (the
-    case is still opened, without an owner, and cannot go to bailiffs until one is known)."""
-    fixation = _pending_fixation(db, fixation_id)
+    """Confirm a fixation and open its case; returns the case row. ``fixation`` is the row
+    ``pending_fixation`` read in this transaction. ``owner`` is the register's owner of the
+    confirmed plate, None when it has none (the case is still opened, without an owner, and
+    cannot go to bailiffs until one is known). The caller queues the owner's notices in the
+    same transaction."""
+    fixation_id = fixation["fixation_id"]
     plate = decision.plate(fixation["plate_text"])
-    assessment = fines.assess_fine(
-        ViolationCode(fixation["violation"]),
-        fixation["speed_kmh"],
-        fixation["limit_kmh"],
-        config.fines,
-    )
-    offence_at = parse_iso(fixation["captured_at"])
-    mrp_kzt = fines.mrp_on(fines.offence_day(offence_at), config.mrp_by_year)
-    fine_minor = fines.fine_minor(assessment.fine_mrp, mrp_kzt)
-    deadlines = fines.case_deadlines(now, config.deadlines)
+    deadlines = terms.deadlines
     at = iso(now)
 
     db.conn.execute(
@@ -308,24 +329,24 @@ def open_case(
         (at, decision.officer, decision.note, decision.seconds_spent, decision.corrected_plate,
          decision.correction_reason, fixation_id),
     )
-    case_number = _next_case_number(db, config.agency_code, local(now).year)
+    case_number = _next_case_number(db, agency_code, local(now).year)
     case = {
         "case_number": case_number,
         "fixation_id": fixation_id,
         "plate": plate,
         "owner_id": owner.owner_id if owner else None,
-        "owner_name": owner.owner_name if owner else None,
+        "owner_name": owner.name if owner else None,
         "owner_phone": owner.phone if owner else None,
         "owner_email": owner.email if owner else None,
         "owner_language": owner.language if owner else None,
         "violation": fixation["violation"],
-        "article": assessment.article,
-        "part": assessment.part,
-        "offence_at": iso(offence_at),
-        "mrp_kzt": mrp_kzt,
-        "fine_mrp": assessment.fine_mrp,
-        "fine_minor": fine_minor,
-        "discount_percent": config.deadlines.discount_percent,
+        "article": terms.article,
+        "part": terms.part,
+        "offence_at": iso(terms.offence_at),
+        "mrp_kzt": terms.mrp_kzt,
+        "fine_mrp": terms.fine_mrp,
+        "fine_minor": terms.fine_minor,
+        "discount_percent": terms.discount_percent,
         "resolution_at": at,
         "resolved_by": decision.officer,
         "discount_deadline": iso(deadlines.discount_deadline),
@@ -370,12 +391,12 @@ def open_case(
         fixation_id=fixation_id,
         plate=plate,
         owner_id=case["owner_id"],
-        article=assessment.article,
-        part=assessment.part,
-        fine_mrp=assessment.fine_mrp,
-        mrp_kzt=mrp_kzt,
-        fine_minor=fine_minor,
-        discounted_minor=fines.discounted_minor(fine_minor, config.deadlines.discount_percent),
+        article=terms.article,
+        part=terms.part,
+        fine_mrp=terms.fine_mrp,
+        mrp_kzt=terms.mrp_kzt,
+        fine_minor=terms.fine_minor,
+        discounted_minor=fines.discounted_minor(terms.fine_minor, terms.discount_percent),
         offence_at=case["offence_at"],
         resolution_at=at,
         discount_deadline=case["discount_deadline"],
@@ -383,7 +404,6 @@ def open_case(
         voluntary_deadline=case["voluntary_deadline"],
         limitation_at=case["limitation_at"],
     )
-    enqueue_case_opened(db, case, config, now)
     return case
 
 
@@ -397,7 +417,7 @@ def record_payment(
     message_id: str,
     device_id: str,
     received_at: datetime,
-    config: RegistryConfig,
+    issuer: Issuer,
 ) -> str:
     """Store a verified payment, match it to its case and update the case; returns the match
     status. Runs inside the ingest's transaction; the ingest has already made sure that the
@@ -451,7 +471,9 @@ def record_payment(
         },
     )
     if case is not None and outcome.changes_case:
-        _apply_to_case(db, case, outcome, payment_id=payment_id, actor=actor, at=at, config=config)
+        _apply_to_case(
+            db, case, outcome, payment_id=payment_id, actor=actor, at=at, issuer=issuer
+        )
     return outcome.match.value
 
 
@@ -463,7 +485,7 @@ def _apply_to_case(
     payment_id: str,
     actor: str,
     at: str,
-    config: RegistryConfig,
+    issuer: Issuer,
 ) -> None:
     assert outcome.case_status is not None and outcome.paid_minor is not None
     case_number = case["case_number"]
@@ -489,23 +511,30 @@ def _apply_to_case(
     if outcome.recall is not None:
         _recall(
             db, case_number, outcome.recall, paid_minor=outcome.paid_minor, actor=actor, at=at,
-            config=config,
+            issuer=issuer,
         )
 
 
 # --- bailiffs --------------------------------------------------------------------------------
 
 
-def _case_link(config: RegistryConfig, case_number: str) -> str:
-    return f"{config.case_link_base_url.rstrip('/')}/{case_number}"
+@dataclass(frozen=True)
+class Issuer:
+    """The agency that issues the cases, as the bailiffs' documents name it and link to them."""
+
+    agency_code: str
+    case_link_base_url: str
+
+    def case_url(self, case_number: str) -> str:
+        return f"{self.case_link_base_url.rstrip('/')}/{case_number}"
 
 
-def _handover_document(case: Mapping[str, Any], config: RegistryConfig, at: str) -> dict[str, Any]:
+def _handover_document(case: Mapping[str, Any], issuer: Issuer, at: str) -> dict[str, Any]:
     """Everything a bailiff needs to open enforcement, without looking anything up here."""
     return {
         "kind": "handover",
         "case_number": case["case_number"],
-        "issuer": config.agency_code,
+        "issuer": issuer.agency_code,
         "debtor": {"id": case["owner_id"], "name": case["owner_name"]},
         "vehicle_plate": case["plate"],
         "amount_minor": int(case["fine_minor"]) - int(case["paid_minor"]),
@@ -523,7 +552,7 @@ def _handover_document(case: Mapping[str, Any], config: RegistryConfig, at: str)
         "entry_into_force": case["entry_into_force"],
         "voluntary_deadline": case["voluntary_deadline"],
         "limitation_at": case["limitation_at"],
-        "case_url": _case_link(config, case["case_number"]),
+        "case_url": issuer.case_url(case["case_number"]),
         "handed_over_at": at,
     }
 
@@ -568,17 +597,17 @@ def _recall(
     paid_minor: int,
     actor: str,
     at: str,
-    config: RegistryConfig,
+    issuer: Issuer,
 ) -> None:
     """Tell the bailiffs to stop enforcing a case they were given; nothing is left to collect."""
     document = {
         "kind": "recall",
         "case_number": case_number,
-        "issuer": config.agency_code,
+        "issuer": issuer.agency_code,
         "reason": reason.value,
         "paid_minor": paid_minor,
         "instruction": "stop enforcement of this case and lift any measures taken under it",
-        "case_url": _case_link(config, case_number),
+        "case_url": issuer.case_url(case_number),
         "recalled_at": at,
     }
     _append_bailiff_document(
@@ -587,7 +616,7 @@ def _recall(
 
 
 def hand_over_overdue(
-    db: sqlite_utils.Database, config: RegistryConfig, now: datetime, limit: int
+    db: sqlite_utils.Database, issuer: Issuer, now: datetime, limit: int
 ) -> list[str]:
     """Hand up to ``limit`` overdue, unpaid cases to bailiffs; returns their numbers."""
     at = iso(now)
@@ -610,7 +639,7 @@ def hand_over_overdue(
             db, case_number=case_number, status=status, paid_minor=0,
             action="sent_to_bailiffs", actor=HANDOVER_ACTOR, at=at,
         )
-        document = _handover_document(case, config, at)
+        document = _handover_document(case, issuer, at)
         _append_bailiff_document(
             db, case_number=case_number, document=document,
             amount_minor=document["amount_minor"], actor=HANDOVER_ACTOR, at=at,
@@ -648,7 +677,7 @@ _UNEXECUTED_MARKS = ",".join("?" * len(_UNEXECUTED))
 
 
 def expire_limited(
-    db: sqlite_utils.Database, config: RegistryConfig, now: datetime, limit: int
+    db: sqlite_utils.Database, issuer: Issuer, now: datetime, limit: int
 ) -> list[str]:
     """Expire up to ``limit`` unexecuted cases whose limitation is reached; returns them."""
     at = iso(now)
@@ -674,7 +703,7 @@ def expire_limited(
         if reason is not None:
             _recall(
                 db, state.case_number, reason, paid_minor=state.paid_minor,
-                actor=LIMITATION_ACTOR, at=at, config=config,
+                actor=LIMITATION_ACTOR, at=at, issuer=issuer,
             )
         expired.append(state.case_number)
     return expired
@@ -767,7 +796,7 @@ def decide_cancellation(
     *,
     approve: bool,
     note: str,
-    config: RegistryConfig,
+    issuer: Issuer,
     now: datetime,
 ) -> None:
     request = cancellation_row(db, request_id)
@@ -821,5 +850,5 @@ def decide_cancellation(
     )
     reason = rules.recall_reason_on_close(case_status, CaseStatus.CANCELLED)
     if reason is not None:
-        _recall(db, case_number, reason, paid_minor=paid_minor, actor=actor, at=at, config=config)
+        _recall(db, case_number, reason, paid_minor=paid_minor, actor=actor, at=at, issuer=issuer)
 

@@ -14,8 +14,7 @@ from contextlib import contextmanager
 from datetime import datetime
 from typing import TypeAlias
 
-from central_ingest.config import RegistryConfig
-from central_ingest.store.cases import record_payment
+from central_ingest.store.cases import Issuer, record_payment
 from central_ingest.store.db import Database
 from central_ingest.store.dead_letters import INSERT_DEAD_LETTER
 from central_ingest.store.errors import translated_errors
@@ -94,7 +93,7 @@ def store_payment_message(
     message_id: str,
     device_id: str,
     received_at: datetime,
-    config: RegistryConfig,
+    issuer: Issuer,
 ) -> None:
     """A payment's message (a row as ``INSERT_MESSAGE``), then the payment through the case
     lifecycle (``store.cases.record_payment``), which appends to the ledger itself."""
@@ -106,7 +105,7 @@ def store_payment_message(
             message_id=message_id,
             device_id=device_id,
             received_at=received_at,
-            config=config,
+            issuer=issuer,
         )
 
 
