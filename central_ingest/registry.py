@@ -1,9 +1,12 @@
 """The registry's service facade: what the API and the command line call.
 
-It owns the transactions and the clock; the rules live in the pure core and the SQL in
-``store.cases``. Who may call what (reviewer, supervisor, prosecutor) is checked by the API;
-the rules that are not about roles are enforced here and in the database: a fixation is decided
-once, a cancellation needs two different people, a paid case never goes to bailiffs.
+It owns the transactions, the clock and the configuration: the rules live in the pure core, the
+SQL in the store's case lifecycle modules (``store.fixations``, ``case_opening``,
+``case_reads``, ``cancellations``, ``bailiffs``, ``limitation``), which take what the
+configuration decides (the fine, the deadlines, the issuing agency) as arguments. Who may
+call what (reviewer, supervisor, prosecutor) is checked by the API; the rules that are not
+about roles are enforced here and in the database: a fixation is decided once, a cancellation
+needs two different people, a paid case never goes to bailiffs.
 """
 
 from __future__ import annotations
@@ -25,9 +28,18 @@ from central_ingest.core.clock import parse_iso
 from central_ingest.core.errors import InvalidInput
 from central_ingest.core.views import CancellationView, CaseView, FixationView, RegisteredVehicle
 from central_ingest.notify.outbox import enqueue_case_opened
-from central_ingest.store import cases as repo
-from central_ingest.store.cases import CaseOwner, CaseTerms, Issuer
+from central_ingest.store import (
+    bailiffs,
+    cancellations,
+    case_opening,
+    case_reads,
+    fixations,
+    limitation,
+)
+from central_ingest.store.bailiffs import Issuer
+from central_ingest.store.case_opening import CaseOwner, CaseTerms
 from central_ingest.store.db import Store
+from central_ingest.store.operators import require_operator
 from central_ingest.vehicles import VehicleRecord, VehicleRegister
 from contract import ViolationCode, now_utc
 from i18n.text import PluralText, Text
@@ -141,7 +153,7 @@ class Registry:
     # --- review ------------------------------------------------------------------------------
 
     def review_queue_size(self) -> int:
-        return repo.review_queue_size(self._store.db)
+        return fixations.review_queue_size(self._store.db)
 
     def next_fixation(self, officer: str, skip: Sequence[str] = ()) -> FixationView | None:
         """The fixation that has waited longest, other than those in ``skip`` and those another
@@ -157,7 +169,7 @@ class Registry:
                 for fixation_id, (holder, until) in self._leases.items()
                 if holder != officer and until > now
             ]
-            row = repo.oldest_awaiting_review(self._store.db, [*skip, *held_by_others])
+            row = fixations.oldest_awaiting_review(self._store.db, [*skip, *held_by_others])
             self._leases = {
                 fixation_id: (holder, until)
                 for fixation_id, (holder, until) in self._leases.items()
@@ -173,14 +185,14 @@ class Registry:
             self._leases.pop(fixation_id, None)
 
     def fixation(self, fixation_id: str) -> FixationView:
-        return self._fixation_view(repo.require_fixation(self._store.db, fixation_id))
+        return self._fixation_view(fixations.require_fixation(self._store.db, fixation_id))
 
     def _fixation_view(self, row: dict[str, Any]) -> FixationView:
         db = self._store.db
         vehicle = self._vehicles.lookup(row["plate_text"])
         return FixationView.from_row(
             row,
-            evidence=repo.fixation_evidence(db, row["fixation_id"]),
+            evidence=fixations.fixation_evidence(db, row["fixation_id"]),
             registered_vehicle=None
             if vehicle is None
             else RegisteredVehicle(
@@ -189,7 +201,7 @@ class Registry:
                 model=vehicle.model,
                 colour=vehicle.colour,
             ),
-            case_number=repo.case_number_of_fixation(db, row["fixation_id"]),
+            case_number=fixations.case_number_of_fixation(db, row["fixation_id"]),
         )
 
     def confirm_fixation(
@@ -205,7 +217,7 @@ class Registry:
         """The officer's "yes": the fixation is confirmed and its case opened, in one
         transaction with the owner's notices, so that a notice exists if and only if its case
         does."""
-        fixation = repo.require_fixation(self._store.db, fixation_id)
+        fixation = fixations.require_fixation(self._store.db, fixation_id)
         rules.require_awaiting_review(fixation_id, FixationStatus(fixation["status"]))
         decision = rules.confirmation(
             read_plate=fixation["plate_text"],
@@ -219,10 +231,10 @@ class Registry:
         owner = _case_owner(self._vehicles.lookup(decision.plate(fixation["plate_text"])))
         now = self._now()
         with self._store.transaction() as db:
-            repo.require_operator(db, officer)
-            pending = repo.pending_fixation(db, fixation_id)
+            require_operator(db, officer)
+            pending = fixations.pending_fixation(db, fixation_id)
             terms = self._case_terms(pending, now)
-            case = repo.open_case(
+            case = case_opening.open_case(
                 db, pending, decision, owner, terms, agency_code=self._config.agency_code,
                 now=now,
             )
@@ -244,15 +256,15 @@ class Registry:
         )
         now = self._now()
         with self._store.transaction() as db:
-            repo.require_operator(db, officer)
-            repo.reject_fixation(db, fixation_id, decision, now)
+            require_operator(db, officer)
+            fixations.reject_fixation(db, fixation_id, decision, now)
         self._release(fixation_id)
         return self.fixation(fixation_id)
 
     # --- cases -------------------------------------------------------------------------------
 
     def case(self, case_number: str) -> CaseView:
-        row = repo.require_case(self._store.db, case_number)
+        row = case_reads.require_case(self._store.db, case_number)
         return CaseView.from_row(row, at=self._now())
 
     def find_cases(
@@ -271,7 +283,7 @@ class Registry:
                 Text("Search cases by plate, by the owner's IIN or BIN, or by the owner's name."),
             )
         name = None if owner_name is None else _checked_name_search(owner_name)
-        rows = repo.case_rows(
+        rows = case_reads.case_rows(
             self._store.db,
             plate=None if plate is None else rules.normalise_plate(plate),
             owner_id=None if owner_id is None else owner_id.strip(),
@@ -286,8 +298,8 @@ class Registry:
     def request_cancellation(self, case_number: str, officer: str, reason: str) -> CancellationView:
         now = self._now()
         with self._store.transaction() as db:
-            repo.require_operator(db, officer)
-            request_id = repo.request_cancellation(db, case_number, officer, reason, now)
+            require_operator(db, officer)
+            request_id = cancellations.request_cancellation(db, case_number, officer, reason, now)
         return self._cancellation(request_id)
 
     def decide_cancellation(
@@ -295,23 +307,23 @@ class Registry:
     ) -> CancellationView:
         now = self._now()
         with self._store.transaction() as db:
-            repo.require_operator(db, supervisor)
-            repo.decide_cancellation(
+            require_operator(db, supervisor)
+            cancellations.decide_cancellation(
                 db, request_id, supervisor, approve=approve, note=note, issuer=self._issuer(),
                 now=now,
             )
         return self._cancellation(request_id)
 
     def _cancellation(self, request_id: int) -> CancellationView:
-        row = repo.cancellation_row(self._store.db, request_id)
+        row = cancellations.cancellation_row(self._store.db, request_id)
         if row is None:
-            raise repo.cancellation_not_found(request_id)
+            raise cancellations.cancellation_not_found(request_id)
         return CancellationView.from_row(row)
 
     def pending_cancellations(self) -> list[CancellationView]:
         return [
             CancellationView.from_row(row)
-            for row in repo.pending_cancellation_rows(self._store.db)
+            for row in cancellations.pending_cancellation_rows(self._store.db)
         ]
 
     # --- bailiffs and limitation -------------------------------------------------------------
@@ -324,7 +336,7 @@ class Registry:
         handed: list[str] = []
         while True:
             with self._store.transaction() as db:
-                batch = repo.hand_over_overdue(db, self._issuer(), now, batch_size)
+                batch = bailiffs.hand_over_overdue(db, self._issuer(), now, batch_size)
             handed.extend(batch)
             if len(batch) < batch_size:
                 return handed
@@ -339,7 +351,7 @@ class Registry:
                     most=MAX_FEED_PAGE,
                 ),
             )
-        return repo.bailiff_feed(self._store.db, after_seq, limit)
+        return bailiffs.bailiff_feed(self._store.db, after_seq, limit)
 
     def export_bailiff_feed(self, path: Path, after_seq: int = 0) -> FeedExport:
         """Write every document after ``after_seq`` to ``path`` as JSON lines. The file appears
@@ -365,7 +377,7 @@ class Registry:
         expired: list[str] = []
         while True:
             with self._store.transaction() as db:
-                batch = repo.expire_limited(db, self._issuer(), now, batch_size)
+                batch = limitation.expire_limited(db, self._issuer(), now, batch_size)
             expired.extend(batch)
             if len(batch) < batch_size:
                 return expired
@@ -379,7 +391,7 @@ class Registry:
         if days < 0:
             raise InvalidInput("invalid_days", Text("The report looks 0 or more days ahead."))
         now = self._now()
-        rows = repo.limitation_candidates(self._store.db, now + timedelta(days=days))
+        rows = limitation.limitation_candidates(self._store.db, now + timedelta(days=days))
         return [
             {
                 "case_number": row["case_number"],

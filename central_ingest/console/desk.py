@@ -17,10 +17,11 @@ from central_ingest.core import cases as rules
 from central_ingest.core.cases import RejectReason
 from central_ingest.core.views import FixationView
 from central_ingest.registry import REVIEW_LEASE, Registry
-from central_ingest.store import cases as repo
 from central_ingest.store import double_reviews
 from central_ingest.store.db import Store
+from central_ingest.store.fixations import case_number_of_fixation, require_fixation
 from central_ingest.store.monitoring import waiting_for_officer
+from central_ingest.store.operators import require_operator
 from central_ingest.store.plate_history import PlateHistory, plate_history
 from contract import now_utc
 
@@ -164,7 +165,7 @@ class ReviewDesk:
         )
 
     def _second_review(self, officer: str, decision: Decision) -> Outcome:
-        fixation = repo.require_fixation(self._store.db, decision.fixation_id)
+        fixation = require_fixation(self._store.db, decision.fixation_id)
         if decision.reject_reason is None:
             confirmation = rules.confirmation(
                 read_plate=fixation["plate_text"],
@@ -198,7 +199,7 @@ class ReviewDesk:
                 seconds_spent=rejection.seconds_spent,
             )
         with self._store.transaction() as db:
-            repo.require_operator(db, officer)
+            require_operator(db, officer)
             agreed, request_id = double_reviews.record_verdict(
                 db, decision.fixation_id, verdict, self.clock()
             )
@@ -208,7 +209,7 @@ class ReviewDesk:
             decision.fixation_id,
             decision.kind,
             "confirmed" if verdict.confirmed else "rejected",
-            case_number=repo.case_number_of_fixation(self._store.db, decision.fixation_id),
+            case_number=case_number_of_fixation(self._store.db, decision.fixation_id),
             agrees=agreed,
             cancellation_request_id=request_id,
         )

@@ -27,7 +27,7 @@ from central_ingest.core.intake import (
     parse_envelope,
 )
 from central_ingest.store import ingest as repo
-from central_ingest.store.cases import Issuer
+from central_ingest.store.bailiffs import Issuer
 from central_ingest.store.db import Database, Store
 from central_ingest.store.dead_letters import PAYLOAD_LIMIT as DEAD_LETTER_PAYLOAD_LIMIT
 from central_ingest.store.devices import devices_by_id

@@ -18,8 +18,9 @@ import sqlite_utils
 from central_ingest.core.cases import FixationStatus, RejectReason
 from central_ingest.core.clock import iso
 from central_ingest.core.errors import Conflict, Forbidden, NotFound
-from central_ingest.store import cases as repo
+from central_ingest.store.cancellations import request_cancellation
 from central_ingest.store.db import Store
+from central_ingest.store.fixations import require_fixation
 from central_ingest.store.ledger import append_entry
 from i18n.text import Text
 
@@ -74,7 +75,7 @@ def agrees(first_plate: str, verdict: SecondVerdict) -> bool:
 
 def sample(db: sqlite_utils.Database, fixation_id: str, case_number: str, now: datetime) -> None:
     """Put a just-confirmed fixation in the double-review queue."""
-    row = repo.require_fixation(db, fixation_id)
+    row = require_fixation(db, fixation_id)
     if row["status"] != FixationStatus.CONFIRMED.value:
         raise Conflict(
             "not_confirmed", Text("Fixation %(fixation)s is not confirmed.", fixation=fixation_id)
@@ -189,7 +190,7 @@ def _file_cancellation(
     reason_text = f"Blind double review by {verdict.officer} disagrees: {why}"
     try:
         with db.atomic():
-            return repo.request_cancellation(
+            return request_cancellation(
                 db, row["case_number"], verdict.officer, reason_text, now
             )
     except Conflict:

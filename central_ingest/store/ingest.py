@@ -14,11 +14,12 @@ from contextlib import contextmanager
 from datetime import datetime
 from typing import TypeAlias
 
-from central_ingest.store.cases import Issuer, record_payment
+from central_ingest.store.bailiffs import Issuer
 from central_ingest.store.db import Database
 from central_ingest.store.dead_letters import INSERT_DEAD_LETTER
 from central_ingest.store.errors import translated_errors
 from central_ingest.store.ledger import LedgerAppender
+from central_ingest.store.payments import record_payment
 from contract import Payment
 
 Row: TypeAlias = tuple[object, ...]
@@ -96,7 +97,7 @@ def store_payment_message(
     issuer: Issuer,
 ) -> None:
     """A payment's message (a row as ``INSERT_MESSAGE``), then the payment through the case
-    lifecycle (``store.cases.record_payment``), which appends to the ledger itself."""
+    lifecycle (``store.payments.record_payment``), which appends to the ledger itself."""
     with translated_errors():
         db.conn.execute(INSERT_MESSAGE, message)
         record_payment(

@@ -12,7 +12,9 @@ from typing import NamedTuple
 
 import sqlite_utils
 
+from central_ingest.core.errors import Forbidden, NotFound
 from central_ingest.store.errors import translated_errors
+from i18n.text import Text
 
 _OPERATOR_COLUMNS = "username, display_name, role, active, created_at, language"
 
@@ -27,6 +29,19 @@ class OperatorRow(NamedTuple):
 
 
 # --- accounts --------------------------------------------------------------------------------
+
+
+def require_operator(db: sqlite_utils.Database, username: str) -> None:
+    """Decisions are recorded against a known, active operator account."""
+    row = db.conn.execute("SELECT active FROM operators WHERE username = ?", (username,)).fetchone()
+    if row is None:
+        raise NotFound(
+            "operator_not_found", Text("There is no operator named %(name)s.", name=username)
+        )
+    if not row[0]:
+        raise Forbidden(
+            "operator_inactive", Text("Operator %(name)s is deactivated.", name=username)
+        )
 
 
 def operator_exists(db: sqlite_utils.Database, username: str) -> bool:

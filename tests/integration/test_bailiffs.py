@@ -11,7 +11,7 @@ import pytest
 from central_ingest.core.cases import CaseStatus, hand_over
 from central_ingest.core.clock import iso
 from central_ingest.core.errors import Conflict
-from central_ingest.store.cases import case_state, require_case
+from central_ingest.store.case_reads import case_state, require_case
 from tests.support.registry_fixtures import REVIEWERS, SUPERVISORS, RegistryWorld
 
 DISCOUNTED_2025 = 10 * 3932 * 100 // 2

@@ -12,7 +12,7 @@ import pytest
 from central_ingest.core.errors import InvalidInput
 from central_ingest.core.iin import check_digit
 from central_ingest.registry import MAX_NAME_SEARCH_LENGTH
-from central_ingest.store import cases as repo
+from central_ingest.store import case_reads
 from central_ingest.vehicles import VehicleRecord
 from tests.support.api import REVIEWER, ApiEnv, build_env
 from tests.support.registry_fixtures import OWNER_PERSON
@@ -127,9 +127,9 @@ def test_the_answer_is_bounded(env: ApiEnv) -> None:
     """Every owner's name holds a space: with a limit, only that many come back, newest
     first."""
     db = env.world.store.db
-    everyone = repo.case_rows(db, plate=None, owner_id=None, owner_name=" ", limit=None)
+    everyone = case_reads.case_rows(db, plate=None, owner_id=None, owner_name=" ", limit=None)
     assert len(everyone) == 4
-    bounded = repo.case_rows(db, plate=None, owner_id=None, owner_name=" ", limit=2)
+    bounded = case_reads.case_rows(db, plate=None, owner_id=None, owner_name=" ", limit=2)
     assert [row["case_number"] for row in bounded] == [
         row["case_number"] for row in everyone[:2]
     ]

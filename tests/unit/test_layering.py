@@ -227,7 +227,7 @@ def test_registry_code_outside_the_store_names_no_database(path: Path) -> None:
 
 def test_the_sql_finder_finds_the_stores_statements() -> None:
     store = ROOT / "central_ingest" / "store"
-    assert any(sql_strings(store / "cases.py"))
+    assert any(sql_strings(store / "case_opening.py"))
     assert any(top_level(name) == "sqlite3" for name, _ in imported_names(store / "db.py"))
 
 
