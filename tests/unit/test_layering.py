@@ -13,6 +13,9 @@ Two checks, both by reading the source (AST), nothing imported:
 - transitive: following this project's own imports, including the package ``__init__`` modules
   Python runs on the way (``from terminal import tlv`` runs ``terminal/__init__.py``), no
   forbidden library is reached. A failure names the chain of imports.
+
+And one table, ``ALLOWED_IMPORTS``: which layer of the registry (core, store, services, API,
+console, command line) may import which, so that the direction of its imports stays downward.
 """
 
 from __future__ import annotations
@@ -243,3 +246,180 @@ def test_the_translation_mechanism_depends_on_no_part_of_the_product() -> None:
         if top_level(name) in parts
     )
     assert not found, found
+
+
+# --- the registry's layers -------------------------------------------------------------------
+#
+# Every module of the registry sits in one layer: the layer of the longest module prefix below
+# (the command line is matched by name, ``cli_layer``). Of this project, a module imports only
+# the layers of its layer's row; the standard library and third-party libraries are the
+# business of the checks above. The rows are listed bottom up and name no layer above their
+# own (``test_no_layer_may_import_a_higher_one``), so a lower layer never reaches a higher one,
+# not even through a chain of imports. Imports inside functions and under ``if TYPE_CHECKING``
+# count like any other.
+
+MODULE_LAYERS = {
+    "contract": "contract",
+    "i18n": "i18n",
+    "central_ingest.core": "core",
+    "central_ingest.config": "config",
+    # The [api] section of the configuration file: a pydantic model that imports nothing of
+    # the project, read by config.py.
+    "central_ingest.api.settings": "config",
+    "central_ingest.store": "store",
+    "central_ingest.registry": "services",
+    "central_ingest.operators": "services",
+    "central_ingest.vehicles": "services",
+    "central_ingest.reports": "services",
+    "central_ingest.jobs": "services",
+    "central_ingest.pki": "services",
+    "central_ingest.ingest": "services",
+    "central_ingest.notify": "services",
+    "central_ingest.audit": "services",
+    "central_ingest.api": "api",
+    # Sign-in, request dependencies and error bodies: what the API's routes and the console's
+    # pages both build on.
+    "central_ingest.api.auth": "api_shared",
+    "central_ingest.api.deps": "api_shared",
+    "central_ingest.api.errors": "api_shared",
+    "central_ingest.console": "console",
+    # create_app wires the API's routes and the console into one application.
+    "central_ingest.api.app": "application",
+}
+
+# The package itself (a docstring), ``python -m central_ingest`` and the ``erap-registry``
+# commands (cli.py and every cli_*.py).
+CLI_MODULE = re.compile(r"central_ingest(\.__main__|\.cli(_\w+)?)?")
+
+_BASE = ("contract", "i18n")
+ALLOWED_IMPORTS: dict[str, frozenset[str]] = {
+    # The translation mechanism sits under every part of the product and imports none.
+    "i18n": frozenset({"i18n"}),
+    # The wire contract devices and registry share; its sentences may be translated.
+    "contract": frozenset({"contract", "i18n"}),
+    # The registry's pure domain: rules, fines, views; no storage, no configuration loader
+    # (core.fines describes the legal figures it reads as Protocols).
+    "core": frozenset({"core", *_BASE}),
+    # The configuration file's model: figures and settings, no behaviour of the registry.
+    "config": frozenset({"config", *_BASE}),
+    # The SQL: it takes what the configuration decides (fine, deadlines, issuer) as arguments
+    # and leaves notices, the vehicle register and every other decision to the services, so a
+    # PostgreSQL store replaces this layer and nothing else.
+    "store": frozenset({"store", "core", *_BASE}),
+    # The services own the transactions, the clock and the configuration; they call each
+    # other (the registry queues notices, the jobs run the registry and the notifier).
+    "services": frozenset({"services", "store", "core", "config", *_BASE}),
+    "api_shared": frozenset({"api_shared", "services", "store", "core", "config", *_BASE}),
+    # The HTTP API: everything below it, never the console or the command line.
+    "api": frozenset({"api", "api_shared", "services", "store", "core", "config", *_BASE}),
+    # The officers' console: the API's sign-in and errors (not its routes), the services, and
+    # the store's read models of the review desk.
+    "console": frozenset({"console", "api_shared", "services", "store", "core", "config", *_BASE}),
+    "application": frozenset(
+        {"application", "console", "api", "api_shared", "services", "store", "core", "config",
+         *_BASE}
+    ),
+    # The commands start whatever they run: anything.
+    "cli": frozenset(
+        {"cli", "application", "console", "api", "api_shared", "services", "store", "core",
+         "config", *_BASE}
+    ),
+}
+
+
+def layer_of(module: str) -> str | None:
+    if CLI_MODULE.fullmatch(module):
+        return "cli"
+    prefixes = [
+        prefix for prefix in MODULE_LAYERS if module == prefix or module.startswith(prefix + ".")
+    ]
+    return MODULE_LAYERS[max(prefixes, key=len)] if prefixes else None
+
+
+def project_imports(tree: ast.Module, this: str, is_package: bool) -> Iterator[tuple[str, int]]:
+    """The project module each import statement names, with its line: for ``from package
+    import name`` the submodule ``package.name`` when there is one, else ``package``."""
+    package = this if is_package else this.rpartition(".")[0]
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            targets = [alias.name for alias in node.names]
+        elif isinstance(node, ast.ImportFrom):
+            if node.level:
+                anchor = package.split(".")
+                anchor = anchor[: len(anchor) - (node.level - 1)]
+                base = ".".join([*anchor, node.module] if node.module else anchor)
+            else:
+                base = node.module or ""
+            targets = [
+                f"{base}.{alias.name}" if module_file(f"{base}.{alias.name}") else base
+                for alias in node.names
+            ]
+        else:
+            continue
+        for target in dict.fromkeys(targets):  # two names from one module: one import
+            if top_level(target) in PROJECT_PACKAGES:
+                yield target, node.lineno
+
+
+def layer_violations(this: str, source: str, is_package: bool = False) -> list[str]:
+    """Each import of ``source`` (the text of module ``this``) that its layer's row does not
+    allow, as "module line N: imports target (layer)"."""
+    layer = layer_of(this)
+    if layer is None:
+        return [f"{this} is in no layer: add it to MODULE_LAYERS"]
+    tree = ast.parse(source, filename=this)
+    return [
+        f"{this} line {line}: imports {target} ({layer_of(target) or 'no layer'}),"
+        f" which the {layer} layer may not"
+        for target, line in project_imports(tree, this, is_package)
+        if layer_of(target) not in ALLOWED_IMPORTS[layer]
+    ]
+
+
+def layered_files() -> list[Path]:
+    return [
+        *sorted((ROOT / "central_ingest").rglob("*.py")),
+        *sorted((ROOT / "contract").glob("*.py")),
+        *sorted((ROOT / "i18n").glob("*.py")),
+    ]
+
+
+@pytest.mark.parametrize("path", layered_files(), ids=lambda path: module_name(path))
+def test_module_imports_only_the_layers_its_row_allows(path: Path) -> None:
+    found = layer_violations(
+        module_name(path), path.read_text(encoding="utf-8"), path.name == "__init__.py"
+    )
+    assert not found, "\n".join(found)
+
+
+def test_no_layer_may_import_a_higher_one() -> None:
+    order = list(ALLOWED_IMPORTS)
+    assert set(MODULE_LAYERS.values()) | {"cli"} == set(order)
+    for layer, allowed in ALLOWED_IMPORTS.items():
+        higher = sorted(other for other in allowed if order.index(other) > order.index(layer))
+        assert not higher, f"{layer} may import the higher layers {higher}"
+
+
+def test_the_layer_check_finds_an_import_that_goes_up() -> None:
+    """The table check is not vacuous: the store reaching up to the notices (what
+    store/cases.py did before issue 14) and the console reaching into the API's routes are
+    caught, with the module and the line; the same store importing the core passes."""
+    source = (
+        "from central_ingest.core.clock import iso\n"
+        "\n"
+        "def open_case() -> None:\n"
+        "    from central_ingest.notify.outbox import enqueue_case_opened\n"
+    )
+    found = layer_violations("central_ingest.store.example", source)
+    assert found == [
+        "central_ingest.store.example line 4: imports central_ingest.notify.outbox (services),"
+        " which the store layer may not"
+    ]
+    console = "from central_ingest.api import routes_cases\nfrom central_ingest.api import auth\n"
+    found = layer_violations("central_ingest.console.example", console)
+    assert [line.split(":")[0] for line in found] == ["central_ingest.console.example line 1"]
+    assert layer_violations("central_ingest.example", "") == [
+        "central_ingest.example is in no layer: add it to MODULE_LAYERS"
+    ]
+    assert layer_of("central_ingest.cli_backup") == "cli"
+    assert layer_of("central_ingest.api.settings") == "config"
