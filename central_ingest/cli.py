@@ -211,9 +211,16 @@ def ingest_worker(
 ) -> None:
     """Consume device messages from MQTT (shared subscription) until SIGTERM or Ctrl-C.
 
-    Run several with different --client-id values to split the load.
+    Run several with different --client-id values to split the load. With one broker per
+    region ([[mqtt.brokers]] in the config), it consumes from every one of them.
     """
     settings = open_config(config, data_dir)
+    reader = cli_translator(settings)
+    if settings.mqtt.brokers and (mqtt_host is not None or mqtt_port is not None):
+        raise _refusal(reader, Text(
+            "--mqtt-host and --mqtt-port name one broker, but the configuration lists one"
+            " broker per region ([[mqtt.brokers]]): change their host and port there.",
+        ))
     mqtt_overrides = {
         key: value
         for key, value in {"host": mqtt_host, "port": mqtt_port, "client_id": client_id}.items()
@@ -226,9 +233,9 @@ def ingest_worker(
     signal.signal(signal.SIGINT, lambda *_: stop.set())
     worker = MqttIngestWorker(IngestService(Store(settings.db_path), settings), mqtt_settings)
     worker.start()
-    say(cli_translator(settings), Text(
-        "Ingest worker %(client)s is consuming from %(host)s:%(port)s into %(path)s.",
-        client=mqtt_settings.client_id, host=mqtt_settings.host, port=mqtt_settings.port,
+    say(reader, Text(
+        "Ingest worker %(client)s is consuming from %(brokers)s into %(path)s.",
+        client=mqtt_settings.client_id, brokers=", ".join(worker.brokers()),
         path=str(settings.db_path),
     ))
     stop.wait()

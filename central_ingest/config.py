@@ -72,7 +72,27 @@ class Deadlines(_Section):
     limitation_warning_days: int = Field(default=60, ge=1)
 
 
+class MqttBroker(_Section):
+    """One region's broker, as the ingest worker connects to it."""
+
+    region: str = Field(pattern=r"^[a-z0-9][a-z0-9_-]{0,31}$", description="names it in logs")
+    host: str
+    port: int = Field(default=1883, ge=1, le=65535)
+    ca_file: Path | None = None
+    cert_file: Path | None = None
+    key_file: Path | None = None
+    username: str | None = None
+
+
+# The keys of the single-broker form, which a [[mqtt.brokers]] list replaces.
+_SINGLE_BROKER_KEYS = ("host", "port", "ca_file", "cert_file", "key_file", "username")
+DEFAULT_REGION = "default"
+
+
 class MqttSettings(_Section):
+    """The ingest's brokers: either one, given by the keys below (the region "default"), or
+    one per region as ``[[mqtt.brokers]]``; the worker holds its shared subscription on each."""
+
     host: str = "127.0.0.1"
     port: int = Field(default=1883, ge=1, le=65535)
     client_id: str = "central-ingest-1"
@@ -83,6 +103,42 @@ class MqttSettings(_Section):
     cert_file: Path | None = None
     key_file: Path | None = None
     username: str | None = None
+    brokers: list[MqttBroker] = Field(default_factory=list)
+    reconnect_min_s: int = Field(default=1, ge=1, le=60, description="first wait after a loss")
+    reconnect_max_s: int = Field(default=30, ge=1, le=3600, description="the wait doubles to this")
+
+    @model_validator(mode="after")
+    def _one_form_of_brokers(self) -> MqttSettings:
+        single = [key for key in _SINGLE_BROKER_KEYS if key in self.model_fields_set]
+        if self.brokers and single:
+            raise ValueError(
+                f"give the broker either as {', '.join(single)} or as a [[mqtt.brokers]] list,"
+                " not both: with a list, each broker names its own host, port and TLS files"
+            )
+        regions = [broker.region for broker in self.brokers]
+        repeated = sorted({region for region in regions if regions.count(region) > 1})
+        if repeated:
+            raise ValueError(f"each broker needs its own region; repeated: {', '.join(repeated)}")
+        if self.reconnect_max_s < self.reconnect_min_s:
+            raise ValueError("reconnect_max_s must not be below reconnect_min_s")
+        return self
+
+    def broker_list(self) -> list[MqttBroker]:
+        """Every broker to consume from; the single-broker form is the region "default"."""
+        if self.brokers:
+            return list(self.brokers)
+        return [
+            MqttBroker(
+                region=DEFAULT_REGION,
+                **{key: getattr(self, key) for key in _SINGLE_BROKER_KEYS},
+            )
+        ]
+
+    def client_id_for(self, broker: MqttBroker) -> str:
+        """The MQTT client id on ``broker``: ``<client_id>-<region>`` with a list, so that no
+        two sessions share an id; the single broker keeps ``client_id`` itself, so the session
+        a worker already holds there survives the upgrade to this release."""
+        return f"{self.client_id}-{broker.region}" if self.brokers else self.client_id
 
 
 class RegistryConfig(_Section):

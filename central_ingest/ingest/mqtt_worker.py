@@ -1,9 +1,12 @@
-"""MQTT 5 ingest worker: shared subscription, persistent session, acknowledgement after commit.
+"""MQTT 5 ingest worker: shared subscriptions on one broker per region, persistent sessions,
+acknowledgement after commit.
 
 Messages are acknowledged (PUBACK) only after the batch holding them has been committed, so a
 crash between receipt and commit makes the broker deliver them again; the service drops the
-resulting duplicates. Several workers may run side by side: the broker splits the shared
-subscription between them.
+resulting duplicates. Several workers may run side by side: each broker splits its shared
+subscription between them. Every region's broker has its own link (``mqtt_link``) and network
+thread, all feeding one batching writer here, so a region whose broker is down holds up no
+other region.
 """
 
 from __future__ import annotations
@@ -13,138 +16,67 @@ import queue
 import threading
 import time
 from collections import defaultdict
-from dataclasses import dataclass
-
-import paho.mqtt.client as mqtt
-from paho.mqtt.enums import CallbackAPIVersion
-from paho.mqtt.packettypes import PacketTypes
-from paho.mqtt.properties import Properties
-from paho.mqtt.reasoncodes import ReasonCode
 
 from central_ingest.config import MqttSettings
+from central_ingest.ingest.mqtt_link import BrokerLink, Delivery
 from central_ingest.ingest.service import Incoming, IngestService, Outcome
-from contract import Receipt, ReceiptEntry, canonical_json, ingest_subscriptions, receipt_topic
+from contract import Receipt, ReceiptEntry, canonical_json, receipt_topic
 from contract.wire import now_utc
 
 log = logging.getLogger(__name__)
-
-RECEIVE_MAXIMUM = 4000
-
-
-@dataclass(frozen=True)
-class _Delivery:
-    generation: int
-    mid: int
-    qos: int
-    topic: str
-    payload: bytes
 
 
 class MqttIngestWorker:
     def __init__(self, service: IngestService, settings: MqttSettings) -> None:
         self._service = service
         self._settings = settings
-        self._deliveries: queue.Queue[_Delivery] = queue.Queue()
+        self._deliveries: queue.Queue[Delivery] = queue.Queue()
         self._stop = threading.Event()
-        self._generation = 0
         self._thread = threading.Thread(target=self._run, name="ingest-batcher", daemon=True)
-        self._client = self._make_client()
-
-    def _make_client(self) -> mqtt.Client:
-        settings = self._settings
-        client = mqtt.Client(
-            CallbackAPIVersion.VERSION2,
-            client_id=settings.client_id,
-            protocol=mqtt.MQTTv5,
-            manual_ack=True,
-        )
-        if settings.ca_file is not None:
-            client.tls_set(
-                ca_certs=str(settings.ca_file),
-                certfile=str(settings.cert_file) if settings.cert_file else None,
-                keyfile=str(settings.key_file) if settings.key_file else None,
-            )
-        if settings.username is not None:
-            client.username_pw_set(settings.username)
-        client.reconnect_delay_set(min_delay=1, max_delay=30)
-        client.on_connect = self._on_connect
-        client.on_disconnect = self._on_disconnect
-        client.on_message = self._on_message
-        client.on_subscribe = self._on_subscribe
-        return client
+        self._status_lock = threading.Lock()
+        self._last_status: dict[str, bool] | None = None
+        self._links = [
+            BrokerLink(broker, settings, self._deliveries.put, self._log_status)
+            for broker in settings.broker_list()
+        ]
 
     def start(self) -> None:
-        properties = Properties(PacketTypes.CONNECT)  # type: ignore[no-untyped-call]
-        properties.SessionExpiryInterval = self._settings.session_expiry_s
-        properties.ReceiveMaximum = RECEIVE_MAXIMUM
-        self._client.connect_async(
-            self._settings.host,
-            self._settings.port,
-            keepalive=30,
-            clean_start=False,
-            properties=properties,
-        )
-        self._client.loop_start()
+        for link in self._links:
+            link.start()
         self._thread.start()
 
     def stop(self) -> None:
         """Finish the batch in hand, then disconnect; what is unacknowledged stays queued at
-        the broker for the next start (persistent session)."""
+        each broker for the next start (persistent sessions)."""
         self._stop.set()
         if self._thread.is_alive():
             self._thread.join(timeout=30)
-        self._client.disconnect()
-        self._client.loop_stop()
+        for link in self._links:
+            link.stop()
 
-    def _on_connect(
-        self,
-        client: mqtt.Client,
-        userdata: object,
-        flags: mqtt.ConnectFlags,
-        reason_code: ReasonCode,
-        properties: Properties | None,
-    ) -> None:
-        if reason_code.is_failure:
-            log.error("the broker refused the ingest connection: %s", reason_code)
-            return
-        # A new connection invalidates the packet ids of everything received before it.
-        self._generation += 1
-        client.subscribe([(topic, 1) for topic in ingest_subscriptions()])
-        log.info("ingest connected (session present: %s)", flags.session_present)
+    def regions(self) -> dict[str, bool]:
+        """Each region's broker and whether its messages flow (connected and subscribed)."""
+        return {link.region: link.subscribed for link in self._links}
 
-    def _on_subscribe(
-        self,
-        client: mqtt.Client,
-        userdata: object,
-        mid: int,
-        reason_codes: list[ReasonCode],
-        properties: Properties | None,
-    ) -> None:
-        refused = [code for code in reason_codes if code.is_failure]
-        if refused:
-            log.error("the broker refused the ingest subscriptions: %s", refused)
-            return
-        log.info("ingest subscribed to %s", ", ".join(ingest_subscriptions()))
+    def brokers(self) -> list[str]:
+        """``region (host:port)`` for each broker, in the configured order."""
+        return [link.describe() for link in self._links]
 
-    def _on_disconnect(
-        self,
-        client: mqtt.Client,
-        userdata: object,
-        flags: mqtt.DisconnectFlags,
-        reason_code: ReasonCode,
-        properties: Properties | None,
-    ) -> None:
-        if not self._stop.is_set():
-            log.warning("ingest lost the broker (%s); reconnecting", reason_code)
-
-    def _on_message(self, client: mqtt.Client, userdata: object, message: mqtt.MQTTMessage) -> None:
-        self._deliveries.put(
-            _Delivery(
-                self._generation, message.mid, message.qos, message.topic, bytes(message.payload)
-            )
+    def _log_status(self) -> None:
+        status = self.regions()
+        with self._status_lock:
+            if status == self._last_status:
+                return
+            self._last_status = status
+        up = [region for region, flowing in status.items() if flowing]
+        down = [region for region, flowing in status.items() if not flowing]
+        log.info(
+            "ingest regions connected: %s; not connected: %s",
+            ", ".join(up) or "none",
+            ", ".join(down) or "none",
         )
 
-    def _next_batch(self) -> list[_Delivery]:
+    def _next_batch(self) -> list[Delivery]:
         try:
             first = self._deliveries.get(timeout=0.2)
         except queue.Empty:
@@ -173,23 +105,22 @@ class MqttIngestWorker:
                     [Incoming(d.payload, "mqtt", d.topic) for d in batch]
                 )
             except Exception:
-                # Nothing was committed and nothing is acknowledged: the broker redelivers.
+                # Nothing was committed and nothing is acknowledged: the brokers redeliver.
                 log.exception(
                     "an ingest batch of %d messages failed; it will be redelivered", len(batch)
                 )
                 time.sleep(1)
                 continue
-            generation = self._generation
             for delivery in batch:
-                if delivery.generation == generation and delivery.qos > 0:
-                    self._client.ack(delivery.mid, delivery.qos)
-            self._send_receipts(outcomes)
+                delivery.link.ack(delivery)
+            self._send_receipts(batch, outcomes)
 
-    def _send_receipts(self, outcomes: list[Outcome]) -> None:
-        per_device: dict[str, list[ReceiptEntry]] = defaultdict(list)
-        for outcome in outcomes:
+    def _send_receipts(self, batch: list[Delivery], outcomes: list[Outcome]) -> None:
+        """One receipt per device and link: a device hears back on the broker it sent to."""
+        per_device: dict[tuple[BrokerLink, str], list[ReceiptEntry]] = defaultdict(list)
+        for delivery, outcome in zip(batch, outcomes, strict=True):
             if outcome.authenticated and outcome.device_id and outcome.message_id:
-                per_device[outcome.device_id].append(
+                per_device[(delivery.link, outcome.device_id)].append(
                     ReceiptEntry.model_validate(
                         {
                             "message_id": outcome.message_id,
@@ -199,8 +130,6 @@ class MqttIngestWorker:
                     )
                 )
         issued_at = now_utc()
-        for device_id, entries in per_device.items():
+        for (link, device_id), entries in per_device.items():
             receipt = Receipt(device_id=device_id, issued_at=issued_at, entries=entries)
-            self._client.publish(
-                receipt_topic(device_id), canonical_json(receipt.model_dump(mode="json")), qos=1
-            )
+            link.publish(receipt_topic(device_id), canonical_json(receipt.model_dump(mode="json")))
