@@ -531,3 +531,29 @@ def _wait_until_blocked(conn: psycopg.Connection[Any], pid: int, timeout_s: floa
             return
         time.sleep(0.01)
     raise AssertionError(f"the hand-over (backend {pid}) never waited for the case's row lock")
+
+
+# --- deploy/postgresql ----------------------------------------------------------------------------
+
+
+def test_the_deployed_configuration_fragments_name_real_settings(
+    postgres_server: PostgresServer,
+) -> None:
+    """primary.conf and standby.conf as PostgreSQL 15 reads them (``postgres -C``): a
+    misspelt setting or a bad value stops the server at start, so it fails here first."""
+    conf = postgres_server.workdir / "deployed.conf"
+    conf.write_text(
+        f"include '{postgres_server.data_dir / 'postgresql.conf'}'\n"
+        f"include '{harness.DEPLOY / 'primary.conf'}'\n"
+        f"include '{harness.DEPLOY / 'standby.conf'}'\n"
+    )
+    expected = {
+        "wal_level": "replica",
+        "synchronous_commit": "on",
+        "synchronous_standby_names": "FIRST 1 (erap_standby_a)",
+        "archive_mode": "on",
+        "primary_slot_name": "erap_standby_a",
+        "wal_log_hints": "on",
+    }
+    for name, value in expected.items():
+        assert postgres_server.show_setting(name, config_file=conf) == value

@@ -191,6 +191,19 @@ class PostgresServer:
             time.sleep(0.02)
         raise TimeoutError(f"the PostgreSQL postmaster {pid} outlived SIGKILL for {timeout_s} s")
 
+    def show_setting(self, name: str, config_file: Path | None = None) -> str:
+        """A setting as the server program reads it from its configuration (``postgres -C``),
+        without connecting: from ``config_file`` instead of the cluster's own if given."""
+        command = [str(server_program("postgres")), "-D", str(self.data_dir), "-C", name]
+        if config_file is not None:
+            command.append(f"--config-file={config_file}")
+        done = subprocess.run(
+            as_server_user(command), capture_output=True, text=True, check=False, cwd="/"
+        )
+        if done.returncode != 0:
+            raise RuntimeError(f"postgres -C {name} failed: {done.stderr.strip()}")
+        return done.stdout.strip()
+
     def remove(self) -> None:
         shutil.rmtree(self.workdir, ignore_errors=True)
 
@@ -266,21 +279,14 @@ class PostgresServer:
 
 # -- the registry's roles and databases --------------------------------------------------------
 
-ROLE_PASSWORDS = {
-    "owner_password": "owner",
-    "app_password": "app",
-    "reader_password": "reader",
-    "replication_password": "replication",
-}
-
-
 class RegistryDatabase:
     """A database created the way deploy/postgresql/ says (roles.sql once per cluster, then
-    database.sql), not yet migrated; a URL for each of the registry's roles."""
+    database.sql), not yet migrated; a URL for each of the registry's roles (the test server
+    trusts loopback connections: no passwords)."""
 
     def __init__(self, server: PostgresServer, name: str) -> None:
         if "erap_owner" not in server.psql("SELECT rolname FROM pg_roles").split():
-            server.psql_file(DEPLOY / "roles.sql", **ROLE_PASSWORDS)
+            server.psql_file(DEPLOY / "roles.sql")
         server.psql_file(DEPLOY / "database.sql", database=name)
         self.server = server
         self.name = name
