@@ -58,6 +58,7 @@ class BrokerLink:
         self._lock = threading.Lock()
         self._generation = 0
         self._subscribed = False
+        self._unreachable_logged = False
         self.client_id = settings.client_id_for(broker)
         self._client = self._make_client()
 
@@ -90,6 +91,7 @@ class BrokerLink:
         )
         client.on_connect = self._on_connect
         client.on_disconnect = self._on_disconnect
+        client.on_connect_fail = self._on_connect_fail
         client.on_message = self._on_message
         client.on_subscribe = self._on_subscribe
         return client
@@ -139,6 +141,7 @@ class BrokerLink:
                 reason_code,
             )
             return
+        self._unreachable_logged = False
         with self._lock:
             # A new connection invalidates the packet ids of everything received before it.
             self._generation += 1
@@ -190,6 +193,17 @@ class BrokerLink:
         )
         if was_subscribed:
             self._on_change()
+
+    def _on_connect_fail(self, client: mqtt.Client, userdata: object) -> None:
+        # Once per outage: the retries go on every reconnect_max_s at most, for hours maybe.
+        if not self._unreachable_logged and not self._stopping.is_set():
+            self._unreachable_logged = True
+            log.warning(
+                "ingest cannot reach the broker of region %s at %s:%d; retrying",
+                self.region,
+                self._broker.host,
+                self._broker.port,
+            )
 
     def _on_message(self, client: mqtt.Client, userdata: object, message: mqtt.MQTTMessage) -> None:
         self._deliver(

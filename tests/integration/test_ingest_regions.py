@@ -213,9 +213,11 @@ def regions_config(path: Path, data_dir: Path, ports: dict[str, int]) -> Path:
 
 @pytest.fixture
 def brokers(tmp_path: Path) -> Iterator[dict[str, MosquittoBroker]]:
-    running = {region: MosquittoBroker(tmp_path / region).start() for region in ("north", "south")}
-    yield running
-    for broker in running.values():
+    """North running, south configured but not started yet."""
+    both = {region: MosquittoBroker(tmp_path / region) for region in ("north", "south")}
+    both["north"].start()
+    yield both
+    for broker in both.values():
         broker.stop()
 
 
@@ -244,6 +246,10 @@ def test_a_dead_region_stops_only_itself_and_drains_once_its_broker_returns(
     )
     worker = WorkerProcess(config_file)
     try:
+        # A broker that is down when the worker starts holds up no other region.
+        seen = worker.wait_for("ingest regions connected: north; not connected: south")
+        worker.wait_for("ingest cannot reach the broker of region south")
+        brokers["south"].start()
         seen = worker.wait_for("ingest regions connected: north, south; not connected: none")
         assert north.ready.wait(10) and south.ready.wait(10)
         north.publish(10)
