@@ -19,6 +19,7 @@ from rich.table import Table
 
 from central_ingest.api.app import create_app
 from central_ingest.cli_audit import audit_app
+from central_ingest.cli_backup import BACKUP_HELP, backup
 from central_ingest.cli_common import (
     LANGUAGE_ENV,
     LanguageChoice,
@@ -53,6 +54,7 @@ app.add_typer(audit_app, name="audit")
 app.add_typer(operators_app, name="operator")
 app.add_typer(ops_app, name="ops")
 app.add_typer(pki_app, name="pki")
+app.command("backup", help=BACKUP_HELP)(backup)
 
 console = Console()
 
