@@ -38,6 +38,8 @@ from i18n.text import Text
 # 1,024 pages of 4 KiB: 4 MiB per step, a few milliseconds each, so the progress moves.
 DEFAULT_STEP_PAGES = 1024
 _MB = 1_000_000
+# Files SQLite may leave beside the temporary copy if it fails half-way.
+_SIDE_FILES = ("-journal", "-wal", "-shm")
 
 # (done, total): pages or images copied so far.
 Progress = Callable[[int, int], None]
@@ -186,9 +188,6 @@ def backup_database(
         path=target, size_bytes=target.stat().st_size, seconds=time.monotonic() - started,
         contents=contents,
     )
-
-
-_SIDE_FILES = ("-journal", "-wal", "-shm")
 
 
 def _copy_snapshot(source: Path, temp: Path, step_pages: int, progress: Progress | None) -> None:
