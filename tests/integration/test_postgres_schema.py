@@ -9,12 +9,9 @@ end, except the concurrency test, which must commit."""
 
 from __future__ import annotations
 
-import sqlite3
 import threading
-import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 import psycopg
@@ -22,7 +19,6 @@ import pytest
 from psycopg import errors
 
 from central_ingest.core.clock import iso
-from central_ingest.store import double_reviews
 from central_ingest.store import schema as sqlite_schema
 from central_ingest.store.postgres import roles
 from central_ingest.store.postgres.connection import configure
@@ -33,9 +29,16 @@ from central_ingest.store.postgres.schema import (
     migrate,
     schema_version,
 )
-from tests.support import postgres as harness
 from tests.support.postgres import PostgresServer, RegistryDatabase
-from tests.support.postgres_rows import Rows
+from tests.support.postgres_rows import (
+    Rows,
+    catalog,
+    denied,
+    first_column,
+    refused,
+    sqlite_twin,
+    wait_until_blocked,
+)
 
 NOW = datetime(2025, 3, 14, 9, 26, 53, 589793, tzinfo=UTC)
 REFUSED_TO_BAILIFFS = "never handed to bailiffs|closed for good|only an unpaid case"
@@ -70,58 +73,13 @@ def owner(registry: RegistryDatabase) -> Iterator[psycopg.Connection[Any]]:
     yield from _session(registry.owner_url)
 
 
-def refused(conn: psycopg.Connection[Any], match: str, sql: str, *params: object) -> None:
-    """The statement fails as an integrity violation naming ``match``; the transaction goes on
-    (it ran in a savepoint)."""
-    with pytest.raises(psycopg.IntegrityError, match=match) as caught, conn.transaction():
-        conn.execute(sql, params)
-    assert caught.value.sqlstate is not None and caught.value.sqlstate.startswith("23")
-
-
-def denied(conn: psycopg.Connection[Any], sql: str) -> None:
-    with pytest.raises(errors.InsufficientPrivilege, match="permission denied"), conn.transaction():
-        conn.execute(sql)
-
-
-# --- the harness ---------------------------------------------------------------------------------
-
-
-def test_the_server_runs_as_an_unprivileged_user_in_its_own_directory(
-    postgres_server: PostgresServer,
-) -> None:
-    pid = postgres_server.postmaster_pid()
-    assert pid is not None
-    status = (Path("/proc") / str(pid) / "status").read_text()
-    real_uid = int(next(line for line in status.splitlines() if line.startswith("Uid:")).split()[1])
-    assert real_uid != 0
-    assert real_uid == postgres_server.data_dir.stat().st_uid
-    shown = postgres_server.psql("SHOW data_directory").strip()
-    assert Path(shown) == postgres_server.data_dir
-    assert str(postgres_server.port) in postgres_server.psql("SHOW port")
-
-
-def test_a_machine_without_postgresql_15_is_told_which_package_to_install(
-    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
-) -> None:
-    monkeypatch.setattr(harness, "BIN", tmp_path / "no-postgresql")
-    with pytest.raises(harness.PostgresMissing, match="install the Debian package postgresql-15"):
-        PostgresServer(workdir=tmp_path / "cluster").initdb()
-
-
 # --- the schema is SQLite's twin -------------------------------------------------------------
-
-
-def _sqlite_twin() -> sqlite3.Connection:
-    conn = sqlite3.connect(":memory:")
-    conn.executescript(sqlite_schema.DDL)
-    conn.executescript(double_reviews.DDL)
-    return conn
 
 
 def test_migrate_creates_sqlites_tables_columns_indexes_and_triggers(owner: Any) -> None:
     assert SCHEMA_VERSION == sqlite_schema.SCHEMA_VERSION
     assert schema_version(owner) == SCHEMA_VERSION
-    lite = _sqlite_twin()
+    lite = sqlite_twin()
     lite_tables = [
         name
         for (name,) in lite.execute(
@@ -185,23 +143,12 @@ def test_migrate_creates_sqlites_tables_columns_indexes_and_triggers(owner: Any)
     assert owners == [(roles.OWNER,)]
 
 
-def _catalog(conn: psycopg.Connection[Any]) -> list[tuple[Any, ...]]:
-    return conn.execute(
-        "SELECT c.relname, c.relkind, c.relacl::text, pg_get_userbyid(c.relowner),"
-        " (SELECT array_agg(tgname || ':' || tgfoid::regproc ORDER BY tgname) FROM pg_trigger t"
-        "  WHERE t.tgrelid = c.oid AND NOT tgisinternal)::text,"
-        " (SELECT array_agg(attname || ':' || atttypid::regtype ORDER BY attnum) FROM pg_attribute"
-        "  WHERE attrelid = c.oid AND attnum > 0)::text"
-        " FROM pg_class c WHERE c.relnamespace = 'public'::regnamespace ORDER BY c.relname"
-    ).fetchall()
-
-
 def test_migrate_again_changes_nothing(registry: RegistryDatabase) -> None:
     with psycopg.connect(registry.owner_url, autocommit=True) as conn:
-        before = _catalog(conn), conn.execute("SELECT * FROM meta ORDER BY key").fetchall()
+        before = catalog(conn), conn.execute("SELECT * FROM meta ORDER BY key").fetchall()
         assert migrate(conn) == []
         assert migrate(conn) == []
-        after = _catalog(conn), conn.execute("SELECT * FROM meta ORDER BY key").fetchall()
+        after = catalog(conn), conn.execute("SELECT * FROM meta ORDER BY key").fetchall()
         assert after == before
         assert before[1] == [("schema_version", str(SCHEMA_VERSION))]
 
@@ -239,7 +186,7 @@ def test_ledger_merkle_nodes_and_tree_heads_refuse_update_delete_and_truncate(
     rows = Rows(owner, NOW)
     seq = rows.ledger_entry()
     for table, sentence in APPEND_ONLY.items():
-        refused(owner, sentence, f"UPDATE {table} SET {_first_column(owner, table)} = NULL")
+        refused(owner, sentence, f"UPDATE {table} SET {first_column(owner, table)} = NULL")
         refused(owner, sentence, f"DELETE FROM {table}")
         refused(owner, sentence, f"TRUNCATE {table}")
     assert owner.execute("SELECT max(seq) FROM ledger").fetchone() == (seq,)
@@ -252,17 +199,6 @@ def test_ledger_merkle_nodes_and_tree_heads_refuse_update_delete_and_truncate(
     )
 
 
-def _first_column(conn: psycopg.Connection[Any], table: str) -> str:
-    """The first column a statement may name in SET (identity columns may not be set)."""
-    row = conn.execute(
-        "SELECT attname FROM pg_attribute WHERE attrelid = %s::regclass AND attnum > 0"
-        " AND attidentity = '' ORDER BY attnum LIMIT 1",
-        (table,),
-    ).fetchone()
-    assert row is not None
-    return str(row[0])
-
-
 def test_the_application_role_appends_but_cannot_update_delete_or_truncate_history(
     app: psycopg.Connection[Any],
 ) -> None:
@@ -271,7 +207,7 @@ def test_the_application_role_appends_but_cannot_update_delete_or_truncate_histo
     case_number = rows.case()
     rows.payment(case_number)
     for table in ("ledger", "merkle_nodes", "tree_heads", "messages", "payments"):
-        denied(app, f"UPDATE {table} SET {_first_column(app, table)} = NULL")
+        denied(app, f"UPDATE {table} SET {first_column(app, table)} = NULL")
         denied(app, f"DELETE FROM {table}")
         denied(app, f"TRUNCATE {table}")
     denied(app, "TRUNCATE bailiff_handovers")
@@ -295,7 +231,7 @@ def test_the_read_only_role_writes_nothing_and_reads_no_secrets(
         # ... and with that switched off, it holds no privilege to write anyway.
         conn.execute("SET TRANSACTION READ WRITE")
         for table in roles.APP_PRIVILEGES:
-            column = _first_column(conn, table)
+            column = first_column(conn, table)
             for sql in (
                 f"INSERT INTO {table} DEFAULT VALUES",
                 f"UPDATE {table} SET {column} = {column}",
@@ -509,7 +445,7 @@ def test_a_payment_committed_while_a_hand_over_waits_stops_the_hand_over(
 
         worker = threading.Thread(target=hand_over)
         worker.start()
-        _wait_until_blocked(paying, jobs.info.backend_pid)
+        wait_until_blocked(paying, jobs.info.backend_pid)
         paying.commit()
         worker.join(10)
         assert len(outcome) == 1
@@ -519,41 +455,3 @@ def test_a_payment_committed_while_a_hand_over_waits_stops_the_hand_over(
             "SELECT status FROM cases WHERE case_number = %s", (case_number,)
         ).fetchone()
         assert status == ("open",)
-
-
-def _wait_until_blocked(conn: psycopg.Connection[Any], pid: int, timeout_s: float = 5.0) -> None:
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        row = conn.execute(
-            "SELECT wait_event_type FROM pg_stat_activity WHERE pid = %s", (pid,)
-        ).fetchone()
-        if row == ("Lock",):
-            return
-        time.sleep(0.01)
-    raise AssertionError(f"the hand-over (backend {pid}) never waited for the case's row lock")
-
-
-# --- deploy/postgresql ----------------------------------------------------------------------------
-
-
-def test_the_deployed_configuration_fragments_name_real_settings(
-    postgres_server: PostgresServer,
-) -> None:
-    """primary.conf and standby.conf as PostgreSQL 15 reads them (``postgres -C``): a
-    misspelt setting or a bad value stops the server at start, so it fails here first."""
-    conf = postgres_server.workdir / "deployed.conf"
-    conf.write_text(
-        f"include '{postgres_server.data_dir / 'postgresql.conf'}'\n"
-        f"include '{harness.DEPLOY / 'primary.conf'}'\n"
-        f"include '{harness.DEPLOY / 'standby.conf'}'\n"
-    )
-    expected = {
-        "wal_level": "replica",
-        "synchronous_commit": "on",
-        "synchronous_standby_names": "FIRST 1 (erap_standby_a)",
-        "archive_mode": "on",
-        "primary_slot_name": "erap_standby_a",
-        "wal_log_hints": "on",
-    }
-    for name, value in expected.items():
-        assert postgres_server.show_setting(name, config_file=conf) == value

@@ -1,17 +1,24 @@
 """Registry rows written into PostgreSQL with plain SQL, as a script would: devices, officers,
 fixations, cases, payments, bailiff hand-overs, cancellations, ledger entries. Every id carries
-a random tag, so tests sharing one database never meet each other's rows."""
+a random tag, so tests sharing one database never meet each other's rows. And the checks the
+schema tests make with them: refused by a rule, denied for want of a privilege."""
 
 from __future__ import annotations
 
 import itertools
+import sqlite3
+import time
 from datetime import datetime, timedelta
 from typing import Any
 from uuid import uuid4
 
 import psycopg
+import pytest
+from psycopg import errors
 
 from central_ingest.core.clock import iso
+from central_ingest.store import double_reviews
+from central_ingest.store import schema as sqlite_schema
 
 
 class Rows:
@@ -151,3 +158,61 @@ class Rows:
             (seq, self.at()),
         )
         return seq
+
+
+def refused(conn: psycopg.Connection[Any], match: str, sql: str, *params: object) -> None:
+    """The statement fails as an integrity violation naming ``match``; the transaction goes on
+    (it ran in a savepoint)."""
+    with pytest.raises(psycopg.IntegrityError, match=match) as caught, conn.transaction():
+        conn.execute(sql, params)
+    assert caught.value.sqlstate is not None and caught.value.sqlstate.startswith("23")
+
+
+def denied(conn: psycopg.Connection[Any], sql: str) -> None:
+    """The statement fails for want of a privilege; the transaction goes on."""
+    with pytest.raises(errors.InsufficientPrivilege, match="permission denied"), conn.transaction():
+        conn.execute(sql)
+
+
+def first_column(conn: psycopg.Connection[Any], table: str) -> str:
+    """The first column a statement may name in SET (identity columns may not be set)."""
+    row = conn.execute(
+        "SELECT attname FROM pg_attribute WHERE attrelid = %s::regclass AND attnum > 0"
+        " AND attidentity = '' ORDER BY attnum LIMIT 1",
+        (table,),
+    ).fetchone()
+    assert row is not None
+    return str(row[0])
+
+
+def catalog(conn: psycopg.Connection[Any]) -> list[tuple[Any, ...]]:
+    """Every relation of the schema: kind, privileges, owner, triggers, columns and types."""
+    return conn.execute(
+        "SELECT c.relname, c.relkind, c.relacl::text, pg_get_userbyid(c.relowner),"
+        " (SELECT array_agg(tgname || ':' || tgfoid::regproc ORDER BY tgname) FROM pg_trigger t"
+        "  WHERE t.tgrelid = c.oid AND NOT tgisinternal)::text,"
+        " (SELECT array_agg(attname || ':' || atttypid::regtype ORDER BY attnum) FROM pg_attribute"
+        "  WHERE attrelid = c.oid AND attnum > 0)::text"
+        " FROM pg_class c WHERE c.relnamespace = 'public'::regnamespace ORDER BY c.relname"
+    ).fetchall()
+
+
+def sqlite_twin() -> sqlite3.Connection:
+    """The SQLite schema the PostgreSQL one mirrors, in memory."""
+    conn = sqlite3.connect(":memory:")
+    conn.executescript(sqlite_schema.DDL)
+    conn.executescript(double_reviews.DDL)
+    return conn
+
+
+def wait_until_blocked(conn: psycopg.Connection[Any], pid: int, timeout_s: float = 5.0) -> None:
+    """Returns once backend ``pid`` waits for a lock; fails after ``timeout_s``."""
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        row = conn.execute(
+            "SELECT wait_event_type FROM pg_stat_activity WHERE pid = %s", (pid,)
+        ).fetchone()
+        if row == ("Lock",):
+            return
+        time.sleep(0.01)
+    raise AssertionError(f"backend {pid} never waited for a lock in {timeout_s} s")
