@@ -9,23 +9,11 @@ case proofs) are the same in every language.
 from __future__ import annotations
 
 import json
-import time
 from pathlib import Path
-from types import TracebackType
 from typing import Annotated
 
 import typer
 from rich.console import Console
-from rich.progress import (
-    BarColumn,
-    Progress,
-    ProgressColumn,
-    Task,
-    TaskID,
-    TextColumn,
-    TimeRemainingColumn,
-)
-from rich.text import Text as RichText
 
 from central_ingest.audit import (
     AuditError,
@@ -47,13 +35,13 @@ from central_ingest.cli_common import (
     refuse,
     say,
 )
+from central_ingest.cli_progress import LiveProgress
 from central_ingest.config import RegistryConfig
 from central_ingest.store.db import Store
 from contract import load_public_key, now_utc
 from i18n import PluralText, Text, Translator
 
 EXIT_TAMPERED = 1
-_SHOW_PROGRESS_AFTER_S = 1.0
 
 VERIFY_HELP = (
     "Check the whole audit trail; exit 0 only if nothing was tampered with.\n\n"
@@ -107,57 +95,6 @@ def _config(config_path: Path | None, data_dir: Path | None) -> tuple[RegistryCo
 
 def _existing_store(config: RegistryConfig, reader: Translator) -> Store:
     return Store(existing_store_path(config, reader))
-
-
-class _Counts(ProgressColumn):
-    """``1 234 567/2 000 000``: the counts with the reader's digit grouping (CLDR)."""
-
-    def __init__(self, reader: Translator) -> None:
-        super().__init__()
-        self._reader = reader
-
-    def render(self, task: Task) -> RichText:
-        done = self._reader.number(int(task.completed))
-        return RichText(f"{done:>10}/{self._reader.number(int(task.total or 0))}")
-
-
-class _LiveProgress:
-    """A rich progress bar that appears only once a check has run long enough to need one."""
-
-    def __init__(self, reader: Translator) -> None:
-        self._reader = reader
-        self._started = time.monotonic()
-        self._bar: Progress | None = None
-        self._tasks: dict[str, TaskID] = {}
-
-    def __call__(self, stage: str, done: int, total: int) -> None:
-        if self._bar is None:
-            if not _err.is_terminal or time.monotonic() - self._started < _SHOW_PROGRESS_AFTER_S:
-                return
-            self._bar = Progress(
-                TextColumn("{task.description:<22}"), BarColumn(),
-                _Counts(self._reader), TimeRemainingColumn(),
-                console=_err, transient=True,
-            )
-            self._bar.start()
-        task = self._tasks.get(stage)
-        if task is None:
-            # The stage is the verifier's English name, marked for translation there.
-            description = self._reader.gettext(stage)
-            task = self._tasks[stage] = self._bar.add_task(description, total=total)
-        self._bar.update(task, completed=done, total=total)
-
-    def __enter__(self) -> _LiveProgress:
-        return self
-
-    def __exit__(
-        self,
-        kind: type[BaseException] | None,
-        error: BaseException | None,
-        trace: TracebackType | None,
-    ) -> None:
-        if self._bar is not None:
-            self._bar.stop()
 
 
 def _read_kept_heads(path: Path, reader: Translator) -> list[TreeHead]:
@@ -214,7 +151,7 @@ def verify(
     trusted = [] if kept_heads is None else _read_kept_heads(kept_heads, reader)
     store = _existing_store(config, reader)
     try:
-        with _LiveProgress(reader) as progress:
+        with LiveProgress(reader) as progress:
             report = verify_registry(store, key, case, trusted_heads=trusted, progress=progress)
     except AuditError as exc:
         raise refuse(reader, exc.text) from None

@@ -14,7 +14,6 @@ from typing import Annotated
 
 import typer
 
-from central_ingest.cli_audit import _LiveProgress
 from central_ingest.cli_common import (
     EXIT_CANNOT_RUN,
     cli_translator,
@@ -23,6 +22,7 @@ from central_ingest.cli_common import (
     refuse,
     say,
 )
+from central_ingest.cli_progress import LiveProgress
 from central_ingest.store.backup import (
     DEFAULT_STEP_PAGES,
     BackupFailed,
@@ -92,7 +92,7 @@ def backup(
     reader = cli_translator(config)
     source = existing_store_path(config, reader)
     try:
-        with _LiveProgress(reader) as progress:
+        with LiveProgress(reader) as progress:
             made = backup_database(
                 source, out, force=force, step_pages=step_pages,
                 progress=lambda done, total: progress(_PAGES, done, total),
@@ -111,7 +111,7 @@ def backup(
         ))
         return
     try:
-        with _LiveProgress(reader) as progress:
+        with LiveProgress(reader) as progress:
             copied = copy_evidence(
                 made.path, config.evidence_dir, evidence_folder,
                 progress=lambda done, total: progress(_IMAGES, done, total),

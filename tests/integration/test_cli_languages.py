@@ -17,10 +17,11 @@ import pytest
 from rich.console import Console
 from typer.testing import CliRunner
 
-from central_ingest import cli_audit
+from central_ingest import cli_progress
 from central_ingest.audit import load_or_create_registry_key, sign_tree_head, verify_registry
 from central_ingest.cli import app
 from central_ingest.cli_audit import audit_app
+from central_ingest.cli_progress import LiveProgress
 from central_ingest.operators import Role
 from i18n import translator
 from tests.integration.test_audit import CASE_PAID, REPO_ROOT, Registry, _build
@@ -176,9 +177,9 @@ def test_the_progress_bar_names_each_stage_in_the_readers_language(
 ) -> None:
     """The bar shows on a terminal once a check runs long; here at once, on a recorded one."""
     terminal = Console(record=True, force_terminal=True, width=160, file=io.StringIO())
-    monkeypatch.setattr(cli_audit, "_err", terminal)
-    monkeypatch.setattr(cli_audit, "_SHOW_PROGRESS_AFTER_S", 0.0)
-    with cli_audit._LiveProgress(translator("registry", "kk")) as progress:
+    monkeypatch.setattr(cli_progress, "_err", terminal)
+    monkeypatch.setattr(cli_progress, "_SHOW_PROGRESS_AFTER_S", 0.0)
+    with LiveProgress(translator("registry", "kk")) as progress:
         verify_registry(registry.store, registry.key.public_key_b64, progress=progress)
     shown = terminal.export_text()
     for stage in ("Меркл ағашының түбірлері", "аудит журналының жазбалары",
