@@ -8,7 +8,7 @@ enforced here, by constraints and triggers, not only in Python:
 
 from __future__ import annotations
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 # Forward steps from the version a database file records to the next: each a list of
 # statements run in one transaction by ``Store.migrate``. A new database is created at
@@ -25,6 +25,15 @@ MIGRATIONS: dict[int, tuple[str, ...]] = {
         # notices queued before this version were all in English.
         "ALTER TABLE notifications ADD COLUMN language TEXT NOT NULL DEFAULT 'en'"
         " CHECK (language IN ('kk', 'ru', 'en', 'kk,ru'))",
+    ),
+    # 2 -> 3: a refusal from before the signature check keeps only the digest, the size and
+    # the first bytes of what came (anyone may send it), with where it came from; a signed
+    # refusal keeps the whole message. Rows written before this version count as unsigned.
+    3: (
+        "ALTER TABLE dead_letters ADD COLUMN source TEXT",
+        "ALTER TABLE dead_letters ADD COLUMN payload_sha256 TEXT",
+        "ALTER TABLE dead_letters ADD COLUMN payload_size INTEGER",
+        "ALTER TABLE dead_letters ADD COLUMN signed INTEGER NOT NULL DEFAULT 0",
     ),
 }
 
@@ -266,7 +275,11 @@ CREATE TABLE IF NOT EXISTS dead_letters (
     reason TEXT NOT NULL,
     detail TEXT NOT NULL,
     retryable INTEGER NOT NULL DEFAULT 0,
-    payload BLOB NOT NULL
+    payload BLOB NOT NULL,
+    source TEXT,
+    payload_sha256 TEXT,
+    payload_size INTEGER,
+    signed INTEGER NOT NULL DEFAULT 0
 );
 CREATE INDEX IF NOT EXISTS dead_letters_reason ON dead_letters(reason);
 

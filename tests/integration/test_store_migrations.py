@@ -51,8 +51,11 @@ def test_a_version_1_database_is_brought_forward_and_keeps_every_row(tmp_path: P
         version = store.db.conn.execute(
             "SELECT value FROM meta WHERE key = 'schema_version'"
         ).fetchone()[0]
-        assert int(version) == SCHEMA_VERSION == 2
+        assert int(version) == SCHEMA_VERSION == 3
         assert "language" in _columns(path, "operators")
+        assert {"source", "payload_sha256", "payload_size", "signed"} <= _columns(
+            path, "dead_letters"
+        )
         assert "language" in _columns(path, "vehicles")
         assert "owner_language" in _columns(path, "cases")
         assert _counts(path) == before

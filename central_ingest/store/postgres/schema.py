@@ -21,13 +21,14 @@ from psycopg import sql
 from central_ingest.store.postgres.connection import MIGRATION_LOCK
 from central_ingest.store.postgres.roles import APP_PRIVILEGES, OWNER, grant_statements
 from central_ingest.store.postgres.rules import FUNCTIONS, TRIGGERS
-from central_ingest.store.postgres.tables import TABLES
+from central_ingest.store.postgres.tables import DEAD_LETTER_DIGESTS, TABLES
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 # Each step: the SQL scripts that take the database from the previous version to this one.
 MIGRATIONS: dict[int, tuple[str, ...]] = {
     2: (TABLES, FUNCTIONS, TRIGGERS),
+    3: (DEAD_LETTER_DIGESTS,),
 }
 
 

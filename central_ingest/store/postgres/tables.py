@@ -326,3 +326,13 @@ CREATE TABLE double_reviews (
 CREATE INDEX double_reviews_queue ON double_reviews(status, sampled_at);
 CREATE INDEX double_reviews_first ON double_reviews(first_officer, status);
 """
+
+
+# Version 3 (SQLite's MIGRATIONS[3]): a refusal from before the signature check keeps only the
+# digest, the size and the first bytes of what came, and where it came from.
+DEAD_LETTER_DIGESTS = """
+ALTER TABLE dead_letters ADD COLUMN source text;
+ALTER TABLE dead_letters ADD COLUMN payload_sha256 text;
+ALTER TABLE dead_letters ADD COLUMN payload_size bigint;
+ALTER TABLE dead_letters ADD COLUMN signed boolean NOT NULL DEFAULT false;
+"""
