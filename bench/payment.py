@@ -90,7 +90,9 @@ def run(payments: int, workdir: Path) -> dict[str, float | int]:
         registry=RegistryClient(http, world.terminal_id, world.terminal_key),
         device=EmvAcquirerDevice(
             open_card=lambda: PcscCard(READER_NAME),
-            acquirer=AcquirerLink("127.0.0.1", acquirer.port, timeout_s=5),
+            acquirer=AcquirerLink(
+                "127.0.0.1", acquirer.port, timeout_s=5, tls=acquirer.terminal_tls()
+            ),
             journal=journal,
             merchant=MerchantIds(terminal_id="T0000042", merchant_id="ERAPASTANA00001"),
             clock=now_utc,

@@ -1,8 +1,9 @@
 """The in-car payment terminal of the demo, as an officer runs it: ``python -m terminal`` with
 its own configuration file, a PC/SC daemon with the virtual reader and our virtual EMV card,
-the acquirer simulator speaking ISO 8583 over TCP (the bank's host cannot exist here), and a
-receipt printer on a pty pair, whose bytes are read back as the printer puts them on paper
-(``terminal.sim.escpos_reader``): the receipt in Kazakh and in Russian."""
+the acquirer simulator speaking ISO 8583 over mutual TLS with certificates made at start (the
+bank's host cannot exist here), and a receipt printer on a pty pair, whose bytes are read back
+as the printer puts them on paper (``terminal.sim.escpos_reader``): the receipt in Kazakh and
+in Russian."""
 
 from __future__ import annotations
 
@@ -51,6 +52,8 @@ class PaymentTerminalRig:
         return self
 
     def _config_text(self) -> str:
+        tls = self._acquirer.terminal_tls()
+        assert tls is not None  # the simulator speaks mutual TLS, as the bank's host does
         return f"""# Written by the demo: see terminal/terminal.example.toml for every option.
 device_id = "{self._device_id}"
 terminal_id = "T0000042"
@@ -73,6 +76,10 @@ acquirer_host = "127.0.0.1"
 acquirer_port = {self._acquirer.port}
 acquirer_timeout_s = 10
 merchant_id = "ERAPASTANA00001"
+acquirer_ca_file = "{tls.ca_file}"
+acquirer_server_name = "{tls.server_name}"
+client_cert_file = "{tls.cert_file}"
+client_key_file = "{tls.key_file}"
 """
 
     def insert_card(self) -> VirtualCard:

@@ -5,6 +5,8 @@ receipt printer's model (``printer_profile``, from python-escpos's capabilities 
 
 from __future__ import annotations
 
+import os
+import ssl
 import tomllib
 from collections.abc import Callable
 from datetime import datetime
@@ -15,9 +17,9 @@ import httpx
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from contract import DeviceKey, now_utc
-from contract.config_file import load_toml
+from contract.config_file import ConfigError, load_toml
 from i18n import FALLBACK_LANGUAGE, Language, language_or_none
-from terminal.acquirer_link import AcquirerLink
+from terminal.acquirer_link import AcquirerLink, AcquirerTls, client_context
 from terminal.ecr import EcrPosDevice
 from terminal.journal import Journal
 from terminal.paper import profile_names
@@ -32,12 +34,62 @@ class _Section(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
+# Plain TCP to the acquirer sends the card number and track 2 in clear: the configuration may
+# ask for it only where this variable is set to 1, which no unit in deploy/ does, so a test
+# bench's file copied into a car stops the terminal instead of exposing card data.
+PLAIN_TCP_TESTS_ENV = "ERAP_TERMINAL_TESTS_ALLOW_PLAIN_ACQUIRER"
+
+
 class EmvSettings(_Section):
     reader: str = Field(description="PC/SC reader name, or the start of it")
     acquirer_host: str
     acquirer_port: int = Field(gt=0, lt=65536)
     acquirer_timeout_s: float = Field(default=30.0, gt=0)
     merchant_id: str = Field(min_length=15, max_length=15)
+    acquirer_ca_file: Path | None = Field(
+        default=None, description="the acquirer's CA certificate (PEM), the only one trusted"
+    )
+    acquirer_server_name: str | None = Field(
+        default=None, description="the name in the acquirer's certificate; default: the host"
+    )
+    client_cert_file: Path | None = Field(default=None, description="this terminal's (PEM)")
+    client_key_file: Path | None = Field(default=None, description="its private key (PEM)")
+    acquirer_insecure_plain_tcp: bool = Field(
+        default=False, description=f"TESTS ONLY, and only with {PLAIN_TCP_TESTS_ENV}=1"
+    )
+
+    @model_validator(mode="after")
+    def _tls_unless_testing(self) -> Self:
+        if self.acquirer_insecure_plain_tcp:
+            if os.environ.get(PLAIN_TCP_TESTS_ENV) != "1":
+                raise ValueError(
+                    "acquirer_insecure_plain_tcp sends card numbers in clear and is for tests"
+                    f" only: remove it (it is accepted only with {PLAIN_TCP_TESTS_ENV}=1)"
+                )
+            return self
+        missing = [
+            name
+            for name in ("acquirer_ca_file", "client_cert_file", "client_key_file")
+            if getattr(self, name) is None
+        ]
+        if missing:
+            raise ValueError(
+                f"the link to the acquirer is mutual TLS: set {', '.join(missing)} (the"
+                " acquirer's CA certificate, this terminal's certificate and key, PEM)"
+            )
+        return self
+
+    def acquirer_tls(self) -> AcquirerTls | None:
+        """None: plain TCP (tests only, checked above)."""
+        if self.acquirer_insecure_plain_tcp:
+            return None
+        assert self.acquirer_ca_file and self.client_cert_file and self.client_key_file
+        return AcquirerTls(
+            ca_file=self.acquirer_ca_file,
+            cert_file=self.client_cert_file,
+            key_file=self.client_key_file,
+            server_name=self.acquirer_server_name or self.acquirer_host,
+        )
 
 
 class EcrSettings(_Section):
@@ -106,8 +158,19 @@ class TerminalConfig(_Section):
 
 
 def load_config(path: Path) -> TerminalConfig:
-    """Raises ``ConfigError`` naming each bad key."""
-    return load_toml(TerminalConfig, path)
+    """Raises ``ConfigError`` naming each bad key, or the TLS file that cannot be used."""
+    config = load_toml(TerminalConfig, path)
+    tls = config.emv.acquirer_tls() if config.emv and config.payment_device == "emv" else None
+    if tls is not None:
+        try:
+            client_context(tls)
+        except (OSError, ssl.SSLError) as exc:
+            raise ConfigError(
+                f"invalid configuration in {path}: emv.acquirer_ca_file, client_cert_file or"
+                f" client_key_file cannot be used ({exc}): check that each is a readable PEM"
+                " file and that the key belongs to the certificate"
+            ) from None
+    return config
 
 
 def configured_language(path: Path) -> Language:
@@ -137,7 +200,9 @@ def build_payment_device(
     assert emv is not None  # checked by the model
     return EmvAcquirerDevice(
         open_card=lambda: PcscCard(emv.reader),
-        acquirer=AcquirerLink(emv.acquirer_host, emv.acquirer_port, emv.acquirer_timeout_s),
+        acquirer=AcquirerLink(
+            emv.acquirer_host, emv.acquirer_port, emv.acquirer_timeout_s, tls=emv.acquirer_tls()
+        ),
         journal=journal,
         merchant=MerchantIds(terminal_id=config.terminal_id, merchant_id=emv.merchant_id),
         clock=clock,

@@ -21,7 +21,7 @@ from typing import Protocol
 from contract import AcquirerRefs, CardData
 from i18n import Message, Text
 from terminal import iso8583
-from terminal.acquirer_link import AcquirerLink, AcquirerUnavailable
+from terminal.acquirer_link import AcquirerLink, AcquirerRefused, AcquirerUnavailable
 from terminal.emv import ApduChannel, CardError, Cryptogram, EmvKernel, FirstAc, TerminalParams
 from terminal.journal import Journal, PaymentState
 
@@ -145,6 +145,13 @@ class EmvAcquirerDevice:
             answer = iso8583.authorisation_answer(
                 self._acquirer.exchange(iso8583.financial_request(auth))
             )
+        except AcquirerRefused as exc:
+            # Refused during the TLS handshake: the bank never read the request.
+            log.warning("payment %s: %s", request.payment_id, exc)
+            self._journal.disarm_reversal(request.payment_id)
+            with contextlib.suppress(CardError):
+                kernel.second_ac(False, "Z3", b"")  # unable to go online
+            return self._fail(request, exc.text)
         except (AcquirerUnavailable, iso8583.Iso8583Error) as exc:
             log.warning("payment %s: %s", request.payment_id, exc)
             with contextlib.suppress(CardError):

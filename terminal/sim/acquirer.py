@@ -1,6 +1,9 @@
-"""An acquirer host simulator: ISO 8583 over TCP on loopback (2-byte length framing), the
-test issuer behind it. It checks the card's ARQC and answers with an ARPC, and keeps a journal
-(JSON lines, masked card numbers only) so tests can tell whether money moved.
+"""An acquirer host simulator: ISO 8583 over mutual TLS on loopback (2-byte length framing), the
+test issuer behind it. Like a bank's host it presents its server certificate and requires a
+client certificate signed by the terminals' CA (``--cert``, ``--key``, ``--client-ca``; a
+refused handshake is journalled as ``{"refused": reason}``); ``--insecure-plain-tcp`` is for
+tests of the plain link only. It checks the card's ARQC and answers with an ARPC, and keeps a
+journal (JSON lines, masked card numbers only) so tests can tell whether money moved.
 
 Modes: approve, decline (response code 05), timeout (financial requests are never answered;
 reversals are), slow (every answer waits ``--delay`` seconds). ``--drop-reversals N`` closes
@@ -12,6 +15,7 @@ from __future__ import annotations
 import json
 import socket
 import socketserver
+import ssl
 import struct
 import threading
 import time
@@ -24,6 +28,7 @@ import typer
 from pyemv import tlv as pyemv_tlv
 
 from terminal import iso8583
+from terminal.acquirer_link import receive_exactly
 from terminal.emv import mask_pan
 from terminal.sim import test_issuer
 
@@ -140,27 +145,66 @@ class _Handler(socketserver.BaseRequestHandler):
     server: _Server
 
     def handle(self) -> None:
-        while True:
-            header = self.request.recv(2, socket.MSG_WAITALL)
-            if len(header) < 2:
+        context = self.server.tls
+        if context is None:
+            self._serve(self.request)
+            return
+        # A duplicate of the descriptor outlives a failed handshake (which closes the TLS
+        # socket): reading on until the terminal hangs up avoids a reset that could overtake
+        # the alert telling it why.
+        with self.request.dup() as spare:
+            try:
+                tls = context.wrap_socket(self.request, server_side=True)
+            except (ssl.SSLError, OSError) as exc:
+                reason = getattr(exc, "reason", None) or str(exc)
+                self.server.host.record({"refused": reason})
+                _drain(spare)
                 return
-            (size,) = struct.unpack(">H", header)
-            raw = self.request.recv(size, socket.MSG_WAITALL)
+            with tls:
+                self._serve(tls)
+
+    def _serve(self, sock: socket.socket) -> None:
+        while True:
+            try:
+                (size,) = struct.unpack(">H", receive_exactly(sock, 2))
+                raw = receive_exactly(sock, size)
+            except ConnectionError:
+                return
             reply = self.server.host.answer(iso8583.decode(raw))
             if reply is None:
                 if self.server.host.mode is Mode.TIMEOUT:
-                    self.request.recv(1)  # hold the line open until the terminal gives up
+                    sock.recv(1)  # hold the line open until the terminal gives up
                 return
-            self.request.sendall(iso8583.encode_frame(reply))
+            sock.sendall(iso8583.encode_frame(reply))
+
+
+def _drain(sock: socket.socket, timeout_s: float = 2.0) -> None:
+    sock.settimeout(timeout_s)
+    try:
+        while sock.recv(4096):
+            pass
+    except OSError:
+        pass
+
+
+def server_context(cert: Path, key: Path, client_ca: Path) -> ssl.SSLContext:
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH, cafile=str(client_ca))
+    context.minimum_version = ssl.TLSVersion.TLSv1_2
+    context.verify_mode = ssl.CERT_REQUIRED
+    context.load_cert_chain(str(cert), str(key))
+    return context
 
 
 class _Server(socketserver.ThreadingTCPServer):
     daemon_threads = True
     allow_reuse_address = True
 
-    def __init__(self, address: tuple[str, int], host: AcquirerHost) -> None:
+    def __init__(
+        self, address: tuple[str, int], host: AcquirerHost, tls: ssl.SSLContext | None
+    ) -> None:
         super().__init__(address, _Handler)
         self.host = host
+        self.tls = tls
 
 
 def main(
@@ -169,10 +213,22 @@ def main(
     delay: float = typer.Option(2.0, help="seconds to wait before each answer in slow mode"),
     drop_reversals: int = typer.Option(0, help="drop the connection on this many reversals"),
     journal: Path = typer.Option(..., help="JSON-lines journal of what was charged"),
+    cert: Path | None = typer.Option(None, help="the host's certificate (PEM)"),
+    key: Path | None = typer.Option(None, help="its private key (PEM)"),
+    client_ca: Path | None = typer.Option(None, help="CA that signs terminals' certificates"),
+    insecure_plain_tcp: bool = typer.Option(False, help="no TLS: card data in clear (tests)"),
 ) -> None:
     """Run the acquirer simulator until interrupted."""
-    server = _Server(("127.0.0.1", port), AcquirerHost(mode, delay, drop_reversals, journal))
-    print(f"acquirer listening on 127.0.0.1:{port} mode={mode.value}", flush=True)
+    if insecure_plain_tcp:
+        tls = None
+    elif cert is None or key is None or client_ca is None:
+        raise typer.BadParameter("--cert, --key and --client-ca, or --insecure-plain-tcp")
+    else:
+        tls = server_context(cert, key, client_ca)
+    host = AcquirerHost(mode, delay, drop_reversals, journal)
+    server = _Server(("127.0.0.1", port), host, tls)
+    link = "plain TCP" if tls is None else "mutual TLS"
+    print(f"acquirer listening on 127.0.0.1:{port} mode={mode.value} {link}", flush=True)
     with server:
         server.serve_forever(poll_interval=0.1)
 

@@ -1,6 +1,7 @@
 """Start and stop the real parts and the simulators as separate processes, for tests and the
 benchmark: pcscd with a vpcd reader on a port of our choosing, a virtual card, the acquirer
-simulator, and a printer on a socat pty pair whose bytes are collected.
+simulator (mutual TLS, certificates made at start), and a printer on a socat pty pair whose
+bytes are collected.
 
 pcscd runs in the foreground at its default log level: never with ``-a``, which logs APDUs
 (card number and track 2 included).
@@ -19,7 +20,9 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import IO
 
+from terminal.acquirer_link import AcquirerTls
 from terminal.sim.acquirer import Mode
+from terminal.sim.acquirer_pki import AcquirerPki
 from terminal.sim.escpos_reader import receipt_end
 
 VPCD_DRIVER = Path("/usr/lib/pcsc/drivers/serial/libifdvpcd.so")
@@ -189,6 +192,9 @@ def _wait_until_absent(timeout_s: float = 10) -> None:
 
 
 class Acquirer:
+    """The acquirer simulator over mutual TLS with certificates made for it (``pki``: the
+    terminal's side is ``pki.terminal_tls()``); ``plain_tcp=True`` for tests of a plain link."""
+
     def __init__(
         self,
         journal: Path,
@@ -196,9 +202,11 @@ class Acquirer:
         *,
         delay_s: float = 2.0,
         drop_reversals: int = 0,
+        plain_tcp: bool = False,
     ) -> None:
         self.port = free_port()
         self.journal = journal
+        self.pki: AcquirerPki | None = None
         self._args = [
             "--mode",
             mode.value,
@@ -207,9 +215,21 @@ class Acquirer:
             "--drop-reversals",
             str(drop_reversals),
         ]
+        if plain_tcp:
+            self._args.append("--insecure-plain-tcp")
         self._process: subprocess.Popen[str] | None = None
 
     def start(self) -> Acquirer:
+        if "--insecure-plain-tcp" not in self._args:
+            self.pki = AcquirerPki.create(self.journal.with_name(f"{self.journal.stem}-pki"))
+            self._args += [
+                "--cert",
+                str(self.pki.server.certificate),
+                "--key",
+                str(self.pki.server.private_key),
+                "--client-ca",
+                str(self.pki.terminals_ca),
+            ]
         self._process = subprocess.Popen(
             [
                 sys.executable,
@@ -229,6 +249,10 @@ class Acquirer:
         )
         _wait_for_line(self._process, "acquirer listening", 10)
         return self
+
+    def terminal_tls(self) -> AcquirerTls | None:
+        """What the terminal needs to reach it: None over plain TCP."""
+        return self.pki.terminal_tls() if self.pki is not None else None
 
     def stop(self) -> None:
         _stop(self._process)

@@ -121,7 +121,9 @@ def make_rig(tmp_path: Path, pcscd: Pcscd, printer: PrinterPty) -> Iterator[Call
             registry=RegistryClient(http, world.terminal_id, world.terminal_key),
             device=EmvAcquirerDevice(
                 open_card=lambda: PcscCard(READER_NAME),
-                acquirer=AcquirerLink("127.0.0.1", acquirer.port, timeout_s=1.0),
+                acquirer=AcquirerLink(
+                    "127.0.0.1", acquirer.port, timeout_s=1.0, tls=acquirer.terminal_tls()
+                ),
                 journal=journal,
                 merchant=MerchantIds(terminal_id=TERMINAL_ID, merchant_id="ERAPASTANA00001"),
                 clock=now_utc,

@@ -192,10 +192,15 @@ def test_configuration_needs_the_section_of_the_selected_device(tmp_path: Path) 
                 "acquirer_host": "10.0.0.1",
                 "acquirer_port": 5000,
                 "merchant_id": "ERAPASTANA00001",
+                "acquirer_ca_file": "/etc/erap/keys/acquirer-ca.crt",
+                "client_cert_file": "/etc/erap/keys/acquirer-client.crt",
+                "client_key_file": "/etc/erap/keys/acquirer-client.key",
             },
         }
     )
     assert config.emv is not None and config.emv.acquirer_timeout_s == 30.0
+    tls = config.emv.acquirer_tls()
+    assert tls is not None and tls.server_name == "10.0.0.1"  # the host, unless named
 
 
 @pytest.mark.parametrize(
