@@ -141,6 +141,27 @@ class MqttSettings(_Section):
         return f"{self.client_id}-{broker.region}" if self.brokers else self.client_id
 
 
+class DeadLetterSettings(_Section):
+    """How long refused messages are kept, and how much room they may take."""
+
+    retention_days: int = Field(default=30, ge=1, description="deleted when older")
+    budget_bytes: int = Field(
+        default=256 * 1024 * 1024,
+        ge=1024 * 1024,
+        description="above it a warning is logged and the oldest unsigned refusals are dropped",
+    )
+    check_interval_s: int = Field(default=300, ge=1, description="how often both are applied")
+
+
+class HttpIngestLimits(_Section):
+    """Per-source throttling of POST /v1/messages (central_ingest/api/rate_limit.py): only
+    refusals from before the signature check take a token."""
+
+    refusals_per_s: float = Field(default=1.0, gt=0, description="tokens a source regains")
+    burst: int = Field(default=20, ge=1, description="refusals a source may cause at once")
+    max_sources: int = Field(default=10_000, ge=1, description="buckets kept, LRU")
+
+
 class RegistryConfig(_Section):
     data_dir: Path = Path("var/registry")
     agency_code: str = Field(default="KZ-GP", pattern=r"^[A-Z0-9-]{2,16}$")
@@ -174,6 +195,8 @@ class RegistryConfig(_Section):
     fines: FineSchedule = Field(default_factory=FineSchedule)
     deadlines: Deadlines = Field(default_factory=Deadlines)
     mqtt: MqttSettings = Field(default_factory=MqttSettings)
+    dead_letters: DeadLetterSettings = Field(default_factory=DeadLetterSettings)
+    http_ingest: HttpIngestLimits = Field(default_factory=HttpIngestLimits)
     api: ApiSettings = Field(default_factory=ApiSettings)
 
     @property

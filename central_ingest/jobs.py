@@ -1,5 +1,6 @@
 """The registry's periodic work: signed tree heads, hand-over to bailiffs, expiry at the
-limitation date, and notification delivery. Each runs on its own interval in one thread."""
+limitation date, notification delivery, and the dead letters' retention and size budget. Each
+runs on its own interval in one thread."""
 
 from __future__ import annotations
 
@@ -8,13 +9,22 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import timedelta
 
 from central_ingest.audit import load_or_create_registry_key, sign_tree_head
 from central_ingest.config import RegistryConfig
+from central_ingest.core.clock import iso
 from central_ingest.notify.senders import FileSender, NotificationSender
 from central_ingest.notify.worker import deliver_due
 from central_ingest.registry import Registry
 from central_ingest.store.db import Store
+from central_ingest.store.dead_letters import (
+    Trimmed,
+    dead_letter_bytes,
+    dead_letter_sources,
+    delete_older_than,
+    drop_oldest,
+)
 from contract import now_utc
 
 log = logging.getLogger(__name__)
@@ -49,6 +59,35 @@ class RegistryJobs:
     def deliver_notifications(self) -> int:
         return deliver_due(self._store, self._sender, now_utc()).sent
 
+    def trim_dead_letters(self) -> Trimmed:
+        """Delete refusals older than the retention period, then, if the rest is over the
+        size budget, warn and drop the oldest unsigned refusals (anyone's junk) first, and the
+        oldest signed ones (a device's real messages) only if that is not enough."""
+        settings = self._config.dead_letters
+        cutoff = iso(now_utc() - timedelta(days=settings.retention_days))
+        with self._store.transaction() as db:
+            expired = delete_older_than(db, cutoff)
+            before = dead_letter_bytes(db)
+            excess = before - settings.budget_bytes
+            unsigned = signed = freed = 0
+            if excess > 0:
+                unsigned, freed = drop_oldest(db, signed=False, excess=excess)
+                if freed < excess:
+                    signed, more = drop_oldest(db, signed=True, excess=excess - freed)
+                    freed += more
+        trimmed = Trimmed(expired, unsigned, signed, before, before - freed)
+        if excess > 0:
+            top = ", ".join(
+                f"{row['source'] or 'unknown'} ({row['count']})"
+                for row in dead_letter_sources(self._store.db, limit=3)
+            )
+            log.warning(
+                "dead letters took %d bytes, over their budget of %d: dropped the oldest %d"
+                " unsigned and %d signed refusals; most refusals now come from %s",
+                before, settings.budget_bytes, unsigned, signed, top or "nobody",
+            )
+        return trimmed
+
     def run_once(self) -> JobsReport:
         """Everything once, in the order a day's work needs it: expiry before hand-over (an
         expired case is no longer enforceable), then notices, then a tree head over it all."""
@@ -62,6 +101,7 @@ class RegistryJobs:
             ("tree-heads", self._config.tree_head_interval_s, self.sign_tree_head),
             ("lifecycle", self._config.lifecycle_interval_s, self._lifecycle),
             ("notifications", self._config.notification_interval_s, self.deliver_notifications),
+            ("dead-letters", self._config.dead_letters.check_interval_s, self.trim_dead_letters),
         ]
         threads = [
             threading.Thread(

@@ -16,6 +16,7 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 
+from central_ingest.api.rate_limit import SourceLimiter, source_key
 from central_ingest.config import RegistryConfig
 from central_ingest.core.clock import iso, parse_iso
 from central_ingest.ingest.service import Incoming, IngestService, Outcome
@@ -70,6 +71,7 @@ class DeviceIngest:
     config: RegistryConfig
     service: IngestService
     evidence: EvidenceStore
+    limiter: SourceLimiter
 
 
 def install_device_ingest(app: FastAPI, store: Store, config: RegistryConfig) -> IngestService:
@@ -79,6 +81,11 @@ def install_device_ingest(app: FastAPI, store: Store, config: RegistryConfig) ->
         config=config,
         service=service,
         evidence=EvidenceStore(store, config.evidence_dir, config.max_evidence_bytes),
+        limiter=SourceLimiter(
+            rate_per_s=config.http_ingest.refusals_per_s,
+            burst=config.http_ingest.burst,
+            max_sources=config.http_ingest.max_sources,
+        ),
     )
     app.include_router(router)
     return service
@@ -113,11 +120,31 @@ def _answer(outcome: Outcome) -> JSONResponse:
     response_model=IngestAnswer,
     status_code=201,
     summary="Submit one signed device message (fixation, payment or device status)",
-    responses={200: {"description": "duplicate: already stored, nothing changed"}},
+    responses={
+        200: {"description": "duplicate: already stored, nothing changed"},
+        429: {"description": "this address caused too many refusals; retry after Retry-After"},
+    },
 )
 async def post_message(request: Request, ingest: Ingest) -> JSONResponse:
+    # Throttled before the body is read: a source that keeps sending what cannot be verified
+    # costs neither memory nor a row (api/rate_limit.py).
+    source = source_key(request.client.host if request.client else None)
+    wait_s = ingest.limiter.retry_after(source)
+    if wait_s is not None:
+        return JSONResponse(
+            {
+                "error": "rate_limited",
+                "detail": f"too many refused messages from {source}; try again in {wait_s} s",
+            },
+            status_code=429,
+            headers={"Retry-After": str(wait_s)},
+        )
     payload = await _read_limited(request, ingest.config.max_message_bytes + 1)
-    outcome = await run_in_threadpool(ingest.service.process, Incoming(payload, "http"))
+    outcome = await run_in_threadpool(
+        ingest.service.process, Incoming(payload, "http", source=source)
+    )
+    if not outcome.authenticated:
+        ingest.limiter.charge(source)
     return _answer(outcome)
 
 

@@ -11,12 +11,12 @@ from fastapi.responses import PlainTextResponse
 from pydantic import BaseModel
 
 from central_ingest.api.auth import METRICS_ROLES, current_session, role_list
-from central_ingest.api.deps import ApiSettingsDep, OperatorsDep, StoreDep
+from central_ingest.api.deps import ApiSettingsDep, ConfigDep, OperatorsDep, StoreDep
 from central_ingest.api.errors import ApiError, ErrorBody
 from central_ingest.api.settings import MetricsAccess
 from central_ingest.core.cases import CaseStatus, FixationStatus
 from central_ingest.core.labels import ROLES, label_text
-from central_ingest.store.dead_letters import dead_letter_counts
+from central_ingest.store.dead_letters import dead_letter_bytes, dead_letter_counts
 from central_ingest.store.monitoring import database_answers, status_counts
 from i18n import Text
 
@@ -91,10 +91,20 @@ def _gauge(
     },
     summary="Prometheus metrics",
 )
-def metrics(_: Annotated[None, Depends(metrics_caller)], store: StoreDep) -> PlainTextResponse:
+def metrics(
+    _: Annotated[None, Depends(metrics_caller)], store: StoreDep, config: ConfigDep
+) -> PlainTextResponse:
     db = store.db
     fixations = status_counts(db, "fixations")
     lines = [
+        # Alert when the first nears the second: the dead-letter job drops the oldest unsigned
+        # refusals once it is passed, and logs a warning naming the sources.
+        "# HELP erap_dead_letter_bytes What refused messages take in the database.",
+        "# TYPE erap_dead_letter_bytes gauge",
+        f"erap_dead_letter_bytes {dead_letter_bytes(db)}",
+        "# HELP erap_dead_letter_budget_bytes The dead letters' size budget.",
+        "# TYPE erap_dead_letter_budget_bytes gauge",
+        f"erap_dead_letter_budget_bytes {config.dead_letters.budget_bytes}",
         *_gauge(
             "erap_dead_letters",
             "Messages refused by the ingest, by reason.",

@@ -102,7 +102,7 @@ class MqttIngestWorker:
                 continue
             try:
                 outcomes = self._service.process_batch(
-                    [Incoming(d.payload, "mqtt", d.topic) for d in batch]
+                    [Incoming(d.payload, "mqtt", d.topic, _source(d)) for d in batch]
                 )
             except Exception:
                 # Nothing was committed and nothing is acknowledged: the brokers redeliver.
@@ -133,3 +133,14 @@ class MqttIngestWorker:
         for (link, device_id), entries in per_device.items():
             receipt = Receipt(device_id=device_id, issued_at=issued_at, entries=entries)
             link.publish(receipt_topic(device_id), canonical_json(receipt.model_dump(mode="json")))
+
+
+def _source(delivery: Delivery) -> str:
+    """Whom to count a refusal against. The worker cannot tell which broker client published
+    (MQTT does not pass the publisher's client id on) and cannot disconnect one: the broker
+    does that (deploy/mosquitto/erap.conf: mutual TLS, per-device ACL, packet and connection
+    limits). Under that ACL a certificate publishes only under its own id, so the topic's
+    device id names the client; the region names the broker."""
+    parts = delivery.topic.split("/")
+    claimed = parts[2] if len(parts) > 2 else delivery.topic
+    return f"mqtt:{delivery.link.region}:{claimed[:64]}"

@@ -29,7 +29,7 @@ from central_ingest.core.intake import (
 from central_ingest.store import ingest as repo
 from central_ingest.store.bailiffs import Issuer
 from central_ingest.store.db import Database, Store
-from central_ingest.store.dead_letters import PAYLOAD_LIMIT as DEAD_LETTER_PAYLOAD_LIMIT
+from central_ingest.store.dead_letters import dead_letter_row
 from central_ingest.store.devices import devices_by_id
 from central_ingest.store.errors import StoreConflict
 from central_ingest.store.evidence import evidence_sizes
@@ -52,6 +52,10 @@ class Incoming:
     payload: bytes
     channel: Channel
     topic: str | None = None
+    source: str | None = None
+    """Where it came from, to count refusals per source: the HTTP client's address, or
+    ``mqtt:<region>:<device id of the topic>`` (the broker's ACL lets a certificate publish
+    only under its own id, so that id names the client)."""
 
 
 @dataclass(frozen=True)
@@ -325,17 +329,21 @@ class _BulkWriter:
         )
 
     def dead_letter(self, item: Incoming, refused: Refused) -> None:
+        # Before the signature check anyone may have sent it: only its digest, size and first
+        # bytes are kept (store.dead_letters).
         self._dead_letters.append(
-            (
-                self._received_at,
-                item.channel,
-                item.topic,
-                refused.device_id,
-                refused.message_id,
-                refused.reason.value,
-                refused.detail,
-                int(refused.reason.retryable),
-                item.payload[:DEAD_LETTER_PAYLOAD_LIMIT],
+            dead_letter_row(
+                received_at=self._received_at,
+                channel=item.channel,
+                topic=item.topic,
+                device_id=refused.device_id,
+                message_id=refused.message_id,
+                reason=refused.reason.value,
+                detail=refused.detail,
+                retryable=refused.reason.retryable,
+                payload=item.payload,
+                source=item.source,
+                signed=refused.reason.after_signature,
             )
         )
 
