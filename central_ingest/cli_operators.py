@@ -34,7 +34,8 @@ PASSWORD_ENV = "ERAP_OPERATOR_PASSWORD"
 CLI_ACTOR = "system:operators-cli"
 
 operators_app = typer.Typer(
-    help="Operator accounts: add, change password, set the language, deactivate, list.",
+    help="Operator accounts: add, change password, set the language, deactivate, reactivate,"
+         " lift a sign-in pause, list.",
     no_args_is_help=True,
 )
 
@@ -144,6 +145,40 @@ def deactivate(
     except DomainError as exc:
         raise _fail(exc, reader) from None
     say(reader, Text("The account %(user)s is deactivated.", user=operator.username))
+
+
+@operators_app.command("reactivate")
+def reactivate(
+    username: Annotated[str, typer.Argument(help="Login name of the account.")],
+    config: ConfigOption = None,
+    data_dir: DataDirOption = None,
+) -> None:
+    """Enable a deactivated account again, with its password as it was (run set-password too if
+    the old one may be known)."""
+    operators, _config, reader = _operators(config, data_dir)
+    try:
+        operator = operators.reactivate(username, actor=CLI_ACTOR)
+    except DomainError as exc:
+        raise _fail(exc, reader) from None
+    say(reader, Text("The account %(user)s is active again.", user=operator.username))
+
+
+@operators_app.command("lift-pause")
+def lift_pause(
+    username: Annotated[str, typer.Argument(help="Login name of the account.")],
+    config: ConfigOption = None,
+    data_dir: DataDirOption = None,
+) -> None:
+    """Let an account sign in again at once after failed sign-ins, from every address."""
+    operators, _config, reader = _operators(config, data_dir)
+    try:
+        operator = operators.lift_sign_in_pause(username, actor=CLI_ACTOR)
+    except DomainError as exc:
+        raise _fail(exc, reader) from None
+    say(reader, Text(
+        "%(user)s may sign in again at once: the failed sign-ins are forgotten.",
+        user=operator.username,
+    ))
 
 
 # What an administrator types to give the operator back to the registry's default language.

@@ -22,6 +22,19 @@ from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatc
 
 from central_ingest.core.clock import iso, parse_iso
 from central_ingest.core.errors import Conflict, DomainError, InvalidInput, NotFound
+
+# The limits and the refusal are re-exported: they are part of signing in.
+from central_ingest.core.sign_in_throttle import FAILED_LOGIN_LIMIT as FAILED_LOGIN_LIMIT
+from central_ingest.core.sign_in_throttle import FAILED_LOGIN_WINDOW as FAILED_LOGIN_WINDOW
+from central_ingest.core.sign_in_throttle import (
+    LOCAL_SOURCE,
+    SOURCE_FAILURE_LIMIT,
+    pair_key,
+    refuse_if_paused,
+    source_key,
+    user_key_prefix,
+)
+from central_ingest.core.sign_in_throttle import TooManyAttempts as TooManyAttempts
 from central_ingest.store import operators as repo
 from central_ingest.store.db import Store
 from central_ingest.store.ledger import append_entry
@@ -57,32 +70,10 @@ class AuthenticationFailed(DomainError):
         )
 
 
-class TooManyAttempts(DomainError):
-    """Sign-ins for one user name are paused after repeated failures (password guessing).
-    Applies to unknown names as well, so it reveals nothing about which accounts exist."""
-
-    def __init__(self, minutes: int) -> None:
-        super().__init__(
-            "too_many_attempts",
-            PluralText(
-                "Too many failed sign-ins for this user name: try again in %(minutes)s minute"
-                " or ask an administrator.",
-                "Too many failed sign-ins for this user name: try again in %(minutes)s minutes"
-                " or ask an administrator.",
-                minutes,
-                minutes=minutes,
-            ),
-        )
-
-
 def unknown_operator(username: str) -> NotFound:
     return NotFound(
         "unknown_operator", Text("There is no operator named %(name)s.", name=username)
     )
-
-
-FAILED_LOGIN_LIMIT = 5
-FAILED_LOGIN_WINDOW = timedelta(minutes=15)
 
 
 @dataclass(frozen=True)
@@ -213,6 +204,9 @@ class Operators:
             if not repo.set_password_hash(db, username, password_hash):
                 raise unknown_operator(username)
             repo.delete_sessions_of(db, username)
+            # A new password set by someone else is how a locked-out officer is helped: it
+            # lifts the pauses of the account too.
+            repo.clear_failures_with_prefix(db, user_key_prefix(username))
             append_entry(
                 db,
                 recorded_at=iso(now),
@@ -227,6 +221,14 @@ class Operators:
     def deactivate(self, username: str, *, actor: str) -> Operator:
         """Disable the account and end its sessions at once. Accounts are never deleted: the
         ledger and the decisions refer to them."""
+        return self._set_active(username, False, actor=actor)
+
+    def reactivate(self, username: str, *, actor: str) -> Operator:
+        """Enable a deactivated account again (its old sessions stay ended), with its
+        password as it was: an administrator sets a new one if the old may be known."""
+        return self._set_active(username, True, actor=actor)
+
+    def _set_active(self, username: str, active: bool, *, actor: str) -> Operator:
         username = normalise_username(username)
         now = self._clock()
         with self._store.transaction() as db:
@@ -234,24 +236,42 @@ class Operators:
             if row is None:
                 raise unknown_operator(username)
             operator = _operator(row)
-            if not operator.active:
+            if operator.active == active:
                 raise Conflict(
-                    "operator_inactive",
-                    Text("Operator %(name)s is already deactivated.", name=username),
+                    "operator_active" if active else "operator_inactive",
+                    Text("Operator %(name)s is already active.", name=username)
+                    if active
+                    else Text("Operator %(name)s is already deactivated.", name=username),
                 )
-            repo.deactivate_operator(db, username)
+            repo.set_operator_active(db, username, active)
             repo.delete_sessions_of(db, username)
             append_entry(
                 db,
                 recorded_at=iso(now),
                 entity_type="operator",
                 entity_id=username,
-                action="deactivated",
+                action="reactivated" if active else "deactivated",
                 actor=actor,
-                payload={"role": operator.role.value, "active": False},
+                payload={"role": operator.role.value, "active": active},
             )
-        log.info("operator %s deactivated by %s", username, actor)
-        return replace(operator, active=False)
+        log.info(
+            "operator %s %s by %s", username, "reactivated" if active else "deactivated", actor
+        )
+        return replace(operator, active=active)
+
+    def lift_sign_in_pause(self, username: str, *, actor: str) -> Operator:
+        """Forget the account's failed sign-ins from every source, so that its pauses end now.
+        Not a change of anything audited: logged, not in the ledger."""
+        username = normalise_username(username)
+        with self._store.transaction() as db:
+            row = repo.operator_row(db, username)
+            if row is None:
+                raise unknown_operator(username)
+            forgotten = repo.clear_failures_with_prefix(db, user_key_prefix(username))
+        log.info(
+            "sign-in pauses of %s lifted by %s (%d failures forgotten)", username, actor, forgotten
+        )
+        return _operator(row)
 
     def set_language(self, username: str, language: Language | None, *, actor: str) -> Operator:
         """The language of the operator's screens, set by the operator or an administrator
@@ -275,25 +295,29 @@ class Operators:
 
     # -- sessions ---------------------------------------------------------------------------
 
-    def login(self, username: str, password: str) -> IssuedSession:
+    def login(self, username: str, password: str, *, source: str = LOCAL_SOURCE) -> IssuedSession:
+        """``source``: the address the attempt comes from; failures are counted per user name
+        and source and per source (``sign_in_throttle``)."""
         username = normalise_username(username)
         now = self._clock()
-        recent_failures = repo.failures_since(
-            self._store.db, username[:64], iso(now - FAILED_LOGIN_WINDOW)
-        )
-        if recent_failures >= FAILED_LOGIN_LIMIT:
-            log.warning("sign-in refused for %r: %d recent failures", username, recent_failures)
-            raise TooManyAttempts(int(FAILED_LOGIN_WINDOW.total_seconds() // 60))
+        try:
+            self._refuse_if_paused(username, source, now)
+        except TooManyAttempts:
+            log.warning("sign-in of %r from %s refused: paused", username, source)
+            raise
         found = repo.credentials(self._store.db, username)
         account, stored_hash = (
             found if found is not None and found[0].active else (None, self._decoy_hash)
         )
         password_ok = len(password) <= MAX_PASSWORD_LENGTH and self._verify(stored_hash, password)
         if account is None or not password_ok:
-            log.warning("failed login for user name %r", username)
+            log.warning("failed login for user name %r from %s", username, source)
             with self._store.transaction() as db:
-                repo.record_failure(
-                    db, username[:64], iso(now), forget_until=iso(now - FAILED_LOGIN_WINDOW)
+                repo.record_failures(
+                    db,
+                    (pair_key(username, source), source_key(source)),
+                    iso(now),
+                    forget_until=iso(now - FAILED_LOGIN_WINDOW),
                 )
             raise AuthenticationFailed()
         operator = _operator(account)
@@ -305,7 +329,8 @@ class Operators:
                 # password is at hand. Not a change of anything audited, so no ledger entry.
                 repo.set_password_hash(db, username, self._hasher.hash(password))
             repo.delete_expired_sessions(db, iso(now))
-            repo.clear_failures(db, username)
+            # The pair starts afresh; the source's count stays (it is about other names too).
+            repo.clear_failures(db, pair_key(username, source))
             repo.insert_session(
                 db,
                 token_hash=token_digest(token),
@@ -332,6 +357,21 @@ class Operators:
     def logout(self, token: str) -> None:
         with self._store.transaction() as db:
             repo.delete_session(db, token_digest(token))
+
+    def _refuse_if_paused(self, username: str, source: str, now: datetime) -> None:
+        since = iso(now - FAILED_LOGIN_WINDOW)
+        for key, limit, from_source in (
+            (source_key(source), SOURCE_FAILURE_LIMIT, True),
+            (pair_key(username, source), FAILED_LOGIN_LIMIT, False),
+        ):
+            count, latest = repo.failures_since(self._store.db, key, since)
+            refuse_if_paused(
+                count,
+                None if latest is None else parse_iso(latest),
+                limit=limit,
+                from_source=from_source,
+                now=now,
+            )
 
     def _verify(self, stored_hash: str, password: str) -> bool:
         try:

@@ -20,7 +20,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from central_ingest.audit import AuditError, RegistryKeyError, TreeHeadRefused, UnknownCase
 from central_ingest.core.errors import Conflict, DomainError, Forbidden, InvalidInput, NotFound
-from central_ingest.operators import FAILED_LOGIN_WINDOW, AuthenticationFailed, TooManyAttempts
+from central_ingest.operators import AuthenticationFailed, TooManyAttempts
 from i18n import FALLBACK_LANGUAGE, Message, Text, Translator, as_text, negotiate, translator
 
 # The catalog of the registry's refusals (i18n/domains.py).
@@ -174,8 +174,8 @@ async def _domain_error(request: Request, exc: Exception) -> JSONResponse:
     headers = (
         {"WWW-Authenticate": "Bearer"}
         if status == 401
-        else {"Retry-After": str(int(FAILED_LOGIN_WINDOW.total_seconds()))}
-        if status == 429
+        else {"Retry-After": str(exc.retry_after_seconds)}
+        if isinstance(exc, TooManyAttempts)
         else None
     )
     return error_response(request, status, exc.code, exc.text, headers)

@@ -124,6 +124,34 @@ def deactivate_operator(username: str, admin: Admin, operators: OperatorsDep) ->
     return OperatorView.of(operators.deactivate(username, actor=admin.actor))
 
 
+@router.post(
+    "/operators/{username}/reactivate",
+    response_model=OperatorView,
+    responses={
+        404: {"model": ErrorBody, "description": "No such operator."},
+        409: {"model": ErrorBody, "description": "The account is active already."},
+    },
+    summary="Reactivate a deactivated operator account",
+)
+def reactivate_operator(username: str, admin: Admin, operators: OperatorsDep) -> OperatorView:
+    """The account signs in again with its password as it was (set a new one if the old may be
+    known); recorded in the audit ledger like the deactivation."""
+    return OperatorView.of(operators.reactivate(username, actor=admin.actor))
+
+
+@router.post(
+    "/operators/{username}/lift-sign-in-pause",
+    response_model=OperatorView,
+    responses={404: {"model": ErrorBody, "description": "No such operator."}},
+    summary="Let an operator sign in again at once after failed sign-ins",
+)
+def lift_sign_in_pause(username: str, admin: Admin, operators: OperatorsDep) -> OperatorView:
+    """Forgets the account's failed sign-ins from every address, ending their pauses. A pause
+    of an address for failures across many user names stays (it is about the address). Setting
+    a new password lifts the pauses too."""
+    return OperatorView.of(operators.lift_sign_in_pause(username, actor=admin.actor))
+
+
 @router.put(
     "/operators/{username}/language",
     response_model=OperatorView,

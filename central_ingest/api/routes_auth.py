@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends, Response, status
+from fastapi import APIRouter, Depends, Request, Response, status
 from fastapi.security import OAuth2PasswordRequestForm
 from pydantic import BaseModel, Field
 
@@ -17,6 +17,7 @@ from central_ingest.api.auth import (
 )
 from central_ingest.api.deps import ApiSettingsDep, OperatorsDep
 from central_ingest.api.errors import ErrorBody
+from central_ingest.core.sign_in_throttle import source_of
 from central_ingest.operators import Role
 from i18n import Language
 
@@ -43,10 +44,18 @@ class MeResponse(BaseModel):
 @router.post(
     "/auth/token",
     response_model=TokenResponse,
-    responses={401: {"model": ErrorBody, "description": "Wrong user name or password."}},
+    responses={
+        401: {"model": ErrorBody, "description": "Wrong user name or password."},
+        429: {
+            "model": ErrorBody,
+            "description": "Too many failed sign-ins for this user name from this address, or"
+            " from this address: wait for the Retry-After seconds.",
+        },
+    },
     summary="Sign in with a user name and password",
 )
 def issue_token(
+    request: Request,
     form: Annotated[OAuth2PasswordRequestForm, Depends()],
     response: Response,
     operators: OperatorsDep,
@@ -54,8 +63,10 @@ def issue_token(
 ) -> TokenResponse:
     """Returns a bearer token and also sets it as an HttpOnly, SameSite=Strict cookie for the
     browser console. The same answer is given for an unknown user, a wrong password and a
-    disabled account."""
-    issued = operators.login(form.username, form.password)
+    disabled account. Failed sign-ins are slowed down per user name and client address and
+    per client address: 429 with Retry-After."""
+    source = source_of(request.client.host if request.client else None)
+    issued = operators.login(form.username, form.password, source=source)
     set_session_cookie(
         response, issued.token, operators.session_lifetime, secure=settings.secure_cookies
     )

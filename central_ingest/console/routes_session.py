@@ -27,7 +27,8 @@ from central_ingest.console.web import (
     signed_in,
     user_translator,
 )
-from central_ingest.operators import AuthenticationFailed, Role
+from central_ingest.core.sign_in_throttle import source_of
+from central_ingest.operators import AuthenticationFailed, Role, TooManyAttempts
 from i18n import Text, language_or_none
 
 router = APIRouter(prefix="/console", include_in_schema=False)
@@ -66,10 +67,19 @@ def login(
         raise RequestRefused()
     translate = user_translator(request, None)
     try:
-        issued = operators.login(username, password)
+        issued = operators.login(
+            username, password, source=source_of(request.client.host if request.client else None)
+        )
     except AuthenticationFailed as failure:
         return render(request, "login.html", None, status_code=401, next=safe_next_path(next) or "",
                       message=translate.text(failure.text), username=username)
+    except TooManyAttempts as paused:
+        # The sign-in page again, saying how long to wait: a person reads this, not a program.
+        page = render(request, "login.html", None, status_code=429,
+                      next=safe_next_path(next) or "", message=translate.text(paused.text),
+                      username=username)
+        page.headers["Retry-After"] = str(paused.retry_after_seconds)
+        return page
     role = issued.session.operator.role
     if role not in CONSOLE_ROLES:
         operators.logout(issued.token)

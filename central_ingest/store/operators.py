@@ -8,6 +8,7 @@ SHA-256: nothing secret is stored. The rules (who may do what, throttling, hashi
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import NamedTuple
 
 import sqlite_utils
@@ -115,9 +116,11 @@ def set_operator_language(db: sqlite_utils.Database, username: str, language: st
     return bool(cursor.rowcount != 0)
 
 
-def deactivate_operator(db: sqlite_utils.Database, username: str) -> None:
+def set_operator_active(db: sqlite_utils.Database, username: str, active: bool) -> None:
     with translated_errors():
-        db.conn.execute("UPDATE operators SET active = 0 WHERE username = ?", (username,))
+        db.conn.execute(
+            "UPDATE operators SET active = ? WHERE username = ?", (int(active), username)
+        )
 
 
 # --- sessions --------------------------------------------------------------------------------
@@ -165,31 +168,43 @@ def delete_expired_sessions(db: sqlite_utils.Database, now: str) -> None:
 
 
 # --- failed sign-ins -------------------------------------------------------------------------
+# ``username`` holds the throttle's key (``central_ingest.sign_in_throttle``), not only a name.
 
 
-def failures_since(db: sqlite_utils.Database, username: str, since: str) -> int:
-    """Failed sign-ins for the user name after ``since``."""
+def failures_since(db: sqlite_utils.Database, key: str, since: str) -> tuple[int, str | None]:
+    """How many failed sign-ins the key has after ``since``, and the latest one's time."""
     with translated_errors():
-        (count,) = db.conn.execute(
-            "SELECT count(*) FROM login_failures WHERE username = ? AND failed_at > ?",
-            (username, since),
+        count, latest = db.conn.execute(
+            "SELECT count(*), max(failed_at) FROM login_failures"
+            " WHERE username = ? AND failed_at > ?",
+            (key, since),
         ).fetchone()
-    return int(count)
+    return int(count), latest
 
 
-def record_failure(
-    db: sqlite_utils.Database, username: str, failed_at: str, *, forget_until: str
+def record_failures(
+    db: sqlite_utils.Database, keys: Iterable[str], failed_at: str, *, forget_until: str
 ) -> None:
-    """Record one failed sign-in, first forgetting every failure at or before
-    ``forget_until`` (of any user name: they no longer count)."""
+    """Record one failed sign-in under each key, first forgetting every failure at or before
+    ``forget_until`` (of any key: they no longer count)."""
     with translated_errors():
         db.conn.execute("DELETE FROM login_failures WHERE failed_at <= ?", (forget_until,))
-        db.conn.execute(
+        db.conn.executemany(
             "INSERT INTO login_failures (username, failed_at) VALUES (?, ?)",
-            (username, failed_at),
+            [(key, failed_at) for key in keys],
         )
 
 
-def clear_failures(db: sqlite_utils.Database, username: str) -> None:
+def clear_failures(db: sqlite_utils.Database, key: str) -> None:
     with translated_errors():
-        db.conn.execute("DELETE FROM login_failures WHERE username = ?", (username,))
+        db.conn.execute("DELETE FROM login_failures WHERE username = ?", (key,))
+
+
+def clear_failures_with_prefix(db: sqlite_utils.Database, prefix: str) -> int:
+    """Forget the failures of every key that starts with ``prefix``; how many. Compared with
+    substr, not LIKE: '_' in a user name is not a wildcard."""
+    with translated_errors():
+        cursor = db.conn.execute(
+            "DELETE FROM login_failures WHERE substr(username, 1, ?) = ?", (len(prefix), prefix)
+        )
+    return int(cursor.rowcount)
