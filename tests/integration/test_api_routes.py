@@ -88,6 +88,8 @@ ENDPOINTS: list[tuple[str, str, dict[str, Any] | None, set[Role]]] = [
         ADMIN,
     ),
     ("POST", "/v1/admin/operators/nobody/deactivate", None, ADMIN),
+    ("POST", "/v1/admin/operators/nobody/reactivate", None, ADMIN),
+    ("POST", "/v1/admin/operators/nobody/lift-sign-in-pause", None, ADMIN),
     ("PUT", "/v1/admin/operators/nobody/language", {"language": "kk"}, ADMIN),
 ]
 
