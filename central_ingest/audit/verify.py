@@ -1,22 +1,20 @@
 """The verifier: recomputes every ledger entry, Merkle node and signed root from the rows,
-and compares each fixation's and case's state with its last ledger entry.
+and recomputes each fixation's and case's state from its ledger entries, field by field.
 
-The ledger and Merkle-tree checks are in ``verify_ledger``; this module checks the tree heads,
-the state tables and one case's inclusion proofs. Every finding is a sentence for the
-prosecutor (``i18n.Text``): ``AuditReport`` keeps them untranslated until they are shown.
+The ledger and Merkle-tree checks are in ``verify_ledger``, the state tables' in
+``verify_state``; this module checks the tree heads and one case's inclusion proofs. Every
+finding is a sentence for the prosecutor (``i18n.Text``): ``AuditReport`` keeps them
+untranslated until they are shown.
 """
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
-from typing import Any
 
 from central_ingest.audit.heads import TreeHead, head_from_row, key_id, latest_head
 from central_ingest.audit.proofs import case_proofs
 from central_ingest.audit.report import (
     MAX_LISTED_PROBLEMS,
-    STAGE_RECORDS,
     STAGE_TREE_HEADS,
     AuditReport,
     Progress,
@@ -24,6 +22,7 @@ from central_ingest.audit.report import (
 )
 from central_ingest.audit.tree import StoredSubtreeSource, UnreadableEntry
 from central_ingest.audit.verify_ledger import check_ledger, check_nodes
+from central_ingest.audit.verify_state import check_state
 from central_ingest.core import merkle
 from central_ingest.store.audit import AuditTables, read_snapshot
 from central_ingest.store.db import Store
@@ -72,7 +71,7 @@ def verify_registry(
                 ))
         check_ledger(tables, size, unusable, kept, report, progress)
         check_nodes(tables, size, report, progress)
-        _check_state(tables, report, progress)
+        check_state(tables, report, progress)
         if case_number is not None:
             _check_case(tables, case_number, registry_public_key_b64, source, report)
         if size and report.tree_heads_checked == 0:
@@ -165,115 +164,6 @@ def _check_consistency(
             " no longer extends the older signed tree.",
             older=older.tree_size, newer=newer.tree_size,
         ))
-
-
-def _payload(text: object) -> dict[str, Any] | None:
-    try:
-        parsed = json.loads(text) if isinstance(text, str) else None
-    except ValueError:
-        return None
-    return parsed if isinstance(parsed, dict) else None
-
-
-def _check_state(
-    tables: AuditTables, report: AuditReport, progress: ProgressCallback | None
-) -> None:
-    """Each fixation's and case's current row against the last ledger entry about it: a row
-    edited without a ledger entry, or written without one at all, shows up here."""
-    counter = Progress(progress, STAGE_RECORDS, tables.state_record_count())
-    for fixation_id, status, seq, payload in tables.fixation_states():
-        counter.step()
-        report.records_checked += 1
-        _compare_state(report, "fixation", fixation_id, {"status": status}, seq, payload)
-    for case_number, status, paid_minor, seq, payload in tables.case_states():
-        counter.step()
-        report.records_checked += 1
-        current = {"status": status, "paid_minor": paid_minor}
-        _compare_state(report, "case", case_number, current, seq, payload)
-    for entity_id in tables.entities_without_row("fixation"):
-        report.problem(Text(
-            "Fixation %(id)s is in the ledger but has no row in the fixations table: the row was"
-            " deleted behind the service's back.",
-            id=entity_id,
-        ))
-    for entity_id in tables.entities_without_row("case"):
-        report.problem(Text(
-            "Case %(id)s is in the ledger but has no row in the cases table: the row was deleted"
-            " behind the service's back.",
-            id=entity_id,
-        ))
-    counter.finish()
-
-
-def _compare_state(
-    report: AuditReport,
-    kind: str,
-    entity_id: str,
-    current: dict[str, Any],
-    seq: int | None,
-    payload_text: object,
-) -> None:
-    fixation = kind == "fixation"
-    if seq is None:
-        report.problem(
-            Text(
-                "Fixation %(id)s has no ledger entry at all: it was written behind the service's"
-                " back.",
-                id=entity_id,
-            )
-            if fixation
-            else Text(
-                "Case %(id)s has no ledger entry at all: it was written behind the service's"
-                " back.",
-                id=entity_id,
-            )
-        )
-        return
-    recorded = _payload(payload_text)
-    if recorded is None:
-        report.problem(
-            Text(
-                "Fixation %(id)s: its last ledger entry (seq %(seq)s) has no readable payload.",
-                id=entity_id, seq=seq,
-            )
-            if fixation
-            else Text(
-                "Case %(id)s: its last ledger entry (seq %(seq)s) has no readable payload.",
-                id=entity_id, seq=seq,
-            )
-        )
-        return
-    for column, value in current.items():
-        if recorded.get(column) != value:
-            mismatch = _state_mismatch(kind, column, entity_id, value, recorded.get(column), seq)
-            report.problem(mismatch)
-
-
-def _state_mismatch(
-    kind: str, column: str, entity_id: str, value: object, recorded: object, seq: int
-) -> Text:
-    """A row that says one thing while its last ledger entry says another. The values are shown
-    as stored (codes and integers), for comparison with the database itself."""
-    params: dict[str, object] = {
-        "id": entity_id, "value": repr(value), "recorded": repr(recorded), "seq": seq
-    }
-    if kind == "fixation":
-        return Text(
-            "Fixation %(id)s has status %(value)s in its table but %(recorded)s in its last"
-            " ledger entry (seq %(seq)s): the row was edited behind the service's back.",
-            **params,
-        )
-    if column == "status":
-        return Text(
-            "Case %(id)s has status %(value)s in its table but %(recorded)s in its last ledger"
-            " entry (seq %(seq)s): the row was edited behind the service's back.",
-            **params,
-        )
-    return Text(
-        "Case %(id)s has paid_minor %(value)s in its table but %(recorded)s in its last ledger"
-        " entry (seq %(seq)s): the row was edited behind the service's back.",
-        **params,
-    )
 
 
 def _check_case(

@@ -12,6 +12,7 @@ Ledger rows are tuples in the order of ``LEDGER_FIELDS``; tree head rows are
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
@@ -36,11 +37,6 @@ LEDGER_FIELDS = (
 _LEDGER_COLUMNS = ", ".join(LEDGER_FIELDS)
 _TREE_HEAD_COLUMNS = "tree_size, root_hash, signed_at, key_id, signature"
 
-# The last ledger entry about each row of a state table.
-_LAST_ENTRY = (
-    "LEFT JOIN ledger AS l ON l.seq = (SELECT MAX(seq) FROM ledger"
-    " WHERE entity_type = '{kind}' AND entity_id = {key})"
-)
 # The state table and key column of each kind of ledger entity that has one.
 _STATE_TABLES = {"fixation": ("fixations", "fixation_id"), "case": ("cases", "case_number")}
 
@@ -175,34 +171,55 @@ class AuditTables:
         """How many fixations and cases there are."""
         return self._count("SELECT (SELECT COUNT(*) FROM fixations) + (SELECT COUNT(*) FROM cases)")
 
-    def fixation_states(self) -> Iterator[tuple[Any, Any, Any, Any]]:
-        """(fixation_id, status, seq, payload) for every fixation, with the seq and payload of
-        the last ledger entry about it (both None when there is none)."""
-        cursor: Iterator[tuple[Any, Any, Any, Any]] = self._db.conn.execute(
-            "SELECT f.fixation_id, f.status, l.seq, l.payload FROM fixations AS f "
-            + _LAST_ENTRY.format(kind="fixation", key="f.fixation_id")
-        )
-        return cursor
-
-    def case_states(self) -> Iterator[tuple[Any, Any, Any, Any, Any]]:
-        """(case_number, status, paid_minor, seq, payload) for every case, with the seq and
-        payload of the last ledger entry about it (both None when there is none)."""
-        cursor: Iterator[tuple[Any, Any, Any, Any, Any]] = self._db.conn.execute(
-            "SELECT c.case_number, c.status, c.paid_minor, l.seq, l.payload FROM cases AS c "
-            + _LAST_ENTRY.format(kind="case", key="c.case_number")
-        )
-        return cursor
-
-    def entities_without_row(self, kind: str) -> Iterator[str]:
-        """The distinct entity_ids of ledger entries about ``kind`` ("fixation" or "case")
-        that have no row in that kind's state table, in order."""
+    def state_rows(self, kind: str, columns: Sequence[str]) -> Iterator[tuple[Any, ...]]:
+        """The rows of ``kind``'s state table ("fixation" or "case"), key first and then
+        ``columns``, by key. For fixations, the envelope of the message with the fixation's
+        id (a fixation's message_id is its fixation_id) is appended, None when there is none."""
         table, key = _STATE_TABLES[kind]
-        rows = self._db.conn.execute(
-            f"SELECT DISTINCT entity_id FROM ledger WHERE entity_type = ? AND entity_id NOT IN"
-            f" (SELECT {key} FROM {table}) ORDER BY entity_id",
+        selected = ", ".join(f"s.{column}" for column in (key, *columns))
+        if kind == "fixation":
+            sql = (
+                f"SELECT {selected}, m.envelope FROM {table} AS s"
+                " LEFT JOIN messages AS m ON m.message_id = s.fixation_id"
+            )
+        else:
+            sql = f"SELECT {selected} FROM {table} AS s"
+        cursor: Iterator[tuple[Any, ...]] = self._db.conn.execute(f"{sql} ORDER BY s.{key}")
+        return cursor
+
+    def ledger_by_entity(self, kind: str) -> Iterator[tuple[Any, Any, Any, Any, Any]]:
+        """(entity_id, seq, action, actor, payload) of every ledger entry about ``kind``, by
+        entity_id and then seq (the ledger_entity index gives this order without sorting)."""
+        cursor: Iterator[tuple[Any, Any, Any, Any, Any]] = self._db.conn.execute(
+            "SELECT entity_id, seq, action, actor, payload FROM ledger WHERE entity_type = ?"
+            " ORDER BY entity_id, seq",
             (kind,),
         )
-        return (entity_id for (entity_id,) in rows)
+        return cursor
+
+    def fixation_evidence(self) -> Iterator[tuple[Any, Any, Any]]:
+        """(fixation_id, role, sha256) of every evidence link, by fixation_id and sha256."""
+        cursor: Iterator[tuple[Any, Any, Any]] = self._db.conn.execute(
+            "SELECT fixation_id, role, sha256 FROM fixation_evidence ORDER BY fixation_id, sha256"
+        )
+        return cursor
+
+    def device_keys(self) -> tuple[dict[str, str], dict[str, str]]:
+        """The devices' public keys: as their ledger registration entries record them (the
+        first registration of each id), and as the devices table holds them."""
+        recorded: dict[str, str] = {}
+        for device_id, payload in self._db.conn.execute(
+            "SELECT entity_id, payload FROM ledger WHERE entity_type = 'device'"
+            " AND action = 'registered' ORDER BY seq"
+        ):
+            key = _json_field(payload, "public_key")
+            if isinstance(key, str):
+                recorded.setdefault(str(device_id), key)
+        stored = {
+            str(device_id): str(key)
+            for device_id, key in self._db.conn.execute("SELECT device_id, public_key FROM devices")
+        }
+        return recorded, stored
 
     # --- helpers --------------------------------------------------------------------------------
 
@@ -211,6 +228,14 @@ class AuditTables:
 
     def _ids(self, sql: str, params: Sequence[Any]) -> list[str]:
         return [str(value) for (value,) in self._db.conn.execute(sql, tuple(params))]
+
+
+def _json_field(text: object, name: str) -> object:
+    try:
+        parsed = json.loads(text) if isinstance(text, str) else None
+    except ValueError:
+        return None
+    return parsed.get(name) if isinstance(parsed, dict) else None
 
 
 @contextmanager

@@ -153,6 +153,8 @@ def open_case(
         fine_mrp=terms.fine_mrp,
         mrp_kzt=terms.mrp_kzt,
         fine_minor=terms.fine_minor,
+        discount_percent=terms.discount_percent,
+        resolved_by=decision.officer,
         discounted_minor=fines.discounted_minor(terms.fine_minor, terms.discount_percent),
         offence_at=case["offence_at"],
         resolution_at=at,

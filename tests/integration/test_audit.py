@@ -9,13 +9,10 @@ import stat
 import subprocess
 import sys
 from collections.abc import Iterator
-from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
-import sqlite_utils
 from typer.testing import CliRunner
 
 from central_ingest.audit import (
@@ -32,231 +29,24 @@ from central_ingest.audit import (
     verify_registry,
 )
 from central_ingest.cli import app
-from central_ingest.config import RegistryConfig, load_config
 from central_ingest.core import merkle
 from central_ingest.core.clock import iso
 from central_ingest.store.db import Store
 from central_ingest.store.ledger import append_entry
 from contract import DeviceKey
-
-SQLITE3 = "/usr/bin/sqlite3"
-START = datetime(2025, 3, 1, 8, 0, tzinfo=UTC)
-CASE_PAID = "KZ-GP-2025-000001"
-CASE_CANCELLED = "KZ-GP-2025-000002"
-REPO_ROOT = Path(__file__).resolve().parents[2]
-
-
-@dataclass
-class Registry:
-    config: RegistryConfig
-    store: Store
-    key: DeviceKey
-    clock: datetime = START
-
-    def tick(self) -> str:
-        self.clock += timedelta(minutes=1)
-        return iso(self.clock)
-
-    def sign(self) -> TreeHead:
-        head = sign_tree_head(self.store, self.key, self.clock)
-        assert head is not None
-        return head
-
-    def verify(self, case_number: str | None = None, **kwargs: Any) -> AuditReport:
-        return verify_registry(self.store, self.key.public_key_b64, case_number, **kwargs)
-
-    def shell(self, sql: str) -> None:
-        """An edit with the sqlite3 command-line shell, bypassing the service entirely."""
-        subprocess.run([SQLITE3, str(self.config.db_path), sql], check=True, timeout=30)
-
-
-def _fixation(db: sqlite_utils.Database, registry: Registry, number: int) -> str:
-    fixation_id = f"00000000-0000-4000-8000-{number:012d}"
-    now = registry.tick()
-    db.conn.execute(
-        "INSERT INTO messages (message_id, device_id, kind, channel, received_at,"
-        " envelope_sha256, envelope) VALUES (?, 'cam-001', 'fixation', 'mqtt', ?, ?, '{}')",
-        (fixation_id, now, f"{number:064x}"),
-    )
-    db.conn.execute(
-        "INSERT INTO fixations (fixation_id, message_id, device_id, sequence, captured_at,"
-        " received_at, violation, plate_text, plate_confidence, plate_format, speed_kmh,"
-        " limit_kmh, zone) VALUES (?, ?, 'cam-001', ?, ?, ?, 'speeding', ?, 0.97,"
-        " 'person', 95.0, 60, 'Astana, Mangilik El 10')",
-        (fixation_id, fixation_id, number, now, now, f"{100 + number} ABC 01"),
-    )
-    append_entry(
-        db,
-        recorded_at=now,
-        entity_type="fixation",
-        entity_id=fixation_id,
-        action="received",
-        actor="device:cam-001",
-        payload={"status": "awaiting_review", "plate": "123 ABC 01"},
-    )
-    return fixation_id
-
-
-def _decide(db: sqlite_utils.Database, registry: Registry, fixation_id: str, status: str) -> None:
-    now = registry.tick()
-    db.conn.execute(
-        "UPDATE fixations SET status = ?, decided_at = ?, decided_by = 'olga', seconds_spent = 14,"
-        " reject_reason = ? WHERE fixation_id = ?",
-        (status, now, "plate_unreadable" if status == "rejected" else None, fixation_id),
-    )
-    append_entry(
-        db,
-        recorded_at=now,
-        entity_type="fixation",
-        entity_id=fixation_id,
-        action=status,
-        actor="officer:olga",
-        payload={"status": status, "seconds_spent": 14},
-    )
-
-
-def _open_case(
-    db: sqlite_utils.Database, registry: Registry, case_number: str, fixation_id: str
-) -> None:
-    now = registry.tick()
-    db.conn.execute(
-        "INSERT INTO cases (case_number, fixation_id, plate, violation, article, part,"
-        " offence_at, mrp_kzt, fine_mrp, fine_minor, discount_percent, resolution_at,"
-        " resolved_by, discount_deadline, entry_into_force, voluntary_deadline, limitation_at,"
-        " status, paid_minor, updated_at) VALUES (?, ?, '101 ABC 01', 'speeding', '592', '3',"
-        " ?, 3932, 20, 7864000, 50, ?, 'olga', ?, ?, ?, ?, 'open', 0, ?)",
-        (case_number, fixation_id, now, now, now, now, now, now, now),
-    )
-    _case_entry(db, now, case_number, "opened", "officer:olga", "open", 0)
-
-
-def _case_entry(
-    db: sqlite_utils.Database,
-    now: str,
-    case_number: str,
-    action: str,
-    actor: str,
-    status: str,
-    paid_minor: int,
-) -> None:
-    append_entry(
-        db,
-        recorded_at=now,
-        entity_type="case",
-        entity_id=case_number,
-        action=action,
-        actor=actor,
-        payload={"status": status, "paid_minor": paid_minor},
-    )
-
-
-def _build(tmp_path: Path) -> Registry:
-    """A registry with three fixations, a paid case, a rejected fixation and a cancelled case,
-    and two signed tree heads, written the way the service writes it."""
-    config = load_config(None, data_dir=tmp_path / "registry")
-    store = Store(config.db_path)
-    registry = Registry(config, store, load_or_create_registry_key(config.registry_key_path))
-    with store.transaction() as db:
-        now = registry.tick()
-        for username, role in (("olga", "reviewer"), ("sam", "supervisor")):
-            db.conn.execute(
-                "INSERT INTO operators (username, display_name, role, password_hash, created_at)"
-                " VALUES (?, ?, ?, 'x', ?)",
-                (username, username.title(), role, now),
-            )
-            append_entry(
-                db,
-                recorded_at=now,
-                entity_type="operator",
-                entity_id=username,
-                action="created",
-                actor="system:setup",
-                payload={"role": role},
-            )
-        db.conn.execute(
-            "INSERT INTO devices (device_id, kind, public_key, registered_at)"
-            " VALUES ('cam-001', 'camera', 'key', ?)",
-            (now,),
-        )
-        append_entry(
-            db,
-            recorded_at=now,
-            entity_type="device",
-            entity_id="cam-001",
-            action="registered",
-            actor="officer:sam",
-            payload={"kind": "camera"},
-        )
-    fixations = []
-    for number in (1, 2, 3):
-        with store.transaction() as db:
-            fixations.append(_fixation(db, registry, number))
-    registry.sign()
-    with store.transaction() as db:
-        _decide(db, registry, fixations[0], "confirmed")
-        _open_case(db, registry, CASE_PAID, fixations[0])
-    with store.transaction() as db:
-        _decide(db, registry, fixations[1], "rejected")
-    with store.transaction() as db:
-        now = registry.tick()
-        db.conn.execute(
-            "INSERT INTO messages (message_id, device_id, kind, channel, received_at,"
-            " envelope_sha256, envelope) VALUES ('pay-1', 'cam-001', 'payment', 'http', ?,"
-            " 'ab', '{}')",
-            (now,),
-        )
-        db.conn.execute(
-            "INSERT INTO payments (payment_id, message_id, device_id, case_number, matched_case,"
-            " amount_minor, currency, paid_at, received_at, channel, due_minor, match_status)"
-            " VALUES ('pay-1', 'pay-1', 'cam-001', ?, ?, 3932000, 'KZT', ?, ?, 'terminal',"
-            " 3932000, 'settled')",
-            (CASE_PAID, CASE_PAID, now, now),
-        )
-        append_entry(
-            db,
-            recorded_at=now,
-            entity_type="payment",
-            entity_id="pay-1",
-            action="received",
-            actor="device:cam-001",
-            payload={"amount_minor": 3932000, "case_number": CASE_PAID},
-        )
-        db.conn.execute(
-            "UPDATE cases SET status = 'paid', paid_minor = 3932000 WHERE case_number = ?",
-            (CASE_PAID,),
-        )
-        _case_entry(db, now, CASE_PAID, "paid", "device:cam-001", "paid", 3932000)
-    with store.transaction() as db:
-        _decide(db, registry, fixations[2], "confirmed")
-        _open_case(db, registry, CASE_CANCELLED, fixations[2])
-        now = registry.tick()
-        db.conn.execute(
-            "INSERT INTO cancellation_requests (case_number, requested_by, requested_at, reason,"
-            " status, decided_by, decided_at) VALUES (?, 'olga', ?, 'wrong vehicle', 'approved',"
-            " 'sam', ?)",
-            (CASE_CANCELLED, now, now),
-        )
-        append_entry(
-            db,
-            recorded_at=now,
-            entity_type="cancellation",
-            entity_id="1",
-            action="approved",
-            actor="officer:sam",
-            payload={"case_number": CASE_CANCELLED, "requested_by": "olga"},
-        )
-        db.conn.execute(
-            "UPDATE cases SET status = 'cancelled' WHERE case_number = ?", (CASE_CANCELLED,)
-        )
-        _case_entry(db, now, CASE_CANCELLED, "cancelled", "officer:sam", "cancelled", 0)
-    registry.tick()
-    registry.sign()
-    return registry
+from tests.support.audit_registry import (
+    CASE_CANCELLED,
+    CASE_PAID,
+    REPO_ROOT,
+    START,
+    Registry,
+    build_registry,
+)
 
 
 @pytest.fixture
 def registry(tmp_path: Path) -> Iterator[Registry]:
-    built = _build(tmp_path)
+    built = build_registry(tmp_path)
     yield built
     built.store.close()
 
@@ -490,8 +280,8 @@ def test_a_case_status_edited_behind_the_service_is_found(registry: Registry) ->
     )
     report = registry.verify()
     assert [str(problem) for problem in report.problems] == [
-        f"Case {CASE_PAID} has status 'cancelled' in its table but 'paid' in its last ledger"
-        " entry (seq 11): the row was edited behind the service's back."
+        f"Table cases, row {CASE_PAID}: status is 'cancelled' but the ledger says 'paid'"
+        " (seq 11): the row was edited behind the service's back."
     ]
     code, output = _cli(registry, "verify")
     assert code == 1 and CASE_PAID in output
@@ -505,8 +295,10 @@ def test_a_paid_amount_or_a_fixation_decision_edited_is_found(registry: Registry
         " WHERE fixation_id LIKE '%000000000002'"
     )
     report = registry.verify()
-    assert len(_mentions(report, CASE_PAID, "paid_minor 0")) == 1
-    assert len(_mentions(report, "000000000002", "status 'confirmed'", "'rejected'")) == 1
+    assert len(_mentions(report, CASE_PAID, "paid_minor is 0", "3932000")) == 1
+    assert len(_mentions(report, "000000000002", "status is 'confirmed'", "'rejected'")) == 1
+    assert len(_mentions(report, "000000000002", "reject_reason is None", "plate_unreadable")) == 1
+    assert report.problems_found == 3
 
 
 def test_rows_written_or_deleted_without_the_ledger_are_found(registry: Registry) -> None:

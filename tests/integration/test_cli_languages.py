@@ -24,8 +24,8 @@ from central_ingest.cli_audit import audit_app
 from central_ingest.cli_progress import LiveProgress
 from central_ingest.operators import Role
 from i18n import translator
-from tests.integration.test_audit import CASE_PAID, REPO_ROOT, Registry, _build
 from tests.support.api import PROSECUTOR, build_env
+from tests.support.audit_registry import CASE_PAID, REPO_ROOT, Registry, build_registry
 
 runner = CliRunner()
 
@@ -38,7 +38,7 @@ CLEAN = {
 
 @pytest.fixture
 def registry(tmp_path: Path) -> Iterator[Registry]:
-    built = _build(tmp_path)
+    built = build_registry(tmp_path)
     yield built
     built.store.close()
 
@@ -117,8 +117,8 @@ def test_one_edited_case_is_one_problem_in_the_russian_singular(registry: Regist
     assert code == 1
     assert "ОБНАРУЖЕНА ПОДДЕЛКА: 1 проблема." in russian
     assert (
-        f"- У дела {CASE_PAID} в таблице статус 'cancelled', а в его последней записи журнала"
-        " аудита (№ 11) — 'paid': строка изменена в обход сервиса реестра." in russian
+        f"- Таблица cases, строка {CASE_PAID}: поле status равно 'cancelled', а журнал аудита"
+        " говорит 'paid' (№ 11): строка изменена в обход сервиса реестра." in russian
     )
 
 
@@ -236,9 +236,9 @@ def test_the_apis_verification_follows_accept_language(tmp_path: Path) -> None:
         for language in ("kk", "ru", "en")
     }
     expected = {
-        "kk": f"{case_number} нөмірлі істің кестедегі төленген сомасы (paid_minor, тиынмен)",
-        "ru": f"У дела {case_number} в таблице уплаченная сумма (paid_minor, в тиынах) 100",
-        "en": f"Case {case_number} has paid_minor 100 in its table",
+        "kk": f"cases кестесі, {case_number} жолы: paid_minor өрісі 100, ал аудит журналында 0",
+        "ru": f"Таблица cases, строка {case_number}: поле paid_minor равно 100, а журнал аудита",
+        "en": f"Table cases, row {case_number}: paid_minor is 100 but the ledger says 0",
     }
     for language, answer in answers.items():
         assert answer.status_code == 200
