@@ -163,12 +163,19 @@ def load_config(path: Path) -> TerminalConfig:
     tls = config.emv.acquirer_tls() if config.emv and config.payment_device == "emv" else None
     if tls is not None:
         try:
+            ssl.create_default_context(cafile=str(tls.ca_file))
+        except (OSError, ssl.SSLError) as exc:
+            raise ConfigError(
+                f"invalid configuration in {path}: emv.acquirer_ca_file: {tls.ca_file} cannot"
+                f" be used as the acquirer's CA certificate (PEM): {exc}"
+            ) from None
+        try:
             client_context(tls)
         except (OSError, ssl.SSLError) as exc:
             raise ConfigError(
-                f"invalid configuration in {path}: emv.acquirer_ca_file, client_cert_file or"
-                f" client_key_file cannot be used ({exc}): check that each is a readable PEM"
-                " file and that the key belongs to the certificate"
+                f"invalid configuration in {path}: emv.client_cert_file, client_key_file:"
+                f" {tls.cert_file} and {tls.key_file} cannot be used ({exc}): each must be a"
+                " readable PEM file, and the key must belong to the certificate"
             ) from None
     return config
 

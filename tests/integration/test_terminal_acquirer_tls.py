@@ -359,8 +359,15 @@ def test_the_configuration_names_unusable_tls_files(tmp_path: Path) -> None:
         tmp_path / "ca" / "ca.crt", mine.certificate, mine.private_key, "127.0.0.1"
     )
     wrong_key = _write_config(tmp_path, good + f'client_key_file = "{other.private_key}"')
-    with pytest.raises(ConfigError, match="cannot be used"):
+    with pytest.raises(ConfigError, match="the key must belong to the certificate"):
         load_config(wrong_key)
     missing = _write_config(tmp_path, good + f'client_key_file = "{tmp_path / "nowhere.key"}"')
-    with pytest.raises(ConfigError, match="cannot be used"):
+    with pytest.raises(ConfigError, match=r"client_key_file.*cannot be used"):
         load_config(missing)
+    no_ca = f'acquirer_ca_file = "{mine.private_key}"\n'  # a key where the CA should be
+    bad_ca = _write_config(
+        tmp_path,
+        no_ca + f'client_cert_file = "{mine.certificate}"\nclient_key_file = "{mine.private_key}"',
+    )
+    with pytest.raises(ConfigError, match=r"emv\.acquirer_ca_file"):
+        load_config(bad_ca)
