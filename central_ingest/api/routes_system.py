@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hmac
 import ipaddress
 from collections.abc import Iterable, Mapping
 from typing import Annotated
@@ -10,7 +11,7 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import PlainTextResponse
 from pydantic import BaseModel
 
-from central_ingest.api.auth import METRICS_ROLES, current_session, role_list
+from central_ingest.api.auth import METRICS_ROLES, current_session, presented_token, role_list
 from central_ingest.api.deps import ApiSettingsDep, ConfigDep, OperatorsDep, StoreDep
 from central_ingest.api.errors import ApiError, ErrorBody
 from central_ingest.api.settings import MetricsAccess
@@ -42,8 +43,15 @@ def _is_loopback(host: str | None) -> bool:
         return False
 
 
-def metrics_caller(request: Request, settings: ApiSettingsDep, operators: OperatorsDep) -> None:
-    """Lets the scrape through per ``ApiSettings.metrics_access``."""
+def metrics_caller(
+    request: Request,
+    settings: ApiSettingsDep,
+    operators: OperatorsDep,
+    token: Annotated[str | None, Depends(presented_token)],
+) -> None:
+    """Lets the scrape through per ``ApiSettings.metrics_access``: by default the metrics token
+    or an operator session of a metrics role; from loopback without credentials only when the
+    configuration opts in."""
     if settings.metrics_access is MetricsAccess.LOOPBACK:
         if not _is_loopback(request.client.host if request.client else None):
             raise ApiError(
@@ -52,9 +60,27 @@ def metrics_caller(request: Request, settings: ApiSettingsDep, operators: Operat
                 Text("Metrics are served only to clients on the registry host itself."),
             )
         return
-    header = request.headers.get("Authorization", "")
-    scheme, _, token = header.partition(" ")
-    session = current_session(token if scheme.lower() == "bearer" else None, operators)
+    expected = settings.metrics_token
+    if (
+        token is not None
+        and expected is not None
+        and hmac.compare_digest(token.encode(), expected.get_secret_value().encode())
+    ):
+        return
+    if token is None:
+        current_session(None, operators)  # refuses: sign in first
+        return
+    session = operators.authenticate(token)
+    if session is None:
+        raise ApiError(
+            401,
+            "metrics_credentials_invalid",
+            Text(
+                "This is neither the metrics token (api.metrics_token) nor a current session:"
+                " check the scraper's token, or sign in again."
+            ),
+            {"WWW-Authenticate": "Bearer"},
+        )
     if session.operator.role not in METRICS_ROLES:
         raise ApiError(
             403,

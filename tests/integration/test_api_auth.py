@@ -1,4 +1,5 @@
-"""Operators' authentication over HTTP: sign-in, sessions, cookies, accounts, metrics access."""
+"""Operators' authentication over HTTP: sign-in, sessions, cookies, accounts (metrics access:
+test_metrics_access.py)."""
 
 from __future__ import annotations
 
@@ -14,7 +15,6 @@ from typer.testing import CliRunner, Result
 
 from central_ingest.api.app import create_app
 from central_ingest.api.auth import SESSION_COOKIE
-from central_ingest.api.settings import ApiSettings, MetricsAccess
 from central_ingest.cli_operators import CLI_ACTOR, PASSWORD_ENV, operators_app
 from central_ingest.config import load_config
 from central_ingest.core.clock import parse_iso
@@ -22,7 +22,7 @@ from central_ingest.operators import Operators, Role, token_digest
 from central_ingest.store.db import Store
 from central_ingest.store.devices import register_device
 from contract import DeviceKey, DeviceKind
-from tests.support.api import PASSWORD, REVIEWER, SUPERVISOR, ApiEnv, bearer, build_env
+from tests.support.api import PASSWORD, ApiEnv, bearer, build_env
 
 
 @pytest.fixture
@@ -268,26 +268,6 @@ def test_health_needs_no_session(env: ApiEnv) -> None:
     response = env.client().get("/healthz")
     assert response.status_code == 200
     assert response.json() == {"status": "ok"}
-
-
-def test_metrics_are_served_to_loopback_clients_only_by_default(env: ApiEnv) -> None:
-    assert env.client(host="203.0.113.7").get("/metrics").status_code == 403
-    response = env.client(host="127.0.0.1").get("/metrics")
-    assert response.status_code == 200
-    assert response.headers["content-type"].startswith("text/plain; version=0.0.4")
-    text = response.text
-    assert 'erap_fixations{status="awaiting_review"} 0' in text
-    assert 'erap_cases{status="sent_to_bailiffs"} 0' in text
-    assert "erap_review_queue_size 0" in text
-    assert "# TYPE erap_dead_letters gauge" in text
-
-
-def test_metrics_can_require_an_operator_token_instead(tmp_path: Path) -> None:
-    env = build_env(tmp_path, api_settings=ApiSettings(metrics_access=MetricsAccess.OPERATORS))
-    remote = env.client(host="203.0.113.7")
-    assert remote.get("/metrics").status_code == 401
-    assert remote.get("/metrics", headers=env.headers(REVIEWER)).status_code == 403
-    assert remote.get("/metrics", headers=env.headers(SUPERVISOR)).status_code == 200
 
 
 def test_openapi_documents_both_ways_to_authenticate(env: ApiEnv) -> None:

@@ -469,7 +469,7 @@ def test_oversight_reports(env: ApiEnv) -> None:
     assert [(row["reason"], row["count"]) for row in summary] == [("bad_signature", 1)]
     assert supervisor.get("/v1/dead-letters", params={"reason": "other"}).json() == []
 
-    metrics = env.client(host="127.0.0.1").get("/metrics").text
+    metrics = supervisor.get("/metrics").text
     assert 'erap_dead_letters{reason="bad_signature"} 1' in metrics
     assert 'erap_fixations{status="rejected"} 3' in metrics
     assert 'erap_fixations{status="confirmed"} 1' in metrics
