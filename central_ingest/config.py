@@ -182,6 +182,13 @@ class RegistryConfig(_Section):
     http_port: int = Field(default=8080, ge=1, le=65535)
     max_message_bytes: int = Field(default=64 * 1024, ge=1024)
     max_evidence_bytes: int = Field(default=8 * 1024 * 1024, ge=1024)
+    clock_skew_s: int = Field(
+        default=300,
+        ge=1,
+        le=3600,
+        description="how far a device's clock may be from the registry's: a signed request"
+        " timed further away, or a fixation captured further in the future, is refused",
+    )
     session_hours: int = Field(default=12, ge=1, le=24)
     tree_head_interval_s: int = Field(default=300, ge=1, description="how often to sign")
     lifecycle_interval_s: int = Field(

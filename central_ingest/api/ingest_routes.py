@@ -7,6 +7,7 @@ in headers (contract.signing.device_request_headers) over method, path, time and
 from __future__ import annotations
 
 import hashlib
+import logging
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Annotated
@@ -15,6 +16,7 @@ from fastapi import APIRouter, Depends, FastAPI, Header, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
+from starlette.requests import ClientDisconnect
 
 from central_ingest.api.rate_limit import SourceLimiter, source_key
 from central_ingest.config import RegistryConfig
@@ -23,13 +25,12 @@ from central_ingest.ingest.service import Incoming, IngestService, Outcome
 from central_ingest.store.db import Store
 from central_ingest.store.dead_letters import record_dead_letter
 from central_ingest.store.devices import DeviceRecord, devices_by_id
-from central_ingest.store.evidence import EvidenceRejected, EvidenceStore
+from central_ingest.store.evidence import EvidenceProblem, EvidenceRejected, EvidenceStore
 from contract import ReceiptStatus, now_utc, verify_signature
 from contract.signing import request_signing_bytes
 
 router = APIRouter(prefix="/v1", tags=["devices"])
-
-MAX_CLOCK_SKEW = timedelta(minutes=5)
+log = logging.getLogger(__name__)
 
 # HTTP status per refusal: 4xx the device must not retry unchanged, except 409 retry/conflict.
 _STATUS_BY_REASON = {
@@ -152,6 +153,14 @@ async def post_message(request: Request, ingest: Ingest) -> JSONResponse:
     "/evidence/{sha256}",
     response_model=EvidenceAnswer,
     summary="Upload an evidence JPEG, addressed by its sha256 (idempotent)",
+    responses={
+        201: {"description": "stored"},
+        400: {"description": "the body is shorter or longer than its Content-Length"},
+        403: {"description": "not signed by an active device within the clock window"},
+        411: {"description": "no Content-Length: the size must be declared"},
+        413: {"description": "the declared size is over the limit"},
+        422: {"description": "bad address, bytes that do not hash to it, or not a JPEG"},
+    },
 )
 async def put_evidence(
     sha256: str,
@@ -161,29 +170,56 @@ async def put_evidence(
     x_erap_signed_at: Annotated[str, Header()],
     x_erap_signature: Annotated[str, Header()],
 ) -> JSONResponse:
-    data = await _read_limited(request, ingest.config.max_evidence_bytes + 1)
-    refusal = await run_in_threadpool(
-        _authenticate_upload,
+    """Everything up to the signature is decided on the headers alone, so that a stranger's
+    upload is refused before a byte of its body is read. The signature covers the body's hash,
+    which for evidence is the address itself; the body then streams to a temporary file within
+    its declared size and is kept only if it hashes to that address."""
+
+    async def refuse(code: int, reason: str, detail: str) -> JSONResponse:
+        return await _refuse_upload(ingest, sha256, x_erap_device, code, reason, detail)
+
+    declared = _declared_size(request)
+    if declared is None:
+        return await refuse(
+            411,
+            "evidence_length_required",
+            "the upload has no Content-Length: declare the image's size in bytes",
+        )
+    if declared > ingest.evidence.max_bytes:
+        problem = EvidenceProblem.TOO_LARGE
+        detail = f"the image is {declared} bytes; the limit is {ingest.evidence.max_bytes}"
+        return await refuse(413, problem.value, detail)
+    _device, refusal = await run_in_threadpool(
+        authenticate_signed_request,
         ingest,
-        request.url.path,
-        x_erap_device,
-        x_erap_signed_at,
-        x_erap_signature,
-        data,
+        method="PUT",
+        path=request.url.path,
+        device_id=x_erap_device,
+        signed_at=x_erap_signed_at,
+        signature=x_erap_signature,
+        body_sha256=sha256,
     )
     if refusal is not None:
-        return await _refuse_upload(
-            ingest, sha256, x_erap_device, 403, "upload_not_authenticated", refusal
-        )
+        return await refuse(403, "upload_not_authenticated", refusal)
     try:
+        upload = await run_in_threadpool(ingest.evidence.begin, sha256, declared)
+    except EvidenceRejected as exc:
+        return await refuse(_UPLOAD_STATUS[exc.problem], exc.problem.value, exc.detail)
+    try:
+        async for chunk in request.stream():
+            if chunk:
+                await run_in_threadpool(upload.write, chunk)
         stored = await run_in_threadpool(
-            ingest.evidence.put, sha256, data, uploaded_by=x_erap_device, now=now_utc()
+            upload.finish, uploaded_by=x_erap_device, now=now_utc()
         )
     except EvidenceRejected as exc:
-        code = 413 if exc.problem.value == "evidence_too_large" else 422
-        return await _refuse_upload(
-            ingest, sha256, x_erap_device, code, exc.problem.value, exc.detail
-        )
+        return await refuse(_UPLOAD_STATUS[exc.problem], exc.problem.value, exc.detail)
+    except ClientDisconnect:
+        # The link dropped mid-upload: nobody is left to answer, and the device sends again.
+        log.info("evidence %s from %s: the client left mid-upload", sha256, x_erap_device)
+        return JSONResponse({}, status_code=400)
+    finally:
+        await run_in_threadpool(upload.discard)
     answer = EvidenceAnswer(
         sha256=stored.sha256,
         size_bytes=stored.size_bytes,
@@ -192,6 +228,24 @@ async def put_evidence(
         created=stored.created,
     )
     return JSONResponse(answer.model_dump(), status_code=201 if stored.created else 200)
+
+
+_UPLOAD_STATUS = {
+    EvidenceProblem.TOO_LARGE: 413,
+    EvidenceProblem.LENGTH_MISMATCH: 400,
+    EvidenceProblem.HASH_MISMATCH: 422,
+    EvidenceProblem.CORRUPT: 422,
+    EvidenceProblem.BAD_HASH: 422,
+}
+
+
+def _declared_size(request: Request) -> int | None:
+    """The Content-Length in bytes, or None when there is none (a chunked upload) or it is not
+    a number: the size must be known before the body is accepted."""
+    text = request.headers.get("content-length", "")
+    if not text.isdigit() or len(text) > 18:
+        return None
+    return int(text)
 
 
 async def _read_limited(request: Request, limit: int) -> bytes:
@@ -204,23 +258,6 @@ async def _read_limited(request: Request, limit: int) -> bytes:
         if size >= limit:
             break
     return b"".join(chunks)[:limit]
-
-
-def _authenticate_upload(
-    ingest: DeviceIngest, path: str, device_id: str, signed_at: str, signature: str, data: bytes
-) -> str | None:
-    """None when the upload is signed by an active device within the clock window, otherwise
-    the reason in words."""
-    _device, refusal = authenticate_device_request(
-        ingest,
-        method="PUT",
-        path=path,
-        device_id=device_id,
-        signed_at=signed_at,
-        signature=signature,
-        body=data,
-    )
-    return refusal
 
 
 def authenticate_device_request(
@@ -236,13 +273,39 @@ def authenticate_device_request(
     """Check a request signed with contract.signing.device_request_headers: the device and no
     refusal when an active device signed it within the clock window, otherwise no device and
     the reason in words. Shared by every device-facing route that is not a signed envelope."""
+    return authenticate_signed_request(
+        ingest,
+        method=method,
+        path=path,
+        device_id=device_id,
+        signed_at=signed_at,
+        signature=signature,
+        body_sha256=hashlib.sha256(body).hexdigest(),
+    )
+
+
+def authenticate_signed_request(
+    ingest: DeviceIngest,
+    *,
+    method: str,
+    path: str,
+    device_id: str,
+    signed_at: str,
+    signature: str,
+    body_sha256: str,
+) -> tuple[DeviceRecord | None, str | None]:
+    """``authenticate_device_request`` given the hash the body must have rather than the body:
+    an upload is authenticated before its body is read, and its bytes checked against the hash
+    as they stream."""
     try:
         moment = parse_iso(signed_at)
     except ValueError:
         return None, f"X-Erap-Signed-At {signed_at!r} is not an ISO 8601 time with an offset"
-    if abs(now_utc() - moment) > MAX_CLOCK_SKEW:
+    skew = timedelta(seconds=ingest.config.clock_skew_s)
+    if abs(now_utc() - moment) > skew:
         return None, (
-            f"the request was signed at {signed_at}, more than 5 minutes from the registry clock"
+            f"the request was signed at {signed_at}, more than {ingest.config.clock_skew_s}"
+            " seconds from the registry clock"
         )
     device = devices_by_id(ingest.store.db, {device_id}).get(device_id)
     if device is None:
@@ -254,7 +317,7 @@ def authenticate_device_request(
         path=path,
         device_id=device_id,
         signed_at=signed_at,
-        body_sha256=hashlib.sha256(body).hexdigest(),
+        body_sha256=body_sha256,
     )
     if not verify_signature(device.public_key, data_to_verify, signature):
         return None, f"the request signature does not verify with the key of {device_id}"

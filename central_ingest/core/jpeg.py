@@ -23,10 +23,12 @@ class JpegInfo:
     height: int
 
 
-def inspect_jpeg(data: bytes) -> JpegInfo:
+def inspect_jpeg(data: bytes | memoryview) -> JpegInfo:
+    """``data`` may be a view of a mapped file: only the bytes looked at are read, so an upload
+    is checked without being loaded whole."""
     if len(data) < 4 or data[:2] != b"\xff\xd8":
         raise CorruptImage("not a JPEG image: the start-of-image marker is missing")
-    if data.rstrip(b"\x00")[-2:] != b"\xff\xd9":
+    if not _ends_with_eoi(data):
         raise CorruptImage("the JPEG image is truncated: the end-of-image marker is missing")
     pos = 2
     while pos + 4 <= len(data):
@@ -54,3 +56,17 @@ def inspect_jpeg(data: bytes) -> JpegInfo:
             break
         pos += 2 + length
     raise CorruptImage("the JPEG image is corrupt: no frame header before the image data")
+
+
+def _ends_with_eoi(data: bytes | memoryview) -> bool:
+    """The end-of-image marker is the last thing in the file, trailing zero padding allowed.
+    Looks back in blocks, so a view of a file is read only at its end."""
+    end = len(data)
+    while end > 0:
+        start = max(0, end - 4096)
+        kept = bytes(data[start:end]).rstrip(b"\x00")
+        if kept:
+            end = start + len(kept)
+            return end >= 2 and bytes(data[end - 2 : end]) == b"\xff\xd9"
+        end = start
+    return False
