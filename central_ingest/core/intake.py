@@ -11,6 +11,7 @@ import hashlib
 import json
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Protocol
 
@@ -44,6 +45,8 @@ class Rejection(StrEnum):
     KIND_NOT_PERMITTED = "kind_not_permitted"
     BAD_SIGNATURE = "bad_signature"
     ID_MISMATCH = "id_mismatch"
+    CAPTURED_IN_FUTURE = "captured_in_future"
+    CAPTURED_BEYOND_LIMITATION = "captured_beyond_limitation"
     EVIDENCE_MISSING = "evidence_missing"
     EVIDENCE_MISMATCH = "evidence_mismatch"
     MESSAGE_ID_CONFLICT = "message_id_conflict"
@@ -63,6 +66,8 @@ class Rejection(StrEnum):
 _AFTER_SIGNATURE = frozenset(
     {
         Rejection.ID_MISMATCH,
+        Rejection.CAPTURED_IN_FUTURE,
+        Rejection.CAPTURED_BEYOND_LIMITATION,
         Rejection.EVIDENCE_MISSING,
         Rejection.EVIDENCE_MISMATCH,
         Rejection.MESSAGE_ID_CONFLICT,
@@ -87,6 +92,49 @@ class Refused:
     detail: str
     device_id: str | None = None
     message_id: str | None = None
+
+
+@dataclass(frozen=True)
+class CaptureWindow:
+    """When a fixation can have been captured, seen from the moment the registry received it:
+    not later than the devices' allowed clock skew, not earlier than the limitation period
+    (past it no case may be opened, so it could only wait in review for nothing)."""
+
+    received_at: datetime
+    clock_skew: timedelta
+    limitation: timedelta
+
+
+def implausible_capture(
+    captured_at: datetime, window: CaptureWindow
+) -> tuple[Rejection, str] | None:
+    """Why a capture time cannot be true, or None when it can."""
+    ahead = captured_at - window.received_at
+    if ahead > window.clock_skew:
+        return Rejection.CAPTURED_IN_FUTURE, (
+            f"captured_at {captured_at.isoformat()} is {_duration(ahead)} after the registry"
+            f" received it ({window.received_at.isoformat()}); a device clock may be off by at"
+            f" most {_duration(window.clock_skew)}: check the camera's time source"
+        )
+    age = window.received_at - captured_at
+    if age > window.limitation:
+        return Rejection.CAPTURED_BEYOND_LIMITATION, (
+            f"captured_at {captured_at.isoformat()} is {age.days} days before the registry"
+            f" received it ({window.received_at.isoformat()}), beyond the limitation period of"
+            f" {window.limitation.days} days"
+        )
+    return None
+
+
+def _duration(span: timedelta) -> str:
+    seconds = int(span.total_seconds())
+    if seconds >= 2 * 86400:
+        return f"{seconds // 86400} days"
+    if seconds >= 2 * 3600:
+        return f"{seconds // 3600} hours"
+    if seconds >= 120:
+        return f"{seconds // 60} minutes"
+    return f"{seconds} seconds"
 
 
 @dataclass(frozen=True)
@@ -148,13 +196,18 @@ def check_message(
     topic_claim: tuple[str, MessageKind] | None,
     devices: Mapping[str, DeviceIdentity],
     evidence_sizes: Callable[[str], int | None],
+    capture_window: CaptureWindow,
 ) -> Accepted | Refused:
     """Both stages for one message (the HTTP path and tests; the MQTT path batches them)."""
     parsed = parse_envelope(raw, max_bytes=max_bytes)
     if isinstance(parsed, Refused):
         return parsed
     return authenticate(
-        parsed, topic_claim=topic_claim, devices=devices, evidence_sizes=evidence_sizes
+        parsed,
+        topic_claim=topic_claim,
+        devices=devices,
+        evidence_sizes=evidence_sizes,
+        capture_window=capture_window,
     )
 
 
@@ -164,10 +217,12 @@ def authenticate(
     topic_claim: tuple[str, MessageKind] | None,
     devices: Mapping[str, DeviceIdentity],
     evidence_sizes: Callable[[str], int | None],
+    capture_window: CaptureWindow,
 ) -> Accepted | Refused:
     """Stage two: decide whether a parsed message may be stored. ``topic_claim`` is the
     (device, kind) named by the MQTT topic, None over HTTP. ``evidence_sizes`` gives the stored
-    size of an evidence image by sha256, or None when it has not been uploaded."""
+    size of an evidence image by sha256, or None when it has not been uploaded.
+    ``capture_window`` bounds a fixation's capture time around the moment of receipt."""
     document, envelope, body = parsed
     device_id, message_id = envelope.device_id, str(envelope.message_id)
 
@@ -209,6 +264,11 @@ def authenticate(
             "keep the id so it cannot be stored twice",
         )
     if isinstance(body, Fixation):
+        # Before the evidence: a capture time that cannot be true is refused for good, even
+        # while its images are still on their way.
+        implausible = implausible_capture(body.captured_at, capture_window)
+        if implausible is not None:
+            return refuse(*implausible)
         for ref in body.evidence:
             size = evidence_sizes(ref.sha256)
             if size is None:

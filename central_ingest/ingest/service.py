@@ -13,13 +13,14 @@ import threading
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Literal
 
 from central_ingest.config import RegistryConfig
 from central_ingest.core.clock import iso, parse_iso
 from central_ingest.core.intake import (
     Accepted,
+    CaptureWindow,
     Parsed,
     Refused,
     Rejection,
@@ -98,8 +99,9 @@ class IngestService:
         parsed: list[Parsed | Refused] = [
             parse_envelope(item.payload, max_bytes=self._config.max_message_bytes) for item in items
         ]
-        checked = self._authenticate_all(self._store.db, items, parsed)
-        received_at = iso(self._clock())
+        moment = self._clock()
+        checked = self._authenticate_all(self._store.db, items, parsed, moment)
+        received_at = iso(moment)
         try:
             with self._store.transaction() as db:
                 outcomes = self._store_all(db, items, checked, received_at, careful=False)
@@ -116,7 +118,13 @@ class IngestService:
         db: Database,
         items: Sequence[Incoming],
         parsed: list[Parsed | Refused],
+        received_at: datetime,
     ) -> list[Accepted | Refused]:
+        window = CaptureWindow(
+            received_at=received_at,
+            clock_skew=timedelta(seconds=self._config.clock_skew_s),
+            limitation=timedelta(days=self._config.deadlines.limitation_days),
+        )
         valid = [entry for entry in parsed if not isinstance(entry, Refused)]
         devices = devices_by_id(db, {envelope.device_id for _, envelope, _ in valid})
         wanted = {
@@ -144,7 +152,11 @@ class IngestService:
                 continue
             checked.append(
                 authenticate(
-                    entry, topic_claim=topic_claim, devices=devices, evidence_sizes=sizes.get
+                    entry,
+                    topic_claim=topic_claim,
+                    devices=devices,
+                    evidence_sizes=sizes.get,
+                    capture_window=window,
                 )
             )
         return checked

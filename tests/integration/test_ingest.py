@@ -6,6 +6,7 @@ from __future__ import annotations
 import itertools
 import json
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from uuid import uuid4
 
@@ -61,7 +62,11 @@ def camera(store: Store) -> SimulatedDevice:
 
 
 def uploaded_fixation(
-    camera: SimulatedDevice, evidence: EvidenceStore, seed: int = 0, plate: str = "123ABC01"
+    camera: SimulatedDevice,
+    evidence: EvidenceStore,
+    seed: int = 0,
+    plate: str = "123ABC01",
+    captured_at: datetime | None = None,
 ) -> bytes:
     frame = evidence_jpeg("frame", seed=seed)
     crop = evidence_jpeg(plate, size=(160, 40), seed=seed + 1)
@@ -75,6 +80,7 @@ def uploaded_fixation(
     body = speeding_fixation(
         camera,
         plate=plate,
+        captured_at=captured_at,
         evidence=[
             evidence_ref(EvidenceRole.FULL_FRAME, frame),
             evidence_ref(EvidenceRole.PLATE_CROP, crop),
@@ -357,3 +363,41 @@ def test_device_status_keeps_the_latest_report(
     assert [o.status for o in outcomes] == [ReceiptStatus.STORED] * 2
     body = json.loads(store.db.conn.execute("SELECT body FROM device_status").fetchone()[0])
     assert body["tamper"] is True  # the older report, arriving late, does not overwrite it
+
+
+@pytest.mark.parametrize(
+    ("captured_after_receipt", "skew_s", "reason"),
+    [
+        (timedelta(days=365), 300, "captured_in_future"),
+        (timedelta(minutes=2), 60, "captured_in_future"),
+        (timedelta(minutes=2), 300, None),
+        (timedelta(days=-400), 300, "captured_beyond_limitation"),
+    ],
+    ids=["year-ahead", "beyond-a-narrow-skew", "within-the-default-skew", "time-barred"],
+)
+def test_implausible_capture_times_are_refused_at_intake_and_the_camera_is_told(
+    store: Store,
+    config: RegistryConfig,
+    camera: SimulatedDevice,
+    evidence: EvidenceStore,
+    captured_after_receipt: timedelta,
+    skew_s: int,
+    reason: str | None,
+) -> None:
+    received = datetime(2026, 3, 14, 9, 30, tzinfo=UTC)
+    service = IngestService(
+        store, config.model_copy(update={"clock_skew_s": skew_s}), clock=lambda: received
+    )
+    raw = uploaded_fixation(camera, evidence, captured_at=received + captured_after_receipt)
+
+    outcome = service.process(Incoming(raw, "mqtt", f"erap/v1/{camera.device_id}/fixation"))
+
+    if reason is None:
+        assert outcome.status is ReceiptStatus.STORED
+        assert count(store, "fixations") == 1
+        return
+    assert (outcome.status, outcome.reason) == (ReceiptStatus.REJECTED, reason)
+    assert outcome.authenticated  # signed: the camera gets a receipt saying why
+    assert "captured_at" in outcome.detail
+    assert count(store, "fixations") == 0
+    assert dead_letter_reasons(store) == [reason]

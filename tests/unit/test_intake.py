@@ -4,9 +4,16 @@ refusal tells the device."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import timedelta
 from uuid import uuid4
 
-from central_ingest.core.intake import Accepted, Refused, Rejection, check_message
+from central_ingest.core.intake import (
+    Accepted,
+    CaptureWindow,
+    Refused,
+    Rejection,
+    check_message,
+)
 from contract import (
     DeviceKey,
     DeviceKind,
@@ -16,6 +23,7 @@ from contract import (
     PublicKey,
     encode_envelope,
     load_public_key,
+    now_utc,
     seal,
 )
 from tests.support.devices import SimulatedDevice, speeding_fixation
@@ -46,7 +54,12 @@ def check(
 ) -> Accepted | Refused:
     known = {FRAME.sha256: FRAME.size_bytes} if evidence is None else evidence
     return check_message(
-        raw, max_bytes=64 * 1024, topic_claim=topic, devices=devices, evidence_sizes=known.get
+        raw,
+        max_bytes=64 * 1024,
+        topic_claim=topic,
+        devices=devices,
+        evidence_sizes=known.get,
+        capture_window=CaptureWindow(now_utc(), timedelta(minutes=5), timedelta(days=365)),
     )
 
 
