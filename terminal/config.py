@@ -1,5 +1,6 @@
 """The terminal's configuration (TOML) and the wiring it selects: the payment device is either
-this terminal's EMV kernel with the acquirer (``emv``) or the bank's POS over ECR (``ecr``);
+this terminal's EMV kernel with the acquirer over mutual TLS (``emv``; the TLS files are checked
+at load) or the bank's POS over ECR (``ecr``);
 the officer's language (``language``, also the receipt's unless the payer picks one); the
 receipt printer's model (``printer_profile``, from python-escpos's capabilities database)."""
 
