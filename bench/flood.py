@@ -18,6 +18,9 @@ sent minus those stored in the database at the end (an answer other than 201 cou
 dbstat, after a WAL checkpoint), after minus before, divided by the junk sent: the disk the
 flood cost. ``db_file_growth_bytes`` is the whole file's growth, the camera's rows included.
 
+``--no-throttle`` gives every source a burst larger than the flood: every junk message is then
+stored, as when an attacker has as many addresses as messages.
+
 Prints progress, then one JSON object as the last line.
 """
 
@@ -78,7 +81,7 @@ def dead_letter_pages(db_path: Path) -> tuple[int, int]:
 
 
 class Registry:
-    def __init__(self, data_dir: Path, port: int) -> None:
+    def __init__(self, data_dir: Path, port: int, config: Path | None) -> None:
         self.log = (data_dir / "serve.log").open("wb")
         self.process = subprocess.Popen(
             [
@@ -86,6 +89,7 @@ class Registry:
                 "-m",
                 "central_ingest",
                 "serve",
+                *(["--config", str(config)] if config else []),
                 "--data-dir",
                 str(data_dir),
                 "--host",
@@ -180,6 +184,12 @@ def main() -> None:
     parser.add_argument("--clients", type=int, default=8, help="junk clients, one address each")
     parser.add_argument("--camera-rate", type=float, default=25.0, help="fixations per second")
     parser.add_argument("--max-fixations", type=int, default=1_500)
+    parser.add_argument(
+        "--no-throttle",
+        action="store_true",
+        help="a burst no source exhausts: what every junk message costs when an attacker has"
+        " as many addresses as messages",
+    )
     args = parser.parse_args()
 
     workdir = Path(tempfile.mkdtemp(prefix="erap-flood-"))
@@ -190,7 +200,11 @@ def main() -> None:
         store.db.conn.close()
         print(f"rendering {args.max_fixations} evidence frames", file=sys.stderr)
         frames = [evidence_jpeg(f"{i % 1000:03d}ABC01", seed=i) for i in range(args.max_fixations)]
-        registry = Registry(data_dir, free_port())
+        config = None
+        if args.no_throttle:
+            config = workdir / "registry.toml"
+            config.write_text(f"[http_ingest]\nburst = {args.junk * 10}\n")
+        registry = Registry(data_dir, free_port(), config)
         db_path = data_dir / "registry.sqlite3"
         try:
             pages_before, file_before = dead_letter_pages(db_path)
@@ -257,6 +271,7 @@ def main() -> None:
         "legit_p95_ms": round(1000 * (p95([s[1] for s in during]) or 0), 1),
         "legit_median_ms": round(1000 * statistics.median([s[1] for s in during]), 1),
         "legit_with_evidence_p95_ms": round(1000 * (p95([s[2] for s in during]) or 0), 1),
+        "throttled": not args.no_throttle,
         "cpu_flags": cpu_flags(),
         "cores": os.cpu_count(),
     }
