@@ -1,6 +1,7 @@
 """Refusals cost a bounded amount (issue 18, finding 2): a stranger's junk keeps a digest, its
 size and its first bytes; a source that keeps sending it is answered 429; the dead letters have
-a retention period and a size budget. Over the real app on a real SQLite file."""
+a retention period and a size budget. Over the real app on a real SQLite file, and a real
+Mosquitto broker for the MQTT ingest."""
 
 from __future__ import annotations
 
@@ -8,17 +9,23 @@ import hashlib
 import json
 import logging
 import os
+import time
 from datetime import timedelta
 from pathlib import Path
 
+import paho.mqtt.client as mqtt
 import pytest
 from fastapi.testclient import TestClient
+from paho.mqtt.enums import CallbackAPIVersion
 
 from central_ingest.api.app import create_app
 from central_ingest.core.clock import iso
+from central_ingest.ingest.mqtt_worker import MqttIngestWorker
+from central_ingest.ingest.service import IngestService
 from central_ingest.jobs import RegistryJobs
 from central_ingest.store.dead_letters import HEAD_BYTES, dead_letter_bytes, record_dead_letter
 from contract import DeviceKind, EvidenceRef, EvidenceRole, MessageKind, now_utc
+from demo.broker import MosquittoBroker
 from tests.support.devices import SimulatedDevice, speeding_fixation
 from tests.support.registry_fixtures import RegistryWorld
 
@@ -61,10 +68,12 @@ def test_a_thousand_junk_posts_grow_the_database_by_less_than_512_bytes_each(
     # A burst large enough that no request is throttled: this measures what a stored refusal
     # costs, not the rate limit.
     world = _world(tmp_path, burst=10_000)
-    client = _client(world, "203.0.113.7")
     before = _disk_bytes(world)
     junk = [os.urandom(JUNK_BYTES) for _ in range(1_000)]
-    statuses = {client.post("/v1/messages", content=body).status_code for body in junk}
+    # One event loop for all requests (a context manager): without, each request leaves one
+    # behind until garbage collection, and its descriptors.
+    with _client(world, "203.0.113.7") as client:
+        statuses = {client.post("/v1/messages", content=body).status_code for body in junk}
     growth = _disk_bytes(world) - before
 
     assert statuses == {413}
@@ -174,3 +183,35 @@ def test_retention_deletes_old_refusals_and_the_budget_drops_unsigned_ones_first
     assert {row["signed"] for row in left} == {1}
     assert len(left) == 20 - over.dropped_signed
     assert "over their budget" in caplog.text and "mqtt:default:cam-astana-0001" in caplog.text
+
+
+def test_an_mqtt_refusal_is_counted_against_the_topics_device_and_keeps_only_its_head(
+    broker: MosquittoBroker, tmp_path: Path
+) -> None:
+    world = _world(tmp_path)
+    worker = MqttIngestWorker(
+        IngestService(world.store, world.config),
+        world.config.mqtt.model_copy(update={"port": broker.port}),
+    )
+    worker.start()
+    device = mqtt.Client(CallbackAPIVersion.VERSION2, protocol=mqtt.MQTTv5)
+    device.connect("127.0.0.1", broker.port)
+    device.loop_start()
+    junk = os.urandom(5_000)
+    try:
+        deadline = time.monotonic() + 20
+        while not all(worker.regions().values()) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        device.publish("erap/v1/cam-nobody-7/fixation", junk, qos=1).wait_for_publish(10)
+        while not _rows(world) and time.monotonic() < deadline:
+            time.sleep(0.05)
+    finally:
+        worker.stop()
+        device.loop_stop()
+        device.disconnect()
+
+    [row] = _rows(world)
+    assert (row["reason"], row["signed"]) == ("malformed_json", 0)
+    assert row["source"] == "mqtt:default:cam-nobody-7"
+    assert row["payload"] == junk[:HEAD_BYTES]
+    assert (row["payload_size"], row["payload_sha256"]) == (5_000, hashlib.sha256(junk).hexdigest())
