@@ -19,6 +19,7 @@ from fastapi.testclient import TestClient
 from paho.mqtt.enums import CallbackAPIVersion
 
 from central_ingest.api.app import create_app
+from central_ingest.api.settings import ApiSettings, MetricsAccess
 from central_ingest.core.clock import iso
 from central_ingest.ingest.mqtt_worker import MqttIngestWorker
 from central_ingest.ingest.service import IngestService
@@ -183,6 +184,16 @@ def test_retention_deletes_old_refusals_and_the_budget_drops_unsigned_ones_first
     assert {row["signed"] for row in left} == {1}
     assert len(left) == 20 - over.dropped_signed
     assert "over their budget" in caplog.text and "mqtt:default:cam-astana-0001" in caplog.text
+    app = create_app(
+        world.config,
+        store=world.store,
+        registry=world.registry,
+        api_settings=ApiSettings(metrics_access=MetricsAccess.LOOPBACK),
+    )
+    with TestClient(app, client=("127.0.0.1", 50000)) as client:
+        metrics = client.get("/metrics").text.splitlines()
+    assert f"erap_dead_letter_bytes {over.bytes_after}" in metrics
+    assert "erap_dead_letter_budget_bytes 1048576" in metrics
 
 
 def test_an_mqtt_refusal_is_counted_against_the_topics_device_and_keeps_only_its_head(
