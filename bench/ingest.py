@@ -1,59 +1,99 @@
-"""Ingest benchmark: signed fixations through a real Mosquitto broker into ingest workers.
+"""Ingest benchmark: signed fixations through a real Mosquitto broker into ingest workers, run
+without and with evidence uploads.
 
 Each camera is its own MQTT 5 client: Mosquitto's C client ``mosquitto_pub -l -q 1`` fed one
 signed fixation per line, so the load generator costs little of the two cores it shares with
 the broker and the workers. The registry's receipts, published only after its commit, tell
 when each fixation was verified and stored; the database is counted at the end.
 
-Phase 1 (throughput): every camera sends its share as fast as it can; the rate is the number
-committed divided by the time from the first line written to the last receipt.
-Phase 2 (latency): a steady offered rate (default 3,000/s) for a few seconds; p99 of
-line written -> committed receipt.
+Two runs in one invocation (``--runs`` picks one), against the same broker, workers and HTTP
+registry (``central_ingest serve --no-mqtt``):
 
-Prints progress, then one JSON object as the last line.
+- ``without``: every fixation names the same frame, put into the evidence store before the
+  timed regions; the figure is the MQTT ingest alone (evidence cost excluded).
+- ``with``: every fixation has its own full frame (~150 KB) and plate crop (~10 KB) JPEGs,
+  made before the timed regions; in the timed regions the camera's thread uploads both by
+  signed PUT /v1/evidence/<sha256> (the request signed then, as a box does) and only then
+  publishes the fixation, as the box's sender does.
+
+Each run has two timed regions. Phase 1 (throughput): every camera sends its share as fast as
+it can; the rate is the number committed divided by the time from the first send to the last
+commit receipt. Phase 2 (latency): a steady offered rate for a few seconds; each message's
+latency runs from the moment it was scheduled to be sent (so a camera falling behind shows,
+uploads included in the ``with`` run) to its commit receipt. Percentiles are over ALL
+messages scheduled: one not receipted within ``--receipt-timeout`` after the last send, or
+whose upload failed, or that the registry refused, is a failure, counted, and ranks above
+every answered one (a percentile that lands on failures is null, not a fast figure).
+
+Prints progress, then one JSON object as the last line (median, p95, p99 and failures of each
+run, and the CPU's avx512 flags).
 """
 
 from __future__ import annotations
 
 import argparse
+import io
 import json
+import math
 import os
 import shutil
-import statistics
 import subprocess
 import sys
 import tempfile
 import threading
 import time
+from collections import Counter
+from dataclasses import dataclass
 from pathlib import Path
-from uuid import UUID
+from typing import Any
 
+import httpx
 import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion
+from PIL import Image
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench._report import cpu, latency_summary
 from central_ingest.config import RegistryConfig
 from central_ingest.store.db import Store
 from central_ingest.store.evidence import EvidenceStore
-from contract import DeviceKind, EvidenceRef, EvidenceRole, MessageKind, device_topic, now_utc
-from demo.broker import MosquittoBroker
+from contract import (
+    DeviceKind,
+    EvidenceRef,
+    EvidenceRole,
+    MessageKind,
+    device_topic,
+    now_utc,
+    receipt_topic,
+)
+from contract.signing import device_request_headers
+from demo.broker import MosquittoBroker, free_port, wait_for_port
 from demo.scene import evidence_jpeg
 from tests.support.devices import SimulatedDevice, evidence_ref, speeding_fixation
 from tests.support.workers import IngestWorkerProcess
 
-Message = tuple[str, int, bytes]  # message id, camera index, one line of canonical JSON
+COMMITTED = ("stored", "duplicate")
+
+
+@dataclass
+class Message:
+    message_id: str
+    camera: int
+    line: bytes  # one line of canonical JSON
+    images: list[tuple[str, bytes]]  # (sha256, JPEG) to upload first; empty without evidence
 
 
 class ReceiptWatcher:
     def __init__(self, port: int) -> None:
         self.committed: dict[str, float] = {}
+        self.statuses: Counter[str] = Counter()
         self._lock = threading.Lock()
         self.client = mqtt.Client(CallbackAPIVersion.VERSION2, protocol=mqtt.MQTTv5)
         self.client.on_message = self._on_message
         self.client.connect("127.0.0.1", port)
-        self.client.subscribe("erap/v1/+/receipt", qos=1)
+        self.client.subscribe(receipt_topic("+"), qos=1)
         self.client.loop_start()
 
     def _on_message(self, client: mqtt.Client, userdata: object, message: mqtt.MQTTMessage) -> None:
@@ -61,12 +101,13 @@ class ReceiptWatcher:
         entries = json.loads(message.payload)["entries"]
         with self._lock:
             for entry in entries:
-                if entry["status"] in ("stored", "duplicate"):
+                self.statuses[entry["status"]] += 1
+                if entry["status"] in COMMITTED:
                     self.committed.setdefault(entry["message_id"], arrived)
 
-    def count(self) -> int:
+    def count(self, ids: set[str]) -> int:
         with self._lock:
-            return len(self.committed)
+            return len(ids & self.committed.keys())
 
     def stop(self) -> None:
         self.client.loop_stop()
@@ -74,28 +115,34 @@ class ReceiptWatcher:
 
 
 class CameraLink:
-    """One camera's MQTT connection: ``mosquitto_pub`` reading signed fixations from a pipe."""
+    """One camera: ``mosquitto_pub`` reading signed fixations from a pipe, and an HTTP client
+    for its evidence."""
 
-    def __init__(self, port: int, camera: SimulatedDevice) -> None:
+    def __init__(self, port: int, camera: SimulatedDevice, registry_url: str) -> None:
+        self.camera = camera
+        self.http = httpx.Client(base_url=registry_url, timeout=30)
         self.process = subprocess.Popen(
             [
                 shutil.which("mosquitto_pub") or "/usr/bin/mosquitto_pub",
-                "-h",
-                "127.0.0.1",
-                "-p",
-                str(port),
-                "-V",
-                "mqttv5",
-                "-q",
-                "1",
-                "-l",
-                "-i",
-                camera.device_id,
-                "-t",
-                device_topic(camera.device_id, MessageKind.FIXATION),
+                *("-h", "127.0.0.1", "-p", str(port), "-V", "mqttv5", "-q", "1", "-l"),
+                *("-i", camera.device_id),
+                *("-t", device_topic(camera.device_id, MessageKind.FIXATION)),
             ],
             stdin=subprocess.PIPE,
         )
+
+    def upload(self, sha256: str, data: bytes) -> str | None:
+        """None once the registry holds the file, else what went wrong."""
+        path = f"/v1/evidence/{sha256}"
+        headers = device_request_headers(
+            self.camera.key, self.camera.device_id, method="PUT", path=path, body=data
+        )
+        headers["Content-Type"] = "image/jpeg"
+        try:
+            answer = self.http.put(path, content=data, headers=headers)
+        except httpx.HTTPError as exc:
+            return type(exc).__name__
+        return None if answer.status_code in (200, 201) else f"HTTP {answer.status_code}"
 
     def send(self, line: bytes) -> None:
         assert self.process.stdin is not None
@@ -106,34 +153,99 @@ class CameraLink:
         assert self.process.stdin is not None
         self.process.stdin.close()
         self.process.wait(timeout=60)
+        self.http.close()
 
 
-def make_messages(cameras: list[SimulatedDevice], count: int, sha: str, size: int) -> list[Message]:
-    evidence = [EvidenceRef(role=EvidenceRole.FULL_FRAME, sha256=sha, size_bytes=size)]
+def noise_jpeg(size: tuple[int, int]) -> bytes:
+    """A real JPEG of camera-like weight: noise does not compress, as a busy street barely does."""
+    image = Image.frombytes("RGB", size, os.urandom(size[0] * size[1] * 3))
+    buffer = io.BytesIO()
+    image.save(buffer, format="JPEG", quality=75)
+    return buffer.getvalue()
+
+
+def unique_copy(jpeg: bytes, tag: str) -> bytes:
+    """The same picture with a comment segment (COM) after SOI: a valid JPEG with its own hash."""
+    comment = tag.encode()
+    return jpeg[:2] + b"\xff\xfe" + (len(comment) + 2).to_bytes(2, "big") + comment + jpeg[2:]
+
+
+def make_messages(
+    cameras: list[SimulatedDevice], count: int, evidence: str, shared: tuple[str, int]
+) -> list[Message]:
+    """Signed fixations; with ``evidence == "with"`` each has its own frame and crop."""
+    frame, crop = noise_jpeg((680, 360)), noise_jpeg((220, 70))
     messages = []
     for index in range(count):
         camera_index = index % len(cameras)
         camera = cameras[camera_index]
-        body = speeding_fixation(camera, plate=f"{index % 1000:03d}ABC01", evidence=evidence)
+        images: list[tuple[str, bytes]] = []
+        if evidence == "with":
+            tag = f"{camera.device_id} {camera.sequence + 1}"
+            mine = [
+                (EvidenceRole.FULL_FRAME, unique_copy(frame, tag)),
+                (EvidenceRole.PLATE_CROP, unique_copy(crop, tag)),
+            ]
+            refs = [evidence_ref(role, data) for role, data in mine]
+            images = [(ref.sha256, data) for ref, (_, data) in zip(refs, mine, strict=True)]
+        else:
+            refs = [
+                EvidenceRef(role=EvidenceRole.FULL_FRAME, sha256=shared[0], size_bytes=shared[1])
+            ]
+        body = speeding_fixation(camera, plate=f"{index % 1000:03d}ABC01", evidence=refs)
         line = camera.seal(MessageKind.FIXATION, body)
         assert b"\n" not in line  # canonical JSON escapes newlines inside strings
-        messages.append((str(body.fixation_id), camera_index, line))
+        # The box seals a fixation under its own id as message id: receipts name it.
+        messages.append(Message(str(body.fixation_id), camera_index, line, images))
     return messages
 
 
-def send_all(
-    links: list[CameraLink], messages: list[Message], rate: float | None
-) -> dict[str, float]:
-    sent_at: dict[str, float] = {}
-    start = time.perf_counter()
-    for index, (message_id, camera_index, line) in enumerate(messages):
-        if rate is not None:
-            delay = start + index / rate - time.perf_counter()
-            if delay > 0:
+@dataclass
+class Sent:
+    scheduled: dict[str, float]  # message id -> when it was due (or, flat out, its start)
+    first_send: float
+    last_send: float
+    upload_errors: Counter[str]
+
+
+def send_all(links: list[CameraLink], messages: list[Message], rate: float | None) -> Sent:
+    """Every camera's thread uploads (if any) then publishes its own messages in order; with a
+    rate, message i is due at start + i / rate and its camera waits for that moment."""
+    scheduled: dict[str, float] = {}
+    errors: Counter[str] = Counter()
+    lock = threading.Lock()
+    start = time.perf_counter() + 0.05
+    last = [start]
+
+    def camera(index: int) -> None:
+        link = links[index]
+        for position, message in enumerate(messages):
+            if message.camera != index:
+                continue
+            due = start + position / rate if rate is not None else time.perf_counter()
+            if (delay := due - time.perf_counter()) > 0:
                 time.sleep(delay)
-        sent_at[message_id] = time.perf_counter()
-        links[camera_index].send(line)
-    return sent_at
+            due = due if rate is not None else time.perf_counter()
+            with lock:
+                scheduled[message.message_id] = due
+            failed = next(
+                (error for sha, data in message.images if (error := link.upload(sha, data))),
+                None,
+            )
+            if failed is not None:
+                with lock:
+                    errors[failed] += 1
+                continue  # a box does not publish a fixation whose evidence is not there
+            link.send(message.line)
+            with lock:
+                last[0] = max(last[0], time.perf_counter())
+
+    threads = [threading.Thread(target=camera, args=(n,)) for n in range(len(links))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return Sent(scheduled, min(scheduled.values(), default=start), last[0], errors)
 
 
 def cpu_seconds(pid: int) -> float:
@@ -142,37 +254,96 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-def cpu_snapshot(
-    workers: list[IngestWorkerProcess], broker: MosquittoBroker, links: list[CameraLink]
-) -> dict[str, float]:
+def cpu_snapshot(pids: dict[str, list[int]]) -> dict[str, float]:
+    snapshot = {part: sum(cpu_seconds(pid) for pid in ids) for part, ids in pids.items()}
+    return {**snapshot, "load_generator": time.process_time()}
+
+
+def cpu_per_fixation(before: dict[str, float], after: dict[str, float], n: int) -> dict[str, int]:
+    return {part: round((after[part] - before[part]) / max(n, 1) * 1e6) for part in before}
+
+
+def wait_for(watcher: ReceiptWatcher, ids: set[str], timeout_s: float) -> None:
+    deadline = time.monotonic() + timeout_s
+    while watcher.count(ids) < len(ids) and time.monotonic() < deadline:
+        time.sleep(0.02)
+
+
+def run(
+    name: str,
+    links: list[CameraLink],
+    watcher: ReceiptWatcher,
+    pids: dict[str, list[int]],
+    blast: list[Message],
+    steady: list[Message],
+    rate: float,
+    receipt_timeout: float,
+) -> dict[str, Any]:
+    print(f"[{name} evidence] phase 1: {len(blast)} fixations flat out ...", file=sys.stderr)
+    before = cpu_snapshot(pids)
+    sent = send_all(links, blast, rate=None)
+    ids = {m.message_id for m in blast}
+    wait_for(watcher, ids, receipt_timeout)
+    receipts = [watcher.committed[m] for m in ids if m in watcher.committed]
+    throughput = len(receipts) / (max(receipts) - sent.first_send) if receipts else 0.0
+    cpu_phase1 = cpu_per_fixation(before, cpu_snapshot(pids), len(blast))
+    phase1_failed = len(ids) - len(receipts)
+
+    print(f"[{name} evidence] phase 2: {len(steady)} at {rate:.0f}/s ...", file=sys.stderr)
+    before = cpu_snapshot(pids)
+    steady_sent = send_all(links, steady, rate=rate)
+    steady_ids = {m.message_id for m in steady}
+    wait_for(watcher, steady_ids, receipt_timeout)
+    cpu_phase2 = cpu_per_fixation(before, cpu_snapshot(pids), len(steady))
+    latencies = [
+        (watcher.committed[m] - steady_sent.scheduled[m]) * 1000
+        if m in watcher.committed and m in steady_sent.scheduled
+        else math.inf
+        for m in steady_ids
+    ]
+    summary = latency_summary(latencies)
     return {
-        "ingest_workers": sum(cpu_seconds(w.process.pid) for w in workers),
-        "broker": cpu_seconds(broker.pid),
-        "cameras": sum(cpu_seconds(link.process.pid) for link in links),
-        "load_generator": time.process_time(),
+        "fixations_per_s": round(throughput, 1),
+        "phase1_sent": len(blast),
+        "phase1_not_committed": phase1_failed,
+        "offered_rate_per_s": rate,
+        "phase2_seconds": round(len(steady) / rate, 2),
+        **summary,
+        "upload_errors": dict(sent.upload_errors + steady_sent.upload_errors),
+        "evidence_bytes_per_fixation": sum(len(d) for _, d in (blast + steady)[0].images),
+        "cpu_us_per_fixation_phase1": cpu_phase1,
+        "cpu_us_per_fixation_phase2": cpu_phase2,
     }
 
 
-def cpu_per_fixation(
-    before: dict[str, float], after: dict[str, float], count: int
-) -> dict[str, int]:
-    return {part: round((after[part] - before[part]) / count * 1e6) for part in before}
-
-
-def wait_for(watcher: ReceiptWatcher, expected: int, timeout_s: float) -> None:
-    deadline = time.monotonic() + timeout_s
-    while watcher.count() < expected and time.monotonic() < deadline:
-        time.sleep(0.02)
+def start_http(data_dir: Path) -> tuple[subprocess.Popen[bytes], str]:
+    """The registry's HTTP API alone (no MQTT consumer, no jobs): it takes the evidence."""
+    port = free_port()
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            *("-m", "central_ingest", "serve", "--data-dir", str(data_dir)),
+            *("--port", str(port), "--no-mqtt", "--no-jobs"),
+        ],
+        stdout=subprocess.DEVNULL,
+    )
+    wait_for_port(port, timeout_s=30)
+    return process, f"http://127.0.0.1:{port}"
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--fixations", type=int, default=30_000, help="phase 1 message count")
-    parser.add_argument("--rate", type=float, default=3000.0, help="phase 2 offered rate per s")
+    parser.add_argument("--runs", choices=["both", "without", "with"], default="both")
+    parser.add_argument("--fixations", type=int, default=20_000, help="phase 1, no evidence")
+    parser.add_argument("--rate", type=float, default=3000.0, help="phase 2 rate, no evidence")
+    parser.add_argument("--evidence-fixations", type=int, default=1_000, help="phase 1, with")
+    parser.add_argument("--evidence-rate", type=float, default=50.0, help="phase 2 rate, with")
     parser.add_argument("--seconds", type=float, default=5.0, help="phase 2 duration")
+    parser.add_argument("--receipt-timeout", type=float, default=30.0, help="after the last send")
     parser.add_argument("--workers", type=int, default=2, help="ingest worker processes")
     parser.add_argument("--cameras", type=int, default=20)
     args = parser.parse_args()
+    runs = ["without", "with"] if args.runs == "both" else [args.runs]
 
     with tempfile.TemporaryDirectory(prefix="bench-ingest-") as temp:
         workdir = Path(temp)
@@ -183,71 +354,71 @@ def main() -> None:
             for n in range(args.cameras)
         ]
         frame = evidence_jpeg("bench frame")
-        ref = evidence_ref(EvidenceRole.FULL_FRAME, frame)
+        shared = evidence_ref(EvidenceRole.FULL_FRAME, frame)
         EvidenceStore(store, config.evidence_dir, config.max_evidence_bytes).put(
-            ref.sha256, frame, uploaded_by="bench", now=now_utc()
+            shared.sha256, frame, uploaded_by="bench", now=now_utc()
         )
-        latency_count = int(args.rate * args.seconds)
-        print(f"signing {args.fixations + latency_count} fixations ...", file=sys.stderr)
-        blast = make_messages(cameras, args.fixations, ref.sha256, ref.size_bytes)
-        steady = make_messages(cameras, latency_count, ref.sha256, ref.size_bytes)
+        plans: dict[str, tuple[list[Message], list[Message], float]] = {}
+        for name in runs:
+            count, rate = (
+                (args.fixations, args.rate)
+                if name == "without"
+                else (args.evidence_fixations, args.evidence_rate)
+            )
+            print(f"signing {count + int(rate * args.seconds)} fixations ({name})", file=sys.stderr)
+            plans[name] = (
+                make_messages(cameras, count, name, (shared.sha256, shared.size_bytes)),
+                make_messages(
+                    cameras, int(rate * args.seconds), name, (shared.sha256, shared.size_bytes)
+                ),
+                rate,
+            )
 
         # The broker must let an ingest worker hold a whole batch unacknowledged.
         broker = MosquittoBroker(workdir / "broker", extra_config=["max_inflight_messages 1000"])
         broker.start()
+        http, url = start_http(config.data_dir)
         workers = [
             IngestWorkerProcess(config.data_dir, broker.port, f"bench-ingest-{n}")
             for n in range(args.workers)
         ]
         watcher = ReceiptWatcher(broker.port)
-        links = [CameraLink(broker.port, camera) for camera in cameras]
+        links = [CameraLink(broker.port, camera, url) for camera in cameras]
+        pids = {
+            "ingest_workers": [w.process.pid for w in workers],
+            "http_registry": [http.pid],
+            "broker": [broker.pid],
+            "cameras": [link.process.pid for link in links],
+        }
+        results: dict[str, Any] = {}
         try:
             time.sleep(0.5)  # the cameras connect
-            cpu_before = cpu_snapshot(workers, broker, links)
-            print(f"phase 1: {args.fixations} fixations as fast as possible ...", file=sys.stderr)
-            sent = send_all(links, blast, rate=None)
-            wait_for(watcher, args.fixations, timeout_s=120)
-            committed_blast = [watcher.committed[m] for m, _, _ in blast if m in watcher.committed]
-            throughput = len(committed_blast) / (max(committed_blast) - min(sent.values()))
-            cpu_phase1 = cpu_per_fixation(
-                cpu_before, cpu_snapshot(workers, broker, links), args.fixations
-            )
-
-            print(f"phase 2: {args.rate:.0f}/s for {args.seconds} s ...", file=sys.stderr)
-            cpu_before = cpu_snapshot(workers, broker, links)
-            sent = send_all(links, steady, rate=args.rate)
-            wait_for(watcher, args.fixations + latency_count, timeout_s=120)
-            cpu_phase2 = cpu_per_fixation(
-                cpu_before, cpu_snapshot(workers, broker, links), latency_count
-            )
-            latencies = sorted(
-                (watcher.committed[m] - sent[m]) * 1000
-                for m, _, _ in steady
-                if m in watcher.committed
-            )
-            p99 = latencies[int(len(latencies) * 0.99) - 1] if latencies else float("nan")
+            for name, (blast, steady, rate) in plans.items():
+                results[f"{name}_evidence"] = run(
+                    name, links, watcher, pids, blast, steady, rate, args.receipt_timeout
+                )
+            statuses = dict(watcher.statuses)
         finally:
             for link in links:
                 link.close()
             watcher.stop()
             for worker in workers:
                 worker.stop()
+            http.terminate()
+            http.wait(timeout=30)
             broker.stop()
-        stored = int(store.db.conn.execute("SELECT count(*) FROM fixations").fetchone()[0])
-        expected_ids = {UUID(m) for m, _, _ in blast + steady}
+        stored = {str(row[0]) for row in store.db.conn.execute("SELECT message_id FROM fixations")}
+        published = {m.message_id for blast, steady, _ in plans.values() for m in blast + steady}
         result = {
-            "fixations_per_s": round(throughput, 1),
-            "p99_ms": round(p99, 1),
-            "p50_ms": round(statistics.median(latencies), 1) if latencies else None,
-            "offered_rate_per_s": args.rate,
-            "published": len(expected_ids),
-            "committed_in_registry": stored,
-            "lost": len(expected_ids) - stored,
+            **results,
+            "scheduled": len(published),
+            "committed_in_registry": len(published & stored),
+            "lost": len(published - stored),
+            "receipt_statuses": statuses,
             "workers": args.workers,
             "cameras": args.cameras,
             "signature_verification": True,
-            "cpu_us_per_fixation_phase1": cpu_phase1,
-            "cpu_us_per_fixation_phase2": cpu_phase2,
+            **cpu(),
         }
         print(json.dumps(result))
 
