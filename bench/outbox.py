@@ -138,7 +138,7 @@ def queue_fixations(box: Box, count: int, pool_size: int) -> list[str]:
 
 
 def main(
-    count: Annotated[int, typer.Option("--count", "-n", help="Fixations to queue")] = 5_000,
+    count: Annotated[int, typer.Option("--count", "-n", help="Fixations to queue")] = 20_000,
     images: Annotated[int, typer.Option(help="Distinct evidence JPEGs in the pool")] = 200,
     timeout: Annotated[float, typer.Option(help="Give up the drain after this many s")] = 300.0,
     receipt_timeout: Annotated[
