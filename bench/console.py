@@ -77,6 +77,7 @@ class Officer:
     next_ms: list[float] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
     decided: int = 0
+    second_reviews: int = 0  # double reviews of others' confirmations: no new confirmation
 
 
 def sign_in(base: str, username: str) -> Officer:
@@ -143,6 +144,7 @@ def work(officer: Officer, rounds: int, think_s: float, start: threading.Event) 
         if answer is None or officer.upcoming is None:
             return  # the officer's queue state is unknown after an error: stop this officer
         officer.decided += 1
+        officer.second_reviews += kind == "double_review"
         following = answer.json()["next"]
         officer.current = officer.upcoming
         officer.upcoming = (
@@ -228,7 +230,12 @@ def main() -> None:
             "think_ms": args.think_ms,
             "decisions_attempted": len(decide),
             "decisions_answered": decided,
+            "second_reviews_answered": sum(officer.second_reviews for officer in officers),
             "confirmed_in_db": sum(confirmed.values()),
+            # Every first-review confirmation answered must be a confirmed row: must be 0.
+            "answered_but_not_in_db": decided
+            - sum(officer.second_reviews for officer in officers)
+            - sum(confirmed.values()),
             "cases_in_db": cases,
             "officers_without_a_decision": sum(1 for n in confirmed.values() if n == 0),
             "errors": len(errors),
