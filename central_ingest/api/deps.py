@@ -38,6 +38,10 @@ def registry_of(request: Request) -> Registry:
     return registry
 
 
+# The largest integer SQLite stores: a larger id, cursor or count in a request is refused as
+# invalid (422) instead of failing the query (500).
+MAX_SQLITE_INTEGER = 2**63 - 1
+
 ConfigDep = Annotated[RegistryConfig, Depends(config_of)]
 ApiSettingsDep = Annotated[ApiSettings, Depends(api_settings_of)]
 StoreDep = Annotated[Store, Depends(store_of)]

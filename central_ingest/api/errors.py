@@ -136,6 +136,22 @@ AUTH_RESPONSES: dict[int | str, dict[str, Any]] = {
     403: {"model": ErrorBody, "description": "The operator's role may not do this."},
 }
 
+# Documented where the answer carries it (429, and 503 when the registry asks to come back).
+RETRY_AFTER_HEADER: dict[str, Any] = {
+    "Retry-After": {
+        "description": "Seconds to wait before trying again.",
+        "schema": {"type": "integer", "minimum": 0},
+    }
+}
+
+
+def refusal(description: str, *, retry_after: bool = False) -> dict[str, Any]:
+    """One documented refusal with the ErrorBody every refusal of this API has."""
+    documented: dict[str, Any] = {"model": ErrorBody, "description": description}
+    if retry_after:
+        documented["headers"] = RETRY_AFTER_HEADER
+    return documented
+
 
 def document_error_bodies(schema: dict[str, Any]) -> dict[str, Any]:
     """FastAPI documents its own body for 422 (HTTPValidationError); this API answers with
@@ -146,13 +162,24 @@ def document_error_bodies(schema: dict[str, Any]) -> dict[str, Any]:
     components[ours["title"]] = ours
     theirs = "#/components/schemas/HTTPValidationError"
     for operation in (op for path in schema.get("paths", {}).values() for op in path.values()):
+        if "requestBody" in operation:
+            # The framework refuses a body it cannot parse (not JSON, a broken form) with 400
+            # before any route code runs (``_http_error`` gives it our ErrorBody).
+            operation["responses"].setdefault("400", _UNPARSABLE_BODY)
         for response in operation.get("responses", {}).values():
             for media in response.get("content", {}).values():
                 if media.get("schema", {}).get("$ref") == theirs:
                     media["schema"] = {"$ref": f"#/components/schemas/{ours['title']}"}
+    components.setdefault("ErrorBody", ErrorBody.model_json_schema())
     components.pop("HTTPValidationError", None)
     components.pop("ValidationError", None)
     return schema
+
+
+_UNPARSABLE_BODY: dict[str, Any] = {
+    "description": "The body cannot be parsed (not JSON, or a broken form).",
+    "content": {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorBody"}}},
+}
 
 
 def _location(loc: tuple[int | str, ...]) -> str:

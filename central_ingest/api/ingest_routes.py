@@ -18,6 +18,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 from starlette.requests import ClientDisconnect
 
+from central_ingest.api.errors import refusal
 from central_ingest.api.rate_limit import SourceLimiter, source_key
 from central_ingest.config import RegistryConfig
 from central_ingest.core.clock import iso, parse_iso
@@ -122,8 +123,26 @@ def _answer(outcome: Outcome) -> JSONResponse:
     status_code=201,
     summary="Submit one signed device message (fixation, payment or device status)",
     responses={
-        200: {"description": "duplicate: already stored, nothing changed"},
-        429: {"description": "this address caused too many refusals; retry after Retry-After"},
+        200: {"model": IngestAnswer, "description": "duplicate: already stored, nothing changed"},
+        400: {"model": IngestAnswer, "description": "refused: the body is not JSON"},
+        403: {
+            "model": IngestAnswer,
+            "description": "refused: unknown or revoked device, a kind it may not send, or a"
+            " signature that does not verify",
+        },
+        409: {
+            "model": IngestAnswer,
+            "description": "refused for now: the evidence is not uploaded yet (send it, then"
+            " retry), or another message already has this id",
+        },
+        413: {"model": IngestAnswer, "description": "refused: the message is over the size limit"},
+        422: {
+            "model": IngestAnswer,
+            "description": "refused: schema version, schema, id or evidence hash is wrong",
+        },
+        429: refusal(
+            "this address caused too many refusals; retry after Retry-After", retry_after=True
+        ),
     },
 )
 async def post_message(request: Request, ingest: Ingest) -> JSONResponse:
@@ -154,12 +173,13 @@ async def post_message(request: Request, ingest: Ingest) -> JSONResponse:
     response_model=EvidenceAnswer,
     summary="Upload an evidence JPEG, addressed by its sha256 (idempotent)",
     responses={
-        201: {"description": "stored"},
-        400: {"description": "the body is shorter or longer than its Content-Length"},
-        403: {"description": "not signed by an active device within the clock window"},
-        411: {"description": "no Content-Length: the size must be declared"},
-        413: {"description": "the declared size is over the limit"},
-        422: {"description": "bad address, bytes that do not hash to it, or not a JPEG"},
+        200: {"model": EvidenceAnswer, "description": "already stored, nothing changed"},
+        201: {"model": EvidenceAnswer, "description": "stored"},
+        400: refusal("the body is shorter or longer than its Content-Length"),
+        403: refusal("not signed by an active device within the clock window"),
+        411: refusal("no Content-Length: the size must be declared"),
+        413: refusal("the declared size is over the limit"),
+        422: refusal("bad address, bytes that do not hash to it, not a JPEG, or a missing header"),
     },
 )
 async def put_evidence(

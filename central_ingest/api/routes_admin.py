@@ -15,6 +15,7 @@ from central_ingest.operators import (
     MAX_DISPLAY_NAME_LENGTH,
     MAX_PASSWORD_LENGTH,
     MIN_PASSWORD_LENGTH,
+    USERNAME_PATTERN,
     Operator,
     Role,
     normalise_username,
@@ -51,7 +52,18 @@ class OperatorView(BaseModel):
 class NewOperator(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    username: str = Field(min_length=3, max_length=32, examples=["a.seitkali"])
+    # The pattern is documented, not enforced here: the registry checks it itself after
+    # lower-casing (operators.py), so that a refused name gets its own sentence.
+    username: str = Field(
+        min_length=3,
+        max_length=32,
+        examples=["a.seitkali"],
+        json_schema_extra={
+            "pattern": USERNAME_PATTERN.pattern,
+            "description": "Lower-case Latin letters, digits, '.', '_' and '-', starting with"
+            " a letter; 3 to 32 characters (upper case is lowered).",
+        },
+    )
     display_name: str = Field(
         min_length=1, max_length=MAX_DISPLAY_NAME_LENGTH, examples=["Aigerim Seitkali"]
     )
@@ -109,7 +121,13 @@ def create_operator(body: NewOperator, admin: Admin, operators: OperatorsDep) ->
 @router.post(
     "/operators/{username}/deactivate",
     response_model=OperatorView,
-    responses={404: {"model": ErrorBody, "description": "No such operator."}},
+    responses={
+        404: {"model": ErrorBody, "description": "No such operator."},
+        409: {
+            "model": ErrorBody,
+            "description": "The administrator's own account, or one deactivated already.",
+        },
+    },
     summary="Deactivate an operator account and end its sessions",
 )
 def deactivate_operator(username: str, admin: Admin, operators: OperatorsDep) -> OperatorView:

@@ -16,7 +16,7 @@ from central_ingest.api.auth import (
     set_session_cookie,
 )
 from central_ingest.api.deps import ApiSettingsDep, OperatorsDep
-from central_ingest.api.errors import ErrorBody
+from central_ingest.api.errors import ErrorBody, refusal
 from central_ingest.core.sign_in_throttle import source_of
 from central_ingest.operators import Role
 from i18n import Language
@@ -46,11 +46,11 @@ class MeResponse(BaseModel):
     response_model=TokenResponse,
     responses={
         401: {"model": ErrorBody, "description": "Wrong user name or password."},
-        429: {
-            "model": ErrorBody,
-            "description": "Too many failed sign-ins for this user name from this address, or"
-            " from this address: wait for the Retry-After seconds.",
-        },
+        429: refusal(
+            "Too many failed sign-ins for this user name from this address, or from this"
+            " address: wait for the Retry-After seconds.",
+            retry_after=True,
+        ),
     },
     summary="Sign in with a user name and password",
 )

@@ -15,7 +15,7 @@ from fastapi import APIRouter, Query, Response
 from pydantic import BaseModel, Field
 
 from central_ingest.api.auth import BailiffSystem
-from central_ingest.api.deps import RegistryDep
+from central_ingest.api.deps import MAX_SQLITE_INTEGER, RegistryDep
 from central_ingest.api.errors import AUTH_RESPONSES
 from central_ingest.registry import MAX_FEED_PAGE
 
@@ -53,7 +53,9 @@ class FeedItem(BaseModel):
 def feed(
     _: BailiffSystem,
     registry: RegistryDep,
-    after: Annotated[int, Query(ge=0, description="The last seq already processed.")] = 0,
+    after: Annotated[
+        int, Query(ge=0, le=MAX_SQLITE_INTEGER, description="The last seq already processed.")
+    ] = 0,
     limit: Annotated[int, Query(ge=1, le=MAX_FEED_PAGE)] = 1000,
 ) -> Response:
     items = registry.bailiff_feed(after, limit)

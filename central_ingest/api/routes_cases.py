@@ -9,7 +9,7 @@ from fastapi import APIRouter, Path, Query, Response, status
 from pydantic import BaseModel, ConfigDict, Field
 
 from central_ingest.api.auth import CaseReader, ReviewOfficer, Supervisor
-from central_ingest.api.deps import RegistryDep
+from central_ingest.api.deps import MAX_SQLITE_INTEGER, RegistryDep
 from central_ingest.api.errors import AUTH_RESPONSES, ErrorBody, InvalidRequestBody
 from central_ingest.core.views import CancellationView, CaseView
 from central_ingest.registry import MAX_NAME_SEARCH_LENGTH, MAX_NAME_SEARCH_RESULTS
@@ -129,7 +129,7 @@ def cancellation_requests(
     summary="Approve or deny a cancellation request",
 )
 def decide_cancellation(
-    request_id: Annotated[int, Path(ge=1)],
+    request_id: Annotated[int, Path(ge=1, le=MAX_SQLITE_INTEGER)],
     body: CancellationDecisionBody,
     supervisor: Supervisor,
     registry: RegistryDep,

@@ -10,7 +10,7 @@ from fastapi import APIRouter, Query
 from pydantic import BaseModel
 
 from central_ingest.api.auth import Overseer
-from central_ingest.api.deps import RegistryDep, StoreDep
+from central_ingest.api.deps import MAX_SQLITE_INTEGER, RegistryDep, StoreDep
 from central_ingest.api.errors import AUTH_RESPONSES
 from central_ingest.core.cases import CaseStatus, PaymentMatch
 from central_ingest.reports import (
@@ -153,7 +153,12 @@ def refused_messages(
     store: StoreDep,
     reason: Annotated[str | None, Query(max_length=64)] = None,
     before_id: Annotated[
-        int | None, Query(ge=1, description="Page on: the smallest id of the previous page.")
+        int | None,
+        Query(
+            ge=1,
+            le=MAX_SQLITE_INTEGER,
+            description="Page on: the smallest id of the previous page.",
+        ),
     ] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
 ) -> list[DeadLetter]:

@@ -10,13 +10,14 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Header, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
+from central_ingest.api.errors import InvalidRequestBody, refusal
 from central_ingest.api.ingest_routes import DeviceIngest, authenticate_device_request
 from central_ingest.core.errors import InvalidInput
 from central_ingest.core.iin import is_valid_iin
@@ -25,7 +26,18 @@ from central_ingest.registry import Registry
 from contract import DeviceKind
 from i18n import Text
 
-router = APIRouter(prefix="/v1/terminal", tags=["devices"])
+router = APIRouter(
+    prefix="/v1/terminal",
+    tags=["devices"],
+    responses={
+        403: refusal(
+            "not signed by an active payment terminal within the clock window, or signed by a"
+            " device of another kind"
+        ),
+        422: {"model": InvalidRequestBody, "description": "a missing header or a malformed key"},
+    },
+)
+_NO_SUCH_CASE: dict[int | str, dict[str, Any]] = {404: refusal("No case has this number.")}
 
 
 class TerminalCase(BaseModel):
@@ -107,6 +119,7 @@ DeviceHeader = Annotated[str, Header()]
 @router.get(
     "/cases/by-number/{case_number}",
     response_model=TerminalLookup,
+    responses=_NO_SUCH_CASE,
     summary="Terminal: one case by its number, with the amount due now",
 )
 async def case_by_number(
