@@ -77,7 +77,8 @@ def test_a_plate_too_small_for_the_detector_side_is_found_on_a_finer_rung() -> N
     small = cv2.resize(street_scene("123ABC01"), None, fx=0.4, fy=0.4, interpolation=cv2.INTER_AREA)
     frame = np.full((1080, 1920, 3), 90, np.uint8)
     frame[600 : 600 + small.shape[0], 900 : 900 + small.shape[1]] = small
-    assert PlateReader(expected=(FormatFamily.KZ,), detector_side=640).read(frame) is None
+    # Whether 640 alone reads it depends on the CPU's rounding and on the model: not asserted
+    # (a reader that improves must not break the suite). The ladder must read it.
     ladder = PlateReader(expected=(FormatFamily.KZ,), detector_side=640, fine_sides=(1920,))
     reading = ladder.read(frame)
     assert reading is not None and reading.text == "123ABC01"
