@@ -45,23 +45,31 @@ class PostgresCluster:
     """A primary and its synchronous standby. As a context manager: both made, started and
     streaming in sync on entry; stopped and removed on exit."""
 
-    def __init__(self, *, durable: bool = False, workdir: Path | None = None) -> None:
+    def __init__(
+        self,
+        *,
+        durable: bool = False,
+        workdir: Path | None = None,
+        settings: dict[str, str] | None = None,
+    ) -> None:
+        """``settings``: more server settings for both (e.g. ``track_commit_timestamp``)."""
         self.workdir = workdir or Path(tempfile.mkdtemp(prefix="erap-pgcluster-"))
         self.archive_dir = self.workdir / "archive"
-        archive = {
+        common = {
             "archive_command": f"{DEPLOY / 'archive-wal.sh'} %p %f {self.archive_dir}",
             "restore_command": f"cp {self.archive_dir}/%f %p",
+            **(settings or {}),
         }
         self.primary = PostgresServer(
             workdir=self.workdir / "a",
             durable=durable,
-            settings=archive,
+            settings=common,
             includes=(DEPLOY / "primary.conf",),
         )
         self.standby = PostgresServer(
             workdir=self.workdir / "b",
             durable=durable,
-            settings=archive,
+            settings=common,
             includes=(DEPLOY / "standby.conf",),
         )
         self._durable = durable
