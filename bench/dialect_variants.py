@@ -17,7 +17,7 @@ import psycopg
 from central_ingest.core import merkle
 from central_ingest.core.clock import iso
 from central_ingest.core.ledger import GENESIS_HASH, LedgerEntry
-from central_ingest.store.db import Store
+from central_ingest.store.db import open_store
 from central_ingest.store.ingest import write_batch
 from central_ingest.store.ledger import LedgerAppender
 from central_ingest.store.postgres.connection import LEDGER_LOCK, configure
@@ -179,7 +179,7 @@ class SqliteRaw(Variant):
     name = "sqlite_raw"
 
     def __init__(self, path: Path, cameras: Sequence[SimulatedDevice]) -> None:
-        self.store = Store(path)
+        self.store = open_store(path)
         devices_sql, evidence_sql = seed_sql("?")
         devices, evidence = seed_rows(cameras)
         with self.store.transaction() as db:
@@ -366,7 +366,7 @@ def sqlite_core(path: Path, cameras: Sequence[SimulatedDevice]) -> Core:
     """The registry's schema (``Store``), then an engine with ``Store``'s settings."""
     import sqlalchemy as sa
 
-    Store(path).close()
+    open_store(path).close()
     engine = sa.create_engine(f"sqlite:///{path}")
 
     @sa.event.listens_for(engine, "connect")

@@ -46,7 +46,7 @@ import httpx
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from central_ingest.store.db import Store
+from central_ingest.store.db import open_store
 from contract import DeviceKind, EvidenceRole, MessageKind, now_utc
 from contract.signing import device_request_headers
 from demo.broker import free_port
@@ -195,7 +195,7 @@ def main() -> None:
     workdir = Path(tempfile.mkdtemp(prefix="erap-flood-"))
     data_dir = workdir / "registry"
     try:
-        store = Store(data_dir / "registry.sqlite3")
+        store = open_store(data_dir / "registry.sqlite3")
         camera = SimulatedDevice("cam-astana-0001", DeviceKind.CAMERA).register(store)
         store.db.conn.close()
         print(f"rendering {args.max_fixations} evidence frames", file=sys.stderr)

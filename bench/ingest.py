@@ -57,7 +57,7 @@ sys.path.insert(0, str(ROOT))
 
 from bench._report import cpu, latency_summary
 from central_ingest.config import RegistryConfig
-from central_ingest.store.db import Store
+from central_ingest.registry import open_registry_store
 from central_ingest.store.evidence import EvidenceStore
 from contract import (
     DeviceKind,
@@ -348,7 +348,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="bench-ingest-") as temp:
         workdir = Path(temp)
         config = RegistryConfig(data_dir=workdir / "registry")
-        store = Store(config.db_path)
+        store = open_registry_store(config)
         cameras = [
             SimulatedDevice(f"cam-bench-{n:04d}", DeviceKind.CAMERA).register(store)
             for n in range(args.cameras)

@@ -37,8 +37,7 @@ from central_ingest.ingest.mqtt_worker import MqttIngestWorker
 from central_ingest.ingest.service import IngestService
 from central_ingest.jobs import RegistryJobs
 from central_ingest.pki import CertificateAuthority, PkiError
-from central_ingest.registry import Registry
-from central_ingest.store.db import Store
+from central_ingest.registry import Registry, open_registry_store
 from central_ingest.store.devices import DeviceError, list_devices, register_device, revoke_device
 from central_ingest.vehicles import SqliteVehicleRegister
 from contract import DeviceKey, DeviceKind, now_utc
@@ -120,7 +119,7 @@ def provision(
             "%(path)s already exists: refusing to overwrite a device key.", path=str(key_out)
         ))
     key = DeviceKey.generate()
-    store = Store(settings.db_path)
+    store = open_registry_store(settings)
     try:
         register_device(
             store,
@@ -162,7 +161,7 @@ def revoke(
     """Revoke a device key: its messages are refused from now on."""
     settings = open_config(config, data_dir)
     reader = cli_translator(settings)
-    store = Store(settings.db_path)
+    store = open_registry_store(settings)
     try:
         revoke_device(store, device_id, reason=reason, actor=f"officer:{operator}", now=now_utc())
     except DeviceError as exc:
@@ -184,7 +183,7 @@ def list_command(config: ConfigOption = None, data_dir: DataDirOption = None) ->
         reader.gettext("registered (Astana time)"),
         reader.gettext("description"),
     )
-    for row in list_devices(Store(settings.db_path)):
+    for row in list_devices(open_registry_store(settings)):
         table.add_row(
             str(row["device_id"]),
             str(row["kind"]),
@@ -233,7 +232,7 @@ def ingest_worker(
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     signal.signal(signal.SIGINT, lambda *_: stop.set())
-    worker = MqttIngestWorker(IngestService(Store(settings.db_path), settings), mqtt_settings)
+    worker = MqttIngestWorker(IngestService(open_registry_store(settings), settings), mqtt_settings)
     worker.start()
     say(reader, Text(
         "Ingest worker %(client)s is consuming from %(brokers)s into %(path)s.",
@@ -268,7 +267,7 @@ def serve(
             update={"mqtt": settings.mqtt.model_copy(update={"port": mqtt_port})}
         )
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
-    store = Store(settings.db_path)
+    store = open_registry_store(settings)
     registry = Registry(store, settings, SqliteVehicleRegister(store))
     stop = threading.Event()
     worker = None
@@ -299,7 +298,7 @@ def serve(
 def run_jobs(config: ConfigOption = None, data_dir: DataDirOption = None) -> None:
     """Run the periodic jobs once: expiry, hand-over to bailiffs, notices, a signed tree head."""
     settings = open_config(config, data_dir)
-    store = Store(settings.db_path)
+    store = open_registry_store(settings)
     report = RegistryJobs(store, settings, Registry(store, settings, SqliteVehicleRegister(store)))
     result = report.run_once()
     reader = cli_translator(settings)
@@ -329,7 +328,7 @@ def export_bailiffs(
 ) -> None:
     """Write hand-over and recall documents after a cursor, as JSON lines."""
     settings = open_config(config, data_dir)
-    store = Store(settings.db_path)
+    store = open_registry_store(settings)
     export = Registry(store, settings, SqliteVehicleRegister(store)).export_bailiff_feed(
         out, after_seq=after
     )

@@ -37,7 +37,7 @@ from central_ingest.cli_common import (
 )
 from central_ingest.cli_progress import LiveProgress
 from central_ingest.config import RegistryConfig
-from central_ingest.store.db import Store
+from central_ingest.store.db import Store, open_store
 from contract import load_public_key, now_utc
 from i18n import PluralText, Text, Translator
 
@@ -94,7 +94,7 @@ def _config(config_path: Path | None, data_dir: Path | None) -> tuple[RegistryCo
 
 
 def _existing_store(config: RegistryConfig, reader: Translator) -> Store:
-    return Store(existing_store_path(config, reader))
+    return open_store(existing_store_path(config, reader))
 
 
 def _read_kept_heads(path: Path, reader: Translator) -> list[TreeHead]:

@@ -90,7 +90,13 @@ def backup(
 ) -> None:
     config = open_config(config_path, data_dir)
     reader = cli_translator(config)
-    source = existing_store_path(config, reader)
+    if config.uses_postgres:
+        raise refuse(reader, Text(
+            "This registry keeps its data in PostgreSQL, which this command does not copy: back"
+            " it up with pg_basebackup and the WAL archive, as deploy/postgresql/README.md"
+            " describes."
+        ), EXIT_CANNOT_RUN)
+    source = Path(existing_store_path(config, reader))
     try:
         with LiveProgress(reader) as progress:
             made = backup_database(

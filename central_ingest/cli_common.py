@@ -29,6 +29,8 @@ from i18n import FALLBACK_LANGUAGE, Language, Message, Text, Translator, languag
 from i18n import translator as catalog_translator
 
 LANGUAGE_ENV = "ERAP_LANGUAGE"
+# Where the registry's data is (the ``database`` setting): wins over the configuration file.
+DATABASE_ENV = "ERAP_DATABASE"
 # The command line's sentences are the registry's (i18n/domains.py).
 DOMAIN = "registry"
 # The global option's choice for the command that runs under it (None: not given).
@@ -103,6 +105,11 @@ def open_config(
     of the file), inside a sentence in the reader's language."""
     if data_dir is not None:
         overrides["data_dir"] = data_dir
+    # The database URL may carry a password: a systemd EnvironmentFile readable by the service
+    # alone keeps it out of the configuration file, which operators read and copy around.
+    from_env = os.environ.get(DATABASE_ENV, "").strip()
+    if from_env and "database" not in overrides:
+        overrides["database"] = from_env
     try:
         return load_config(config_path, **overrides)
     except ConfigError as exc:
@@ -112,9 +119,12 @@ def open_config(
         ) from None
 
 
-def existing_store_path(config: RegistryConfig, reader: Translator) -> Path:
-    """The registry database, or exit 2: opening a missing one would create an empty registry,
-    and reading or verifying one that is not there must say so."""
+def existing_store_path(config: RegistryConfig, reader: Translator) -> str | Path:
+    """The registry database (a PostgreSQL URL, or a SQLite file that exists), or exit 2:
+    opening a missing file would create an empty registry, and reading or verifying one that is
+    not there must say so."""
+    if config.uses_postgres:
+        return config.database_target
     if not config.db_path.is_file():
         raise refuse(
             reader,

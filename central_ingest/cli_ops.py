@@ -36,7 +36,7 @@ from central_ingest.reports import (
     removal_report,
     unmatched_payments_report,
 )
-from central_ingest.store.db import Store
+from central_ingest.store.db import Store, open_store
 from central_ingest.vehicles import SqliteVehicleRegister, VehicleDataError
 from contract import now_utc
 from i18n import N_, PluralText, Text, Translator
@@ -97,7 +97,7 @@ def _open_store(
     config = open_config(config_path, data_dir)
     reader = cli_translator(config)
     path = config.db_path if create else existing_store_path(config, reader)
-    return config, Store(path), reader
+    return config, open_store(path), reader
 
 
 def _print_json(data: Any) -> None:

@@ -164,6 +164,19 @@ class HttpIngestLimits(_Section):
 
 class RegistryConfig(_Section):
     data_dir: Path = Path("var/registry")
+    database: str | None = Field(
+        default=None,
+        description="where the registry's data is: a libpq URL (postgresql://...; several"
+        " hosts and target_session_attrs=read-write for a primary with a standby; keep the"
+        " password in ~/.pgpass or PGPASSFILE, not here) or a SQLite file path; by default the"
+        " SQLite file registry.sqlite3 in data_dir",
+    )
+    database_pool_size: int = Field(
+        default=16,
+        ge=1,
+        le=500,
+        description="PostgreSQL: connections this process keeps at most (one per busy thread)",
+    )
     agency_code: str = Field(default="KZ-GP", pattern=r"^[A-Z0-9-]{2,16}$")
     language: Language = Field(
         default=FALLBACK_LANGUAGE,
@@ -208,7 +221,22 @@ class RegistryConfig(_Section):
 
     @property
     def db_path(self) -> Path:
+        """The SQLite file: ``database`` when it is a path, else registry.sqlite3 in data_dir
+        (meaningless when ``database`` is a PostgreSQL URL)."""
+        if self.database is not None and not self.uses_postgres:
+            return Path(self.database)
         return self.data_dir / "registry.sqlite3"
+
+    @property
+    def uses_postgres(self) -> bool:
+        return self.database is not None and self.database.startswith(
+            ("postgresql://", "postgres://")
+        )
+
+    @property
+    def database_target(self) -> str | Path:
+        """What ``store.db.open_store`` opens: the PostgreSQL URL, or the SQLite file."""
+        return self.database if self.uses_postgres and self.database else self.db_path
 
     @property
     def evidence_dir(self) -> Path:

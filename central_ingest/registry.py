@@ -38,7 +38,7 @@ from central_ingest.store import (
 )
 from central_ingest.store.bailiffs import Issuer
 from central_ingest.store.case_opening import CaseOwner, CaseTerms
-from central_ingest.store.db import Store
+from central_ingest.store.db import Store, open_store
 from central_ingest.store.operators import require_operator
 from central_ingest.vehicles import VehicleRecord, VehicleRegister
 from contract import ViolationCode, now_utc
@@ -56,6 +56,12 @@ REVIEW_LEASE = timedelta(minutes=5)
 MAX_NAME_SEARCH_LENGTH = 100
 MIN_NAME_SEARCH_LENGTH = 2
 MAX_NAME_SEARCH_RESULTS = 200
+
+
+def open_registry_store(config: RegistryConfig) -> Store:
+    """The store the configuration names: PostgreSQL for a ``postgresql://`` URL in
+    ``database`` (or ``$ERAP_DATABASE`` on the command line), else the SQLite file."""
+    return open_store(config.database_target, pool_size=config.database_pool_size)
 
 
 def _checked_name_search(text: str) -> str:

@@ -17,8 +17,7 @@ import httpx
 from central_ingest.config import RegistryConfig
 from central_ingest.jobs import RegistryJobs
 from central_ingest.operators import Operators, Role
-from central_ingest.registry import Registry
-from central_ingest.store.db import Store
+from central_ingest.registry import Registry, open_registry_store
 from central_ingest.store.devices import register_device
 from central_ingest.vehicles import DEMO_SEED, SqliteVehicleRegister
 from contract import DeviceKey, DeviceKind, now_utc
@@ -40,7 +39,7 @@ def provision(
 ) -> dict[str, Path]:
     """Register each device's fresh key (written 0600 under ``keys_dir``), the operators and
     the vehicle register; returns the key files by device id."""
-    store = Store(config.db_path)
+    store = open_registry_store(config)
     keys_dir.mkdir(parents=True, exist_ok=True)
     key_files = {}
     for device_id, kind in devices.items():
@@ -196,7 +195,7 @@ class Officers:
 def run_jobs_as_of(config: RegistryConfig, moment: datetime) -> list[str]:
     """The registry's daily jobs as they will run at ``moment`` (the demo cannot wait two
     months for a deadline): cases unpaid past their voluntary deadline go to the bailiffs."""
-    store = Store(config.db_path)
+    store = open_registry_store(config)
     try:
         registry = Registry(store, config, SqliteVehicleRegister(store), clock=lambda: moment)
         return RegistryJobs(store, config, registry).run_once().handed_over

@@ -27,7 +27,7 @@ from central_ingest.api.settings import ApiSettings
 from central_ingest.config import RegistryConfig
 from central_ingest.console import install_console
 from central_ingest.operators import Operators
-from central_ingest.registry import Registry
+from central_ingest.registry import Registry, open_registry_store
 from central_ingest.store.db import Store
 from central_ingest.vehicles import SqliteVehicleRegister
 
@@ -58,7 +58,7 @@ def create_app(
     operators: Operators | None = None,
     api_settings: ApiSettings | None = None,
 ) -> FastAPI:
-    store = store or Store(config.db_path)
+    store = store or open_registry_store(config)
     app = RegistryApi(
         title="ERAP registry",
         version="1",

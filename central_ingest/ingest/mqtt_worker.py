@@ -20,10 +20,15 @@ from collections import defaultdict
 from central_ingest.config import MqttSettings
 from central_ingest.ingest.mqtt_link import BrokerLink, Delivery
 from central_ingest.ingest.service import Incoming, IngestService, Outcome
+from central_ingest.store.errors import StoreUnavailable
 from contract import Receipt, ReceiptEntry, canonical_json, receipt_topic
 from contract.wire import now_utc
 
 log = logging.getLogger(__name__)
+
+# While the database is unreachable, the batch in hand is tried again after these pauses.
+RETRY_FIRST_S = 0.2
+RETRY_MAX_S = 5.0
 
 
 class MqttIngestWorker:
@@ -101,9 +106,7 @@ class MqttIngestWorker:
                     return
                 continue
             try:
-                outcomes = self._service.process_batch(
-                    [Incoming(d.payload, "mqtt", d.topic, _source(d)) for d in batch]
-                )
+                outcomes = self._process_until_stored(batch)
             except Exception:
                 # Nothing was committed and nothing is acknowledged: the brokers redeliver.
                 log.exception(
@@ -114,6 +117,29 @@ class MqttIngestWorker:
             for delivery in batch:
                 delivery.link.ack(delivery)
             self._send_receipts(batch, outcomes)
+
+    def _process_until_stored(self, batch: list[Delivery]) -> list[Outcome]:
+        """The batch through the service, tried again while the database cannot be reached
+        (a failover: the standby is being promoted). The brokers would redeliver these
+        messages only once the link reconnects, so the batch in hand is kept, not dropped;
+        the service stores a message once however often it is offered."""
+        incoming = [Incoming(d.payload, "mqtt", d.topic, _source(d)) for d in batch]
+        pause = RETRY_FIRST_S
+        while True:
+            try:
+                return self._service.process_batch(incoming)
+            except StoreUnavailable as exc:
+                if self._stop.is_set():
+                    raise
+                log.warning(
+                    "the registry database cannot be reached (%s); %d messages are held and"
+                    " tried again in %.1f s",
+                    exc,
+                    len(batch),
+                    pause,
+                )
+                time.sleep(pause)
+                pause = min(pause * 2, RETRY_MAX_S)
 
     def _send_receipts(self, batch: list[Delivery], outcomes: list[Outcome]) -> None:
         """One receipt per device and link: a device hears back on the broker it sent to."""

@@ -17,9 +17,7 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
-import sqlite_utils
-
-from central_ingest.store.db import Store
+from central_ingest.store.db import Database, Store
 from central_ingest.store.errors import translated_errors
 
 LEDGER_FIELDS = (
@@ -57,7 +55,7 @@ class AuditTables:
     or a read snapshot (``read_snapshot``). Iterators stream their rows; several may be open
     at once."""
 
-    def __init__(self, db: sqlite_utils.Database) -> None:
+    def __init__(self, db: Database) -> None:
         self._db = db
 
     # --- the ledger ---------------------------------------------------------------------------
@@ -247,8 +245,5 @@ def read_snapshot(store: Store) -> Iterator[AuditTables]:
     if db.conn.in_transaction:
         yield AuditTables(db)
         return
-    db.conn.execute("BEGIN")
-    try:
+    with db.snapshot():
         yield AuditTables(db)
-    finally:
-        db.conn.execute("ROLLBACK")

@@ -32,7 +32,7 @@ from pathlib import Path
 from urllib.parse import quote
 
 from central_ingest.core.errors import DomainError
-from central_ingest.store.db import BUSY_TIMEOUT_MS
+from central_ingest.store.sqlite_db import BUSY_TIMEOUT_MS
 from i18n.text import Text
 
 # 1,024 pages of 4 KiB: 4 MiB per step, a few milliseconds each, so the progress moves.

@@ -78,12 +78,13 @@ def _append_bailiff_document(
     at: str,
 ) -> int:
     text = canonical_json(document).decode("utf-8")
-    cursor = db.conn.execute(
-        "INSERT INTO bailiff_handovers (case_number, kind, amount_minor, recorded_at, document)"
-        " VALUES (?, ?, ?, ?, ?)",
-        (case_number, document["kind"], amount_minor, at, text),
+    seq = int(
+        db.conn.execute(
+            "INSERT INTO bailiff_handovers (case_number, kind, amount_minor, recorded_at, document)"
+            " VALUES (?, ?, ?, ?, ?) RETURNING seq",
+            (case_number, document["kind"], amount_minor, at, text),
+        ).fetchone()[0]
     )
-    seq = int(cursor.lastrowid or 0)
     append_entry(
         db,
         recorded_at=at,

@@ -67,12 +67,13 @@ def request_cancellation(
             ),
         )
     at = iso(now)
-    cursor = db.conn.execute(
-        "INSERT INTO cancellation_requests (case_number, requested_by, requested_at, reason)"
-        " VALUES (?, ?, ?, ?)",
-        (case_number, officer, at, text),
+    request_id = int(
+        db.conn.execute(
+            "INSERT INTO cancellation_requests (case_number, requested_by, requested_at, reason)"
+            " VALUES (?, ?, ?, ?) RETURNING request_id",
+            (case_number, officer, at, text),
+        ).fetchone()[0]
     )
-    request_id = int(cursor.lastrowid or 0)
     append_entry(
         db,
         recorded_at=at,

@@ -25,7 +25,7 @@ from central_ingest.store.ledger import append_entry
 def _next_case_number(db: Database, agency_code: str, year: int) -> str:
     (last,) = db.conn.execute(
         "INSERT INTO case_numbers (year, last) VALUES (?, 1)"
-        " ON CONFLICT(year) DO UPDATE SET last = last + 1 RETURNING last",
+        " ON CONFLICT(year) DO UPDATE SET last = case_numbers.last + 1 RETURNING last",
         (year,),
     ).fetchone()
     # Seven digits is the minimum width; a year with more cases widens the number, never wraps.

@@ -1,39 +1,43 @@
-"""SQLite connections for the registry: WAL, foreign keys, explicit write transactions.
+"""The registry's database, whichever it is: what the store's functions and the services see.
 
-Each thread gets its own connection. Writes go through ``transaction()``, which takes the write
-lock up front (BEGIN IMMEDIATE) so that concurrent writers never fail half-way through. Before
-that, writers of this registry queue on an advisory file lock: the kernel wakes the next one as
-soon as the lock is free, where SQLite's busy handler would sleep in steps of up to 100 ms and
-leave the database idle while several ingest workers wait.
+Two stores keep the same tables, rules and statements (deploy/SCALING.md, section 7):
+
+- ``SqliteStore`` (``store/sqlite_db.py``): one file, the embedded default for a site or an
+  agency and for ``make demo``;
+- ``PostgresStore`` (``store/postgres/db.py``): the national registry, several hosts writing
+  to one PostgreSQL primary with a synchronous standby.
+
+``open_store`` picks one from the registry's ``database`` setting: a ``postgresql://`` URL, or
+a file path. The store's functions take the ``Database`` that ``Store.db`` and
+``Store.transaction()`` hand out and call ``db.conn.execute`` with ``?`` placeholders (``:name``
+in ``store/vehicles.py``); the PostgreSQL connection rewrites those for psycopg, so one
+statement serves both wherever standard SQL does, and ``db.dialect`` picks between two
+hand-written statements where it does not (``bench/store_dialects.py`` measured why this and
+not SQLAlchemy Core).
 """
 
 from __future__ import annotations
 
-import fcntl
-import os
-import sqlite3
-import threading
 import unicodedata
-from collections.abc import Iterator
-from contextlib import contextmanager
+from abc import ABC, abstractmethod
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from contextlib import AbstractContextManager
 from pathlib import Path
-from typing import TypeAlias
-
-import sqlite_utils
-
-from central_ingest.store.schema import DDL, MIGRATIONS, SCHEMA_VERSION
-
-BUSY_TIMEOUT_MS = 30_000
+from typing import Any, Literal, Protocol, TypeAlias
 
 # SQLite's lower(), upper() and LIKE fold ASCII letters only: 'Серік' LIKE 'серік' is false.
 # Searches by a person's name compare ``casefold(column)`` (Python's full Unicode case folding,
-# registered on every connection) with the casefolded input instead.
+# registered on every SQLite connection; a PL/pgSQL function of the same name in PostgreSQL)
+# with the casefolded input instead.
 CASEFOLD_FUNCTION = "casefold"
 # The escape character of the LIKE patterns built by ``contains_pattern``.
 LIKE_ESCAPE = "\\"
 
+POSTGRES_SCHEMES = ("postgresql://", "postgres://")
 
 SqlValue: TypeAlias = str | bytes | int | float | None
+Dialect: TypeAlias = Literal["sqlite", "postgresql"]
+Parameters: TypeAlias = Sequence[Any] | Mapping[str, Any]
 
 
 def casefold(value: SqlValue) -> SqlValue:
@@ -60,114 +64,125 @@ def contains_pattern(text: str) -> str:
     return f"%{escaped}%"
 
 
-# The open database that ``Store.db`` and ``Store.transaction()`` hand out: services pass it
-# back to the store's functions and never use it themselves.
-Database: TypeAlias = sqlite_utils.Database
-
-
-class Store:
-    """Owns the registry database file and hands each thread its own connection."""
-
-    def __init__(self, path: Path) -> None:
-        self.path = path
-        self._local = threading.local()
-        path.parent.mkdir(parents=True, exist_ok=True)
-        self.migrate()
-
-    def _connect(self) -> Database:
-        conn = sqlite3.connect(
-            self.path,
-            timeout=BUSY_TIMEOUT_MS / 1000,
-            isolation_level=None,
-            check_same_thread=False,
-        )
-        conn.execute("PRAGMA journal_mode=WAL")
-        conn.execute("PRAGMA synchronous=NORMAL")
-        conn.execute("PRAGMA foreign_keys=ON")
-        conn.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
-        # Deterministic: SQLite may then use it in indexes and constant-fold it.
-        conn.create_function(CASEFOLD_FUNCTION, 1, casefold, deterministic=True)
-        return sqlite_utils.Database(conn)
-
-    def _write_lock_fd(self) -> int:
-        fd: int | None = getattr(self._local, "lock_fd", None)
-        if fd is None:
-            # One open file per thread: flock excludes other threads' descriptors too.
-            fd = os.open(
-                self.path.with_name(self.path.name + ".write-lock"), os.O_RDWR | os.O_CREAT
-            )
-            self._local.lock_fd = fd
-        return fd
+class Cursor(Protocol):
+    """The part of a DB-API cursor the store's functions use."""
 
     @property
+    def description(self) -> Any: ...
+
+    @property
+    def rowcount(self) -> int: ...
+
+    def fetchone(self) -> Any: ...
+
+    def fetchall(self) -> list[Any]: ...
+
+    def __iter__(self) -> Iterator[Any]: ...
+
+    def __next__(self) -> Any: ...
+
+    def close(self) -> None: ...
+
+
+class Connection(Protocol):
+    """The part of a connection the store's functions use: sqlite3's, or the PostgreSQL
+    store's adapter that takes the same ``?`` statements."""
+
+    @property
+    def in_transaction(self) -> bool: ...
+
+    def execute(self, sql: str, parameters: Parameters = ..., /) -> Cursor: ...
+
+    def executemany(self, sql: str, parameters: Iterable[Parameters], /) -> Cursor: ...
+
+
+class Database(Protocol):
+    """One connection as the store's functions see it. Services pass it back to the store's
+    functions and never use it themselves."""
+
+    @property
+    def dialect(self) -> Dialect: ...
+
+    @property
+    def conn(self) -> Connection: ...
+
+    def atomic(self) -> AbstractContextManager[None]:
+        """A nested step inside the caller's transaction (a savepoint): undone alone if it
+        raises."""
+        ...
+
+    def snapshot(self) -> AbstractContextManager[None]:
+        """A read-only transaction whose reads all see one moment of the database."""
+        ...
+
+    def query(self, sql: str, parameters: Parameters = ()) -> Iterator[dict[str, Any]]:
+        """The rows of a query as dictionaries keyed by column name."""
+        ...
+
+
+class Store(ABC):
+    """The registry's database: a connection per thread (``db``) and write transactions."""
+
+    dialect: Dialect
+
+    @property
+    @abstractmethod
     def db(self) -> Database:
-        database: Database | None = getattr(self._local, "db", None)
-        if database is None:
-            database = self._connect()
-            self._local.db = database
-        return database
+        """This thread's connection, for reads (each statement on its own) and for passing to
+        the store's functions inside ``transaction()``."""
 
+    @abstractmethod
+    def transaction(self) -> AbstractContextManager[Database]:
+        """One atomic write, rolled back on any exception. Writers of one registry are
+        serialised, on every host: the ledger's hash chain needs one total order, and the case
+        lifecycle's read-check-write steps rely on nothing changing in between."""
+
+    @abstractmethod
     def migrate(self) -> None:
-        """Create a new database at ``SCHEMA_VERSION``, or bring an older file forward one
-        recorded version at a time (``schema.MIGRATIONS``), each step in its own transaction."""
-        conn = self.db.conn
-        fresh = conn.execute(
-            "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'meta'"
-        ).fetchone()[0] == 0
-        if fresh:
-            conn.executescript(DDL)
-            conn.execute(
-                "INSERT INTO meta(key, value) VALUES ('schema_version', ?)"
-                " ON CONFLICT(key) DO NOTHING",
-                (str(SCHEMA_VERSION),),
-            )
-            return
-        with self.transaction() as database:
-            row = database.conn.execute(
-                "SELECT value FROM meta WHERE key = 'schema_version'"
-            ).fetchone()
-            version = int(row[0]) if row else 1
-            if version > SCHEMA_VERSION:
-                raise RuntimeError(
-                    f"the database {self.path} is at schema version {version}, newer than this"
-                    f" program's {SCHEMA_VERSION}: install the newer release"
-                )
-            for step in range(version + 1, SCHEMA_VERSION + 1):
-                for statement in MIGRATIONS[step]:
-                    database.conn.execute(statement)
-                database.conn.execute(
-                    "UPDATE meta SET value = ? WHERE key = 'schema_version'", (str(step),)
-                )
-        # Tables, indexes and triggers added without a column change are created as before.
-        conn.executescript(DDL)
+        """Bring the database to this program's schema version (``store/schema.py`` and
+        ``store/postgres/schema.py``), creating it if it is empty."""
 
-    @contextmanager
-    def transaction(self) -> Iterator[Database]:
-        """One atomic write: BEGIN IMMEDIATE ... COMMIT, rolled back on any exception."""
-        database = self.db
-        if database.conn.in_transaction:
-            with database.atomic():
-                yield database
-            return
-        lock_fd = self._write_lock_fd()
-        fcntl.flock(lock_fd, fcntl.LOCK_EX)
-        try:
-            database.conn.execute("BEGIN IMMEDIATE")
-            try:
-                yield database
-            except BaseException:
-                database.conn.execute("ROLLBACK")
-                raise
-            database.conn.execute("COMMIT")
-        finally:
-            fcntl.flock(lock_fd, fcntl.LOCK_UN)
-
+    @abstractmethod
     def close(self) -> None:
-        database: Database | None = getattr(self._local, "db", None)
-        if database is not None:
-            database.close()
-            self._local.db = None
-        lock_fd: int | None = getattr(self._local, "lock_fd", None)
-        if lock_fd is not None:
-            os.close(lock_fd)
-            self._local.lock_fd = None
+        """Close this thread's connection (and, for the last user, the store's resources)."""
+
+    @property
+    @abstractmethod
+    def location(self) -> str:
+        """Where the data is, for people: a file path, or a URL without its password."""
+
+
+def is_postgres_target(target: str | Path) -> bool:
+    return isinstance(target, str) and target.startswith(POSTGRES_SCHEMES)
+
+
+def open_store(target: str | Path, *, pool_size: int = 16, migrate: bool = True) -> Store:
+    """The store for a ``database`` setting: a ``postgresql://`` URL (libpq's syntax, several
+    hosts allowed) or a SQLite file path, created if it does not exist.
+
+    ``migrate=False`` opens a PostgreSQL database as it is (the schema is then the deploy
+    step's business: ``erap-registry migrate``, as the owner role)."""
+    # Imported here: both modules build on this one.
+    if is_postgres_target(target):
+        from central_ingest.store.postgres.db import PostgresStore
+
+        return PostgresStore(str(target), pool_size=pool_size, migrate=migrate)
+    from central_ingest.store.sqlite_db import SqliteStore
+
+    return SqliteStore(Path(target))
+
+
+__all__ = [
+    "CASEFOLD_FUNCTION",
+    "LIKE_ESCAPE",
+    "Connection",
+    "Cursor",
+    "Database",
+    "Dialect",
+    "Store",
+    "casefold",
+    "contains_pattern",
+    "fold_text",
+    "is_postgres_target",
+    "open_store",
+]

@@ -17,7 +17,7 @@ import hashlib
 from dataclasses import dataclass
 from typing import Any
 
-import sqlite_utils
+from central_ingest.store.db import Database
 
 PAYLOAD_LIMIT = 64 * 1024
 """The most a signed refusal keeps: the registry's message size limit (max_message_bytes)."""
@@ -87,7 +87,7 @@ def dead_letter_row(
 
 
 def record_dead_letter(
-    db: sqlite_utils.Database,
+    db: Database,
     *,
     received_at: str,
     channel: str,
@@ -119,25 +119,25 @@ def record_dead_letter(
     )
 
 
-def dead_letter_counts(db: sqlite_utils.Database) -> dict[str, int]:
+def dead_letter_counts(db: Database) -> dict[str, int]:
     rows = db.conn.execute("SELECT reason, count(*) FROM dead_letters GROUP BY reason").fetchall()
     return {reason: count for reason, count in rows}
 
 
-def dead_letter_sources(db: sqlite_utils.Database, limit: int = 20) -> list[dict[str, Any]]:
+def dead_letter_sources(db: Database, limit: int = 20) -> list[dict[str, Any]]:
     """Refusals counted per source (HTTP client address, or MQTT region and topic device id),
     the most frequent first: who is sending what the registry refuses."""
     cursor = db.conn.execute(
-        "SELECT coalesce(source, ''), count(*), sum(signed != 0), min(received_at),"
-        " max(received_at) FROM dead_letters GROUP BY source ORDER BY count(*) DESC, source"
-        " LIMIT ?",
+        "SELECT coalesce(source, ''), count(*), count(*) FILTER (WHERE signed != 0),"
+        " min(received_at), max(received_at) FROM dead_letters GROUP BY source"
+        " ORDER BY count(*) DESC, source LIMIT ?",
         (limit,),
     )
     keys = ("source", "count", "signed", "first_received_at", "last_received_at")
     return [dict(zip(keys, row, strict=True)) for row in cursor]
 
 
-def dead_letter_bytes(db: sqlite_utils.Database) -> int:
+def dead_letter_bytes(db: Database) -> int:
     """What the dead letters take on disk, as the budget counts it (payloads, texts and a
     fixed allowance per row). ``length`` of a blob reads no overflow pages."""
     query = f"SELECT coalesce(sum({_ROW_BYTES}), 0) FROM dead_letters"
@@ -160,12 +160,12 @@ class Trimmed:
     bytes_after: int
 
 
-def delete_older_than(db: sqlite_utils.Database, cutoff: str) -> int:
+def delete_older_than(db: Database, cutoff: str) -> int:
     """Delete the rows received before ``cutoff`` (ISO 8601, as written); returns how many."""
     return db.conn.execute("DELETE FROM dead_letters WHERE received_at < ?", (cutoff,)).rowcount
 
 
-def drop_oldest(db: sqlite_utils.Database, *, signed: bool, excess: int) -> tuple[int, int]:
+def drop_oldest(db: Database, *, signed: bool, excess: int) -> tuple[int, int]:
     """Delete the oldest rows of one kind until they add up to ``excess`` bytes or none is
     left; returns (rows deleted, bytes freed)."""
     rows = db.conn.execute(

@@ -5,10 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-import sqlite_utils
-
 from central_ingest.core.clock import iso
-from central_ingest.store.db import Store
+from central_ingest.store.db import Database, Store
 from central_ingest.store.ledger import append_entry
 from contract import DeviceKind, PublicKey, load_public_key
 from i18n import Message, Text, as_text
@@ -52,7 +50,7 @@ def _record(row: tuple[str, str, str, str, str]) -> DeviceRecord:
     return DeviceRecord(device_id, DeviceKind(kind), public_key, status == "active", description)
 
 
-def devices_by_id(db: sqlite_utils.Database, device_ids: set[str]) -> dict[str, DeviceRecord]:
+def devices_by_id(db: Database, device_ids: set[str]) -> dict[str, DeviceRecord]:
     if not device_ids:
         return {}
     marks = ",".join("?" * len(device_ids))

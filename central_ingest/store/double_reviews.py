@@ -13,15 +13,14 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-import sqlite_utils
-
 from central_ingest.core.cases import FixationStatus, RejectReason
 from central_ingest.core.clock import iso
 from central_ingest.core.errors import Conflict, Forbidden, NotFound
 from central_ingest.store.cancellations import request_cancellation
-from central_ingest.store.db import Store
+from central_ingest.store.db import Database, Store
 from central_ingest.store.fixations import require_fixation
 from central_ingest.store.ledger import append_entry
+from central_ingest.store.sqlite_db import SqliteStore
 from i18n.text import Text
 
 DDL = """
@@ -53,7 +52,9 @@ BEGIN SELECT RAISE(ABORT, 'a double review is decided once'); END;
 
 
 def ensure_schema(store: Store) -> None:
-    store.db.conn.executescript(DDL)
+    """SQLite creates the table at start-up; PostgreSQL's is made by its migrations."""
+    if isinstance(store, SqliteStore):
+        store.db.conn.executescript(DDL)
 
 
 @dataclass(frozen=True)
@@ -73,7 +74,7 @@ def agrees(first_plate: str, verdict: SecondVerdict) -> bool:
     return verdict.confirmed and verdict.plate == first_plate
 
 
-def sample(db: sqlite_utils.Database, fixation_id: str, case_number: str, now: datetime) -> None:
+def sample(db: Database, fixation_id: str, case_number: str, now: datetime) -> None:
     """Put a just-confirmed fixation in the double-review queue."""
     row = require_fixation(db, fixation_id)
     if row["status"] != FixationStatus.CONFIRMED.value:
@@ -89,7 +90,7 @@ def sample(db: sqlite_utils.Database, fixation_id: str, case_number: str, now: d
 
 
 def oldest_pending(
-    db: sqlite_utils.Database, officer: str, excluding: Sequence[str]
+    db: Database, officer: str, excluding: Sequence[str]
 ) -> str | None:
     """The oldest sample waiting for a second officer other than the one who confirmed it."""
     marks = ",".join("?" * len(excluding))
@@ -102,7 +103,7 @@ def oldest_pending(
     return None if row is None else str(row[0])
 
 
-def pending_row(db: sqlite_utils.Database, fixation_id: str) -> dict[str, Any] | None:
+def pending_row(db: Database, fixation_id: str) -> dict[str, Any] | None:
     cursor = db.conn.execute(
         "SELECT fixation_id, case_number, first_officer, first_plate, status"
         " FROM double_reviews WHERE fixation_id = ?",
@@ -115,7 +116,7 @@ def pending_row(db: sqlite_utils.Database, fixation_id: str) -> dict[str, Any] |
 
 
 def record_verdict(
-    db: sqlite_utils.Database, fixation_id: str, verdict: SecondVerdict, now: datetime
+    db: Database, fixation_id: str, verdict: SecondVerdict, now: datetime
 ) -> tuple[bool, int | None]:
     """Record the second verdict (in the caller's transaction); returns whether it agrees and
     the cancellation request it filed, if any."""
@@ -178,7 +179,7 @@ def record_verdict(
 
 
 def _file_cancellation(
-    db: sqlite_utils.Database, row: dict[str, Any], verdict: SecondVerdict, now: datetime
+    db: Database, row: dict[str, Any], verdict: SecondVerdict, now: datetime
 ) -> int | None:
     if verdict.confirmed:
         why = f"plate read as {verdict.plate}, not {row['first_plate']}"

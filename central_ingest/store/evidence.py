@@ -19,11 +19,9 @@ from datetime import datetime
 from enum import StrEnum
 from pathlib import Path
 
-import sqlite_utils
-
 from central_ingest.core.clock import iso
 from central_ingest.core.jpeg import CorruptImage, JpegInfo, inspect_jpeg
-from central_ingest.store.db import Store
+from central_ingest.store.db import Database, Store
 
 # Uploads in progress live here, on the same file system as the images, so that the rename
 # into place is atomic. A crash can leave one behind: it is removed at the next start.
@@ -57,7 +55,7 @@ class StoredEvidence:
     created: bool
 
 
-def evidence_sizes(db: sqlite_utils.Database, hashes: set[str]) -> dict[str, int]:
+def evidence_sizes(db: Database, hashes: set[str]) -> dict[str, int]:
     """The size in bytes of each image among ``hashes`` already uploaded."""
     if not hashes:
         return {}

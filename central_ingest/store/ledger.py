@@ -5,10 +5,9 @@ from __future__ import annotations
 import json
 from typing import Any
 
-import sqlite_utils
-
 from central_ingest.core import merkle
 from central_ingest.core.ledger import GENESIS_HASH, LedgerEntry
+from central_ingest.store.db import Database
 
 
 class LedgerAppender:
@@ -21,7 +20,7 @@ class LedgerAppender:
     Nothing else may append to the ledger in the same transaction between creation and flush.
     """
 
-    def __init__(self, db: sqlite_utils.Database) -> None:
+    def __init__(self, db: Database) -> None:
         if not db.conn.in_transaction:
             raise RuntimeError("ledger entries are appended only inside a write transaction")
         self._db = db
@@ -114,7 +113,7 @@ class LedgerAppender:
 
 
 def append_entry(
-    db: sqlite_utils.Database,
+    db: Database,
     *,
     recorded_at: str,
     entity_type: str,

@@ -5,24 +5,24 @@ from __future__ import annotations
 
 from typing import Any
 
-import sqlite_utils
+from central_ingest.store.db import Database
 
 _COUNTABLE = {"fixations": "status", "cases": "status"}
 
 
-def status_counts(db: sqlite_utils.Database, table: str) -> dict[str, int]:
+def status_counts(db: Database, table: str) -> dict[str, int]:
     """Rows of ``fixations`` or ``cases`` per status."""
     column = _COUNTABLE[table]
     rows = db.conn.execute(f"SELECT {column}, COUNT(*) FROM {table} GROUP BY {column}").fetchall()
     return {str(key): int(count) for key, count in rows}
 
 
-def database_answers(db: sqlite_utils.Database) -> None:
+def database_answers(db: Database) -> None:
     """A trivial query, for liveness: raises if the database cannot be read."""
     db.conn.execute("SELECT 1").fetchone()
 
 
-def waiting_for_officer(db: sqlite_utils.Database, officer: str) -> int:
+def waiting_for_officer(db: Database, officer: str) -> int:
     """Fixations awaiting review, plus pending second reviews of other officers' decisions."""
     (waiting,) = db.conn.execute(
         "SELECT (SELECT count(*) FROM fixations WHERE status = 'awaiting_review')"
@@ -34,7 +34,7 @@ def waiting_for_officer(db: sqlite_utils.Database, officer: str) -> int:
 
 
 def dead_letters(
-    db: sqlite_utils.Database,
+    db: Database,
     *,
     reason: str | None = None,
     before_id: int | None = None,

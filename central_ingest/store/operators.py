@@ -11,9 +11,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import NamedTuple
 
-import sqlite_utils
-
 from central_ingest.core.errors import Forbidden, NotFound
+from central_ingest.store.db import Database
 from central_ingest.store.errors import translated_errors
 from i18n.text import Text
 
@@ -32,7 +31,7 @@ class OperatorRow(NamedTuple):
 # --- accounts --------------------------------------------------------------------------------
 
 
-def require_operator(db: sqlite_utils.Database, username: str) -> None:
+def require_operator(db: Database, username: str) -> None:
     """Decisions are recorded against a known, active operator account."""
     row = db.conn.execute("SELECT active FROM operators WHERE username = ?", (username,)).fetchone()
     if row is None:
@@ -45,13 +44,13 @@ def require_operator(db: sqlite_utils.Database, username: str) -> None:
         )
 
 
-def operator_exists(db: sqlite_utils.Database, username: str) -> bool:
+def operator_exists(db: Database, username: str) -> bool:
     with translated_errors():
         row = db.conn.execute("SELECT 1 FROM operators WHERE username = ?", (username,)).fetchone()
     return row is not None
 
 
-def operator_row(db: sqlite_utils.Database, username: str) -> OperatorRow | None:
+def operator_row(db: Database, username: str) -> OperatorRow | None:
     with translated_errors():
         row = db.conn.execute(
             f"SELECT {_OPERATOR_COLUMNS} FROM operators WHERE username = ?", (username,)
@@ -59,7 +58,7 @@ def operator_row(db: sqlite_utils.Database, username: str) -> OperatorRow | None
     return None if row is None else OperatorRow(*row)
 
 
-def operator_rows(db: sqlite_utils.Database) -> list[OperatorRow]:
+def operator_rows(db: Database) -> list[OperatorRow]:
     """Every account, by user name."""
     with translated_errors():
         rows = db.conn.execute(
@@ -68,7 +67,7 @@ def operator_rows(db: sqlite_utils.Database) -> list[OperatorRow]:
     return [OperatorRow(*row) for row in rows]
 
 
-def credentials(db: sqlite_utils.Database, username: str) -> tuple[OperatorRow, str] | None:
+def credentials(db: Database, username: str) -> tuple[OperatorRow, str] | None:
     """The account and its password hash, or None if there is no such account."""
     with translated_errors():
         row = db.conn.execute(
@@ -79,7 +78,7 @@ def credentials(db: sqlite_utils.Database, username: str) -> tuple[OperatorRow, 
 
 
 def insert_operator(
-    db: sqlite_utils.Database,
+    db: Database,
     *,
     username: str,
     display_name: str,
@@ -96,7 +95,7 @@ def insert_operator(
         )
 
 
-def set_password_hash(db: sqlite_utils.Database, username: str, password_hash: str) -> bool:
+def set_password_hash(db: Database, username: str, password_hash: str) -> bool:
     """Replace the account's password hash; False if there is no such account."""
     with translated_errors():
         cursor = db.conn.execute(
@@ -106,7 +105,7 @@ def set_password_hash(db: sqlite_utils.Database, username: str, password_hash: s
     return bool(cursor.rowcount != 0)
 
 
-def set_operator_language(db: sqlite_utils.Database, username: str, language: str | None) -> bool:
+def set_operator_language(db: Database, username: str, language: str | None) -> bool:
     """The language of the operator's screens (None: the registry's default); False if there
     is no such account."""
     with translated_errors():
@@ -116,7 +115,7 @@ def set_operator_language(db: sqlite_utils.Database, username: str, language: st
     return bool(cursor.rowcount != 0)
 
 
-def set_operator_active(db: sqlite_utils.Database, username: str, active: bool) -> None:
+def set_operator_active(db: Database, username: str, active: bool) -> None:
     with translated_errors():
         db.conn.execute(
             "UPDATE operators SET active = ? WHERE username = ?", (int(active), username)
@@ -127,7 +126,7 @@ def set_operator_active(db: sqlite_utils.Database, username: str, active: bool) 
 
 
 def insert_session(
-    db: sqlite_utils.Database, *, token_hash: str, username: str, created_at: str, expires_at: str
+    db: Database, *, token_hash: str, username: str, created_at: str, expires_at: str
 ) -> None:
     with translated_errors():
         db.conn.execute(
@@ -137,7 +136,7 @@ def insert_session(
         )
 
 
-def session_row(db: sqlite_utils.Database, token_hash: str) -> tuple[OperatorRow, str] | None:
+def session_row(db: Database, token_hash: str) -> tuple[OperatorRow, str] | None:
     """The account a session token (by its hash) belongs to, and when the session expires;
     None if no session has that token."""
     with translated_errors():
@@ -151,18 +150,18 @@ def session_row(db: sqlite_utils.Database, token_hash: str) -> tuple[OperatorRow
     return None if row is None else (OperatorRow(*row[:6]), row[6])
 
 
-def delete_session(db: sqlite_utils.Database, token_hash: str) -> None:
+def delete_session(db: Database, token_hash: str) -> None:
     with translated_errors():
         db.conn.execute("DELETE FROM sessions WHERE token_hash = ?", (token_hash,))
 
 
-def delete_sessions_of(db: sqlite_utils.Database, username: str) -> None:
+def delete_sessions_of(db: Database, username: str) -> None:
     """End every session of the account."""
     with translated_errors():
         db.conn.execute("DELETE FROM sessions WHERE username = ?", (username,))
 
 
-def delete_expired_sessions(db: sqlite_utils.Database, now: str) -> None:
+def delete_expired_sessions(db: Database, now: str) -> None:
     with translated_errors():
         db.conn.execute("DELETE FROM sessions WHERE expires_at <= ?", (now,))
 
@@ -171,7 +170,7 @@ def delete_expired_sessions(db: sqlite_utils.Database, now: str) -> None:
 # ``username`` holds the throttle's key (``central_ingest.sign_in_throttle``), not only a name.
 
 
-def failures_since(db: sqlite_utils.Database, key: str, since: str) -> tuple[int, str | None]:
+def failures_since(db: Database, key: str, since: str) -> tuple[int, str | None]:
     """How many failed sign-ins the key has after ``since``, and the latest one's time."""
     with translated_errors():
         count, latest = db.conn.execute(
@@ -183,7 +182,7 @@ def failures_since(db: sqlite_utils.Database, key: str, since: str) -> tuple[int
 
 
 def record_failures(
-    db: sqlite_utils.Database, keys: Iterable[str], failed_at: str, *, forget_until: str
+    db: Database, keys: Iterable[str], failed_at: str, *, forget_until: str
 ) -> None:
     """Record one failed sign-in under each key, first forgetting every failure at or before
     ``forget_until`` (of any key: they no longer count)."""
@@ -195,12 +194,12 @@ def record_failures(
         )
 
 
-def clear_failures(db: sqlite_utils.Database, key: str) -> None:
+def clear_failures(db: Database, key: str) -> None:
     with translated_errors():
         db.conn.execute("DELETE FROM login_failures WHERE username = ?", (key,))
 
 
-def clear_failures_with_prefix(db: sqlite_utils.Database, prefix: str) -> int:
+def clear_failures_with_prefix(db: Database, prefix: str) -> int:
     """Forget the failures of every key that starts with ``prefix``; how many. Compared with
     substr, not LIKE: '_' in a user name is not a wildcard."""
     with translated_errors():

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any, Literal
 
-import sqlite_utils
+from central_ingest.store.db import Database
 
 FixationGroup = Literal["plate", "camera"]
 """The dimensions along which fixations themselves are grouped."""
@@ -69,18 +69,19 @@ def _officer_column(role: OfficerRole) -> str:
 
 
 def fixation_outcomes(
-    db: sqlite_utils.Database, group: FixationGroup
+    db: Database, group: FixationGroup
 ) -> list[tuple[str, int, int, int]]:
     """(group, fixations, confirmed, rejected) for every group that has a fixation."""
     rows: list[tuple[str, int, int, int]] = db.conn.execute(
-        f"SELECT {_group_expression(group)}, count(*), sum(f.status = 'confirmed'),"
-        " sum(f.status = 'rejected') FROM fixations f GROUP BY 1"
+        f"SELECT {_group_expression(group)}, count(*),"
+        " count(*) FILTER (WHERE f.status = 'confirmed'),"
+        " count(*) FILTER (WHERE f.status = 'rejected') FROM fixations f GROUP BY 1"
     ).fetchall()
     return rows
 
 
 def fixation_rejection_reasons(
-    db: sqlite_utils.Database, group: FixationGroup
+    db: Database, group: FixationGroup
 ) -> list[tuple[str, str, int]]:
     """(group, reject reason, rejected fixations)."""
     rows: list[tuple[str, str, int]] = db.conn.execute(
@@ -90,7 +91,7 @@ def fixation_rejection_reasons(
     return rows
 
 
-def cancelled_cases(db: sqlite_utils.Database, group: FixationGroup) -> list[tuple[str, int]]:
+def cancelled_cases(db: Database, group: FixationGroup) -> list[tuple[str, int]]:
     """(group, cases cancelled by an approved request). A case counts once even if (against the
     rules) more than one request for it was approved."""
     rows: list[tuple[str, int]] = db.conn.execute(
@@ -104,7 +105,7 @@ def cancelled_cases(db: sqlite_utils.Database, group: FixationGroup) -> list[tup
 
 
 def cancellation_reasons(
-    db: sqlite_utils.Database, group: FixationGroup
+    db: Database, group: FixationGroup
 ) -> list[tuple[str, str, int]]:
     """(group, reason as written without surrounding spaces, approved cancellation requests)."""
     rows: list[tuple[str, str, int]] = db.conn.execute(
@@ -120,16 +121,17 @@ def cancellation_reasons(
 # --- by officer ------------------------------------------------------------------------------
 
 
-def officer_fixation_decisions(db: sqlite_utils.Database) -> list[tuple[str, int, int, int]]:
+def officer_fixation_decisions(db: Database) -> list[tuple[str, int, int, int]]:
     """(officer, fixations decided, confirmed, rejected)."""
     rows: list[tuple[str, int, int, int]] = db.conn.execute(
-        "SELECT decided_by, count(*), sum(status = 'confirmed'), sum(status = 'rejected')"
+        "SELECT decided_by, count(*), count(*) FILTER (WHERE status = 'confirmed'),"
+        " count(*) FILTER (WHERE status = 'rejected')"
         " FROM fixations WHERE decided_by IS NOT NULL GROUP BY 1"
     ).fetchall()
     return rows
 
 
-def officer_rejection_reasons(db: sqlite_utils.Database) -> list[tuple[str, str, int]]:
+def officer_rejection_reasons(db: Database) -> list[tuple[str, str, int]]:
     """(officer, reject reason, fixations the officer rejected)."""
     rows: list[tuple[str, str, int]] = db.conn.execute(
         "SELECT decided_by, reject_reason, count(*) FROM fixations"
@@ -139,18 +141,18 @@ def officer_rejection_reasons(db: sqlite_utils.Database) -> list[tuple[str, str,
 
 
 def officer_cancellation_decisions(
-    db: sqlite_utils.Database, role: OfficerRole
+    db: Database, role: OfficerRole
 ) -> list[tuple[str, int, int]]:
     """(officer, decided cancellation requests, approved ones) for the officer in ``role``."""
     rows: list[tuple[str, int, int]] = db.conn.execute(
-        f"SELECT {_officer_column(role)}, count(*), sum(status = 'approved')"
+        f"SELECT {_officer_column(role)}, count(*), count(*) FILTER (WHERE status = 'approved')"
         " FROM cancellation_requests WHERE status != 'pending' GROUP BY 1"
     ).fetchall()
     return rows
 
 
 def officer_cancellation_reasons(
-    db: sqlite_utils.Database, role: OfficerRole
+    db: Database, role: OfficerRole
 ) -> list[tuple[str, str, int]]:
     """(officer, reason without surrounding spaces, approved cancellation requests) for the
     officer in ``role``."""
@@ -165,7 +167,7 @@ def officer_cancellation_reasons(
 
 
 def payments_with_match_status(
-    db: sqlite_utils.Database, match_statuses: Sequence[str]
+    db: Database, match_statuses: Sequence[str]
 ) -> list[dict[str, Any]]:
     """Payments whose match status is one of those given, with the status of the case they
     were matched to and the difference from the amount due, oldest first."""
@@ -181,11 +183,12 @@ def payments_with_match_status(
     return [dict(zip(_FOLLOW_UP_COLUMNS, row, strict=True)) for row in cursor]
 
 
-def dead_letter_reasons(db: sqlite_utils.Database) -> list[dict[str, Any]]:
+def dead_letter_reasons(db: Database) -> list[dict[str, Any]]:
     """Refused messages counted by reason (how many, how many retryable, from how many devices,
     first and last received), the most frequent first."""
     cursor = db.conn.execute(
-        "SELECT reason, count(*), sum(retryable != 0), count(DISTINCT device_id),"
+        "SELECT reason, count(*), count(*) FILTER (WHERE retryable != 0),"
+        " count(DISTINCT device_id),"
         " min(received_at), max(received_at) FROM dead_letters"
         " GROUP BY reason ORDER BY count(*) DESC, reason"
     )

@@ -49,7 +49,8 @@ def officer_figures(store: Store, since: datetime, now: datetime) -> list[Office
     decided = {
         officer: (count, confirmed, rejected, spent or 0.0)
         for officer, count, confirmed, rejected, spent in conn.execute(
-            "SELECT decided_by, count(*), sum(status = 'confirmed'), sum(status = 'rejected'),"
+            "SELECT decided_by, count(*), count(*) FILTER (WHERE status = 'confirmed'),"
+            " count(*) FILTER (WHERE status = 'rejected'),"
             " sum(seconds_spent) FROM fixations WHERE decided_by IS NOT NULL AND decided_at >= ?"
             " GROUP BY decided_by",
             (iso(since),),

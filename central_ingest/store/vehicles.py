@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-import sqlite_utils
+from central_ingest.store.db import Database
 
 VEHICLE_COLUMNS = (
     "plate",
@@ -39,13 +39,13 @@ ON CONFLICT(plate) DO UPDATE SET
 """
 
 
-def vehicle_by_plate(db: sqlite_utils.Database, plate: str) -> dict[str, Any] | None:
+def vehicle_by_plate(db: Database, plate: str) -> dict[str, Any] | None:
     """The vehicle registered under ``plate`` (already normalised), keyed by column, or None."""
     row = db.conn.execute(_SELECT_BY_PLATE, (plate,)).fetchone()
     return None if row is None else dict(zip(VEHICLE_COLUMNS, row, strict=True))
 
 
-def upsert_vehicles(db: sqlite_utils.Database, vehicles: Iterable[Mapping[str, Any]]) -> None:
+def upsert_vehicles(db: Database, vehicles: Iterable[Mapping[str, Any]]) -> None:
     """Insert each vehicle, or replace every column of the one with the same plate; run inside
     the caller's transaction, so that a batch is written all or none."""
     db.conn.executemany(_UPSERT, vehicles)

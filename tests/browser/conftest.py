@@ -20,7 +20,7 @@ from selenium.webdriver.chrome.service import Service
 
 from central_ingest.config import RegistryConfig, load_config
 from central_ingest.operators import Operators, Role
-from central_ingest.registry import Registry
+from central_ingest.registry import Registry, open_registry_store
 from central_ingest.store.db import Store
 from central_ingest.vehicles import SqliteVehicleRegister
 from contract import DeviceKind, EvidenceRole, MessageKind, now_utc
@@ -115,7 +115,7 @@ def registry_process(tmp_path: Path) -> Iterator[RunningRegistry]:
     # Plain HTTP on the loopback interface: the session cookie cannot be Secure here.
     config_file.write_text("[api]\nsecure_cookies = false\n", encoding="utf-8")
     config = load_config(config_file, data_dir=data_dir)
-    store = Store(config.db_path)
+    store = open_registry_store(config)
     operators = Operators(
         store,
         session_hours=config.session_hours,

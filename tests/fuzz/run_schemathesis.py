@@ -27,7 +27,7 @@ from pathlib import Path
 from central_ingest.audit import load_or_create_registry_key, sign_tree_head
 from central_ingest.config import RegistryConfig
 from central_ingest.operators import Operators, Role
-from central_ingest.store.db import Store
+from central_ingest.store.db import open_store
 from contract import DeviceKind, now_utc
 from demo.broker import free_port
 from tests.support.api import FAST_HASHER, PASSWORD
@@ -44,7 +44,7 @@ ROLES = (Role.PROSECUTOR, Role.SUPERVISOR, Role.REVIEWER, Role.BAILIFF, Role.ADM
 
 
 def _provision(data_dir: Path) -> None:
-    store = Store(RegistryConfig(data_dir=data_dir).db_path)
+    store = open_store(RegistryConfig(data_dir=data_dir).db_path)
     try:
         operators = Operators(store, session_hours=8, hasher=FAST_HASHER)
         for role in ROLES:

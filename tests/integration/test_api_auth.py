@@ -19,10 +19,14 @@ from central_ingest.cli_operators import CLI_ACTOR, PASSWORD_ENV, operators_app
 from central_ingest.config import load_config
 from central_ingest.core.clock import parse_iso
 from central_ingest.operators import Operators, Role, token_digest
-from central_ingest.store.db import Store
+from central_ingest.store.db import open_store
 from central_ingest.store.devices import register_device
 from contract import DeviceKey, DeviceKind
 from tests.support.api import PASSWORD, ApiEnv, bearer, build_env
+from tests.support.stores import database_overrides, registry_target
+
+# Every test here runs on SQLite and on PostgreSQL (tests/support/stores.py).
+pytestmark = pytest.mark.usefixtures("registry_store")
 
 
 @pytest.fixture
@@ -354,7 +358,7 @@ def test_the_operators_command_manages_accounts_that_sign_in_over_http(tmp_path:
         ("rev.cli", "reviewer", True),
     ]
 
-    client = TestClient(create_app(load_config(data_dir=data_dir)), base_url="https://testserver")
+    client = TestClient(create_app(load_config(**database_overrides({"data_dir": data_dir}))), base_url="https://testserver")
     signed_in = client.post(
         "/v1/auth/token", data={"username": "rev.cli", "password": "a long reviewer password"}
     )
@@ -371,7 +375,7 @@ def test_the_operators_command_manages_accounts_that_sign_in_over_http(tmp_path:
     )
     (actor,) = {
         row[0]
-        for row in Store(data_dir / "registry.sqlite3").db.conn.execute(
+        for row in open_store(registry_target(data_dir / "registry.sqlite3")).db.conn.execute(
             "SELECT actor FROM ledger WHERE entity_type = 'operator'"
         )
     }

@@ -30,6 +30,9 @@ from tests.support.api import (
 )
 from tests.support.registry_fixtures import RegistryWorld
 
+# Every test here runs on SQLite and on PostgreSQL (tests/support/stores.py).
+pytestmark = pytest.mark.usefixtures("registry_store")
+
 MISSING_CASE = "KZ-GP-2025-9999999"
 MISSING_FIXATION = "00000000-0000-4000-8000-000000000000"
 

@@ -31,7 +31,7 @@ from central_ingest.audit import (
 from central_ingest.cli import app
 from central_ingest.core import merkle
 from central_ingest.core.clock import iso
-from central_ingest.store.db import Store
+from central_ingest.store.db import open_store
 from central_ingest.store.ledger import append_entry
 from contract import DeviceKey
 from tests.support.audit_registry import (
@@ -42,6 +42,10 @@ from tests.support.audit_registry import (
     Registry,
     build_registry,
 )
+from tests.support.stores import registry_target
+
+# Every test here runs on SQLite and on PostgreSQL (tests/support/stores.py).
+pytestmark = pytest.mark.usefixtures("registry_store")
 
 
 @pytest.fixture
@@ -216,6 +220,7 @@ def test_the_registry_key_is_private_and_stable(tmp_path: Path) -> None:
 # --- tampering behind the service's back ----------------------------------------------------
 
 
+@pytest.mark.sqlite_only
 def test_an_entry_edited_with_the_sqlite3_shell_fails_verify_naming_its_seq(
     registry: Registry,
 ) -> None:
@@ -250,6 +255,7 @@ def test_an_entry_edited_with_the_sqlite3_shell_fails_verify_naming_its_seq(
     assert "tree head at size 6 does not match the ledger" in result.stdout
 
 
+@pytest.mark.sqlite_only
 def test_a_deleted_ledger_row_is_found(registry: Registry) -> None:
     registry.shell("DROP TRIGGER ledger_no_delete; DELETE FROM ledger WHERE seq = 8")
     report = registry.verify()
@@ -261,6 +267,7 @@ def test_a_deleted_ledger_row_is_found(registry: Registry) -> None:
     assert code == 1 and "seq 8 is missing" in output
 
 
+@pytest.mark.sqlite_only
 def test_the_newest_entries_deleted_are_found_by_the_signed_size(registry: Registry) -> None:
     registry.shell(
         "DROP TRIGGER ledger_no_delete; DROP TRIGGER merkle_no_delete;"
@@ -272,6 +279,7 @@ def test_the_newest_entries_deleted_are_found_by_the_signed_size(registry: Regis
     assert not _mentions(report, "Merkle node")
 
 
+@pytest.mark.sqlite_only
 def test_a_case_status_edited_behind_the_service_is_found(registry: Registry) -> None:
     # The schema's own guards refuse this edit, so the intruder drops them first.
     registry.shell(
@@ -287,6 +295,7 @@ def test_a_case_status_edited_behind_the_service_is_found(registry: Registry) ->
     assert code == 1 and CASE_PAID in output
 
 
+@pytest.mark.sqlite_only
 def test_a_paid_amount_or_a_fixation_decision_edited_is_found(registry: Registry) -> None:
     registry.shell(
         f"UPDATE cases SET paid_minor = 0 WHERE case_number = '{CASE_PAID}';"
@@ -301,6 +310,7 @@ def test_a_paid_amount_or_a_fixation_decision_edited_is_found(registry: Registry
     assert report.problems_found == 3
 
 
+@pytest.mark.sqlite_only
 def test_rows_written_or_deleted_without_the_ledger_are_found(registry: Registry) -> None:
     registry.shell(
         f"DELETE FROM cases WHERE case_number = '{CASE_CANCELLED}';"
@@ -319,6 +329,7 @@ def test_rows_written_or_deleted_without_the_ledger_are_found(registry: Registry
     assert _mentions(report, "fixation 00000000-0000-4000-8000-000000000099 has no ledger entry")
 
 
+@pytest.mark.sqlite_only
 def test_an_edited_merkle_node_is_found(registry: Registry) -> None:
     registry.shell(
         "DROP TRIGGER merkle_no_update;"
@@ -331,6 +342,7 @@ def test_an_edited_merkle_node_is_found(registry: Registry) -> None:
 
 
 @pytest.mark.parametrize("forgery", ["foreign key", "bad signature"])
+@pytest.mark.sqlite_only
 def test_a_forged_tree_head_is_found(registry: Registry, forgery: str) -> None:
     with registry.store.transaction() as db:
         append_entry(
@@ -388,6 +400,7 @@ def _rewrite_history(registry: Registry, seq: int, actor: str) -> None:
             )
 
 
+@pytest.mark.sqlite_only
 def test_a_consistently_rewritten_history_is_caught_only_by_the_signed_heads(
     registry: Registry,
 ) -> None:
@@ -414,6 +427,7 @@ def test_a_consistently_rewritten_history_is_caught_only_by_the_signed_heads(
         sign_tree_head(registry.store, registry.key, registry.clock)
 
 
+@pytest.mark.sqlite_only
 def test_heads_kept_outside_catch_a_rewrite_re_signed_with_a_stolen_key(
     registry: Registry, tmp_path: Path
 ) -> None:
@@ -431,6 +445,7 @@ def test_heads_kept_outside_catch_a_rewrite_re_signed_with_a_stolen_key(
     assert "kept tree head at size 15 does not match the ledger" in output
 
 
+@pytest.mark.sqlite_only
 def test_an_entry_whose_payload_is_no_longer_json_is_found(registry: Registry) -> None:
     registry.shell(
         "DROP TRIGGER ledger_no_update; UPDATE ledger SET payload = '{\"status\": ' WHERE seq = 5"
@@ -450,7 +465,7 @@ def test_heads_are_checked_against_the_key_the_outside_party_holds(registry: Reg
 
 
 def test_a_registry_without_signed_heads_verifies_with_a_note(tmp_path: Path) -> None:
-    store = Store(tmp_path / "registry.sqlite3")
+    store = open_store(registry_target(tmp_path / "registry.sqlite3"))
     with store.transaction() as db:
         append_entry(
             db,

@@ -21,7 +21,7 @@ from typer.testing import CliRunner
 from central_ingest.audit import load_or_create_registry_key, sign_tree_head, verify_registry
 from central_ingest.cli import app
 from central_ingest.store.backup import BackupRefused, backup_database
-from central_ingest.store.db import Store
+from central_ingest.store.db import open_store
 from central_ingest.store.evidence import EvidenceStore
 from demo.scene import evidence_jpeg
 from i18n import Text, translator
@@ -100,7 +100,7 @@ def assert_consistent_copy(copy: Path, world: RegistryWorld) -> int:
     with sqlite3.connect(copy) as conn:
         assert [row[0] for row in conn.execute("PRAGMA integrity_check")] == ["ok"]
     key = load_or_create_registry_key(world.config.registry_key_path)
-    copied = Store(copy)
+    copied = open_store(copy)
     try:
         report = verify_registry(copied, key.public_key_b64)
         assert report.ok, [str(problem) for problem in report.problems]

@@ -6,13 +6,19 @@ from __future__ import annotations
 import sqlite3
 from pathlib import Path
 
+import psycopg
 import pytest
 
 from central_ingest.core.cases import CaseStatus, hand_over
 from central_ingest.core.clock import iso
 from central_ingest.core.errors import Conflict
 from central_ingest.store.case_reads import case_state, require_case
+from central_ingest.store.postgres.db import translate
 from tests.support.registry_fixtures import REVIEWERS, SUPERVISORS, RegistryWorld
+from tests.support.stores import owner_database
+
+# Every test here runs on SQLite and on PostgreSQL (tests/support/stores.py).
+pytestmark = pytest.mark.usefixtures("registry_store")
 
 DISCOUNTED_2025 = 10 * 3932 * 100 // 2
 # Several triggers guard the same rule; whichever fires first, the statement is refused.
@@ -24,9 +30,19 @@ def world(tmp_path: Path) -> RegistryWorld:
     return RegistryWorld.create(tmp_path)
 
 
+# What either database raises when one of its rules refuses a statement.
+REFUSED = (sqlite3.IntegrityError, psycopg.IntegrityError)
+
+
 def raw_sql(world: RegistryWorld, sql: str, *params: object) -> None:
-    """A statement typed into the sqlite3 shell: a fresh connection, no registry code."""
-    connection = sqlite3.connect(world.store.path, isolation_level=None)
+    """A statement typed into the sqlite3 shell or psql: a fresh connection, no registry code
+    (on PostgreSQL as the owner role, so that only the triggers stand in the way)."""
+    owner = owner_database()
+    if owner is not None:
+        with psycopg.connect(owner, autocommit=True) as pg:
+            pg.execute(translate(sql), params)
+        return
+    connection = sqlite3.connect(world.config.db_path, isolation_level=None)
     try:
         connection.execute(sql, params)
     finally:
@@ -72,15 +88,15 @@ def test_state_machine_refuses_an_underpaid_case_even_with_its_status_forged(
 # --- the database, bypassing Python ----------------------------------------------------------
 
 
-def test_sqlite_refuses_moving_a_paid_case_to_bailiffs(world: RegistryWorld) -> None:
+def test_the_database_refuses_moving_a_paid_case_to_bailiffs(world: RegistryWorld) -> None:
     case_number = paid_overdue_case(world)
-    with pytest.raises(sqlite3.IntegrityError, match=REFUSED_TO_BAILIFFS):
+    with pytest.raises(REFUSED, match=REFUSED_TO_BAILIFFS):
         raw_sql(
             world,
             "UPDATE cases SET status = 'sent_to_bailiffs', paid_minor = 0 WHERE case_number = ?",
             case_number,
         )
-    with pytest.raises(sqlite3.IntegrityError, match=REFUSED_TO_BAILIFFS):
+    with pytest.raises(REFUSED, match=REFUSED_TO_BAILIFFS):
         raw_sql(
             world,
             "INSERT INTO bailiff_handovers (case_number, kind, amount_minor, recorded_at,"
@@ -92,7 +108,7 @@ def test_sqlite_refuses_moving_a_paid_case_to_bailiffs(world: RegistryWorld) -> 
     assert world.registry.bailiff_feed() == []
 
 
-def test_sqlite_refuses_a_case_with_any_payment_row_even_if_the_case_looks_unpaid(
+def test_the_database_refuses_a_case_with_any_payment_row_even_if_the_case_looks_unpaid(
     world: RegistryWorld,
 ) -> None:
     """A payment row written behind the service's back, the case left open and at zero."""
@@ -107,7 +123,7 @@ def test_sqlite_refuses_a_case_with_any_payment_row_even_if_the_case_looks_unpai
         case_number,
         case_number,
     )
-    with pytest.raises(sqlite3.IntegrityError, match="has a payment"):
+    with pytest.raises(REFUSED, match="has a payment"):
         raw_sql(
             world,
             "UPDATE cases SET status = 'sent_to_bailiffs' WHERE case_number = ?",
@@ -117,35 +133,35 @@ def test_sqlite_refuses_a_case_with_any_payment_row_even_if_the_case_looks_unpai
     assert world.registry.hand_over_overdue() == []
 
 
-def test_sqlite_refuses_a_handover_even_after_the_payment_row_is_gone(
+def test_the_database_refuses_a_handover_even_after_the_payment_row_is_gone(
     world: RegistryWorld,
 ) -> None:
     """The way round is closed too: a payment cannot be deleted, unmatched or altered."""
     case_number = paid_overdue_case(world)
-    with pytest.raises(sqlite3.IntegrityError, match="never deleted"):
+    with pytest.raises(REFUSED, match="never deleted"):
         raw_sql(world, "DELETE FROM payments WHERE matched_case = ?", case_number)
-    with pytest.raises(sqlite3.IntegrityError, match="matched to a case stays"):
+    with pytest.raises(REFUSED, match="matched to a case stays"):
         raw_sql(
             world, "UPDATE payments SET matched_case = NULL WHERE matched_case = ?", case_number
         )
-    with pytest.raises(sqlite3.IntegrityError, match="never altered"):
+    with pytest.raises(REFUSED, match="never altered"):
         raw_sql(world, "UPDATE payments SET amount_minor = 1 WHERE matched_case = ?", case_number)
 
 
-def test_sqlite_refuses_recording_money_on_a_case_left_with_bailiffs(
+def test_the_database_refuses_recording_money_on_a_case_left_with_bailiffs(
     world: RegistryWorld,
 ) -> None:
     case_number = world.open_case()
     world.clock.advance(days=41)
     world.registry.hand_over_overdue()
-    with pytest.raises(sqlite3.IntegrityError, match="never handed to bailiffs"):
+    with pytest.raises(REFUSED, match="never handed to bailiffs"):
         raw_sql(world, "UPDATE cases SET paid_minor = 100 WHERE case_number = ?", case_number)
 
 
-def test_sqlite_refuses_a_handover_row_without_moving_the_case(world: RegistryWorld) -> None:
+def test_the_database_refuses_a_handover_row_without_moving_the_case(world: RegistryWorld) -> None:
     case_number = world.open_case()
     world.clock.advance(days=41)
-    with pytest.raises(sqlite3.IntegrityError, match="only an unpaid case"):
+    with pytest.raises(REFUSED, match="only an unpaid case"):
         raw_sql(
             world,
             "INSERT INTO bailiff_handovers (case_number, kind, amount_minor, recorded_at,"
@@ -155,14 +171,15 @@ def test_sqlite_refuses_a_handover_row_without_moving_the_case(world: RegistryWo
         )
 
 
-def test_sqlite_refuses_a_case_inserted_straight_into_the_bailiffs_hands(
+def test_the_database_refuses_a_case_inserted_straight_into_the_bailiffs_hands(
     world: RegistryWorld,
 ) -> None:
     case_number = world.open_case()
+    cursor = world.store.db.conn.execute("SELECT * FROM cases WHERE 1 = 0")
     columns = [
-        name
-        for (_, name, *_rest) in world.store.db.conn.execute("PRAGMA table_info(cases)")
-        if name not in {"case_number", "fixation_id", "status"}
+        column[0]
+        for column in cursor.description
+        if column[0] not in {"case_number", "fixation_id", "status"}
     ]
     fixation_id = world.add_fixation()
     raw_sql(
@@ -173,7 +190,7 @@ def test_sqlite_refuses_a_case_inserted_straight_into_the_bailiffs_hands(
         iso(world.clock.now),
         fixation_id,
     )
-    with pytest.raises(sqlite3.IntegrityError, match="only from open"):
+    with pytest.raises(REFUSED, match="only from open"):
         raw_sql(
             world,
             f"INSERT INTO cases (case_number, fixation_id, status, {', '.join(columns)})"
@@ -188,11 +205,11 @@ def test_handover_and_recall_documents_cannot_be_rewritten(world: RegistryWorld)
     case_number = world.open_case()
     world.clock.advance(days=41)
     world.registry.hand_over_overdue()
-    with pytest.raises(sqlite3.IntegrityError, match="append-only"):
+    with pytest.raises(REFUSED, match="append-only"):
         raw_sql(world, "UPDATE bailiff_handovers SET amount_minor = 1")
-    with pytest.raises(sqlite3.IntegrityError, match="append-only"):
+    with pytest.raises(REFUSED, match="append-only"):
         raw_sql(world, "DELETE FROM bailiff_handovers")
-    with pytest.raises(sqlite3.IntegrityError, match="only a case handed to bailiffs"):
+    with pytest.raises(REFUSED, match="only a case handed to bailiffs"):
         raw_sql(
             world,
             "INSERT INTO bailiff_handovers (case_number, kind, amount_minor, recorded_at,"
@@ -206,10 +223,10 @@ def test_handover_and_recall_documents_cannot_be_rewritten(world: RegistryWorld)
 # --- the other lifecycle rules in the schema -------------------------------------------------
 
 
-def test_sqlite_refuses_a_case_without_a_confirmed_fixation(world: RegistryWorld) -> None:
+def test_the_database_refuses_a_case_without_a_confirmed_fixation(world: RegistryWorld) -> None:
     case_number = world.open_case()
     pending = world.add_fixation()
-    with pytest.raises(sqlite3.IntegrityError, match="officer confirmed"):
+    with pytest.raises(REFUSED, match="officer confirmed"):
         raw_sql(
             world,
             "INSERT INTO cases (case_number, fixation_id, plate, owner_id, owner_name,"
@@ -226,10 +243,10 @@ def test_sqlite_refuses_a_case_without_a_confirmed_fixation(world: RegistryWorld
         )
 
 
-def test_sqlite_refuses_changing_a_decided_fixation(world: RegistryWorld) -> None:
+def test_the_database_refuses_changing_a_decided_fixation(world: RegistryWorld) -> None:
     fixation_id = world.add_fixation()
     world.registry.confirm_fixation(fixation_id, REVIEWERS[0], seconds_spent=3)
-    with pytest.raises(sqlite3.IntegrityError, match="decided once"):
+    with pytest.raises(REFUSED, match="decided once"):
         raw_sql(
             world,
             "UPDATE fixations SET status = 'rejected', reject_reason = 'other'"
@@ -238,12 +255,12 @@ def test_sqlite_refuses_changing_a_decided_fixation(world: RegistryWorld) -> Non
         )
 
 
-def test_sqlite_refuses_cancelling_without_an_approved_request(world: RegistryWorld) -> None:
+def test_the_database_refuses_cancelling_without_an_approved_request(world: RegistryWorld) -> None:
     case_number = world.open_case()
-    with pytest.raises(sqlite3.IntegrityError, match="approved cancellation request"):
+    with pytest.raises(REFUSED, match="approved cancellation request"):
         raw_sql(world, "UPDATE cases SET status = 'cancelled' WHERE case_number = ?", case_number)
     request = world.registry.request_cancellation(case_number, REVIEWERS[0], "wrong vehicle")
-    with pytest.raises(sqlite3.IntegrityError, match="CHECK constraint"):
+    with pytest.raises(REFUSED, match=r"(?i)check constraint"):
         raw_sql(
             world,
             "UPDATE cancellation_requests SET status = 'approved', decided_by = requested_by,"
@@ -252,7 +269,7 @@ def test_sqlite_refuses_cancelling_without_an_approved_request(world: RegistryWo
         )
     assert world.registry.case(case_number).status is CaseStatus.OPEN
     world.registry.decide_cancellation(request.request_id, SUPERVISORS[0], approve=False)
-    with pytest.raises(sqlite3.IntegrityError, match="decided once"):
+    with pytest.raises(REFUSED, match="decided once"):
         raw_sql(
             world,
             "UPDATE cancellation_requests SET status = 'approved' WHERE request_id = ?",
@@ -260,9 +277,9 @@ def test_sqlite_refuses_cancelling_without_an_approved_request(world: RegistryWo
         )
 
 
-def test_sqlite_keeps_a_closed_case_closed(world: RegistryWorld) -> None:
+def test_the_database_keeps_a_closed_case_closed(world: RegistryWorld) -> None:
     case_number = paid_overdue_case(world)
-    with pytest.raises(sqlite3.IntegrityError, match="closed for good"):
+    with pytest.raises(REFUSED, match="closed for good"):
         raw_sql(world, "UPDATE cases SET status = 'open' WHERE case_number = ?", case_number)
 
 

@@ -19,7 +19,7 @@ from central_ingest.cli import app
 from central_ingest.config import MqttSettings, RegistryConfig
 from central_ingest.ingest.mqtt_worker import MqttIngestWorker
 from central_ingest.ingest.service import IngestService
-from central_ingest.store.db import Store
+from central_ingest.registry import open_registry_store
 from contract import DeviceKind, DeviceStatus, MessageKind, device_topic, encode_envelope, seal
 from demo.broker import MosquittoBroker, free_port
 from tests.support.devices import SimulatedDevice
@@ -241,7 +241,7 @@ def test_the_ingest_worker_consumes_over_mutual_tls(
             key_file=clients / "central-ingest-1.key",
         ),
     )
-    store = Store(config.db_path)
+    store = open_registry_store(config)
     camera = SimulatedDevice("cam-astana-0001", DeviceKind.CAMERA).register(store)
     worker = MqttIngestWorker(IngestService(store, config), config.mqtt)
     worker.start()

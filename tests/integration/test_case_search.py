@@ -17,6 +17,9 @@ from central_ingest.vehicles import VehicleRecord
 from tests.support.api import REVIEWER, ApiEnv, build_env
 from tests.support.registry_fixtures import OWNER_PERSON
 
+# Every test here runs on SQLite and on PostgreSQL (tests/support/stores.py).
+pytestmark = pytest.mark.usefixtures("registry_store")
+
 
 def _numbered(first_eleven: str) -> str:
     """Twelve digits with a valid check digit (an IIN or BIN, by the digits chosen)."""

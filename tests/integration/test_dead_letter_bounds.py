@@ -30,6 +30,9 @@ from demo.broker import MosquittoBroker
 from tests.support.devices import SimulatedDevice, speeding_fixation
 from tests.support.registry_fixtures import RegistryWorld
 
+# Every test here runs on SQLite and on PostgreSQL (tests/support/stores.py).
+pytestmark = pytest.mark.usefixtures("registry_store")
+
 JUNK_BYTES = 70_000
 
 
@@ -63,6 +66,7 @@ def _rows(world: RegistryWorld) -> list[dict[str, object]]:
     )
 
 
+@pytest.mark.sqlite_only
 def test_a_thousand_junk_posts_grow_the_database_by_less_than_512_bytes_each(
     tmp_path: Path,
 ) -> None:

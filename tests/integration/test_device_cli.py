@@ -10,7 +10,7 @@ from typer.testing import CliRunner
 from central_ingest.cli import app
 from central_ingest.config import RegistryConfig
 from central_ingest.ingest.service import Incoming, IngestService
-from central_ingest.store.db import Store
+from central_ingest.registry import open_registry_store
 from contract import DeviceKey, DeviceKind, DeviceStatus, MessageKind, encode_envelope, seal
 
 runner = CliRunner()
@@ -51,7 +51,7 @@ def test_provisioned_key_signs_messages_the_registry_accepts_until_revoked(
     assert code == 0, output
     assert key_path.stat().st_mode & 0o777 == 0o600
     config = RegistryConfig(data_dir=data_dir)
-    store = Store(config.db_path)
+    store = open_registry_store(config)
     row = store.db.conn.execute(
         "SELECT kind, public_key, status FROM devices WHERE device_id = 'cam-astana-0042'"
     ).fetchone()

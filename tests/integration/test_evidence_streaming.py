@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 
 from central_ingest.config import RegistryConfig
-from central_ingest.store.db import Store
+from central_ingest.store.db import open_store
 from contract import DeviceKey, DeviceKind
 from contract.signing import device_request_headers
 from demo.broker import free_port, wait_for_port
@@ -69,7 +69,7 @@ class Server:
 def server(tmp_path: Path) -> Iterator[Server]:
     data_dir = tmp_path / "registry"
     key = DeviceKey.generate()
-    store = Store(RegistryConfig(data_dir=data_dir).db_path)
+    store = open_store(RegistryConfig(data_dir=data_dir).db_path)
     try:
         SimulatedDevice(CAMERA, DeviceKind.CAMERA, key=key).register(store)
     finally:

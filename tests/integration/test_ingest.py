@@ -14,6 +14,7 @@ import pytest
 
 from central_ingest.config import RegistryConfig
 from central_ingest.ingest.service import Incoming, IngestService
+from central_ingest.registry import open_registry_store
 from central_ingest.store.db import Store
 from central_ingest.store.devices import revoke_device
 from central_ingest.store.evidence import EvidenceStore
@@ -32,16 +33,20 @@ from contract import (
 from contract.signing import signed_bytes
 from demo.scene import evidence_jpeg
 from tests.support.devices import SimulatedDevice, evidence_ref, speeding_fixation
+from tests.support.stores import database_overrides
+
+# Every test here runs on SQLite and on PostgreSQL (tests/support/stores.py).
+pytestmark = pytest.mark.usefixtures("registry_store")
 
 
 @pytest.fixture
 def config(tmp_path: Path) -> RegistryConfig:
-    return RegistryConfig(data_dir=tmp_path / "registry")
+    return RegistryConfig(**database_overrides({"data_dir": tmp_path / "registry"}))
 
 
 @pytest.fixture
 def store(config: RegistryConfig) -> Iterator[Store]:
-    opened = Store(config.db_path)
+    opened = open_registry_store(config)
     yield opened
     opened.close()
 
@@ -223,6 +228,7 @@ def test_bad_messages_are_dead_lettered_with_a_precise_reason(
     assert service.process(Incoming(raw, "http")).status is ReceiptStatus.STORED
 
 
+@pytest.mark.sqlite_only
 def test_a_row_the_schema_refuses_is_dead_lettered_and_the_rest_of_its_batch_stored(
     service: IngestService, store: Store, camera: SimulatedDevice, evidence: EvidenceStore
 ) -> None:

@@ -16,6 +16,7 @@ import pytest
 from paho.mqtt.enums import CallbackAPIVersion
 
 from central_ingest.config import RegistryConfig
+from central_ingest.registry import open_registry_store
 from central_ingest.store.db import Store
 from central_ingest.store.evidence import EvidenceStore
 from contract import DeviceKind, EvidenceRole, MessageKind, device_topic, now_utc, receipt_topic
@@ -30,7 +31,7 @@ ROOT = Path(__file__).resolve().parents[2]
 @pytest.fixture
 def registry(tmp_path: Path) -> Iterator[tuple[RegistryConfig, Store]]:
     config = RegistryConfig(data_dir=tmp_path / "registry")
-    store = Store(config.db_path)
+    store = open_registry_store(config)
     yield config, store
     store.close()
 

@@ -26,6 +26,7 @@ from typer.testing import CliRunner
 
 from central_ingest.cli import app
 from central_ingest.config import RegistryConfig
+from central_ingest.registry import open_registry_store
 from central_ingest.store.db import Store
 from central_ingest.store.evidence import EvidenceStore
 from contract import DeviceKind, EvidenceRole, MessageKind, device_topic, now_utc, receipt_topic
@@ -225,7 +226,7 @@ def test_a_dead_region_stops_only_itself_and_drains_once_its_broker_returns(
     tmp_path: Path, brokers: dict[str, MosquittoBroker]
 ) -> None:
     config = RegistryConfig(data_dir=tmp_path / "registry")
-    store = Store(config.db_path)
+    store = open_registry_store(config)
     north = RegionCamera(
         SimulatedDevice("cam-north-0001", DeviceKind.CAMERA).register(store),
         store,

@@ -13,6 +13,9 @@ from central_ingest.core.sign_in_throttle import LONGEST_PAUSE, SOURCE_FAILURE_L
 from central_ingest.operators import FAILED_LOGIN_LIMIT
 from tests.support.api import BASE_URL, PASSWORD, REVIEWER, SUPERVISOR, ApiEnv, build_env
 
+# Every test here runs on SQLite and on PostgreSQL (tests/support/stores.py).
+pytestmark = pytest.mark.usefixtures("registry_store")
+
 STRANGER = "203.0.113.7"
 OFFICE = "10.20.30.40"
 WRONG = "wrong password!!"

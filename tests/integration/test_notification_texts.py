@@ -23,6 +23,9 @@ from central_ingest.notify.texts import MAX_SMS_SEGMENTS, CaseNotice, sms_text, 
 from central_ingest.vehicles import DEMO_SEED
 from i18n import LANGUAGES, Language, translator
 
+# Every test here runs on SQLite and on PostgreSQL (tests/support/stores.py).
+pytestmark = pytest.mark.usefixtures("registry_store")
+
 EXAMPLE = Path(__file__).resolve().parents[2] / "deploy" / "registry.example.toml"
 CONFIG = load_config(EXAMPLE)
 # Case numbers run to seven digits a year (4 million protocols a year in the whole country).

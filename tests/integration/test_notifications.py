@@ -22,7 +22,7 @@ from central_ingest.core.sms import sms_segments
 from central_ingest.notify.outbox import enqueue_case_opened
 from central_ingest.notify.senders import FileSender
 from central_ingest.notify.worker import deliver_due
-from central_ingest.store.db import Store
+from central_ingest.store.db import Store, open_store
 from central_ingest.vehicles import VehicleRecord
 from tests.support.notices import (
     CONFIG,
@@ -34,6 +34,9 @@ from tests.support.notices import (
     rows,
 )
 from tests.support.registry_fixtures import RegistryWorld
+
+# Every test here runs on SQLite and on PostgreSQL (tests/support/stores.py).
+pytestmark = pytest.mark.usefixtures("registry_store")
 
 NBSP = "\u00a0"
 
@@ -311,7 +314,7 @@ def test_notices_queued_before_languages_are_recorded_as_english_and_still_deliv
         pending = conn.execute(
             "SELECT count(*) FROM notifications WHERE status = 'pending'"
         ).fetchone()[0]
-    store = Store(path)
+    store = open_store(path)
     try:
         assert {row["language"] for row in rows(store)} == {"en"}
         gateway = GatewayStandIn()

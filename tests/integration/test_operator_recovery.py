@@ -8,12 +8,16 @@ import json
 from pathlib import Path
 from typing import Any
 
+import pytest
 from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
 from central_ingest.cli import app
 from central_ingest.operators import FAILED_LOGIN_LIMIT
 from tests.support.api import ADMIN, PASSWORD, REVIEWER, ApiEnv, bearer, build_env
+
+# Every test here runs on SQLite and on PostgreSQL (tests/support/stores.py).
+pytestmark = pytest.mark.usefixtures("registry_store")
 
 runner = CliRunner()
 DESK = "10.20.30.40"

@@ -374,10 +374,10 @@ def test_a_double_review_is_decided_once(app: psycopg.Connection[Any]) -> None:
         app.execute("UPDATE double_reviews SET second_officer = first_officer")
     app.execute(
         "UPDATE double_reviews SET status = 'done', second_officer = %s, verdict = 'confirmed',"
-        " second_plate = '123ABC01', agrees = true, reviewed_at = %s WHERE case_number = %s",
+        " second_plate = '123ABC01', agrees = 1, reviewed_at = %s WHERE case_number = %s",
         (rows.supervisor, rows.at(1), case_number),
     )
-    refused(app, "a double review is decided once", "UPDATE double_reviews SET agrees = false"
+    refused(app, "a double review is decided once", "UPDATE double_reviews SET agrees = 0"
             " WHERE case_number = %s", case_number)
 
 

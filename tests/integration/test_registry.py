@@ -29,6 +29,9 @@ SUPERVISOR = SUPERVISORS[0]
 FULL_2025 = 10 * 3932 * 100
 DISCOUNTED_2025 = FULL_2025 // 2
 
+# Every test here runs on SQLite and on PostgreSQL (tests/support/stores.py).
+pytestmark = pytest.mark.usefixtures("registry_store")
+
 
 @pytest.fixture
 def world(tmp_path: Path) -> RegistryWorld:

@@ -12,7 +12,11 @@ from typer.testing import CliRunner
 from central_ingest.cli_ops import ops_app
 from central_ingest.core.clock import iso
 from central_ingest.reports import dead_letter_summary, removal_report, unmatched_payments_report
-from central_ingest.store.db import Store
+from central_ingest.store.db import Store, open_store
+from tests.support.stores import registry_target
+
+# Every test here runs on SQLite and on PostgreSQL (tests/support/stores.py).
+pytestmark = pytest.mark.usefixtures("registry_store")
 
 T0 = datetime(2026, 2, 1, 6, 0, tzinfo=UTC)
 SUSPICIOUS_PLATE = "777SUS01"
@@ -144,7 +148,7 @@ class RegistryRows:
 def store(tmp_path: Path) -> Store:
     """A registry where one car's fines are nearly always removed, one camera misfires, and
     everything else is removed at an ordinary rate."""
-    store = Store(tmp_path / "registry.sqlite3")
+    store = open_store(registry_target(tmp_path / "registry.sqlite3"))
     registry = RegistryRows(store)
     # The suspicious car: 10 fixations, 1 rejected, 8 of the 9 cases cancelled on rev-a's request.
     registry.fixation(SUSPICIOUS_PLATE, "cam-1", "rev-a", "rejected", reason="plate_unreadable")
@@ -336,8 +340,8 @@ def test_dead_letters_are_counted_by_reason(store: Store) -> None:
         ):
             db.conn.execute(
                 "INSERT INTO dead_letters (received_at, channel, device_id, reason, detail,"
-                " retryable, payload) VALUES (?, 'mqtt', ?, ?, 'd', ?, x'00')",
-                (iso(T0), device, reason, retryable),
+                " retryable, payload) VALUES (?, 'mqtt', ?, ?, 'd', ?, ?)",
+                (iso(T0), device, reason, retryable, b"\x00"),
             )
     summary = dead_letter_summary(store)
     assert [(row["reason"], row["count"], row["retryable"], row["devices"]) for row in summary] == [
@@ -374,6 +378,7 @@ def test_report_commands_print_tables_and_json(store: Store, tmp_path: Path) -> 
     assert result.exit_code != 0
 
 
+@pytest.mark.sqlite_only
 def test_reports_refuse_a_data_directory_without_a_registry(tmp_path: Path) -> None:
     command = ["report-payments", "--data-dir", str(tmp_path / "elsewhere")]
     # The registry's configured language (ru by default), or the one ERAP_LANGUAGE names.

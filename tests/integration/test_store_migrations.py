@@ -12,7 +12,7 @@ from central_ingest.audit import load_or_create_registry_key, verify_registry
 from central_ingest.config import load_config
 from central_ingest.operators import Operators
 from central_ingest.registry import Registry
-from central_ingest.store.db import Store
+from central_ingest.store.db import open_store
 from central_ingest.store.schema import SCHEMA_VERSION
 from central_ingest.vehicles import SqliteVehicleRegister, VehicleRecord
 
@@ -46,7 +46,7 @@ def test_a_version_1_database_is_brought_forward_and_keeps_every_row(tmp_path: P
     before = _counts(path)
     assert "language" not in _columns(path, "operators")
 
-    store = Store(path)
+    store = open_store(path)
     try:
         version = store.db.conn.execute(
             "SELECT value FROM meta WHERE key = 'schema_version'"
@@ -90,9 +90,9 @@ def test_a_migrated_database_has_the_same_columns_in_the_same_order_as_a_new_one
     """Code that inserts without naming columns, or reads rows by position, behaves the same
     on a database made new and on one brought forward."""
     migrated = _v1_database(tmp_path)
-    Store(migrated).close()
+    open_store(migrated).close()
     new = tmp_path / "new.sqlite3"
-    Store(new).close()
+    open_store(new).close()
 
     def layout(path: Path) -> dict[str, list[tuple[str, str, int]]]:
         with sqlite3.connect(path) as conn:
@@ -110,9 +110,9 @@ def test_a_migrated_database_has_the_same_columns_in_the_same_order_as_a_new_one
 
 def test_opening_a_migrated_database_again_changes_nothing(tmp_path: Path) -> None:
     path = _v1_database(tmp_path)
-    Store(path).close()
+    open_store(path).close()
     schema = sqlite3.connect(path).execute("SELECT sql FROM sqlite_master ORDER BY name").fetchall()
-    Store(path).close()
+    open_store(path).close()
     again = sqlite3.connect(path).execute("SELECT sql FROM sqlite_master ORDER BY name").fetchall()
     assert again == schema
 
@@ -122,11 +122,11 @@ def test_a_database_newer_than_the_program_is_refused_with_a_sentence(tmp_path: 
     with sqlite3.connect(path) as conn:
         conn.execute("UPDATE meta SET value = '99' WHERE key = 'schema_version'")
     with pytest.raises(RuntimeError, match="newer than this program"):
-        Store(path)
+        open_store(path)
 
 
 def test_a_new_database_starts_at_the_current_version(tmp_path: Path) -> None:
-    store = Store(tmp_path / "new.sqlite3")
+    store = open_store(tmp_path / "new.sqlite3")
     try:
         assert store.db.conn.execute(
             "SELECT value FROM meta WHERE key = 'schema_version'"

@@ -9,7 +9,7 @@ from typer.testing import CliRunner
 
 from central_ingest.cli_ops import ops_app
 from central_ingest.core.iin import is_valid_bin, is_valid_iin
-from central_ingest.store.db import Store
+from central_ingest.store.db import Store, open_store
 from central_ingest.vehicles import (
     DEMO_SEED,
     SqliteVehicleRegister,
@@ -18,6 +18,10 @@ from central_ingest.vehicles import (
     normalise_phone,
     normalise_plate,
 )
+from tests.support.stores import registry_target
+
+# Every test here runs on SQLite and on PostgreSQL (tests/support/stores.py).
+pytestmark = pytest.mark.usefixtures("registry_store")
 
 SEED = DEMO_SEED
 KZ_PLATE = re.compile(r"^\d{3}(?:[A-Z]{3}|[A-Z]{2})(0[1-9]|1\d|20)$")
@@ -25,7 +29,7 @@ KZ_PLATE = re.compile(r"^\d{3}(?:[A-Z]{3}|[A-Z]{2})(0[1-9]|1\d|20)$")
 
 @pytest.fixture
 def store(tmp_path: Path) -> Store:
-    return Store(tmp_path / "registry.sqlite3")
+    return open_store(registry_target(tmp_path / "registry.sqlite3"))
 
 
 @pytest.fixture

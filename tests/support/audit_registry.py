@@ -13,8 +13,6 @@ from pathlib import Path
 from typing import Any
 from uuid import UUID
 
-import sqlite_utils
-
 from central_ingest.audit import (
     AuditReport,
     TreeHead,
@@ -24,7 +22,8 @@ from central_ingest.audit import (
 )
 from central_ingest.config import RegistryConfig, load_config
 from central_ingest.core.clock import iso
-from central_ingest.store.db import Store
+from central_ingest.registry import open_registry_store
+from central_ingest.store.db import Database, Store
 from central_ingest.store.ledger import append_entry
 from contract import (
     ClockSource,
@@ -39,6 +38,7 @@ from contract import (
     encode_envelope,
     seal,
 )
+from tests.support.stores import database_overrides
 
 SQLITE3 = "/usr/bin/sqlite3"
 START = datetime(2025, 3, 1, 8, 0, tzinfo=UTC)
@@ -72,7 +72,7 @@ class Registry:
         subprocess.run([SQLITE3, str(self.config.db_path), sql], check=True, timeout=30)
 
 
-def _fixation(db: sqlite_utils.Database, registry: Registry, number: int) -> str:
+def _fixation(db: Database, registry: Registry, number: int) -> str:
     """A fixation as the ingest stores it: the envelope its camera signed kept verbatim, the
     row, its evidence links, and the "received" entry recording the envelope's hash."""
     fixation_id = f"00000000-0000-4000-8000-{number:012d}"
@@ -128,7 +128,7 @@ def _fixation(db: sqlite_utils.Database, registry: Registry, number: int) -> str
     return fixation_id
 
 
-def _decide(db: sqlite_utils.Database, registry: Registry, fixation_id: str, status: str) -> None:
+def _decide(db: Database, registry: Registry, fixation_id: str, status: str) -> None:
     now = registry.tick()
     reason = "plate_unreadable" if status == "rejected" else None
     db.conn.execute(
@@ -158,7 +158,7 @@ _TERMS = {
 
 
 def _open_case(
-    db: sqlite_utils.Database, registry: Registry, case_number: str, fixation_id: str
+    db: Database, registry: Registry, case_number: str, fixation_id: str
 ) -> None:
     now = registry.tick()
     db.conn.execute(
@@ -178,7 +178,7 @@ def _open_case(
 
 
 def _case_entry(
-    db: sqlite_utils.Database,
+    db: Database,
     now: str,
     case_number: str,
     action: str,
@@ -201,8 +201,8 @@ def _case_entry(
 def build_registry(tmp_path: Path) -> Registry:
     """A registry with three fixations, a paid case, a rejected fixation and a cancelled case,
     and two signed tree heads, written the way the service writes it."""
-    config = load_config(None, data_dir=tmp_path / "registry")
-    store = Store(config.db_path)
+    config = load_config(None, **database_overrides({"data_dir": tmp_path / "registry"}))
+    store = open_registry_store(config)
     registry = Registry(config, store, load_or_create_registry_key(config.registry_key_path))
     with store.transaction() as db:
         now = registry.tick()

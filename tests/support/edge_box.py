@@ -19,7 +19,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from central_ingest.config import RegistryConfig
-from central_ingest.store.db import Store
+from central_ingest.store.db import open_store
 from contract import DeviceKey, DeviceKind, EvidenceRole
 from demo.broker import free_port, wait_for_port
 from demo.scene import evidence_jpeg
@@ -108,7 +108,7 @@ class RegistryServer(_LoggedProcess):
 
     @staticmethod
     def provision(data_dir: Path, device_id: str, key: DeviceKey) -> None:
-        store = Store(RegistryConfig(data_dir=data_dir).db_path)
+        store = open_store(RegistryConfig(data_dir=data_dir).db_path)
         try:
             SimulatedDevice(device_id, DeviceKind.CAMERA, key=key).register(store)
         finally:

@@ -13,7 +13,8 @@ from central_ingest.config import RegistryConfig
 from central_ingest.core.clock import iso
 from central_ingest.notify.outbox import enqueue_case_opened
 from central_ingest.notify.senders import DeliveryError, Notification
-from central_ingest.store.db import Store
+from central_ingest.store.db import Store, open_store
+from tests.support.stores import registry_target
 
 RESOLUTION_AT = datetime(2026, 3, 5, 10, 0, tzinfo=UTC)  # 15:00 in Astana
 CONFIG = RegistryConfig(case_link_base_url="https://erap.example.kz/cases")
@@ -21,7 +22,7 @@ CONFIG = RegistryConfig(case_link_base_url="https://erap.example.kz/cases")
 
 def outbox_store(tmp_path: Path) -> Store:
     """A registry file with the camera and the officer the cases refer to."""
-    store = Store(tmp_path / "registry.sqlite3")
+    store = open_store(registry_target(tmp_path / "registry.sqlite3"))
     with store.transaction() as db:
         db.conn.execute(
             "INSERT INTO devices (device_id, kind, public_key, registered_at)"

@@ -15,7 +15,7 @@ from uuid import uuid4
 from central_ingest.config import RegistryConfig, load_config
 from central_ingest.core.clock import iso
 from central_ingest.ingest.service import Incoming, IngestService
-from central_ingest.registry import Registry
+from central_ingest.registry import Registry, open_registry_store
 from central_ingest.store.db import Store
 from central_ingest.vehicles import SqliteVehicleRegister, VehicleRecord
 from contract import (
@@ -38,6 +38,7 @@ from contract import (
     encode_envelope,
     seal,
 )
+from tests.support.stores import database_overrides
 
 # 11:00 in Astana on a Monday: far from midnight, so local and UTC dates agree.
 START = datetime(2025, 3, 10, 6, 0, tzinfo=UTC)
@@ -103,8 +104,8 @@ class RegistryWorld:
 
     @classmethod
     def create(cls, tmp_path: Path, **config_overrides: Any) -> RegistryWorld:
-        config = load_config(data_dir=tmp_path / "registry", **config_overrides)
-        store = Store(config.db_path)
+        config = load_config(data_dir=tmp_path / "registry", **database_overrides(config_overrides))
+        store = open_registry_store(config)
         clock = Clock()
         vehicles = SqliteVehicleRegister(store)
         world = cls(

@@ -181,7 +181,7 @@ def test_the_registry_core_is_clean_transitively() -> None:
 
 def test_the_chain_finder_finds_a_known_adapter() -> None:
     """The transitive check is not vacuous: an adapter module is caught, with its chain."""
-    chain = forbidden_chain("central_ingest.store.db")
+    chain = forbidden_chain("central_ingest.store.sqlite_db")
     assert chain is not None and chain[-1].startswith(("sqlite3", "sqlite_utils"))
     chain = forbidden_chain("terminal.service")
     assert chain is not None and chain[0] == "terminal.service"
@@ -231,7 +231,7 @@ def test_registry_code_outside_the_store_names_no_database(path: Path) -> None:
 def test_the_sql_finder_finds_the_stores_statements() -> None:
     store = ROOT / "central_ingest" / "store"
     assert any(sql_strings(store / "case_opening.py"))
-    assert any(top_level(name) == "sqlite3" for name, _ in imported_names(store / "db.py"))
+    assert any(top_level(name) == "sqlite3" for name, _ in imported_names(store / "sqlite_db.py"))
 
 
 def test_the_translation_mechanism_depends_on_no_part_of_the_product() -> None:

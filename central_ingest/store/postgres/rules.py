@@ -60,6 +60,12 @@ from __future__ import annotations
 _SETTINGS = "LANGUAGE plpgsql SET search_path = pg_catalog, public, pg_temp"
 
 FUNCTIONS = f"""
+-- store/db.py's CASEFOLD_FUNCTION, which SQLite gets from Python's str.casefold: NFC, then the
+-- ICU root locale's full lower case (equal to casefold for Kazakh, Russian and English letters;
+-- casefold also maps German sharp s to "ss"). IMMUTABLE, so an index may be built on it.
+CREATE FUNCTION casefold(value text) RETURNS text LANGUAGE sql IMMUTABLE PARALLEL SAFE
+    RETURN lower(normalize(value, NFC) COLLATE "und-x-icu");
+
 -- The sentence is the trigger's first argument; 23000 makes it an integrity violation.
 CREATE FUNCTION erap_refuse() RETURNS trigger {_SETTINGS} AS $$
 BEGIN

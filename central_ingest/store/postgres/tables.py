@@ -8,7 +8,9 @@ What changes from SQLite (deploy/SCALING.md, section 7):
   never reused, and never chosen by the caller (``INSERT ... RETURNING`` gives them back).
 - ``INTEGER`` amounts, counters, sequences -> ``bigint``: a fine in tiyn passes 2^31 at
   21.5 million tenge.
-- ``INTEGER`` 0/1 flags (``active``, ``retryable``, ``agrees``) -> ``boolean``.
+- ``INTEGER`` 0/1 flags (``active``, ``retryable``, ``agrees``, ``signed``) -> ``smallint``
+  checked to 0 or 1: the statements both stores share compare them with 1 and 0, and the
+  services read 0/1 from either store (``boolean`` would need every statement twice).
 - ``REAL`` -> ``double precision`` (the same IEEE double); ``BLOB`` -> ``bytea``.
 - TEXT ISO-8601 timestamps -> ``timestamptz``: a malformed time is refused, months can be range
   partitions, and date arithmetic is the server's. ``connection.configure`` reads them back as
@@ -47,7 +49,7 @@ CREATE TABLE operators (
     display_name text NOT NULL,
     role text NOT NULL CHECK (role IN ('reviewer', 'supervisor', 'prosecutor', 'bailiff', 'admin')),
     password_hash text NOT NULL,
-    active boolean NOT NULL DEFAULT true,
+    active smallint NOT NULL DEFAULT 1 CHECK (active IN (0, 1)),
     created_at timestamptz NOT NULL,
     language text CHECK (language IN ('kk', 'ru', 'en'))
 );
@@ -265,7 +267,7 @@ CREATE TABLE dead_letters (
     message_id text,
     reason text NOT NULL,
     detail text NOT NULL,
-    retryable boolean NOT NULL DEFAULT false,
+    retryable smallint NOT NULL DEFAULT 0 CHECK (retryable IN (0, 1)),
     payload bytea NOT NULL
 );
 CREATE INDEX dead_letters_reason ON dead_letters(reason);
@@ -316,7 +318,7 @@ CREATE TABLE double_reviews (
     second_plate text,
     reject_reason text,
     note text,
-    agrees boolean,
+    agrees smallint CHECK (agrees IN (0, 1)),
     seconds_spent double precision,
     reviewed_at timestamptz,
     cancellation_request_id bigint REFERENCES cancellation_requests(request_id),
@@ -334,5 +336,6 @@ DEAD_LETTER_DIGESTS = """
 ALTER TABLE dead_letters ADD COLUMN source text;
 ALTER TABLE dead_letters ADD COLUMN payload_sha256 text;
 ALTER TABLE dead_letters ADD COLUMN payload_size bigint;
-ALTER TABLE dead_letters ADD COLUMN signed boolean NOT NULL DEFAULT false;
+ALTER TABLE dead_letters ADD COLUMN signed smallint NOT NULL DEFAULT 0
+    CHECK (signed IN (0, 1));
 """
