@@ -1,5 +1,12 @@
 """Ingest benchmark: signed fixations through a real Mosquitto broker into ingest workers, run
-without and with evidence uploads.
+without and with evidence uploads, on the SQLite store or on PostgreSQL.
+
+``--store sqlite`` (the default): the registry's one SQLite file. ``--store postgresql``: a
+PostgreSQL 15 primary with a synchronous streaming standby started for the run
+(``bench/_postgres.py``), configured as a deployment is: ``fsync`` on, ``full_page_writes`` on,
+``synchronous_commit = on`` with ``synchronous_standby_names`` naming the standby, WAL archived.
+A receipt therefore goes out only once its fixation is on disk on both servers. The workers and
+the HTTP registry get the ``erap_app`` multi-host URL through ``$ERAP_DATABASE``.
 
 Each camera is its own MQTT 5 client: Mosquitto's C client ``mosquitto_pub -l -q 1`` fed one
 signed fixation per line, so the load generator costs little of the two cores it shares with
@@ -25,8 +32,14 @@ messages scheduled: one not receipted within ``--receipt-timeout`` after the las
 whose upload failed, or that the registry refused, is a failure, counted, and ranks above
 every answered one (a percentile that lands on failures is null, not a fast figure).
 
-Prints progress, then one JSON object as the last line (median, p95, p99 and failures of each
-run, and the CPU's avx512 flags).
+Prints progress, then one JSON object as the last line: at its top ``fixations_per_s`` (phase
+1), ``p99_ms`` (phase 2), ``lost`` (fixations whose receipt said stored but that the database,
+counted once every writer has stopped, does not hold; ``scheduled_not_in_registry`` beside it
+counts every scheduled one missing, failures to send included) and ``cpu_us_per_fixation``
+(phase 1: the ingest workers, the HTTP registry and, on PostgreSQL, every process of both
+servers), from the first run made (``without`` unless only ``with`` runs); then each run's
+median, p95, p99, failures and CPU by part, the load average when each run began, the servers'
+settings and the CPU's avx512 flags.
 """
 
 from __future__ import annotations
@@ -55,10 +68,13 @@ from PIL import Image
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench._postgres import BenchDatabase, bench_database, process_cpu_s
 from bench._report import cpu, latency_summary
+from central_ingest.cli_common import DATABASE_ENV
 from central_ingest.config import RegistryConfig
 from central_ingest.registry import open_registry_store
 from central_ingest.store.evidence import EvidenceStore
+from central_ingest.store.postgres.db import PostgresStore
 from contract import (
     DeviceKind,
     EvidenceRef,
@@ -248,19 +264,19 @@ def send_all(links: list[CameraLink], messages: list[Message], rate: float | Non
     return Sent(scheduled, min(scheduled.values(), default=start), last[0], errors)
 
 
-def cpu_seconds(pid: int) -> float:
-    """User + system CPU time of a process so far, from /proc."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+# The parts whose CPU is the registry's cost per fixation (the broker, the cameras and the
+# load generator are reported beside it, not in it).
+REGISTRY_PARTS = ("ingest_workers", "http_registry", "postgres_primary", "postgres_standby")
 
 
-def cpu_snapshot(pids: dict[str, list[int]]) -> dict[str, float]:
-    snapshot = {part: sum(cpu_seconds(pid) for pid in ids) for part, ids in pids.items()}
-    return {**snapshot, "load_generator": time.process_time()}
+def cpu_snapshot(pids: dict[str, list[int]], database: BenchDatabase) -> dict[str, float]:
+    snapshot = {part: sum(process_cpu_s(pid) for pid in ids) for part, ids in pids.items()}
+    return {**snapshot, **database.cpu_s(), "load_generator": time.process_time()}
 
 
 def cpu_per_fixation(before: dict[str, float], after: dict[str, float], n: int) -> dict[str, int]:
-    return {part: round((after[part] - before[part]) / max(n, 1) * 1e6) for part in before}
+    parts = {part: round((after[part] - before[part]) / max(n, 1) * 1e6) for part in before}
+    return {**parts, "registry_total": sum(parts.get(part, 0) for part in REGISTRY_PARTS)}
 
 
 def wait_for(watcher: ReceiptWatcher, ids: set[str], timeout_s: float) -> None:
@@ -274,27 +290,30 @@ def run(
     links: list[CameraLink],
     watcher: ReceiptWatcher,
     pids: dict[str, list[int]],
+    database: BenchDatabase,
     blast: list[Message],
     steady: list[Message],
     rate: float,
     receipt_timeout: float,
 ) -> dict[str, Any]:
+    load = [round(value, 2) for value in os.getloadavg()]
+    print(f"[{name} evidence] load average {load}", file=sys.stderr)
     print(f"[{name} evidence] phase 1: {len(blast)} fixations flat out ...", file=sys.stderr)
-    before = cpu_snapshot(pids)
+    before = cpu_snapshot(pids, database)
     sent = send_all(links, blast, rate=None)
     ids = {m.message_id for m in blast}
     wait_for(watcher, ids, receipt_timeout)
     receipts = [watcher.committed[m] for m in ids if m in watcher.committed]
     throughput = len(receipts) / (max(receipts) - sent.first_send) if receipts else 0.0
-    cpu_phase1 = cpu_per_fixation(before, cpu_snapshot(pids), len(blast))
+    cpu_phase1 = cpu_per_fixation(before, cpu_snapshot(pids, database), len(blast))
     phase1_failed = len(ids) - len(receipts)
 
     print(f"[{name} evidence] phase 2: {len(steady)} at {rate:.0f}/s ...", file=sys.stderr)
-    before = cpu_snapshot(pids)
+    before = cpu_snapshot(pids, database)
     steady_sent = send_all(links, steady, rate=rate)
     steady_ids = {m.message_id for m in steady}
     wait_for(watcher, steady_ids, receipt_timeout)
-    cpu_phase2 = cpu_per_fixation(before, cpu_snapshot(pids), len(steady))
+    cpu_phase2 = cpu_per_fixation(before, cpu_snapshot(pids, database), len(steady))
     latencies = [
         (watcher.committed[m] - steady_sent.scheduled[m]) * 1000
         if m in watcher.committed and m in steady_sent.scheduled
@@ -303,6 +322,7 @@ def run(
     ]
     summary = latency_summary(latencies)
     return {
+        "load_average_at_start": load,
         "fixations_per_s": round(throughput, 1),
         "phase1_sent": len(blast),
         "phase1_not_committed": phase1_failed,
@@ -333,9 +353,10 @@ def start_http(data_dir: Path) -> tuple[subprocess.Popen[bytes], str]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--store", choices=["sqlite", "postgresql"], default="sqlite")
     parser.add_argument("--runs", choices=["both", "without", "with"], default="both")
     parser.add_argument("--fixations", type=int, default=20_000, help="phase 1, no evidence")
-    parser.add_argument("--rate", type=float, default=3000.0, help="phase 2 rate, no evidence")
+    parser.add_argument("--rate", type=float, default=1000.0, help="phase 2 rate, no evidence")
     parser.add_argument("--evidence-fixations", type=int, default=1_000, help="phase 1, with")
     parser.add_argument("--evidence-rate", type=float, default=50.0, help="phase 2 rate, with")
     parser.add_argument("--seconds", type=float, default=5.0, help="phase 2 duration")
@@ -345,82 +366,109 @@ def main() -> None:
     args = parser.parse_args()
     runs = ["without", "with"] if args.runs == "both" else [args.runs]
 
-    with tempfile.TemporaryDirectory(prefix="bench-ingest-") as temp:
-        workdir = Path(temp)
-        config = RegistryConfig(data_dir=workdir / "registry")
-        store = open_registry_store(config)
-        cameras = [
-            SimulatedDevice(f"cam-bench-{n:04d}", DeviceKind.CAMERA).register(store)
-            for n in range(args.cameras)
-        ]
-        frame = evidence_jpeg("bench frame")
-        shared = evidence_ref(EvidenceRole.FULL_FRAME, frame)
-        EvidenceStore(store, config.evidence_dir, config.max_evidence_bytes).put(
-            shared.sha256, frame, uploaded_by="bench", now=now_utc()
-        )
-        plans: dict[str, tuple[list[Message], list[Message], float]] = {}
-        for name in runs:
-            count, rate = (
-                (args.fixations, args.rate)
-                if name == "without"
-                else (args.evidence_fixations, args.evidence_rate)
-            )
-            print(f"signing {count + int(rate * args.seconds)} fixations ({name})", file=sys.stderr)
-            plans[name] = (
-                make_messages(cameras, count, name, (shared.sha256, shared.size_bytes)),
-                make_messages(
-                    cameras, int(rate * args.seconds), name, (shared.sha256, shared.size_bytes)
-                ),
-                rate,
-            )
+    with (
+        tempfile.TemporaryDirectory(prefix="bench-ingest-") as temp,
+        bench_database(args.store) as database,
+    ):
+        print(json.dumps(bench(args, runs, Path(temp), database)))
 
-        # The broker must let an ingest worker hold a whole batch unacknowledged.
-        broker = MosquittoBroker(workdir / "broker", extra_config=["max_inflight_messages 1000"])
-        broker.start()
-        http, url = start_http(config.data_dir)
-        workers = [
-            IngestWorkerProcess(config.data_dir, broker.port, f"bench-ingest-{n}")
-            for n in range(args.workers)
-        ]
-        watcher = ReceiptWatcher(broker.port)
-        links = [CameraLink(broker.port, camera, url) for camera in cameras]
-        pids = {
-            "ingest_workers": [w.process.pid for w in workers],
-            "http_registry": [http.pid],
-            "broker": [broker.pid],
-            "cameras": [link.process.pid for link in links],
-        }
-        results: dict[str, Any] = {}
-        try:
-            time.sleep(0.5)  # the cameras connect
-            for name, (blast, steady, rate) in plans.items():
-                results[f"{name}_evidence"] = run(
-                    name, links, watcher, pids, blast, steady, rate, args.receipt_timeout
-                )
-            statuses = dict(watcher.statuses)
-        finally:
-            for link in links:
-                link.close()
-            watcher.stop()
-            for worker in workers:
-                worker.stop()
-            http.terminate()
-            http.wait(timeout=30)
-            broker.stop()
-        stored = {str(row[0]) for row in store.db.conn.execute("SELECT message_id FROM fixations")}
-        published = {m.message_id for blast, steady, _ in plans.values() for m in blast + steady}
-        result = {
-            **results,
-            "scheduled": len(published),
-            "committed_in_registry": len(published & stored),
-            "lost": len(published - stored),
-            "receipt_statuses": statuses,
-            "workers": args.workers,
-            "cameras": args.cameras,
-            "signature_verification": True,
-            **cpu(),
-        }
-        print(json.dumps(result))
+
+def bench(
+    args: argparse.Namespace, runs: list[str], workdir: Path, database: BenchDatabase
+) -> dict[str, Any]:
+    # The registry's processes (HTTP, ingest workers) inherit this: the command line's way.
+    os.environ.pop(DATABASE_ENV, None)
+    if database.url is not None:
+        os.environ[DATABASE_ENV] = database.url
+    config = RegistryConfig(data_dir=workdir / "registry", database=database.url)
+    config.data_dir.mkdir(parents=True)
+    store = open_registry_store(config)
+    cameras = [
+        SimulatedDevice(f"cam-bench-{n:04d}", DeviceKind.CAMERA).register(store)
+        for n in range(args.cameras)
+    ]
+    frame = evidence_jpeg("bench frame")
+    shared = evidence_ref(EvidenceRole.FULL_FRAME, frame)
+    EvidenceStore(store, config.evidence_dir, config.max_evidence_bytes).put(
+        shared.sha256, frame, uploaded_by="bench", now=now_utc()
+    )
+    plans: dict[str, tuple[list[Message], list[Message], float]] = {}
+    for name in runs:
+        count, rate = (
+            (args.fixations, args.rate)
+            if name == "without"
+            else (args.evidence_fixations, args.evidence_rate)
+        )
+        print(f"signing {count + int(rate * args.seconds)} fixations ({name})", file=sys.stderr)
+        plans[name] = (
+            make_messages(cameras, count, name, (shared.sha256, shared.size_bytes)),
+            make_messages(
+                cameras, int(rate * args.seconds), name, (shared.sha256, shared.size_bytes)
+            ),
+            rate,
+        )
+
+    # The broker must let an ingest worker hold a whole batch unacknowledged.
+    broker = MosquittoBroker(workdir / "broker", extra_config=["max_inflight_messages 1000"])
+    broker.start()
+    http, url = start_http(config.data_dir)
+    workers = [
+        IngestWorkerProcess(config.data_dir, broker.port, f"bench-ingest-{n}")
+        for n in range(args.workers)
+    ]
+    watcher = ReceiptWatcher(broker.port)
+    links = [CameraLink(broker.port, camera, url) for camera in cameras]
+    pids = {
+        "ingest_workers": [w.process.pid for w in workers],
+        "http_registry": [http.pid],
+        "broker": [broker.pid],
+        "cameras": [link.process.pid for link in links],
+    }
+    results: dict[str, Any] = {}
+    try:
+        time.sleep(0.5)  # the cameras connect
+        for name, (blast, steady, rate) in plans.items():
+            results[f"{name}_evidence"] = run(
+                name, links, watcher, pids, database, blast, steady, rate, args.receipt_timeout
+            )
+        statuses = dict(watcher.statuses)
+        acknowledged = set(watcher.committed)
+    finally:
+        for link in links:
+            link.close()
+        watcher.stop()
+        for worker in workers:
+            worker.stop()
+        http.terminate()
+        http.wait(timeout=30)
+        broker.stop()
+    # Counted in the database, after every writer has stopped: the receipts are not trusted.
+    stored = {str(row[0]) for row in store.db.conn.execute("SELECT message_id FROM fixations")}
+    if isinstance(store, PostgresStore):
+        store.shutdown()  # before the servers stop
+    else:
+        store.close()
+    published = {m.message_id for blast, steady, _ in plans.values() for m in blast + steady}
+    first = results[f"{runs[0]}_evidence"]
+    return {
+        "store": args.store,
+        "fixations_per_s": first["fixations_per_s"],
+        "p99_ms": first["p99_ms"],
+        "offered_rate_per_s": first["offered_rate_per_s"],
+        "lost": len(acknowledged & published - stored),
+        "cpu_us_per_fixation": first["cpu_us_per_fixation_phase1"]["registry_total"],
+        **results,
+        "scheduled": len(published),
+        "acknowledged": len(acknowledged & published),
+        "committed_in_registry": len(published & stored),
+        "scheduled_not_in_registry": len(published - stored),
+        "receipt_statuses": statuses,
+        "workers": args.workers,
+        "cameras": args.cameras,
+        "signature_verification": True,
+        "database_settings": database.settings,
+        **cpu(),
+    }
 
 
 if __name__ == "__main__":
