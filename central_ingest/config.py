@@ -172,10 +172,11 @@ class RegistryConfig(_Section):
         " SQLite file registry.sqlite3 in data_dir",
     )
     database_pool_size: int = Field(
-        default=16,
+        default=40,
         ge=1,
         le=500,
-        description="PostgreSQL: connections this process keeps at most (one per busy thread)",
+        description="PostgreSQL: connections this process opens at most; each thread that uses"
+        " the database holds one, so this covers the API's thread pool (40 threads)",
     )
     agency_code: str = Field(default="KZ-GP", pattern=r"^[A-Z0-9-]{2,16}$")
     language: Language = Field(

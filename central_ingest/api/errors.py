@@ -8,6 +8,7 @@ language), which the response names in ``Content-Language``.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Mapping
 from http import HTTPStatus
 from typing import Any
@@ -21,7 +22,10 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from central_ingest.audit import AuditError, RegistryKeyError, TreeHeadRefused, UnknownCase
 from central_ingest.core.errors import Conflict, DomainError, Forbidden, InvalidInput, NotFound
 from central_ingest.operators import AuthenticationFailed, TooManyAttempts
+from central_ingest.store.errors import StoreUnavailable
 from i18n import FALLBACK_LANGUAGE, Message, Text, Translator, as_text, negotiate, translator
+
+log = logging.getLogger(__name__)
 
 # The catalog of the registry's refusals (i18n/domains.py).
 DOMAIN = "registry"
@@ -248,6 +252,26 @@ async def _http_error(request: Request, exc: Exception) -> JSONResponse:
     return error_response(request, exc.status_code, code, detail, exc.headers)
 
 
+# A database failover takes seconds (bench/failover.py): a client waits that long and tries
+# again, as a camera's sender and the terminal do with any 503.
+UNAVAILABLE_RETRY_AFTER_S = 5
+
+
+async def _store_unavailable(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, StoreUnavailable)
+    log.warning("answered 503: %s", exc)
+    return error_response(
+        request,
+        503,
+        "database_unavailable",
+        Text(
+            "The registry's database is not answering at the moment (a failover takes a few"
+            " seconds): try again shortly."
+        ),
+        {"Retry-After": str(UNAVAILABLE_RETRY_AFTER_S)},
+    )
+
+
 def _is_status_phrase(status_code: int, detail: str) -> bool:
     try:
         return detail == HTTPStatus(status_code).phrase
@@ -266,3 +290,4 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(AuditError, _audit_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
+    app.add_exception_handler(StoreUnavailable, _store_unavailable)

@@ -156,7 +156,7 @@ def is_postgres_target(target: str | Path) -> bool:
     return isinstance(target, str) and target.startswith(POSTGRES_SCHEMES)
 
 
-def open_store(target: str | Path, *, pool_size: int = 16, migrate: bool = True) -> Store:
+def open_store(target: str | Path, *, pool_size: int = 40, migrate: bool = True) -> Store:
     """The store for a ``database`` setting: a ``postgresql://`` URL (libpq's syntax, several
     hosts allowed) or a SQLite file path, created if it does not exist.
 

@@ -25,6 +25,7 @@ rewrites them as psycopg's ``%s`` / ``%(name)s`` once per distinct statement.
 
 from __future__ import annotations
 
+import atexit
 import re
 import threading
 import weakref
@@ -210,7 +211,7 @@ class PostgresStore(Store):
 
     dialect: Dialect = "postgresql"
 
-    def __init__(self, url: str, *, pool_size: int = 16, migrate: bool = True) -> None:
+    def __init__(self, url: str, *, pool_size: int = 40, migrate: bool = True) -> None:
         self.url = url
         self._local = threading.local()
         self._pool: ConnectionPool[psycopg.Connection[Any]] = ConnectionPool(
@@ -233,6 +234,7 @@ class PostgresStore(Store):
                 f" {CONNECT_TIMEOUT_S:.0f} s: check that PostgreSQL runs, the URL and the"
                 " role's access (pg_hba.conf)"
             ) from error
+        _open_stores.add(self)
         if migrate:
             self.migrate()
         else:
@@ -314,6 +316,19 @@ class PostgresStore(Store):
         """Close every connection of the pool (the process is ending)."""
         self.close()
         self._pool.close()
+        _open_stores.discard(self)
+
+    @staticmethod
+    def shutdown_all() -> None:
+        """Close the pools of every store this process opened and did not shut down, so that
+        the server sees each connection end cleanly (it logs every one cut off otherwise)."""
+        for store in list(_open_stores):
+            store.shutdown()
+
+
+# The stores still open in this process, for ``shutdown_all`` at exit.
+_open_stores: weakref.WeakSet[PostgresStore] = weakref.WeakSet()
+atexit.register(PostgresStore.shutdown_all)
 
 
 __all__ = ["PostgresConnection", "PostgresDatabase", "PostgresStore", "redacted", "translate"]
