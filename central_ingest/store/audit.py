@@ -67,7 +67,7 @@ class AuditTables:
 
     def ledger_rows(self) -> Iterator[LedgerRow]:
         """Every ledger row, by seq."""
-        cursor: Iterator[LedgerRow] = self._db.conn.execute(
+        cursor: Iterator[LedgerRow] = self._db.stream(
             f"SELECT {_LEDGER_COLUMNS} FROM ledger ORDER BY seq"
         )
         return cursor
@@ -94,7 +94,7 @@ class AuditTables:
 
     def merkle_level(self, level: int) -> Iterator[tuple[int, bytes]]:
         """The stored nodes of one level as (idx, hash), by idx."""
-        rows = self._db.conn.execute(
+        rows = self._db.stream(
             "SELECT idx, hash FROM merkle_nodes WHERE level = ? ORDER BY idx", (level,)
         )
         return ((idx, as_hash(value)) for idx, value in rows)
@@ -105,7 +105,7 @@ class AuditTables:
 
     def nodes_outside_levels(self, top: int) -> Iterator[tuple[int, int]]:
         """(level, idx) of the stored nodes at a negative level or at ``top`` and above."""
-        cursor: Iterator[tuple[int, int]] = self._db.conn.execute(
+        cursor: Iterator[tuple[int, int]] = self._db.stream(
             "SELECT level, idx FROM merkle_nodes WHERE level < 0 OR level >= ? ORDER BY level, idx",
             (top,),
         )
@@ -122,7 +122,7 @@ class AuditTables:
 
     def tree_heads(self) -> Iterator[TreeHeadRow]:
         """Every stored tree head, by tree_size."""
-        cursor: Iterator[TreeHeadRow] = self._db.conn.execute(
+        cursor: Iterator[TreeHeadRow] = self._db.stream(
             f"SELECT {_TREE_HEAD_COLUMNS} FROM tree_heads ORDER BY tree_size"
         )
         return cursor
@@ -182,13 +182,13 @@ class AuditTables:
             )
         else:
             sql = f"SELECT {selected} FROM {table} AS s"
-        cursor: Iterator[tuple[Any, ...]] = self._db.conn.execute(f"{sql} ORDER BY s.{key}")
+        cursor: Iterator[tuple[Any, ...]] = self._db.stream(f"{sql} ORDER BY s.{key}")
         return cursor
 
     def ledger_by_entity(self, kind: str) -> Iterator[tuple[Any, Any, Any, Any, Any]]:
         """(entity_id, seq, action, actor, payload) of every ledger entry about ``kind``, by
         entity_id and then seq (the ledger_entity index gives this order without sorting)."""
-        cursor: Iterator[tuple[Any, Any, Any, Any, Any]] = self._db.conn.execute(
+        cursor: Iterator[tuple[Any, Any, Any, Any, Any]] = self._db.stream(
             "SELECT entity_id, seq, action, actor, payload FROM ledger WHERE entity_type = ?"
             " ORDER BY entity_id, seq",
             (kind,),
@@ -197,7 +197,7 @@ class AuditTables:
 
     def fixation_evidence(self) -> Iterator[tuple[Any, Any, Any]]:
         """(fixation_id, role, sha256) of every evidence link, by fixation_id and sha256."""
-        cursor: Iterator[tuple[Any, Any, Any]] = self._db.conn.execute(
+        cursor: Iterator[tuple[Any, Any, Any]] = self._db.stream(
             "SELECT fixation_id, role, sha256 FROM fixation_evidence ORDER BY fixation_id, sha256"
         )
         return cursor

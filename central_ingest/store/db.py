@@ -119,6 +119,12 @@ class Database(Protocol):
         """The rows of a query as dictionaries keyed by column name."""
         ...
 
+    def stream(self, sql: str, parameters: Parameters = ()) -> Iterator[Any]:
+        """The rows of a query, fetched as they are read rather than all at once (the audit
+        reads every ledger row: millions in the national registry). Several may be open at
+        once inside one transaction."""
+        ...
+
 
 class Store(ABC):
     """The registry's database: a connection per thread (``db``) and write transactions."""

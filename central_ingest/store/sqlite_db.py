@@ -17,6 +17,7 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 from central_ingest.store.db import (
     CASEFOLD_FUNCTION,
@@ -70,6 +71,10 @@ class SqliteDatabase:
         names = [column[0] for column in cursor.description]
         for row in cursor:
             yield dict(zip(names, row, strict=True))
+
+    def stream(self, sql: str, parameters: Parameters = ()) -> Iterator[Any]:
+        # A sqlite3 cursor steps through the result as it is read.
+        return iter(self.conn.execute(sql, parameters))
 
     def close(self) -> None:
         self.conn.close()

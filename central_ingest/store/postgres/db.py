@@ -26,6 +26,7 @@ rewrites them as psycopg's ``%s`` / ``%(name)s`` once per distinct statement.
 from __future__ import annotations
 
 import atexit
+import itertools
 import re
 import threading
 import weakref
@@ -148,6 +149,19 @@ class PostgresConnection:
             raise
 
 
+# Rows fetched per round trip by ``PostgresDatabase.stream``'s server-side cursors.
+STREAM_ROWS = 5_000
+_stream_names = itertools.count(1)
+
+
+def _closing(cursor: psycopg.ServerCursor[Any]) -> Iterator[Any]:
+    try:
+        yield from cursor
+    finally:
+        if not cursor.closed and not cursor.connection.broken:
+            cursor.close()
+
+
 class PostgresDatabase:
     """One pooled connection, as ``store.db.Database``."""
 
@@ -172,6 +186,17 @@ class PostgresDatabase:
         finally:
             if not self.raw.broken:
                 self.raw.execute("ROLLBACK")
+
+    def stream(self, sql: str, parameters: Parameters = ()) -> Iterator[Any]:
+        if not self.conn.in_transaction:
+            # A server-side cursor lives in a transaction; a single statement outside one
+            # is read whole, as psycopg reads any result.
+            return iter(self.conn.execute(sql, parameters))
+        cursor = self.raw.cursor(name=f"erap_stream_{next(_stream_names)}")
+        cursor.itersize = STREAM_ROWS
+        with self.conn._lost_as_unavailable():
+            cursor.execute(translate(sql), parameters)
+        return _closing(cursor)
 
     def query(self, sql: str, parameters: Parameters = ()) -> Iterator[dict[str, Any]]:
         cursor = self.conn.execute(sql, parameters)
