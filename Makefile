@@ -53,8 +53,9 @@ messages: install
 	$(PY) -m i18n update
 	$(PY) -m i18n check
 
+# make demo DEMO_STORE=postgresql: the same story on a PostgreSQL primary and synchronous standby.
 demo: install
-	DEMO_ONCE=$(DEMO_ONCE) $(PY) -m demo
+	DEMO_ONCE=$(DEMO_ONCE) DEMO_STORE=$(DEMO_STORE) $(PY) -m demo
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache

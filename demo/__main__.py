@@ -8,6 +8,10 @@ virtual EMV card through pcscd and the acquirer simulator; a second officer appr
 cancellation; the daily jobs sixty days later handing the unpaid case to the bailiffs; the
 prosecutor verifying the audit chain.
 
+``--store postgresql`` (or DEMO_STORE=postgresql, ``make demo DEMO_STORE=postgresql``) tells the
+same story with the registry on a PostgreSQL 15 primary and its synchronous streaming standby
+(demo/registry_store.py); the default is the registry's SQLite file.
+
 ``--once`` (or DEMO_ONCE=1) exits after the summary, with status 0 only if every check passed.
 Otherwise the console stays up until Ctrl-C, then every process is stopped.
 """
@@ -20,7 +24,6 @@ import os
 import secrets
 import shutil
 import signal
-import sqlite3
 import sys
 import threading
 import time
@@ -43,6 +46,13 @@ from demo.registry_side import (
     sms_languages,
     start_registry,
     wait_for,
+)
+from demo.registry_store import (
+    STORES,
+    DemoDatabase,
+    RegistryReads,
+    demo_database,
+    ledger_entries,
 )
 from demo.story import Summary, chapter, console, say
 from demo.terminal_side import PaymentTerminalRig
@@ -71,20 +81,11 @@ VEHICLES = [
 SPEEDING = sorted(v.plate for v in VEHICLES if v.speed_kmh > LIMIT_KMH + 10)
 
 
-def registry_fixations(config: RegistryConfig) -> list[tuple[str, float, int]]:
-    """(plate, speed, sequence) of every fixation the registry holds; a list, so a duplicate
-    would show."""
-    uri = f"file:{config.db_path}?mode=ro"
-    with sqlite3.connect(uri, uri=True, timeout=10) as conn:
-        rows = conn.execute("SELECT plate_text, speed_kmh, sequence FROM fixations")
-        return sorted((plate, speed, sequence) for plate, speed, sequence in rows)
-
-
 class RegistryArrivals:
     """Says each fixation the registry commits, as it arrives."""
 
-    def __init__(self, config: RegistryConfig) -> None:
-        self._config = config
+    def __init__(self, reads: RegistryReads) -> None:
+        self._reads = reads
         self._seen: set[int] = set()
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._watch, name="arrivals", daemon=True)
@@ -103,7 +104,7 @@ class RegistryArrivals:
             self._report()
 
     def _report(self) -> None:
-        for plate, speed, sequence in registry_fixations(self._config):
+        for plate, speed, sequence in self._reads.fixations():
             if sequence not in self._seen:
                 self._seen.add(sequence)
                 say(
@@ -125,7 +126,14 @@ def run(args: argparse.Namespace) -> int:
     if data_dir.exists():
         shutil.rmtree(data_dir)
     data_dir.mkdir(parents=True)
-    config = RegistryConfig(data_dir=data_dir / "registry")
+    if args.store == "postgresql":
+        chapter("The registry's database: a PostgreSQL primary and its synchronous standby")
+    with demo_database(args.store) as database:
+        return tell(args, data_dir, database)
+
+
+def tell(args: argparse.Namespace, data_dir: Path, database: DemoDatabase) -> int:
+    config = RegistryConfig(data_dir=data_dir / "registry", database=database.url)
     config.data_dir.mkdir(parents=True)
     summary = Summary()
 
@@ -156,6 +164,7 @@ def run(args: argparse.Namespace) -> int:
     say(f"registry on {base_url} (log {config.data_dir / 'registry.log'})")
     api = httpx.Client(base_url=base_url, timeout=30)
     officers = Officers(api, DEMO_PASSWORD)
+    reads = RegistryReads(config)
     box: CameraBox | None = None
     terminal: PaymentTerminalRig | None = None
     notices_shown: list[str] = []
@@ -180,14 +189,14 @@ def run(args: argparse.Namespace) -> int:
             (data_dir / "box").mkdir()
             box.start()
             say("bridge, recorder and sender started; the recorder loads its models")
-            arrivals = RegistryArrivals(config).start()
+            arrivals = RegistryArrivals(reads).start()
             box.drive_radar(
                 [RadarPass(v.radar_time_s, v.speed_kmh, v.lane + 1) for v in video.vehicles]
             )
             box.wait_recorder(timeout_s=120)
-            wait_for(lambda: len(registry_fixations(config)) >= len(SPEEDING), 60)
+            wait_for(lambda: len(reads.fixations()) >= len(SPEEDING), 60)
             arrivals.stop()
-            stored = registry_fixations(config)
+            stored = reads.fixations()
             summary.check(
                 "every speeding vehicle of the video in the registry once, with its plate",
                 [plate for plate, _, _ in stored] == SPEEDING,
@@ -196,7 +205,7 @@ def run(args: argparse.Namespace) -> int:
 
             chapter("Box alarm: the enclosure is opened")
             box.mcu_step("tamper open")
-            tampered = wait_for(lambda: _status_shows_tamper(config), 30)
+            tampered = wait_for(lambda: reads.status_shows_tamper(CAMERA_ID), 30)
             summary.check("tamper alarm in the registry within seconds", tampered)
 
             chapter("Officer review: nothing becomes a case without a decision")
@@ -331,6 +340,8 @@ def run(args: argparse.Namespace) -> int:
                 verify.returncode == 0,
                 lines[-1] if lines else "",
             )
+            if database.reader_urls is not None:
+                standby_check(summary, database.reader_urls)
 
         except StoryBroken as broken:
             summary.check("the story could go on", False, str(broken))
@@ -356,6 +367,7 @@ def run(args: argparse.Namespace) -> int:
         if box is not None:
             box.stop()
         api.close()
+        reads.close()
         registry.send_signal(signal.SIGTERM)
         registry.wait(timeout=30)
         broker.stop()
@@ -367,13 +379,18 @@ class StoryBroken(Exception):
     """A step went wrong in a way that leaves the following steps nothing to work on."""
 
 
-def _status_shows_tamper(config: RegistryConfig) -> bool:
-    uri = f"file:{config.db_path}?mode=ro"
-    with sqlite3.connect(uri, uri=True, timeout=10) as conn:
-        row = conn.execute(
-            "SELECT body FROM device_status WHERE device_id = ?", (CAMERA_ID,)
-        ).fetchone()
-    return row is not None and json.loads(row[0]).get("tamper") is True
+def standby_check(summary: Summary, reader_urls: tuple[str, str]) -> None:
+    """The standby holds the primary's whole ledger: every commit waited for its disk, and it
+    replays them within moments (read on each server as the prosecutor's read-only role)."""
+    primary_url, standby_url = reader_urls
+    on_primary = ledger_entries(primary_url)
+    wait_for(lambda: ledger_entries(standby_url) >= on_primary, 10, poll_s=0.2)
+    on_standby = ledger_entries(standby_url)
+    summary.check(
+        "the synchronous standby holds every ledger entry of the primary",
+        on_primary > 0 and on_standby == on_primary,
+        f"{on_primary} entries on the primary, {on_standby} on the standby",
+    )
 
 
 def _wait_for_interrupt(exited: Callable[[], int | None]) -> None:
@@ -391,6 +408,13 @@ def main() -> None:
         action="store_true",
         default=os.environ.get("DEMO_ONCE") == "1",
         help="exit after the summary (status 0 only if every check passed)",
+    )
+    parser.add_argument(
+        "--store",
+        choices=STORES,
+        default=os.environ.get("DEMO_STORE") or "sqlite",
+        help="the registry's database: its SQLite file, or a PostgreSQL primary with a"
+        " synchronous standby (default: $DEMO_STORE, else sqlite)",
     )
     parser.add_argument(
         "--data-dir",
