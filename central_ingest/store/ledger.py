@@ -36,9 +36,11 @@ class LedgerAppender:
         ]
         self._frontier: dict[tuple[int, int], bytes] = {}
         if wanted:
+            # An OR of primary-key look-ups: SQLite plans ``(level, idx) IN (VALUES ...)`` as
+            # a scan of every node (EXPLAIN QUERY PLAN), which grew each append with the tree.
             rows = db.conn.execute(
-                "SELECT level, idx, hash FROM merkle_nodes WHERE (level, idx) IN"
-                f" (VALUES {','.join('(?, ?)' for _ in wanted)})",
+                "SELECT level, idx, hash FROM merkle_nodes WHERE "
+                + " OR ".join("(level = ? AND idx = ?)" for _ in wanted),
                 [number for key in wanted for number in key],
             ).fetchall()
             self._frontier = {(level, idx): node for level, idx, node in rows}

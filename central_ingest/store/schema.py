@@ -8,11 +8,19 @@ enforced here, by constraints and triggers, not only in Python:
 
 from __future__ import annotations
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 
 # Forward steps from the version a database file records to the next: each a list of
 # statements run in one transaction by ``Store.migrate``. A new database is created at
 # ``SCHEMA_VERSION`` by ``DDL`` and runs none of them.
+PLATE_HISTORY_INDEXES = (
+    "DROP INDEX IF EXISTS fixations_plate",
+    "CREATE INDEX IF NOT EXISTS fixations_plate_time"
+    " ON fixations(plate_text, captured_at, fixation_id)",
+    "DROP INDEX IF EXISTS cases_plate",
+    "CREATE INDEX IF NOT EXISTS cases_plate_time ON cases(plate, offence_at, fixation_id)",
+)
+
 MIGRATIONS: dict[int, tuple[str, ...]] = {
     # 1 -> 2: the language of the operator's screens, and of a vehicle owner's notices
     # (NULL: unknown, so notices go out in Kazakh and Russian).
@@ -35,6 +43,10 @@ MIGRATIONS: dict[int, tuple[str, ...]] = {
         "ALTER TABLE dead_letters ADD COLUMN payload_size INTEGER",
         "ALTER TABLE dead_letters ADD COLUMN signed INTEGER NOT NULL DEFAULT 0",
     ),
+    # 3 -> 4: a plate's history (the review page, the roadside check) reads its newest
+    # fixations and cases first: ordered by time within the plate, it stops at the limit
+    # instead of sorting every fixation a busy plate ever had.
+    4: PLATE_HISTORY_INDEXES,
 }
 
 DDL = """
@@ -130,7 +142,7 @@ CREATE TABLE IF NOT EXISTS fixations (
 );
 -- The review queue: oldest first, the id breaking ties so the order is total.
 CREATE INDEX IF NOT EXISTS fixations_review_queue ON fixations(status, received_at, fixation_id);
-CREATE INDEX IF NOT EXISTS fixations_plate ON fixations(plate_text);
+CREATE INDEX IF NOT EXISTS fixations_plate_time ON fixations(plate_text, captured_at, fixation_id);
 CREATE INDEX IF NOT EXISTS fixations_device_seq ON fixations(device_id, sequence);
 
 CREATE TABLE IF NOT EXISTS fixation_evidence (
@@ -197,7 +209,7 @@ CREATE TABLE IF NOT EXISTS cases (
     owner_language TEXT CHECK (owner_language IN ('kk', 'ru', 'en'))
 );
 CREATE INDEX IF NOT EXISTS cases_status ON cases(status, voluntary_deadline);
-CREATE INDEX IF NOT EXISTS cases_plate ON cases(plate);
+CREATE INDEX IF NOT EXISTS cases_plate_time ON cases(plate, offence_at, fixation_id);
 CREATE INDEX IF NOT EXISTS cases_owner ON cases(owner_id);
 
 CREATE TABLE IF NOT EXISTS payments (

@@ -21,14 +21,19 @@ from psycopg import sql
 from central_ingest.store.postgres.connection import MIGRATION_LOCK
 from central_ingest.store.postgres.roles import APP_PRIVILEGES, OWNER, grant_statements
 from central_ingest.store.postgres.rules import FUNCTIONS, TRIGGERS
-from central_ingest.store.postgres.tables import DEAD_LETTER_DIGESTS, TABLES
+from central_ingest.store.postgres.tables import (
+    DEAD_LETTER_DIGESTS,
+    PLATE_HISTORY_INDEXES,
+    TABLES,
+)
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 
 # Each step: the SQL scripts that take the database from the previous version to this one.
 MIGRATIONS: dict[int, tuple[str, ...]] = {
     2: (TABLES, FUNCTIONS, TRIGGERS),
     3: (DEAD_LETTER_DIGESTS,),
+    4: (PLATE_HISTORY_INDEXES,),
 }
 
 

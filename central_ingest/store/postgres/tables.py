@@ -339,3 +339,12 @@ ALTER TABLE dead_letters ADD COLUMN payload_size bigint;
 ALTER TABLE dead_letters ADD COLUMN signed smallint NOT NULL DEFAULT 0
     CHECK (signed IN (0, 1));
 """
+
+
+# Version 4 (SQLite's MIGRATIONS[4]): a plate's history read newest first, stopping at the limit.
+PLATE_HISTORY_INDEXES = """
+DROP INDEX fixations_plate;
+CREATE INDEX fixations_plate_time ON fixations(plate_text, captured_at, fixation_id);
+DROP INDEX cases_plate;
+CREATE INDEX cases_plate_time ON cases(plate, offence_at, fixation_id);
+"""
