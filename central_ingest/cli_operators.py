@@ -27,7 +27,7 @@ from central_ingest.core.errors import DomainError
 from central_ingest.core.labels import ROLES, label
 from central_ingest.operators import Operators, Role
 from central_ingest.registry import open_registry_store
-from i18n import LANGUAGE_NAMES, LANGUAGES, Language, Text, Translator, language_or_none
+from i18n import LANGUAGE_NAMES, LANGUAGES, Language, PluralText, Text, Translator, language_or_none
 
 PASSWORD_ENV = "ERAP_OPERATOR_PASSWORD"
 # Accounts changed on the host are recorded as the host's own job, not as an officer.
@@ -178,6 +178,27 @@ def lift_pause(
     say(reader, Text(
         "%(user)s may sign in again at once: the failed sign-ins are forgotten.",
         user=operator.username,
+    ))
+
+
+@operators_app.command("lift-address-pause")
+def lift_address_pause(
+    address: Annotated[str, typer.Argument(help="The address (IP) whose sign-ins are paused.")],
+    config: ConfigOption = None,
+    data_dir: DataDirOption = None,
+) -> None:
+    """Let an address sign in again at once after failed sign-ins across many user names."""
+    operators, _config, reader = _operators(config, data_dir)
+    try:
+        forgotten = operators.lift_source_pause(address, actor=CLI_ACTOR)
+    except DomainError as exc:
+        raise _fail(exc, reader) from None
+    say(reader, PluralText(
+        "%(address)s may sign in again at once: %(count)s failed sign-in is forgotten.",
+        "%(address)s may sign in again at once: %(count)s failed sign-ins are forgotten.",
+        forgotten,
+        address=address,
+        count=reader.number(forgotten),
     ))
 
 

@@ -32,6 +32,7 @@ from central_ingest.notify.senders import FileSender
 from central_ingest.notify.worker import MAX_ATTEMPTS, deliver_due, run_worker
 from central_ingest.reports import (
     RemovalDimension,
+    dead_letter_sources_report,
     dead_letter_summary,
     removal_report,
     unmatched_payments_report,
@@ -297,12 +298,19 @@ def report_payments(
 
 @ops_app.command("report-dead-letters")
 def report_dead_letters(
+    by_source: Annotated[
+        bool, typer.Option("--by-source", help="Count by where they came from, not by reason.")
+    ] = False,
+    limit: Annotated[int, typer.Option(min=1, help="Sources to list (--by-source).")] = 20,
     as_json: JsonOption = False,
     config: ConfigOption = None,
     data_dir: DataDirOption = None,
 ) -> None:
-    """Rejected incoming messages counted by reason."""
+    """Rejected incoming messages counted by reason, or by source."""
     _, store, reader = _open_store(config, data_dir)
+    if by_source:
+        _report_dead_letter_sources(store, reader, limit, as_json)
+        return
     rows = dead_letter_summary(store)
     if as_json:
         _print_json(rows)
@@ -318,6 +326,29 @@ def report_dead_letters(
         table.add_row(
             row["reason"], reader.number(row["count"]), reader.number(row["retryable"]),
             reader.number(row["devices"]), _local_time(reader, row["first_received_at"]),
+            _local_time(reader, row["last_received_at"]),
+        )
+    Console().print(table)
+
+
+def _report_dead_letter_sources(
+    store: Store, reader: Translator, limit: int, as_json: bool
+) -> None:
+    rows = dead_letter_sources_report(store, limit=limit)
+    if as_json:
+        _print_json(rows)
+        return
+    # Sources are addresses and topics, as the logs and the 429s name them: not translated.
+    table = Table(title=reader.gettext("Refused incoming messages by source"))
+    for column in (
+        N_("source"), N_("count"), N_("signed"),
+        N_("first (Astana time)"), N_("last (Astana time)"),
+    ):
+        table.add_column(reader.gettext(column))
+    for row in rows:
+        table.add_row(
+            row["source"] or "-", reader.number(row["count"]), reader.number(row["signed"]),
+            _local_time(reader, row["first_received_at"]),
             _local_time(reader, row["last_received_at"]),
         )
     Console().print(table)

@@ -9,6 +9,7 @@ and logouts are not changes of an audited entity and are only logged.
 from __future__ import annotations
 
 import hashlib
+import ipaddress
 import logging
 import re
 import secrets
@@ -40,6 +41,9 @@ from central_ingest.store.db import Store
 from central_ingest.store.ledger import append_entry
 from contract import now_utc
 from i18n import Language, PluralText, Text, language_or_none
+
+# The longest address a sign-in records (an IPv6 address with a zone fits easily).
+MAX_SOURCE_LENGTH = 255
 
 log = logging.getLogger(__name__)
 
@@ -108,6 +112,21 @@ class IssuedSession:
 
 def token_digest(token: str) -> str:
     return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
+def normalise_source(source: str) -> str:
+    """An address as sign-ins record it: an IP address in its canonical form (``::ffff:...``
+    and leading zeros written the one way the server writes them), or a host name as given."""
+    text = source.strip()
+    if not text or len(text) > MAX_SOURCE_LENGTH or any(c.isspace() for c in text):
+        raise InvalidInput(
+            "invalid_source",
+            Text("%(source)r is not an address that signs in: give an IP address.", source=source),
+        )
+    try:
+        return ipaddress.ip_address(text).compressed
+    except ValueError:
+        return text
 
 
 def normalise_username(username: str) -> str:
@@ -272,6 +291,22 @@ class Operators:
             "sign-in pauses of %s lifted by %s (%d failures forgotten)", username, actor, forgotten
         )
         return _operator(row)
+
+    def lift_source_pause(self, source: str, *, actor: str) -> int:
+        """Forget the failed sign-ins counted against one address across user names (a
+        workstation a stranger used to guess passwords, now cleaned up), so that its pause ends
+        now; returns how many were forgotten. The pauses of single accounts from that address
+        stay (``lift_sign_in_pause``). Logged, not in the ledger, like the account's lift."""
+        address = normalise_source(source)
+        with self._store.transaction() as db:
+            forgotten = repo.clear_failures(db, source_key(address))
+        log.info(
+            "sign-in pause of the address %s lifted by %s (%d failures forgotten)",
+            address,
+            actor,
+            forgotten,
+        )
+        return forgotten
 
     def set_language(self, username: str, language: Language | None, *, actor: str) -> Operator:
         """The language of the operator's screens, set by the operator or an administrator

@@ -21,6 +21,7 @@ from typing import Any, Literal
 from central_ingest.core.reports import GroupCounts, pooled_rate, rank_outliers
 from central_ingest.store import reports as repo
 from central_ingest.store.db import Store
+from central_ingest.store.dead_letters import dead_letter_sources
 from central_ingest.store.reports import FixationGroup, OfficerRole
 
 RemovalDimension = Literal["plate", "officer", "camera"]
@@ -142,3 +143,10 @@ def unmatched_payments_report(store: Store) -> list[dict[str, Any]]:
 def dead_letter_summary(store: Store) -> list[dict[str, Any]]:
     """Rejected messages counted by reason, the most frequent first."""
     return repo.dead_letter_reasons(store.db)
+
+
+def dead_letter_sources_report(store: Store, limit: int = 20) -> list[dict[str, Any]]:
+    """Refused messages counted by where they came from (an HTTP client's address, or an MQTT
+    region and the device named by the topic), the most frequent first: who floods the
+    registry with what it refuses, and how much of it was signed by a registered device."""
+    return dead_letter_sources(store.db, limit=limit)

@@ -18,6 +18,7 @@ from central_ingest.operators import (
     USERNAME_PATTERN,
     Operator,
     Role,
+    normalise_source,
     normalise_username,
 )
 from central_ingest.store.devices import list_devices
@@ -168,6 +169,27 @@ def lift_sign_in_pause(username: str, admin: Admin, operators: OperatorsDep) -> 
     of an address for failures across many user names stays (it is about the address). Setting
     a new password lifts the pauses too."""
     return OperatorView.of(operators.lift_sign_in_pause(username, actor=admin.actor))
+
+
+class AddressPauseLifted(BaseModel):
+    source: str = Field(description="The address as sign-ins record it.")
+    forgotten: int = Field(description="Failed sign-ins from it forgotten.")
+
+
+@router.post(
+    "/sign-in-sources/{address}/lift-pause",
+    response_model=AddressPauseLifted,
+    responses={422: {"model": ErrorBody, "description": "Not an address."}},
+    summary="Let an address sign in again at once after failed sign-ins across user names",
+)
+def lift_address_pause(
+    address: str, admin: Admin, operators: OperatorsDep
+) -> AddressPauseLifted:
+    """Forgets the failures counted against the address across user names (someone guessed
+    passwords from that workstation), ending its pause. The pauses of single accounts from it
+    stay: lift those per operator."""
+    forgotten = operators.lift_source_pause(address, actor=admin.actor)
+    return AddressPauseLifted(source=normalise_source(address), forgotten=forgotten)
 
 
 @router.put(

@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Query
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from central_ingest.api.auth import Overseer
 from central_ingest.api.deps import MAX_SQLITE_INTEGER, RegistryDep, StoreDep
@@ -15,6 +15,7 @@ from central_ingest.api.errors import AUTH_RESPONSES
 from central_ingest.core.cases import CaseStatus, PaymentMatch
 from central_ingest.reports import (
     RemovalDimension,
+    dead_letter_sources_report,
     dead_letter_summary,
     removal_report,
     unmatched_payments_report,
@@ -83,6 +84,17 @@ class DeadLetter(BaseModel):
     detail: str
     retryable: bool
     payload_bytes: int
+
+
+class DeadLetterSource(BaseModel):
+    source: str = Field(
+        description="An HTTP client's address, or mqtt:<region>:<device> from the topic;"
+        " empty for refusals recorded before sources were"
+    )
+    count: int
+    signed: int = Field(description="How many carried a valid device signature")
+    first_received_at: datetime
+    last_received_at: datetime
 
 
 class DeadLetterReason(BaseModel):
@@ -173,3 +185,18 @@ def refused_messages(
 )
 def refused_messages_summary(_: Overseer, store: StoreDep) -> list[DeadLetterReason]:
     return [DeadLetterReason.model_validate(row) for row in dead_letter_summary(store)]
+
+
+@router.get(
+    "/dead-letters/sources",
+    response_model=list[DeadLetterSource],
+    summary="Refused messages counted by where they came from",
+)
+def refused_messages_by_source(
+    _: Overseer, store: StoreDep, limit: Annotated[int, Query(ge=1, le=1000)] = 20
+) -> list[DeadLetterSource]:
+    """The most frequent sources first: who sends what the registry refuses."""
+    return [
+        DeadLetterSource.model_validate(row)
+        for row in dead_letter_sources_report(store, limit=limit)
+    ]

@@ -130,7 +130,8 @@ def dead_letter_sources(db: Database, limit: int = 20) -> list[dict[str, Any]]:
     cursor = db.conn.execute(
         "SELECT coalesce(source, ''), count(*), count(*) FILTER (WHERE signed != 0),"
         " min(received_at), max(received_at) FROM dead_letters GROUP BY source"
-        " ORDER BY count(*) DESC, source LIMIT ?",
+        # Coalesced in the order too: SQLite sorts NULL first, PostgreSQL last.
+        " ORDER BY count(*) DESC, coalesce(source, '') LIMIT ?",
         (limit,),
     )
     keys = ("source", "count", "signed", "first_received_at", "last_received_at")

@@ -194,9 +194,11 @@ def record_failures(
         )
 
 
-def clear_failures(db: Database, key: str) -> None:
+def clear_failures(db: Database, key: str) -> int:
+    """Forget the failures counted under ``key``; how many."""
     with translated_errors():
-        db.conn.execute("DELETE FROM login_failures WHERE username = ?", (key,))
+        cursor = db.conn.execute("DELETE FROM login_failures WHERE username = ?", (key,))
+    return int(cursor.rowcount)
 
 
 def clear_failures_with_prefix(db: Database, prefix: str) -> int:

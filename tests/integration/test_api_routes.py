@@ -73,6 +73,7 @@ ENDPOINTS: list[tuple[str, str, dict[str, Any] | None, set[Role]]] = [
     ("GET", "/v1/reports/payments", None, OVERSIGHT),
     ("GET", "/v1/dead-letters", None, OVERSIGHT),
     ("GET", "/v1/dead-letters/summary", None, OVERSIGHT),
+    ("GET", "/v1/dead-letters/sources", None, OVERSIGHT),
     ("GET", "/v1/audit/tree-head", None, AUDIT),
     ("GET", "/v1/audit/verify", None, AUDIT),
     ("GET", f"/v1/audit/cases/{MISSING_CASE}", None, AUDIT),
@@ -93,6 +94,7 @@ ENDPOINTS: list[tuple[str, str, dict[str, Any] | None, set[Role]]] = [
     ("POST", "/v1/admin/operators/nobody/deactivate", None, ADMIN),
     ("POST", "/v1/admin/operators/nobody/reactivate", None, ADMIN),
     ("POST", "/v1/admin/operators/nobody/lift-sign-in-pause", None, ADMIN),
+    ("POST", "/v1/admin/sign-in-sources/10.0.0.1/lift-pause", None, ADMIN),
     ("PUT", "/v1/admin/operators/nobody/language", {"language": "kk"}, ADMIN),
 ]
 
@@ -163,7 +165,8 @@ def test_the_matrix_covers_every_operator_route(shared: tuple[ApiEnv, dict[Role,
             .replace(MISSING_CASE, "{case_number}")
             .replace("999999", "{request_id}")
             .replace("nobody", "{username}")
-            .replace("0" * 64, "{sha256}"),
+            .replace("0" * 64, "{sha256}")
+            .replace("10.0.0.1", "{address}"),
         )
         for method, path, _, _ in ENDPOINTS
     }
@@ -470,6 +473,8 @@ def test_oversight_reports(env: ApiEnv) -> None:
     assert [(row["reason"], row["payload_bytes"]) for row in letters] == [("bad_signature", 2)]
     summary = supervisor.get("/v1/dead-letters/summary").json()
     assert [(row["reason"], row["count"]) for row in summary] == [("bad_signature", 1)]
+    sources = supervisor.get("/v1/dead-letters/sources").json()
+    assert [(row["count"], row["signed"]) for row in sources] == [(1, 0)]
     assert supervisor.get("/v1/dead-letters", params={"reason": "other"}).json() == []
 
     metrics = supervisor.get("/metrics").text

@@ -13,7 +13,7 @@ from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
 from central_ingest.cli import app
-from central_ingest.operators import FAILED_LOGIN_LIMIT
+from central_ingest.operators import FAILED_LOGIN_LIMIT, SOURCE_FAILURE_LIMIT
 from tests.support.api import ADMIN, PASSWORD, REVIEWER, ApiEnv, bearer, build_env
 
 # Every test here runs on SQLite and on PostgreSQL (tests/support/stores.py).
@@ -21,6 +21,7 @@ pytestmark = pytest.mark.usefixtures("registry_store")
 
 runner = CliRunner()
 DESK = "10.20.30.40"
+STRANGER = "10.20.30.99"
 WRONG = "wrong password!!"
 NEW_PASSWORD = "a brand new password"
 
@@ -82,6 +83,47 @@ def test_an_admin_lifts_the_pause_on_the_command_line(tmp_path: Path) -> None:
         0, f"{REVIEWER} может войти снова сразу: неудачные попытки входа забыты.\n"
     )
     assert sign_in(desk, REVIEWER, PASSWORD) == 200
+
+
+def paused_address(env: ApiEnv) -> TestClient:
+    """A workstation someone used to guess passwords of many accounts: paused as a whole."""
+    stranger = env.client(STRANGER)
+    for number in range(SOURCE_FAILURE_LIMIT):
+        sign_in(stranger, f"guess{number}", WRONG)
+    assert sign_in(stranger, REVIEWER, PASSWORD) == 429
+    return stranger
+
+
+def test_an_admin_lifts_an_addresss_pause_over_the_api(tmp_path: Path) -> None:
+    env = build_env(tmp_path)
+    stranger = paused_address(env)
+    admin = bearer(env.token(ADMIN))
+    lifted = env.client().post(f"/v1/admin/sign-in-sources/{STRANGER}/lift-pause", headers=admin)
+    assert lifted.status_code == 200
+    assert lifted.json() == {"source": STRANGER, "forgotten": SOURCE_FAILURE_LIMIT}
+    assert sign_in(stranger, REVIEWER, PASSWORD) == 200
+
+    not_an_address = env.client().post(
+        "/v1/admin/sign-in-sources/two%20words/lift-pause", headers=admin
+    )
+    assert not_an_address.status_code == 422
+    assert not_an_address.json()["error"] == "invalid_source"
+    not_admin = env.client().post(
+        f"/v1/admin/sign-in-sources/{STRANGER}/lift-pause", headers=bearer(env.token(REVIEWER))
+    )
+    assert not_admin.status_code == 403
+
+
+def test_an_admin_lifts_an_addresss_pause_on_the_command_line(tmp_path: Path) -> None:
+    env = build_env(tmp_path)
+    stranger = paused_address(env)
+    code, output = operator_cli(env, "lift-address-pause", STRANGER)
+    assert (code, output) == (
+        0,
+        f"{STRANGER} может снова входить сразу: забыто {SOURCE_FAILURE_LIMIT} неудачных"
+        " попыток входа.\n",
+    )
+    assert sign_in(stranger, REVIEWER, PASSWORD) == 200
 
 
 def test_a_password_reset_by_an_admin_lifts_the_pause(tmp_path: Path) -> None:

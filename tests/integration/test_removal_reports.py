@@ -350,6 +350,46 @@ def test_dead_letters_are_counted_by_reason(store: Store) -> None:
     ]
 
 
+def test_dead_letters_are_counted_by_source_on_the_command_line(
+    store: Store, tmp_path: Path
+) -> None:
+    with store.transaction() as db:
+        for source, signed, minute in (
+            ("203.0.113.7", 0, 1),
+            ("203.0.113.7", 0, 2),
+            ("203.0.113.7", 0, 3),
+            ("mqtt:astana:cam-1", 1, 4),
+            (None, 0, 5),
+        ):
+            db.conn.execute(
+                "INSERT INTO dead_letters (received_at, channel, device_id, reason, detail,"
+                " retryable, payload, source, signed) VALUES (?, 'http', 'cam-1',"
+                " 'bad_signature', 'd', 0, ?, ?, ?)",
+                (iso(T0 + timedelta(minutes=minute)), b"\x00", source, signed),
+            )
+    runner = CliRunner()
+    common = ["--data-dir", str(tmp_path)]
+    result = runner.invoke(ops_app, ["report-dead-letters", "--by-source", "--json", *common])
+    assert result.exit_code == 0, result.output
+    rows = json.loads(result.output)
+    assert [(row["source"], row["count"], row["signed"]) for row in rows] == [
+        ("203.0.113.7", 3, 0),
+        ("", 1, 0),
+        ("mqtt:astana:cam-1", 1, 1),
+    ]
+    assert rows[0]["first_received_at"] == iso(T0 + timedelta(minutes=1))
+    assert rows[0]["last_received_at"] == iso(T0 + timedelta(minutes=3))
+    limited = runner.invoke(
+        ops_app, ["report-dead-letters", "--by-source", "--limit", "1", "--json", *common]
+    )
+    assert [row["source"] for row in json.loads(limited.output)] == ["203.0.113.7"]
+    table = runner.invoke(
+        ops_app, ["report-dead-letters", "--by-source", *common], env={"COLUMNS": "200"}
+    )
+    assert table.exit_code == 0, table.output
+    assert "203.0.113.7" in table.output and "mqtt:astana:cam-1" in table.output
+
+
 def test_report_commands_print_tables_and_json(store: Store, tmp_path: Path) -> None:
     runner = CliRunner()
     common = ["--data-dir", str(tmp_path)]
