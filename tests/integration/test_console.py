@@ -29,6 +29,9 @@ BASE = "http://testserver"
 ORIGIN = {"Origin": BASE}
 ENGLISH = {"Accept-Language": "en"}
 
+# Every test here runs on SQLite and on PostgreSQL (tests/support/stores.py).
+pytestmark = pytest.mark.usefixtures("registry_store")
+
 
 @pytest.fixture
 def env(tmp_path: Path) -> ApiEnv:

@@ -35,6 +35,9 @@ OFFENCE_TIME = {"kk": "10.03.2025 10:59:57", "ru": "10.03.2025 10:59:57",
                 "en": "Mar 10, 2025, 10:59:57"}
 LANGUAGES: tuple[Language, ...] = ("kk", "ru", "en")
 
+# Every test here runs on SQLite and on PostgreSQL (tests/support/stores.py).
+pytestmark = pytest.mark.usefixtures("registry_store")
+
 
 @dataclass
 class Scene:

@@ -23,6 +23,9 @@ from demo.scene import evidence_jpeg
 from tests.support.api import REVIEWER, ApiEnv, build_env
 from tests.support.devices import SimulatedDevice, speeding_fixation
 
+# Every test here runs on SQLite and on PostgreSQL (tests/support/stores.py).
+pytestmark = pytest.mark.usefixtures("registry_store")
+
 
 @pytest.fixture
 def env(tmp_path: Path) -> ApiEnv:

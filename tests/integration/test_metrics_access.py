@@ -17,6 +17,9 @@ from tests.support.api import ADMIN, REVIEWER, SUPERVISOR, ApiEnv, bearer, build
 
 TOKEN = secrets.token_urlsafe(32)
 
+# Every test here runs on SQLite and on PostgreSQL (tests/support/stores.py).
+pytestmark = pytest.mark.usefixtures("registry_store")
+
 
 @pytest.fixture
 def env(tmp_path: Path) -> ApiEnv:
