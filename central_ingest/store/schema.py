@@ -8,7 +8,7 @@ enforced here, by constraints and triggers, not only in Python:
 
 from __future__ import annotations
 
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 
 # Forward steps from the version a database file records to the next: each a list of
 # statements run in one transaction by ``Store.migrate``. A new database is created at
@@ -19,6 +19,21 @@ PLATE_HISTORY_INDEXES = (
     " ON fixations(plate_text, captured_at, fixation_id)",
     "DROP INDEX IF EXISTS cases_plate",
     "CREATE INDEX IF NOT EXISTS cases_plate_time ON cases(plate, offence_at, fixation_id)",
+)
+
+NOTIFICATION_MESSAGES = """CREATE TABLE IF NOT EXISTS notification_messages (
+    provider TEXT NOT NULL CHECK (provider IN ('smpp', 'smtp')),
+    provider_message_id TEXT NOT NULL,
+    notification_id INTEGER NOT NULL REFERENCES notifications(notification_id),
+    part INTEGER NOT NULL CHECK (part >= 1),
+    status TEXT NOT NULL DEFAULT 'sent' CHECK (status IN ('sent', 'delivered', 'undelivered')),
+    receipt_at TEXT,
+    receipt TEXT,
+    PRIMARY KEY (provider, provider_message_id)
+)"""
+NOTIFICATION_MESSAGES_INDEX = (
+    "CREATE INDEX IF NOT EXISTS notification_messages_notice"
+    " ON notification_messages(notification_id, part)"
 )
 
 MIGRATIONS: dict[int, tuple[str, ...]] = {
@@ -47,6 +62,14 @@ MIGRATIONS: dict[int, tuple[str, ...]] = {
     # fixations and cases first: ordered by time within the plate, it stops at the limit
     # instead of sorting every fixation a busy plate ever had.
     4: PLATE_HISTORY_INDEXES,
+    # 4 -> 5: what became of each notice after it left: the operator's message id of each SMS
+    # part (or the e-mail's Message-ID), matched by the delivery receipts, and when the notice
+    # was delivered. A receipt saying a part could not be delivered fails the notice.
+    5: (
+        "ALTER TABLE notifications ADD COLUMN delivered_at TEXT",
+        NOTIFICATION_MESSAGES,
+        NOTIFICATION_MESSAGES_INDEX,
+    ),
 }
 
 DDL = """
@@ -273,7 +296,8 @@ CREATE TABLE IF NOT EXISTS notifications (
     next_attempt_at TEXT NOT NULL,
     sent_at TEXT,
     last_error TEXT,
-    language TEXT NOT NULL DEFAULT 'en' CHECK (language IN ('kk', 'ru', 'en', 'kk,ru'))
+    language TEXT NOT NULL DEFAULT 'en' CHECK (language IN ('kk', 'ru', 'en', 'kk,ru')),
+    delivered_at TEXT
 );
 CREATE INDEX IF NOT EXISTS notifications_due ON notifications(status, next_attempt_at);
 
@@ -420,3 +444,4 @@ BEGIN SELECT RAISE(ABORT, 'a cancellation request is decided once'); END;
 CREATE INDEX IF NOT EXISTS bailiff_handovers_case ON bailiff_handovers(case_number);
 CREATE INDEX IF NOT EXISTS cases_limitation ON cases(status, limitation_at);
 """
+DDL += f"{NOTIFICATION_MESSAGES};\n{NOTIFICATION_MESSAGES_INDEX};\n"

@@ -17,6 +17,8 @@ The roles are cluster-wide and created once by the database administrator
 
 from __future__ import annotations
 
+from collections.abc import Collection
+
 OWNER = "erap_owner"
 APP = "erap_app"
 READER = "erap_reader"
@@ -44,6 +46,7 @@ APP_PRIVILEGES: dict[str, tuple[str, ...]] = {
     "cancellation_requests": READ_WRITE,
     "bailiff_handovers": APPEND_ONLY,
     "notifications": READ_WRITE,
+    "notification_messages": READ_WRITE,
     "dead_letters": READ_WRITE,
     "ledger": APPEND_ONLY,
     "merkle_nodes": APPEND_ONLY,
@@ -58,17 +61,23 @@ READER_COLUMNS: dict[str, tuple[str, ...]] = {
 }
 
 
-def grant_statements() -> list[str]:
+def grant_statements(existing: Collection[str] | None = None) -> list[str]:
     """The whole set of grants, from nothing: run by the owner at the end of each migration
-    step, so that a table added by the step is covered and nothing granted by hand survives."""
-    tables = ", ".join(APP_PRIVILEGES)
+    step, so that a table added by the step is covered and nothing granted by hand survives.
+    ``existing``: the tables there are at that step (a later step's are not there yet)."""
+    granted = {
+        table: privileges
+        for table, privileges in APP_PRIVILEGES.items()
+        if existing is None or table in existing
+    }
+    tables = ", ".join(granted)
     statements = [
         # No one else creates objects in the registry's schema.
         "REVOKE ALL ON SCHEMA public FROM PUBLIC",
         f"GRANT USAGE ON SCHEMA public TO {APP}, {READER}",
         f"REVOKE ALL ON {tables} FROM PUBLIC, {APP}, {READER}",
     ]
-    for table, privileges in APP_PRIVILEGES.items():
+    for table, privileges in granted.items():
         statements.append(f"GRANT {', '.join(privileges)} ON {table} TO {APP}")
         if table in READER_COLUMNS:
             columns = ", ".join(READER_COLUMNS[table])

@@ -23,17 +23,19 @@ from central_ingest.store.postgres.roles import APP_PRIVILEGES, OWNER, grant_sta
 from central_ingest.store.postgres.rules import FUNCTIONS, TRIGGERS
 from central_ingest.store.postgres.tables import (
     DEAD_LETTER_DIGESTS,
+    NOTIFICATION_DELIVERY,
     PLATE_HISTORY_INDEXES,
     TABLES,
 )
 
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 
 # Each step: the SQL scripts that take the database from the previous version to this one.
 MIGRATIONS: dict[int, tuple[str, ...]] = {
     2: (TABLES, FUNCTIONS, TRIGGERS),
     3: (DEAD_LETTER_DIGESTS,),
     4: (PLATE_HISTORY_INDEXES,),
+    5: (NOTIFICATION_DELIVERY,),
 }
 
 
@@ -75,8 +77,8 @@ def migrate(conn: psycopg.Connection[Any]) -> list[int]:
             step = pending[0]
             for script in MIGRATIONS[step]:
                 conn.execute(script)
-            _check_every_table_has_privileges(conn)
-            for statement in grant_statements():
+            tables = _check_every_table_has_privileges(conn)
+            for statement in grant_statements(tables):
                 conn.execute(statement)
             conn.execute(
                 "INSERT INTO meta (key, value) VALUES ('schema_version', %s)"
@@ -97,8 +99,9 @@ def _become_owner(conn: psycopg.Connection[Any]) -> None:
         ) from error
 
 
-def _check_every_table_has_privileges(conn: psycopg.Connection[Any]) -> None:
-    """A step that adds a table must say what the application role may do to it."""
+def _check_every_table_has_privileges(conn: psycopg.Connection[Any]) -> set[str]:
+    """A step that adds a table must say what the application role may do to it. Returns the
+    tables there are after the step (a database on its way up lacks the later ones)."""
     tables = {
         name
         for (name,) in conn.execute(
@@ -112,3 +115,4 @@ def _check_every_table_has_privileges(conn: psycopg.Connection[Any]) -> None:
             " central_ingest/store/postgres/roles.py APP_PRIVILEGES: say what the application"
             " role may do to them"
         )
+    return tables

@@ -348,3 +348,21 @@ CREATE INDEX fixations_plate_time ON fixations(plate_text, captured_at, fixation
 DROP INDEX cases_plate;
 CREATE INDEX cases_plate_time ON cases(plate, offence_at, fixation_id);
 """
+
+
+# Version 5 (SQLite's MIGRATIONS[5]): what became of each notice after it left: the operator's
+# message id of each SMS part (or the e-mail's Message-ID), matched by the delivery receipts.
+NOTIFICATION_DELIVERY = """
+ALTER TABLE notifications ADD COLUMN delivered_at timestamptz;
+CREATE TABLE notification_messages (
+    provider text NOT NULL CHECK (provider IN ('smpp', 'smtp')),
+    provider_message_id text NOT NULL,
+    notification_id bigint NOT NULL REFERENCES notifications(notification_id),
+    part integer NOT NULL CHECK (part >= 1),
+    status text NOT NULL DEFAULT 'sent' CHECK (status IN ('sent', 'delivered', 'undelivered')),
+    receipt_at timestamptz,
+    receipt text,
+    PRIMARY KEY (provider, provider_message_id)
+);
+CREATE INDEX notification_messages_notice ON notification_messages(notification_id, part);
+"""
