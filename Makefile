@@ -19,6 +19,7 @@ system-deps:
 	[ -x /usr/bin/chromedriver ] || missing="$$missing chromium-driver"; \
 	command -v pcscd >/dev/null 2>&1 || [ -x /usr/sbin/pcscd ] || missing="$$missing pcscd"; \
 	dpkg -s vsmartcard-vpcd >/dev/null 2>&1 || missing="$$missing vsmartcard-vpcd"; \
+	[ -f /usr/lib/softhsm/libsofthsm2.so ] || missing="$$missing softhsm2"; \
 	dpkg -s libpcsclite-dev >/dev/null 2>&1 || missing="$$missing libpcsclite-dev"; \
 	command -v swig >/dev/null 2>&1 || missing="$$missing swig"; \
 	command -v systemd-analyze >/dev/null 2>&1 || missing="$$missing systemd"; \

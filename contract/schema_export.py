@@ -9,6 +9,7 @@ from typing import Any
 from pydantic import BaseModel
 from pydantic.json_schema import models_json_schema
 
+from contract.roadside import SignedRoadsideProtocol
 from contract.wire import (
     SCHEMA_VERSION,
     DeviceStatus,
@@ -22,14 +23,22 @@ SCHEMA_PATH = Path(__file__).parent / "schema" / f"wire-v{SCHEMA_VERSION}.schema
 
 
 def wire_schema() -> dict[str, Any]:
-    models: list[type[BaseModel]] = [SignedEnvelope, Fixation, Payment, DeviceStatus, Receipt]
+    models: list[type[BaseModel]] = [
+        SignedEnvelope,
+        Fixation,
+        Payment,
+        DeviceStatus,
+        SignedRoadsideProtocol,
+        Receipt,
+    ]
     _, schema = models_json_schema(
         [(model, "validation") for model in models],
         title=f"ERAP wire contract v{SCHEMA_VERSION}",
     )
     schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
     schema["description"] = (
-        "Devices send a SignedEnvelope whose body is a Fixation, Payment or DeviceStatus "
+        "Devices send a SignedEnvelope whose body is a Fixation, Payment, DeviceStatus or "
+        "SignedRoadsideProtocol "
         "according to its kind; the registry answers with Receipts."
     )
     return schema

@@ -134,9 +134,13 @@ def seal(
     sent_at: datetime | None = None,
 ) -> SignedEnvelope:
     """Build and sign an envelope. ``message_id`` defaults to the body's own idempotency key
-    (fixation_id, payment_id) so that a resend after a crash deduplicates."""
+    (fixation_id, payment_id, protocol_id) so that a resend after a crash deduplicates."""
     if message_id is None:
-        message_id = getattr(body, "fixation_id", None) or getattr(body, "payment_id", None)
+        message_id = (
+            getattr(body, "fixation_id", None)
+            or getattr(body, "payment_id", None)
+            or getattr(body, "protocol_id", None)
+        )
     draft = SignedEnvelope.model_construct(
         schema_version=SCHEMA_VERSION,
         kind=kind,

@@ -25,6 +25,8 @@ from pydantic import (
     field_validator,
 )
 
+from contract.roadside import SignedRoadsideProtocol
+
 SCHEMA_VERSION = 1
 """Bumped on any change that an older ingest could not read. The ingest refuses versions it does
 not know instead of guessing."""
@@ -53,6 +55,10 @@ class MessageKind(StrEnum):
     FIXATION = "fixation"
     PAYMENT = "payment"
     DEVICE_STATUS = "device_status"
+    # An officer's roadside protocol (contract.roadside), sent by his car's terminal. Not in
+    # PERMITTED_KINDS yet: until the registry stores protocols, the ingest refuses them
+    # (kind_not_permitted) and keeps them in dead-letters instead of dropping them.
+    ROADSIDE_PROTOCOL = "roadside_protocol"
 
 
 class DeviceKind(StrEnum):
@@ -205,11 +211,15 @@ class DeviceStatus(_Strict):
     detail: str | None = Field(default=None, max_length=500)
 
 
-Body = Fixation | Payment | DeviceStatus
-BODY_MODELS: dict[MessageKind, type[Fixation] | type[Payment] | type[DeviceStatus]] = {
+Body = Fixation | Payment | DeviceStatus | SignedRoadsideProtocol
+BODY_MODELS: dict[
+    MessageKind,
+    type[Fixation] | type[Payment] | type[DeviceStatus] | type[SignedRoadsideProtocol],
+] = {
     MessageKind.FIXATION: Fixation,
     MessageKind.PAYMENT: Payment,
     MessageKind.DEVICE_STATUS: DeviceStatus,
+    MessageKind.ROADSIDE_PROTOCOL: SignedRoadsideProtocol,
 }
 
 
