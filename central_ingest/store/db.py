@@ -119,6 +119,14 @@ class Database(Protocol):
         """The rows of a query as dictionaries keyed by column name."""
         ...
 
+    def insert_rows(
+        self, table: str, columns: Sequence[str], rows: Sequence[Sequence[Any]]
+    ) -> None:
+        """Many rows into one table at once (the ingest's batches): ``executemany`` of an
+        INSERT on SQLite, ``COPY ... FROM STDIN`` on PostgreSQL, which fires the same triggers
+        and checks the same constraints (a broken rule raises as an INSERT's would)."""
+        ...
+
     def stream(self, sql: str, parameters: Parameters = ()) -> Iterator[Any]:
         """The rows of a query, fetched as they are read rather than all at once (the audit
         reads every ledger row: millions in the national registry). Several may be open at

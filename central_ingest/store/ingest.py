@@ -24,17 +24,36 @@ from contract import Payment
 
 Row: TypeAlias = tuple[object, ...]
 
+MESSAGE_COLUMNS = (
+    "message_id",
+    "device_id",
+    "kind",
+    "channel",
+    "received_at",
+    "envelope_sha256",
+    "envelope",
+)
+FIXATION_COLUMNS = (
+    "fixation_id",
+    "message_id",
+    "device_id",
+    "sequence",
+    "captured_at",
+    "received_at",
+    "violation",
+    "plate_text",
+    "plate_confidence",
+    "plate_format",
+    "speed_kmh",
+    "limit_kmh",
+    "light_phase",
+    "zone",
+    "lat",
+    "lon",
+)
 INSERT_MESSAGE = (
     "INSERT INTO messages (message_id, device_id, kind, channel, received_at, envelope_sha256,"
     " envelope) VALUES (?, ?, ?, ?, ?, ?, ?)"
-)
-INSERT_FIXATION = (
-    "INSERT INTO fixations (fixation_id, message_id, device_id, sequence, captured_at,"
-    " received_at, violation, plate_text, plate_confidence, plate_format, speed_kmh, limit_kmh,"
-    " light_phase, zone, lat, lon) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
-)
-INSERT_FIXATION_EVIDENCE = (
-    "INSERT INTO fixation_evidence (fixation_id, sha256, role) VALUES (?, ?, ?)"
 )
 # A status report arriving late never overwrites a newer one.
 UPSERT_DEVICE_STATUS = (
@@ -71,15 +90,15 @@ def write_batch(
     """One statement per table for the rows collected, then the ledger's entries, in that order
     (a fixation's message, and its evidence's fixation, exist before the rows that name them).
 
-    Row shapes: ``messages`` as ``INSERT_MESSAGE``; ``fixations`` as ``INSERT_FIXATION``;
+    Row shapes: ``messages`` as ``INSERT_MESSAGE``; ``fixations`` as ``FIXATION_COLUMNS``;
     ``evidence`` (fixation_id, sha256, role); ``statuses`` (device_id, message_id, reported_at,
     received_at, body), a late report never replacing a newer one; ``dead_letters`` as
     ``store.dead_letters.record_dead_letter``'s columns, the payload already cut."""
     with translated_errors():
         conn = db.conn
-        conn.executemany(INSERT_MESSAGE, messages)
-        conn.executemany(INSERT_FIXATION, fixations)
-        conn.executemany(INSERT_FIXATION_EVIDENCE, evidence)
+        db.insert_rows("messages", MESSAGE_COLUMNS, messages)
+        db.insert_rows("fixations", FIXATION_COLUMNS, fixations)
+        db.insert_rows("fixation_evidence", ("fixation_id", "sha256", "role"), evidence)
         conn.executemany(UPSERT_DEVICE_STATUS, statuses)
         conn.executemany(INSERT_DEAD_LETTER, dead_letters)
         if ledger is not None:

@@ -9,6 +9,19 @@ from central_ingest.core import merkle
 from central_ingest.core.ledger import GENESIS_HASH, LedgerEntry
 from central_ingest.store.db import Database
 
+LEDGER_COLUMNS = (
+    "seq",
+    "recorded_at",
+    "entity_type",
+    "entity_id",
+    "action",
+    "actor",
+    "payload",
+    "prev_hash",
+    "entry_hash",
+    "leaf_hash",
+)
+
 
 class LedgerAppender:
     """Appends entries inside one write transaction, reading the chain's tail and the Merkle
@@ -102,14 +115,8 @@ class LedgerAppender:
         self._frontier[(level, idx)] = node
 
     def flush(self) -> None:
-        self._db.conn.executemany(
-            "INSERT INTO ledger (seq, recorded_at, entity_type, entity_id, action, actor, payload,"
-            " prev_hash, entry_hash, leaf_hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            self._entries,
-        )
-        self._db.conn.executemany(
-            "INSERT INTO merkle_nodes (level, idx, hash) VALUES (?, ?, ?)", self._nodes
-        )
+        self._db.insert_rows("ledger", LEDGER_COLUMNS, self._entries)
+        self._db.insert_rows("merkle_nodes", ("level", "idx", "hash"), self._nodes)
         self._entries.clear()
         self._nodes.clear()
 
