@@ -39,10 +39,6 @@ from terminal.officer_token import OfficerSession, OfficerToken, PinCounter, Tok
 from terminal.protocol_signing import sign_protocol
 from tests.support.officer_pki import SOFTHSM_MODULE, AgencyCa, SoftHsm, softhsm, valid_iin
 
-pytestmark = pytest.mark.skipif(
-    not SOFTHSM_MODULE.exists(), reason="Debian's softhsm2 is not installed (make system-deps)"
-)
-
 NOW = datetime.now(UTC).replace(microsecond=0)
 PIN = "482915"
 DEVICE = "terminal-ast-007"

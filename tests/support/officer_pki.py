@@ -186,6 +186,15 @@ class SoftHsm:
         not_after: datetime,
     ) -> x509.Certificate:
         """A token with a key generated on it and the CA's certificate for that key."""
+        public_key = self.generate_key(label, pin)
+        certificate = ca.issue_officer(
+            public_key, iin=iin, name=name, not_before=not_before, not_after=not_after
+        )
+        self.store_certificate(label, pin, certificate)
+        return certificate
+
+    def generate_key(self, label: str, pin: str) -> ec.EllipticCurvePublicKey:
+        """A new token with an EC P-256 key pair generated on it; its public key."""
         self.init_token(label, pin)
         token = pkcs11.lib(str(SOFTHSM_MODULE)).get_token(token_label=label)
         with token.open(rw=True, user_pin=pin) as session:
@@ -196,11 +205,14 @@ class SoftHsm:
             )
             public, _ = parameters.generate_keypair(store=True, label=label, id=KEY_ID)
             public_key = serialization.load_der_public_key(encode_ec_public_key(public))
-            assert isinstance(public_key, ec.EllipticCurvePublicKey)
-            certificate = ca.issue_officer(
-                public_key, iin=iin, name=name, not_before=not_before, not_after=not_after
-            )
-            der = certificate.public_bytes(serialization.Encoding.DER)
+        assert isinstance(public_key, ec.EllipticCurvePublicKey)
+        return public_key
+
+    def store_certificate(self, label: str, pin: str, certificate: x509.Certificate) -> None:
+        """Write the certificate onto the token beside its key (the same CKA_ID)."""
+        token = pkcs11.lib(str(SOFTHSM_MODULE)).get_token(token_label=label)
+        der = certificate.public_bytes(serialization.Encoding.DER)
+        with token.open(rw=True, user_pin=pin) as session:
             session.create_object(
                 {
                     **decode_x509_certificate(der),
@@ -210,7 +222,6 @@ class SoftHsm:
                     Attribute.LABEL: label,
                 }
             )
-        return certificate
 
 
 _softhsm: SoftHsm | None = None

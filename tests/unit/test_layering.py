@@ -273,6 +273,7 @@ MODULE_LAYERS = {
     "central_ingest.reports": "services",
     "central_ingest.jobs": "services",
     "central_ingest.pki": "services",
+    "central_ingest.pki_officers": "services",
     "central_ingest.ingest": "services",
     "central_ingest.notify": "services",
     "central_ingest.audit": "services",
