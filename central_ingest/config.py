@@ -162,6 +162,58 @@ class HttpIngestLimits(_Section):
     max_sources: int = Field(default=10_000, ge=1, description="buckets kept, LRU")
 
 
+class SmppSettings(_Section):
+    """The mobile operator's SMSC, reached over SMPP 3.4 (central_ingest/notify/smpp.py)."""
+
+    host: str
+    port: int = Field(default=2775, ge=1, le=65535)
+    system_id: str = Field(min_length=1, max_length=15)
+    password_env: str = Field(
+        default="ERAP_SMPP_PASSWORD",
+        description="the environment variable holding the bind password (never this file)",
+    )
+    system_type: str = Field(default="", max_length=12)
+    source_addr: str = Field(
+        min_length=1, max_length=20, description="the sender name or short number drivers see"
+    )
+    source_addr_ton: int = Field(default=5, ge=0, le=6, description="5: alphanumeric name")
+    source_addr_npi: int = Field(default=0, ge=0, le=18)
+    submits_per_s: float = Field(default=20, gt=0, description="the operator's contracted rate")
+    throttle_retries: int = Field(
+        default=5, ge=0, description="throttled submits retried in the session before the notice"
+        " waits for the worker's next round",
+    )
+    throttle_backoff_s: float = Field(
+        default=1.0, gt=0, description="the wait after a first throttling; doubles each time"
+    )
+    timeout_s: float = Field(default=10, gt=0, description="for the SMSC's every answer")
+
+
+class SmtpSettings(_Section):
+    """The agency's mail relay, reached over SMTP with STARTTLS (central_ingest/notify/smtp.py)."""
+
+    host: str
+    port: int = Field(default=587, ge=1, le=65535)
+    from_address: str = Field(min_length=3)
+    username: str | None = None
+    password_env: str = Field(
+        default="ERAP_SMTP_PASSWORD",
+        description="the environment variable holding the relay password (never this file)",
+    )
+    ca_file: Path | None = Field(
+        default=None,
+        description="certificates to trust for the relay instead of the system's",
+    )
+    timeout_s: float = Field(default=30, gt=0)
+
+
+class NoticeDelivery(_Section):
+    """Where notices go: unset channels are written to notification_outbox_path instead."""
+
+    sms: SmppSettings | None = None
+    email: SmtpSettings | None = None
+
+
 class RegistryConfig(_Section):
     data_dir: Path = Path("var/registry")
     database: str | None = Field(
@@ -209,6 +261,7 @@ class RegistryConfig(_Section):
         default=3600, ge=1, description="how often to hand over overdue cases and expire old ones"
     )
     notification_interval_s: int = Field(default=10, ge=1)
+    notices: NoticeDelivery = Field(default_factory=NoticeDelivery)
     mrp_by_year: dict[int, int] = Field(
         default_factory=lambda: {2024: 3692, 2025: 3932, 2026: 4325},
         description="monthly calculation index in KZT, fixed on the date of the offence",

@@ -78,3 +78,74 @@ def _parts(costs: list[int], single: int, part: int) -> int:
             parts, used = parts + 1, 0
         used += cost
     return parts
+
+
+# The default alphabet by septet value (0x1B, the escape, stands in as itself: never sent
+# alone), and the extension table's septets after the escape.
+_GSM7_TABLE = (
+    "@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞ\x1bÆæßÉ !\"#¤%&'()*+,-./0123456789:;<=>?"
+    "¡ABCDEFGHIJKLMNOPQRSTUVWXYZÄÖÑÜ§¿abcdefghijklmnopqrstuvwxyzäöñüà"
+)
+_GSM7_CODES = {char: bytes([code]) for code, char in enumerate(_GSM7_TABLE) if code != 0x1B}
+_GSM7_CODES.update(
+    (char, bytes([0x1B, code]))
+    for char, code in {
+        "\f": 0x0A, "^": 0x14, "{": 0x28, "}": 0x29, "\\": 0x2F,
+        "[": 0x3C, "~": 0x3D, "]": 0x3E, "|": 0x40, "€": 0x65,
+    }.items()
+)
+_GSM7_DECODE = {code: char for char, code in _GSM7_CODES.items()}
+
+DATA_CODING = {"gsm7": 0x00, "ucs2": 0x08}
+"""SMPP ``data_coding``: 0x00 the SMSC's default alphabet (GSM 03.38, one septet an octet),
+0x08 UCS-2 (ISO/IEC 10646, UTF-16BE on the wire)."""
+
+
+class SmsParts(NamedTuple):
+    encoding: Encoding
+    parts: list[bytes]
+    """Each part's user data, without the concatenation header."""
+
+
+def sms_parts(text: str) -> SmsParts:
+    """The text cut into the parts ``sms_segments`` counts, each encoded as SMPP carries it:
+    unpacked GSM septets (an escape and its character in the same part) or UTF-16BE (a
+    surrogate pair in the same part)."""
+    size = sms_segments(text)
+    if size.encoding == "gsm7":
+        units, part, octets_per_unit = [_GSM7_CODES[char] for char in text], GSM7_PART, 1
+    else:
+        units, part, octets_per_unit = [c.encode("utf-16-be") for c in text], UCS2_PART, 2
+    if size.segments == 1:
+        return SmsParts(size.encoding, [b"".join(units)])
+    parts: list[bytes] = []
+    current: list[bytes] = []
+    used = 0
+    for unit in units:
+        cost = len(unit) // octets_per_unit
+        if used + cost > part:
+            parts.append(b"".join(current))
+            current, used = [], 0
+        current.append(unit)
+        used += cost
+    parts.append(b"".join(current))
+    return SmsParts(size.encoding, parts)
+
+
+def decode_sms(data: bytes, data_coding: int) -> str:
+    """The text of one part's user data (no header), as a handset shows it."""
+    if data_coding == DATA_CODING["ucs2"]:
+        return data.decode("utf-16-be")
+    if data_coding != DATA_CODING["gsm7"]:
+        raise ValueError(f"data_coding {data_coding:#04x} is neither GSM 7-bit nor UCS-2")
+    chars: list[str] = []
+    escaped = False
+    for octet in data:
+        if escaped:
+            chars.append(_GSM7_DECODE[bytes([0x1B, octet])])
+            escaped = False
+        elif octet == 0x1B:
+            escaped = True
+        else:
+            chars.append(_GSM7_DECODE[bytes([octet])])
+    return "".join(chars)

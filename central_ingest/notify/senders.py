@@ -1,19 +1,22 @@
 """How a queued notification leaves the registry: the sender protocol and the file sender.
 
-A real deployment plugs in the SMS gateway and the mail relay as further ``NotificationSender``
-implementations; ``FileSender`` writes each delivered message as one JSON line, for tests, the
-demo, and as an audit trail of what would have been sent.
+A deployment sends SMS over SMPP to the operator's SMSC (``notify.smpp``) and e-mail through the
+agency's relay (``notify.smtp``), chosen by the configuration (``notify.factory``);
+``FileSender`` writes each message as one JSON line instead, for tests, the demo, and as an
+audit trail of what would have been sent. A sender that learns what became of a message later
+(the SMSC's delivery receipts) is also a ``ReceiptSource``.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Literal, Protocol
+from typing import Literal, Protocol, runtime_checkable
 
 from central_ingest.core.clock import iso
 from contract import now_utc
@@ -49,11 +52,76 @@ class DeliveryError(Exception):
         self.retryable = retryable
 
 
+@dataclass(frozen=True, slots=True)
+class Sent:
+    """What a channel said when it accepted a message: who (``smpp``, ``smtp``) and the ids it
+    gave it, one per SMS part in order (the e-mail's Message-ID), which receipts will quote."""
+
+    provider: str
+    message_ids: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Receipt:
+    """A final word from the channel on one message id: delivered or not, and why not.
+    ``state`` is the SMSC's (DELIVRD, UNDELIV, EXPIRED, REJECTD, DELETED, UNKNOWN)."""
+
+    provider: str
+    message_id: str
+    delivered: bool
+    state: str
+    error: str
+    at: datetime
+    text: str
+
+
 class NotificationSender(Protocol):
-    def send(self, notification: Notification) -> None:
+    def send(self, notification: Notification) -> Sent | None:
         """Deliver the message or raise DeliveryError. Returning means the message was
-        accepted by the channel."""
+        accepted by the channel; ``Sent`` names the ids its receipts will quote."""
         ...
+
+
+@runtime_checkable
+class ReceiptSource(Protocol):
+    def take_receipts(self, wait_s: float) -> list[Receipt]:
+        """The receipts that arrived since the last call, waiting up to ``wait_s`` seconds for
+        the first one when there are none."""
+        ...
+
+
+class ChannelSender(NotificationSender, ReceiptSource):
+    """Each channel through its own sender: SMS to the SMSC, e-mail to the relay; the receipts
+    of every sender that has them."""
+
+    def __init__(self, senders: dict[Channel, NotificationSender]) -> None:
+        self._senders = senders
+
+    def send(self, notification: Notification) -> Sent | None:
+        try:
+            sender = self._senders[notification.channel]
+        except KeyError:
+            raise DeliveryError(
+                f"no sender is configured for {notification.channel}", retryable=True
+            ) from None
+        return sender.send(notification)
+
+    def take_receipts(self, wait_s: float) -> list[Receipt]:
+        sources = [s for s in self._senders.values() if isinstance(s, ReceiptSource)]
+        if not sources:
+            time.sleep(wait_s)
+            return []
+        receipts: list[Receipt] = []
+        for index, source in enumerate(sources):
+            # Only the first waits: a deployment has one SMSC, and e-mail has no receipts.
+            receipts.extend(source.take_receipts(wait_s if index == 0 else 0.0))
+        return receipts
+
+    def close(self) -> None:
+        for sender in self._senders.values():
+            close = getattr(sender, "close", None)
+            if close is not None:
+                close()
 
 
 class FileSender(NotificationSender):
@@ -68,7 +136,7 @@ class FileSender(NotificationSender):
         self._clock = clock
         path.parent.mkdir(parents=True, exist_ok=True)
 
-    def send(self, notification: Notification) -> None:
+    def send(self, notification: Notification) -> Sent | None:
         line = {**asdict(notification), "delivered_at": iso(self._clock())}
         data = (json.dumps(line, ensure_ascii=False, sort_keys=True) + "\n").encode("utf-8")
         try:
@@ -85,3 +153,4 @@ class FileSender(NotificationSender):
                 f"only {written} of {len(data)} bytes reached {self.path} (disk full?)",
                 retryable=True,
             )
+        return None

@@ -7,7 +7,11 @@ outcome only if the row still carries the lease it wrote, so a worker that overr
 (and whose row another worker has since claimed) cannot overwrite the newer attempt.
 
 Sending happens outside any transaction, so a slow gateway never holds the database's write
-lock. Delivery is at least once: if a worker dies between the send and recording it, the row is
+lock. A sender that learns later what became of a message (the SMSC's delivery receipts) is
+asked for its receipts after each send and while the worker waits; each is matched to its notice
+by the message id the channel gave when it accepted it (``store.notifications.record_receipt``).
+
+Delivery is at least once: if a worker dies between the send and recording it, the row is
 sent again after the lease; ``Notification.notification_id`` lets a gateway drop the repeat.
 """
 
@@ -15,12 +19,19 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from central_ingest.core.clock import iso
-from central_ingest.notify.senders import DeliveryError, Notification, NotificationSender
+from central_ingest.notify.senders import (
+    DeliveryError,
+    Notification,
+    NotificationSender,
+    ReceiptSource,
+    Sent,
+)
 from central_ingest.store import notifications as repo
 from central_ingest.store.db import Store
 from central_ingest.store.errors import StoreError
@@ -55,6 +66,12 @@ class DeliveryStats:
     before recording its outcome."""
     lost_claims: int = 0
     """Outcomes not recorded because another worker had taken the row over after the lease."""
+    delivered: int = 0
+    """Notices the operator confirmed delivered (every part) in this round."""
+    undelivered: int = 0
+    """Notices failed by a receipt saying a part could not be delivered."""
+    unmatched_receipts: int = 0
+    """Receipts quoting a message id no notice was sent with."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,8 +98,9 @@ def deliver_due(
     stats.claimed = len(claims)
     for claim in claims:
         notification = claim.notification
+        sent: Sent | None = None
         try:
-            sender.send(notification)
+            sent = sender.send(notification)
         except DeliveryError as exc:
             give_up = not exc.retryable or notification.attempt >= max_attempts
             outcome = "failed" if give_up else "retry"
@@ -97,7 +115,7 @@ def deliver_due(
             error = f"{type(exc).__name__}: {exc}"
         else:
             outcome, error = "sent", ""
-        if not _record(store, claim, outcome, error, now):
+        if not _record(store, claim, outcome, error, now, sent):
             stats.lost_claims += 1
             log.warning(
                 "notification %s was taken over by another worker after its lease ran"
@@ -111,6 +129,37 @@ def deliver_due(
             stats.retried += 1
         else:
             stats.failed += 1
+        if isinstance(sender, ReceiptSource):
+            collect_receipts(store, sender, 0.0, stats)
+    return stats
+
+
+def collect_receipts(
+    store: Store, source: ReceiptSource, wait_s: float, stats: DeliveryStats | None = None
+) -> DeliveryStats:
+    """Record the receipts ``source`` has, waiting up to ``wait_s`` for the first."""
+    stats = stats if stats is not None else DeliveryStats()
+    for receipt in source.take_receipts(wait_s):
+        reason = (
+            f"the operator could not deliver the SMS: {receipt.state}"
+            + (f", error {receipt.error}" if receipt.error else "")
+        )
+        outcome = repo.record_receipt(
+            store,
+            receipt.provider,
+            receipt.message_id,
+            delivered=receipt.delivered,
+            at=iso(receipt.at),
+            receipt=receipt.text,
+            failure=reason,
+        )
+        if outcome is None:
+            stats.unmatched_receipts += 1
+            log.warning("a delivery receipt for %s matches no notice sent", receipt.message_id)
+        elif outcome.settled and outcome.state == "delivered":
+            stats.delivered += 1
+        elif outcome.settled and outcome.state == "failed":
+            stats.undelivered += 1
     return stats
 
 
@@ -159,12 +208,19 @@ def _abandoned_error(attempts: int) -> str:
     )
 
 
-def _record(store: Store, claim: _Claim, outcome: str, error: str, now: datetime) -> bool:
+def _record(
+    store: Store, claim: _Claim, outcome: str, error: str, now: datetime, sent: Sent | None
+) -> bool:
     """Write the outcome if the row is still ours; False if another worker has claimed it."""
     notification = claim.notification
     if outcome == "sent":
         return repo.mark_sent(
-            store, notification.notification_id, claim.lease_token, sent_at=iso(now)
+            store,
+            notification.notification_id,
+            claim.lease_token,
+            sent_at=iso(now),
+            provider=sent.provider if sent else None,
+            message_ids=sent.message_ids if sent else (),
         )
     if outcome == "retry":
         return repo.reschedule(
@@ -189,7 +245,8 @@ def run_worker(
 ) -> None:
     """Deliver until ``stop_event`` is set: full batches back to back, then a pause of
     ``interval_s`` whenever the outbox has nothing more due. A database that is briefly
-    unavailable is logged and tried again after the pause."""
+    unavailable is logged and tried again after the pause. A sender with delivery receipts is
+    listened to during the pause."""
     while not stop_event.is_set():
         try:
             stats = deliver_due(store, sender, clock(), batch, max_attempts=max_attempts)
@@ -198,4 +255,23 @@ def run_worker(
             stop_event.wait(interval_s)
             continue
         if stats.claimed + stats.abandoned < batch:
-            stop_event.wait(interval_s)
+            _pause(store, sender, stop_event, interval_s)
+
+
+def _pause(
+    store: Store, sender: NotificationSender, stop_event: threading.Event, interval_s: float
+) -> None:
+    if not isinstance(sender, ReceiptSource):
+        stop_event.wait(interval_s)
+        return
+    deadline = time.monotonic() + interval_s
+    while not stop_event.is_set():
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            return
+        try:
+            # In slices of at most a second, so a stop is noticed soon.
+            collect_receipts(store, sender, min(remaining, 1.0))
+        except StoreError:
+            log.exception("delivery receipts could not be recorded; the next ones will be")
+            stop_event.wait(min(remaining, 1.0))

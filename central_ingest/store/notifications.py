@@ -15,7 +15,7 @@ of the worker that took the row over.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -133,13 +133,156 @@ def _finish(store: Store, assignments: str, params: dict[str, Any]) -> bool:
         return bool(cursor.rowcount == 1)
 
 
-def mark_sent(store: Store, notification_id: int, lease_token: str, *, sent_at: str) -> bool:
-    """Record a delivery; False if the claim was lost."""
-    return _finish(
-        store,
-        "status = 'sent', sent_at = :sent_at, last_error = NULL",
-        {"sent_at": sent_at, "notification_id": notification_id, "lease_token": lease_token},
+def mark_sent(
+    store: Store,
+    notification_id: int,
+    lease_token: str,
+    *,
+    sent_at: str,
+    provider: str | None = None,
+    message_ids: Sequence[str] = (),
+) -> bool:
+    """Record that the channel accepted the notice, with the ids ``provider`` gave its parts
+    (one per SMS part, in order), which its delivery receipts will quote; False if the claim
+    was lost."""
+    with translated_errors(), store.transaction() as db:
+        cursor = db.conn.execute(
+            "UPDATE notifications SET status = 'sent', sent_at = ?, last_error = NULL"
+            " WHERE notification_id = ? AND status = 'pending' AND next_attempt_at = ?",
+            (sent_at, notification_id, lease_token),
+        )
+        if cursor.rowcount != 1:
+            return False
+        if provider is not None and message_ids:
+            db.conn.executemany(
+                "INSERT INTO notification_messages (provider, provider_message_id,"
+                " notification_id, part) VALUES (?, ?, ?, ?)",
+                [
+                    (provider, message_id, notification_id, part)
+                    for part, message_id in enumerate(message_ids, start=1)
+                ],
+            )
+        return True
+
+
+@dataclass(frozen=True, slots=True)
+class ReceiptOutcome:
+    """What a delivery receipt did: the notice it belongs to, and the notice's state after it
+    (``sent`` while other parts are still unconfirmed)."""
+
+    notification_id: int
+    state: Literal["sent", "delivered", "failed"]
+    settled: bool
+    """This receipt delivered or failed the notice (an earlier one had not)."""
+
+
+def record_receipt(
+    store: Store,
+    provider: str,
+    message_id: str,
+    *,
+    delivered: bool,
+    at: str,
+    receipt: str,
+    failure: str,
+) -> ReceiptOutcome | None:
+    """Apply a final delivery receipt to the part it names; None for an id no notice sent
+    (a receipt for another system's message, or one from before this database).
+
+    A notice is delivered when every part is, at its last part's receipt; a part that could
+    not be delivered fails the whole notice with ``failure`` as its reason, at once (the
+    driver did not get the whole text). A repeated receipt changes nothing."""
+    with translated_errors(), store.transaction() as db:
+        row = db.conn.execute(
+            "SELECT notification_id, status FROM notification_messages"
+            " WHERE provider = ? AND provider_message_id = ?",
+            (provider, message_id),
+        ).fetchone()
+        if row is None:
+            return None
+        notification_id = int(row[0])
+        if row[1] == "sent":
+            db.conn.execute(
+                "UPDATE notification_messages SET status = ?, receipt_at = ?, receipt = ?"
+                " WHERE provider = ? AND provider_message_id = ?",
+                ("delivered" if delivered else "undelivered", at, receipt, provider, message_id),
+            )
+        if not delivered:
+            cursor = db.conn.execute(
+                "UPDATE notifications SET status = 'failed', last_error = ?, delivered_at = NULL"
+                " WHERE notification_id = ? AND status = 'sent'",
+                (failure, notification_id),
+            )
+        else:
+            cursor = db.conn.execute(
+                "UPDATE notifications SET delivered_at = ? WHERE notification_id = ?"
+                " AND status = 'sent' AND delivered_at IS NULL AND NOT EXISTS"
+                " (SELECT 1 FROM notification_messages WHERE notification_id = ?"
+                " AND status != 'delivered')",
+                (at, notification_id, notification_id),
+            )
+        settled = cursor.rowcount == 1
+        status, delivered_at = db.conn.execute(
+            "SELECT status, delivered_at FROM notifications WHERE notification_id = ?",
+            (notification_id,),
+        ).fetchone()
+    state: Literal["sent", "delivered", "failed"] = (
+        "failed" if status == "failed" else "delivered" if delivered_at is not None else "sent"
     )
+    return ReceiptOutcome(notification_id, state, settled)
+
+
+NoticeState = Literal["queued", "sent", "delivered", "failed"]
+
+
+@dataclass(frozen=True, slots=True)
+class NoticeRecord:
+    """A notice as a case's history shows it: ``queued`` (waiting, or to be retried after a
+    failed attempt: ``reason`` says why), ``sent`` (accepted by the channel), ``delivered``
+    (the operator confirmed every part), ``failed`` (``reason``)."""
+
+    notification_id: int
+    channel: NoticeChannel
+    recipient: str
+    language: str
+    state: NoticeState
+    attempts: int
+    parts: int
+    created_at: str
+    sent_at: str | None
+    delivered_at: str | None
+    reason: str | None
+
+
+def notices_of_case(db: Database, case_number: str) -> list[NoticeRecord]:
+    """The case's notices, oldest first, with their delivery states."""
+    with translated_errors():
+        rows = db.conn.execute(
+            "SELECT n.notification_id, n.channel, n.recipient, n.language, n.status,"
+            " n.attempts, n.created_at, n.sent_at, n.delivered_at, n.last_error,"
+            " (SELECT count(*) FROM notification_messages m"
+            "  WHERE m.notification_id = n.notification_id)"
+            " FROM notifications n WHERE n.case_number = ? ORDER BY n.notification_id",
+            (case_number,),
+        ).fetchall()
+    records = []
+    for (
+        notification_id, channel, recipient, language, status, attempts, created_at, sent_at,
+        delivered_at, last_error, parts,
+    ) in rows:
+        state: NoticeState = (
+            "queued" if status == "pending"
+            else "failed" if status == "failed"
+            else "delivered" if delivered_at is not None
+            else "sent"
+        )
+        records.append(
+            NoticeRecord(
+                int(notification_id), channel, recipient, language, state, int(attempts),
+                int(parts), str(created_at), sent_at, delivered_at, last_error,
+            )
+        )
+    return records
 
 
 def reschedule(
