@@ -18,11 +18,12 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 
-from contract import DeviceKey
+from contract import DeviceKey, now_utc
 from contract.config_file import ConfigError
 from i18n import Language, Text, Translator, language_or_none, translator
 from terminal.config import build_terminal, configured_language, load_config
 from terminal.messages import SpokenError
+from terminal.officer_token import OfficerToken, PinCounter, TokenSettings
 from terminal.registry_client import case_status
 from terminal.service import PaymentResult, PaymentTerminal, Refused, payment_state
 
@@ -45,6 +46,22 @@ def _say(text: str, style: str = "") -> None:
     console.print(text, style=style or None, markup=False, highlight=False)
 
 
+def _unusable(config_path: Path, exc: Exception) -> typer.Exit:
+    """Say, in the language the file names, that the configuration cannot be used."""
+    t = translator("terminal", configured_language(config_path))
+    _say(
+        t.text(
+            Text(
+                "The terminal configuration %(path)s is not usable: %(problem)s",
+                path=str(config_path),
+                problem=str(exc),
+            )
+        ),
+        "red",
+    )
+    return typer.Exit(2)
+
+
 @contextmanager
 def _terminal(config_path: Path) -> Iterator[tuple[PaymentTerminal, Translator]]:
     """The configured terminal and the officer's translator; a refusal or an unreachable part
@@ -53,18 +70,7 @@ def _terminal(config_path: Path) -> Iterator[tuple[PaymentTerminal, Translator]]
         config = load_config(config_path)
         key = DeviceKey.load(config.key_path)
     except (OSError, ValueError, ConfigError) as exc:
-        t = translator("terminal", configured_language(config_path))
-        _say(
-            t.text(
-                Text(
-                    "The terminal configuration %(path)s is not usable: %(problem)s",
-                    path=str(config_path),
-                    problem=str(exc),
-                )
-            ),
-            "red",
-        )
-        raise typer.Exit(2) from exc
+        raise _unusable(config_path, exc) from exc
     t = translator("terminal", config.language)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     with httpx.Client(base_url=config.registry_url, timeout=15.0) as http:
@@ -186,3 +192,41 @@ def settle(
             if every <= 0:
                 return
             time.sleep(every)
+
+
+@app.command("sign-in")
+def sign_in(config: Path = ConfigOption) -> None:
+    """Check the officer's signing token: PIN, certificate, IIN (the touch UI keeps the
+    session; this command signs in, shows who is signed in, and signs out)."""
+    try:
+        settings = load_config(config)
+    except (OSError, ConfigError) as exc:
+        raise _unusable(config, exc) from exc
+    t = translator("terminal", settings.language)
+    if settings.token is None:
+        no_token = Text("This terminal has no [token] section: it takes no officer's signature.")
+        _say(t.text(no_token), "red")
+        raise typer.Exit(2)
+    token = OfficerToken(
+        TokenSettings(settings.token.module, settings.token.label),
+        PinCounter(settings.data_dir / "pin-tries.json", settings.token.pin_tries),
+    )
+    pin = typer.prompt(t.text(Text("PIN of the signing token")), hide_input=True)
+    try:
+        officer = token.sign_in(pin, now_utc())
+    except SpokenError as exc:
+        _say(t.text(exc.text), "red")
+        raise typer.Exit(1) from exc
+    try:
+        _say(
+            t.text(
+                Text(
+                    "Signed in: %(name)s, IIN %(iin)s; the certificate is valid until %(until)s.",
+                    name=officer.name,
+                    iin=officer.iin,
+                    until=t.date_time(officer.certificate.not_valid_after_utc),
+                )
+            )
+        )
+    finally:
+        officer.close()

@@ -99,6 +99,16 @@ class EcrSettings(_Section):
     answer_timeout_s: float = Field(default=120.0, gt=0)
 
 
+class TokenSection(_Section):
+    """The officer's signing token (terminal/officer_token.py)."""
+
+    module: Path = Field(description="the token vendor's PKCS#11 module (.so)")
+    label: str | None = Field(default=None, description="its label; default: the only token")
+    pin_tries: int = Field(
+        default=10, ge=1, le=20, description="wrong PINs in a row before the terminal locks it"
+    )
+
+
 class TerminalConfig(_Section):
     device_id: str
     terminal_id: str = Field(min_length=8, max_length=8, description="acquirer's DE41")
@@ -129,6 +139,7 @@ class TerminalConfig(_Section):
     payment_device: Literal["emv", "ecr"]
     emv: EmvSettings | None = None
     ecr: EcrSettings | None = None
+    token: TokenSection | None = None
 
     @field_validator("agency")
     @classmethod

@@ -175,8 +175,17 @@ class OfficerToken:
         self._counter = pin_counter
 
     def _token(self) -> Any:
+        module = self._settings.module
+        if not module.is_file():
+            raise SpokenError(
+                Text(
+                    "The token's PKCS#11 module %(module)s is not installed: the terminal"
+                    " cannot read signing tokens (the [token] module setting).",
+                    module=str(module),
+                )
+            )
         try:
-            lib = pkcs11.lib(str(self._settings.module))
+            lib = pkcs11.lib(str(module))
             if self._settings.token_label is not None:
                 return lib.get_token(token_label=self._settings.token_label)
             return lib.get_token()

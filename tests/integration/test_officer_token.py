@@ -356,3 +356,51 @@ def test_the_cms_carries_the_officers_certificate(
     envelope = _sign(signed_in, device_key)
     der = signed_in.certificate.public_bytes(Encoding.DER)
     assert der in base64.urlsafe_b64decode(envelope.body["officer_cms"] + "==")
+
+
+def _config(tmp_path: Path, label: str, language: str, module: Path = SOFTHSM_MODULE) -> Path:
+    path = tmp_path / "terminal.toml"
+    path.write_text(
+        f'device_id = "{DEVICE}"\nterminal_id = "T0000042"\nagency = "Police"\n'
+        f'language = "{language}"\nregistry_url = "http://127.0.0.1:9"\n'
+        f'data_dir = "{tmp_path / "data"}"\nkey_path = "{tmp_path / "device.key"}"\n'
+        'printer_device = "/dev/null"\npayment_device = "ecr"\n'
+        '[ecr]\nport = "loop://"\n'
+        f'[token]\nmodule = "{module}"\nlabel = "{label}"\npin_tries = 3\n',
+        encoding="utf-8",
+    )
+    return path
+
+
+def test_the_sign_in_command_shows_the_officer_or_says_why_not_in_his_language(
+    hsm: SoftHsm, agency: AgencyCa, tmp_path: Path
+) -> None:
+    from typer.testing import CliRunner
+
+    from terminal.cli import app
+
+    label, iin = _token(hsm, agency)
+    runner = CliRunner()
+    ok = runner.invoke(app, ["sign-in", "--config", str(_config(tmp_path, label, "en"))],
+                       input=f"{PIN}\n")
+    assert ok.exit_code == 0, ok.output
+    assert f"Signed in: Серік Оспанов, IIN {iin}" in ok.output
+    assert PIN not in ok.output  # the PIN is read hidden, never echoed
+
+    wrong = runner.invoke(app, ["sign-in", "--config", str(_config(tmp_path, label, "ru"))],
+                          input="999999\n")
+    assert wrong.exit_code == 1
+    assert "Неверный PIN-код: до блокировки токена осталось 2 попытки." in wrong.output
+    # The count is kept in the terminal's data folder: the next run goes on from it.
+    again = runner.invoke(app, ["sign-in", "--config", str(_config(tmp_path, label, "kk"))],
+                          input="999998\n")
+    assert "1 әрекет қалды" in " ".join(again.output.split())
+    assert "Қол қою токенінің PIN-коды" in again.output
+
+    missing = runner.invoke(
+        app,
+        ["sign-in", "--config", str(_config(tmp_path, label, "en", tmp_path / "none.so"))],
+        input=f"{PIN}\n",
+    )
+    assert missing.exit_code == 1
+    assert "none.so is not installed" in " ".join(missing.output.split())
