@@ -194,10 +194,8 @@ def settle(
             time.sleep(every)
 
 
-@app.command("sign-in")
-def sign_in(config: Path = ConfigOption) -> None:
-    """Check the officer's signing token: PIN, certificate, IIN (the touch UI keeps the
-    session; this command signs in, shows who is signed in, and signs out)."""
+def _officer_token(config: Path) -> tuple[OfficerToken, Translator]:
+    """The configured token slot and the officer's translator, or the reason there is none."""
     try:
         settings = load_config(config)
     except (OSError, ConfigError) as exc:
@@ -211,6 +209,14 @@ def sign_in(config: Path = ConfigOption) -> None:
         TokenSettings(settings.token.module, settings.token.label),
         PinCounter(settings.data_dir / "pin-tries.json", settings.token.pin_tries),
     )
+    return token, t
+
+
+@app.command("sign-in")
+def sign_in(config: Path = ConfigOption) -> None:
+    """Check the officer's signing token: PIN, certificate, IIN (the touch UI keeps the
+    session; this command signs in, shows who is signed in, and signs out)."""
+    token, t = _officer_token(config)
     pin = typer.prompt(t.text(Text("PIN of the signing token")), hide_input=True)
     try:
         officer = token.sign_in(pin, now_utc())
@@ -230,3 +236,21 @@ def sign_in(config: Path = ConfigOption) -> None:
         )
     finally:
         officer.close()
+
+
+@app.command("unlock-token")
+def unlock_token(config: Path = ConfigOption) -> None:
+    """For the agency's token administrator: set a new PIN on a locked officer's token with the
+    security officer's PIN; the terminal's count of wrong PINs starts again."""
+    token, t = _officer_token(config)
+    so_pin = typer.prompt(t.text(Text("Security officer's PIN of the token")), hide_input=True)
+    new_pin = typer.prompt(t.text(Text("New PIN for the officer")), hide_input=True)
+    if typer.prompt(t.text(Text("The new PIN again")), hide_input=True) != new_pin:
+        _say(t.text(Text("The two new PINs differ: nothing was changed.")), "red")
+        raise typer.Exit(1)
+    try:
+        serial = token.unlock(so_pin, new_pin)
+    except SpokenError as exc:
+        _say(t.text(exc.text), "red")
+        raise typer.Exit(1) from exc
+    _say(t.text(Text("The token %(serial)s is unlocked with the new PIN.", serial=serial)))

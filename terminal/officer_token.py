@@ -13,6 +13,7 @@ caller writes a protocol to its journal only with the signature in hand.
 from __future__ import annotations
 
 import contextlib
+import ctypes
 import hashlib
 import json
 import os
@@ -208,8 +209,10 @@ class OfficerToken:
         try:
             session = token.open(user_pin=pin)
         except p11.PinLocked:
+            _close_failed_login(self._settings.module, token)
             raise TokenLocked(locked_text(serial)) from None
         except (p11.PinIncorrect, p11.PinLenRange, p11.PinInvalid):
+            _close_failed_login(self._settings.module, token)
             wrong = self._counter.record_wrong(serial)
             after = self._flags_after_failure(token)
             raise wrong_pin_error(
@@ -223,6 +226,53 @@ class OfficerToken:
         except BaseException:
             _close(session)
             raise
+
+    def unlock(self, so_pin: str, new_pin: str) -> str:
+        """The token administrator's unlock: signed in with the security officer's PIN, he sets
+        a new user PIN (C_InitPIN, which clears a real token's lock too), and the terminal's
+        count of wrong PINs for this token starts again. Returns the token's serial."""
+        token = self._token()
+        serial = bytes(token.serial).decode("ascii", "replace").strip()
+        try:
+            with token.open(rw=True, so_pin=so_pin) as session:
+                session.init_pin(new_pin)
+        except p11.SessionReadOnlyExists:
+            raise SpokenError(
+                Text(
+                    "The token %(serial)s is in use (an officer is signed in on it): sign out"
+                    " first, then unlock it.",
+                    serial=serial,
+                )
+            ) from None
+        except p11.PinIncorrect:
+            _close_failed_login(self._settings.module, token)
+            raise SpokenError(
+                Text(
+                    "The security officer's PIN of the token %(serial)s is wrong: the officer's"
+                    " PIN was not reset.",
+                    serial=serial,
+                )
+            ) from None
+        except p11.PinLocked:
+            raise TokenLocked(
+                Text(
+                    "The security officer's PIN of the token %(serial)s is locked too: the"
+                    " token goes back to the agency's certification centre.",
+                    serial=serial,
+                )
+            ) from None
+        except (p11.PinLenRange, p11.PinInvalid):
+            raise SpokenError(
+                Text(
+                    "The token %(serial)s does not accept this new PIN (its length or"
+                    " characters): choose another.",
+                    serial=serial,
+                )
+            ) from None
+        except _GONE:
+            raise _gone(serial) from None
+        self._counter.reset(serial)
+        return serial
 
     def _flags_after_failure(self, token: Any) -> TokenPinFlags:
         try:
@@ -272,6 +322,20 @@ class OfficerToken:
                 )
             )
         return officer
+
+
+def _close_failed_login(module: Path, token: Any) -> None:
+    """python-pkcs11 0.10.1 opens a session, then logs in, and leaves the session open when the
+    login fails: a terminal would gather one per wrong PIN, and the administrator's unlock
+    (which needs no read-only session on the token) would be refused. Close the token's
+    sessions through the module's own C_CloseAllSessions: ctypes gets the library that is
+    already loaded, so the call reaches the same sessions. No officer is signed in on this
+    token at that moment (his sign-in just failed)."""
+    with contextlib.suppress(OSError, AttributeError, p11.PKCS11Error):
+        close_all = ctypes.CDLL(str(module)).C_CloseAllSessions
+        close_all.argtypes = [ctypes.c_ulong]
+        close_all.restype = ctypes.c_ulong
+        close_all(token.slot.slot_id)
 
 
 def _pin_flags(flags: Any) -> TokenPinFlags:

@@ -37,7 +37,14 @@ from i18n import translator
 from terminal.officer_rules import CertificateRefused, TokenGone, TokenLocked, WrongPin
 from terminal.officer_token import OfficerSession, OfficerToken, PinCounter, TokenSettings
 from terminal.protocol_signing import sign_protocol
-from tests.support.officer_pki import SOFTHSM_MODULE, AgencyCa, SoftHsm, softhsm, valid_iin
+from tests.support.officer_pki import (
+    SO_PIN,
+    SOFTHSM_MODULE,
+    AgencyCa,
+    SoftHsm,
+    softhsm,
+    valid_iin,
+)
 
 NOW = datetime.now(UTC).replace(microsecond=0)
 PIN = "482915"
@@ -404,3 +411,42 @@ def test_the_sign_in_command_shows_the_officer_or_says_why_not_in_his_language(
     )
     assert missing.exit_code == 1
     assert "none.so is not installed" in " ".join(missing.output.split())
+
+
+def test_the_token_administrator_unlocks_a_locked_token_with_the_so_pin(
+    hsm: SoftHsm, agency: AgencyCa, tmp_path: Path
+) -> None:
+    from typer.testing import CliRunner
+
+    from terminal.cli import app
+
+    label, iin = _token(hsm, agency)
+    config = _config(tmp_path, label, "en")
+    runner = CliRunner()
+    for attempt in ("000001", "000002", "000003"):
+        runner.invoke(app, ["sign-in", "--config", str(config)], input=f"{attempt}\n")
+    locked = runner.invoke(app, ["sign-in", "--config", str(config)], input=f"{PIN}\n")
+    assert locked.exit_code == 1 and "is locked" in locked.output
+
+    wrong_so = runner.invoke(
+        app, ["unlock-token", "--config", str(config)], input="11111111\n135790\n135790\n"
+    )
+    assert wrong_so.exit_code == 1
+    assert "security officer's PIN" in wrong_so.output and "was not reset" in wrong_so.output
+    differ = runner.invoke(
+        app, ["unlock-token", "--config", str(config)], input=f"{SO_PIN}\n135790\n135791\n"
+    )
+    assert differ.exit_code == 1 and "differ" in differ.output
+    still = runner.invoke(app, ["sign-in", "--config", str(config)], input=f"{PIN}\n")
+    assert "is locked" in still.output
+
+    unlocked = runner.invoke(
+        app, ["unlock-token", "--config", str(config)], input=f"{SO_PIN}\n135790\n135790\n"
+    )
+    assert unlocked.exit_code == 0, unlocked.output
+    assert "unlocked with the new PIN" in unlocked.output
+    assert "135790" not in unlocked.output
+    old = runner.invoke(app, ["sign-in", "--config", str(config)], input=f"{PIN}\n")
+    assert old.exit_code == 1 and "2 tries left" in old.output
+    new = runner.invoke(app, ["sign-in", "--config", str(config)], input="135790\n")
+    assert new.exit_code == 0 and iin in new.output
