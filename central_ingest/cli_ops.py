@@ -25,9 +25,16 @@ from babel.numbers import format_decimal
 from rich.console import Console
 from rich.table import Table
 
-from central_ingest.cli_common import cli_translator, existing_store_path, open_config, say
-from central_ingest.config import RegistryConfig
+from central_ingest.cli_common import (
+    cli_translator,
+    existing_store_path,
+    open_config,
+    refuse,
+    say,
+)
+from central_ingest.config import RegistryConfig, SmppSettings, SmtpSettings
 from central_ingest.core.labels import PAYMENT_MATCHES, REJECT_REASONS, label
+from central_ingest.notice_senders import SenderConfigError, make_sender
 from central_ingest.notify.senders import FileSender
 from central_ingest.notify.worker import MAX_ATTEMPTS, deliver_due, run_worker
 from central_ingest.reports import (
@@ -166,7 +173,8 @@ def deliver_notifications(
     ] = False,
     outbox_file: Annotated[Path | None, typer.Option(
         "--outbox-file", dir_okay=False,
-        help="JSON-lines file the messages are written to (default: DATA_DIR/outbox.jsonl).")
+        help="JSON-lines file the messages of channels without a configured SMSC or mail"
+        " relay ([notices] in the config) are written to (default: DATA_DIR/outbox.jsonl).")
     ] = None,
     interval: Annotated[float, typer.Option(
         "--interval", min=0.1, help="Seconds between polls when nothing is due.")] = 5.0,
@@ -178,21 +186,38 @@ def deliver_notifications(
 ) -> None:
     """Send queued SMS and e-mail notices with retries and backoff.
 
-    This build delivers through the file sender: one JSON line per message.
+    SMS go to the SMSC over SMPP and e-mail to the relay over SMTP with STARTTLS where the
+    configuration's [notices.sms] and [notices.email] say so; the SMSC's delivery receipts mark
+    notices delivered or failed. A channel not configured is written to a file, one JSON line
+    per message.
 
-    The SMS gateway and the mail relay plug in as further senders. Several workers may run at once.
+    Several workers may run at once.
     """
     registry_config, store, reader = _open_store(config, data_dir)
-    sender = FileSender(outbox_file or registry_config.data_dir / "outbox.jsonl")
+    outbox = outbox_file or registry_config.data_dir / "outbox.jsonl"
+    try:
+        sender = make_sender(registry_config, outbox=outbox)
+    except SenderConfigError as exc:
+        raise refuse(reader, exc.text) from None
     if once:
-        total_sent = total_retried = total_failed = 0
+        total_sent = total_retried = total_failed = total_delivered = 0
         while True:
             stats = deliver_due(store, sender, now_utc(), max_attempts=max_attempts)
             total_sent += stats.sent
             total_retried += stats.retried
-            total_failed += stats.failed + stats.abandoned
+            total_failed += stats.failed + stats.abandoned + stats.undelivered
+            total_delivered += stats.delivered
             if stats.claimed + stats.abandoned == 0:
                 break
+        if not isinstance(sender, FileSender):
+            _close(sender)
+            say(reader, Text(
+                "Notices sent: %(sent)s, to retry: %(retried)s, failed: %(failed)s; confirmed"
+                " delivered so far: %(delivered)s.",
+                sent=reader.number(total_sent), retried=reader.number(total_retried),
+                failed=reader.number(total_failed), delivered=reader.number(total_delivered),
+            ))
+            return
         # Counts follow their nouns ("sent: 3"), so no noun needs a plural form here.
         say(reader, Text(
             "Notices sent: %(sent)s, to retry: %(retried)s, failed: %(failed)s; written to"
@@ -209,10 +234,31 @@ def deliver_notifications(
 
     signal.signal(signal.SIGINT, request_stop)
     signal.signal(signal.SIGTERM, request_stop)
-    say(reader, Text(
-        "Delivering notices to %(path)s; Ctrl-C stops.", path=str(sender.path)
-    ))
-    run_worker(store, sender, stop, interval, max_attempts=max_attempts)
+    if isinstance(sender, FileSender):
+        say(reader, Text(
+            "Delivering notices to %(path)s; Ctrl-C stops.", path=str(sender.path)
+        ))
+    else:
+        say(reader, Text(
+            "Delivering notices: SMS to %(sms)s, e-mail to %(email)s; Ctrl-C stops.",
+            sms=_destination(registry_config.notices.sms, outbox),
+            email=_destination(registry_config.notices.email, outbox),
+        ))
+    try:
+        run_worker(store, sender, stop, interval, max_attempts=max_attempts)
+    finally:
+        _close(sender)
+
+
+def _destination(settings: SmppSettings | SmtpSettings | None, outbox: Path) -> str:
+    return str(outbox) if settings is None else f"{settings.host}:{settings.port}"
+
+
+def _close(sender: object) -> None:
+    """Unbind from the SMSC (the receipts it still holds come at the next bind)."""
+    close = getattr(sender, "close", None)
+    if callable(close):
+        close()
 
 
 @ops_app.command("report-removals")

@@ -14,7 +14,8 @@ from datetime import timedelta
 from central_ingest.audit import load_or_create_registry_key, sign_tree_head
 from central_ingest.config import RegistryConfig
 from central_ingest.core.clock import iso
-from central_ingest.notify.senders import FileSender, NotificationSender
+from central_ingest.notice_senders import make_sender
+from central_ingest.notify.senders import NotificationSender
 from central_ingest.notify.worker import deliver_due
 from central_ingest.registry import Registry
 from central_ingest.store.db import Store
@@ -49,7 +50,8 @@ class RegistryJobs:
         self._store = store
         self._config = config
         self._registry = registry
-        self._sender = sender or FileSender(config.notification_outbox_path)
+        # The SMSC and the mail relay where configured ([notices]), else the outbox file.
+        self._sender = sender or make_sender(config)
         self._key = load_or_create_registry_key(config.registry_key_path)
 
     def sign_tree_head(self) -> int | None:

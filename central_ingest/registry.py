@@ -15,7 +15,7 @@ import json
 import os
 import threading
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -26,7 +26,13 @@ from central_ingest.core import fines
 from central_ingest.core.cases import FixationStatus, RejectReason
 from central_ingest.core.clock import parse_iso
 from central_ingest.core.errors import InvalidInput
-from central_ingest.core.views import CancellationView, CaseView, FixationView, RegisteredVehicle
+from central_ingest.core.views import (
+    CancellationView,
+    CaseView,
+    FixationView,
+    NoticeView,
+    RegisteredVehicle,
+)
 from central_ingest.notify.outbox import enqueue_case_opened
 from central_ingest.store import (
     bailiffs,
@@ -39,6 +45,7 @@ from central_ingest.store import (
 from central_ingest.store.bailiffs import Issuer
 from central_ingest.store.case_opening import CaseOwner, CaseTerms
 from central_ingest.store.db import Store, open_store
+from central_ingest.store.notifications import notices_of_case
 from central_ingest.store.operators import require_operator
 from central_ingest.vehicles import VehicleRecord, VehicleRegister
 from contract import ViolationCode, now_utc
@@ -272,6 +279,14 @@ class Registry:
     def case(self, case_number: str) -> CaseView:
         row = case_reads.require_case(self._store.db, case_number)
         return CaseView.from_row(row, at=self._now())
+
+    def case_notices(self, case_number: str) -> list[NoticeView]:
+        """The notices sent about the case, oldest first, with what became of each."""
+        case_reads.require_case(self._store.db, case_number)
+        return [
+            NoticeView(**asdict(notice))
+            for notice in notices_of_case(self._store.db, case_number)
+        ]
 
     def find_cases(
         self,

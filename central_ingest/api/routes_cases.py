@@ -11,7 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from central_ingest.api.auth import CaseReader, ReviewOfficer, Supervisor
 from central_ingest.api.deps import MAX_SQLITE_INTEGER, RegistryDep
 from central_ingest.api.errors import AUTH_RESPONSES, ErrorBody, InvalidRequestBody
-from central_ingest.core.views import CancellationView, CaseView
+from central_ingest.core.views import CancellationView, CaseView, NoticeView
 from central_ingest.registry import MAX_NAME_SEARCH_LENGTH, MAX_NAME_SEARCH_RESULTS
 
 router = APIRouter(prefix="/v1", tags=["cases"], responses=AUTH_RESPONSES)
@@ -47,6 +47,21 @@ class CancellationDecisionBody(_Body):
 def case(case_number: CaseNumber, _: CaseReader, registry: RegistryDep) -> CaseView:
     """The case with the amount due at this moment (the discount applies until its deadline)."""
     return registry.case(case_number)
+
+
+@router.get(
+    "/cases/{case_number}/notices",
+    response_model=list[NoticeView],
+    responses=_NOT_FOUND,
+    summary="The notices sent about a case, and what became of each",
+)
+def case_notices(
+    case_number: CaseNumber, _: CaseReader, registry: RegistryDep
+) -> list[NoticeView]:
+    """Each SMS and e-mail to the owner, oldest first: queued, sent (accepted by the SMSC or
+    the mail relay), delivered (the operator's receipt for every part), or failed, with the
+    channel's reason."""
+    return registry.case_notices(case_number)
 
 
 @router.get(

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -190,6 +190,27 @@ class CaseView(_View):
             limitation_at=_required_time(row["limitation_at"]),
             updated_at=_required_time(row["updated_at"]),
         )
+
+
+class NoticeView(_View):
+    """A notice sent to the vehicle's owner about the case, and what became of it."""
+
+    notification_id: int
+    channel: Literal["sms", "email"]
+    recipient: str
+    language: str = Field(description="kk, ru, en, or kk,ru for one e-mail holding both")
+    state: Literal["queued", "sent", "delivered", "failed"] = Field(
+        description="queued: waiting, or to be tried again (reason: why the last try failed);"
+        " sent: the SMSC or the mail relay accepted it; delivered: the operator confirmed every"
+        " SMS part; failed: it will not be sent again (reason)"
+    )
+    attempts: int
+    parts: int = Field(description="message ids the channel gave: one per SMS part, one for an"
+                       " e-mail; 0 before it was sent, and for the outbox file")
+    created_at: datetime
+    sent_at: datetime | None
+    delivered_at: datetime | None
+    reason: str | None = Field(description="the channel's words on the last failure")
 
 
 class CancellationView(_View):

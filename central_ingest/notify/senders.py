@@ -1,7 +1,7 @@
 """How a queued notification leaves the registry: the sender protocol and the file sender.
 
 A deployment sends SMS over SMPP to the operator's SMSC (``notify.smpp``) and e-mail through the
-agency's relay (``notify.smtp``), chosen by the configuration (``notify.factory``);
+agency's relay (``notify.smtp``), chosen by the configuration (``central_ingest.notice_senders``);
 ``FileSender`` writes each message as one JSON line instead, for tests, the demo, and as an
 audit trail of what would have been sent. A sender that learns what became of a message later
 (the SMSC's delivery receipts) is also a ``ReceiptSource``.

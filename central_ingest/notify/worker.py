@@ -131,6 +131,9 @@ def deliver_due(
             stats.failed += 1
         if isinstance(sender, ReceiptSource):
             collect_receipts(store, sender, 0.0, stats)
+    if not claims and isinstance(sender, ReceiptSource):
+        # Nothing to send: the receipts that came since the last round are still read.
+        collect_receipts(store, sender, 0.0, stats)
     return stats
 
 

@@ -64,6 +64,7 @@ ENDPOINTS: list[tuple[str, str, dict[str, Any] | None, set[Role]]] = [
         REVIEW,
     ),
     ("GET", f"/v1/cases/{MISSING_CASE}", None, READ_CASES),
+    ("GET", f"/v1/cases/{MISSING_CASE}/notices", None, READ_CASES),
     ("GET", "/v1/cases?plate=123ABC01", None, READ_CASES),
     ("POST", f"/v1/cases/{MISSING_CASE}/cancellation-requests", {"reason": "wrong owner"}, REVIEW),
     ("GET", "/v1/cancellation-requests?status=pending", None, SUPERVISE),
