@@ -276,6 +276,8 @@ MODULE_LAYERS = {
     "central_ingest.pki_officers": "services",
     "central_ingest.ingest": "services",
     "central_ingest.notify": "services",
+    # Which senders the configuration asks for (outside notify for its catalog: registry).
+    "central_ingest.notice_senders": "services",
     "central_ingest.audit": "services",
     "central_ingest.api": "api",
     # Sign-in, request dependencies and error bodies: what the API's routes and the console's
