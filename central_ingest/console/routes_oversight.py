@@ -175,6 +175,7 @@ def case_page(
     return render(
         request, "case.html", user, case=case, fixation=fixation, proofs=proofs,
         message=message, may_request=user.role in REVIEW_ROLES, pending=pending,
+        notices=registry.case_notices(case_number),
     )
 
 

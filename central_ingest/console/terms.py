@@ -76,6 +76,8 @@ TABLES: Mapping[str, Mapping[str, str]] = {
     "case_status": labels.CASE_STATUSES,
     "fixation_status": labels.FIXATION_STATUSES,
     "cancellation_status": labels.CANCELLATION_STATUSES,
+    "notice_state": labels.NOTICE_STATES,
+    "notice_channel": labels.NOTICE_CHANNELS,
     "role": labels.ROLES,
     "owner_kind": OWNER_KINDS,
     "light_phase": LIGHT_PHASES,

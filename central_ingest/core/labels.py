@@ -41,6 +41,18 @@ REJECT_REASONS: Mapping[str, str] = {
     RejectReason.OTHER: N_("other reason"),
 }
 
+NOTICE_STATES: Mapping[str, str] = {
+    "queued": N_("waiting to be sent"),
+    "sent": N_("sent, no delivery receipt yet"),
+    "delivered": N_("delivered"),
+    "failed": N_("not delivered"),
+}
+
+NOTICE_CHANNELS: Mapping[str, str] = {
+    "sms": N_("SMS"),
+    "email": N_("e-mail"),
+}
+
 CASE_STATUSES: Mapping[str, str] = {
     CaseStatus.OPEN: N_("open"),
     CaseStatus.PAID: N_("paid"),
