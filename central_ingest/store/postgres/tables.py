@@ -342,7 +342,39 @@ ALTER TABLE dead_letters ADD COLUMN signed smallint NOT NULL DEFAULT 0
 
 
 # Version 4 (SQLite's MIGRATIONS[4]): a plate's history read newest first, stopping at the limit.
+# PostgreSQL only, for a database made by a version 2 or 3 of before the PostgreSQL store (main
+# of 2026-12-07, tests/support/registry-postgres-v3.sql): its 0/1 flags were boolean, which the
+# statements both stores share cannot compare with 1, and it had no casefold(). Both are made as
+# today's version 2 makes them; a database that has them already is left as it is.
 PLATE_HISTORY_INDEXES = """
+DO $$
+DECLARE
+    flag record;
+BEGIN
+    FOR flag IN
+        SELECT c.table_name, c.column_name, c.is_nullable, c.column_default
+        FROM information_schema.columns AS c
+        WHERE c.table_schema = 'public' AND c.data_type = 'boolean'
+          AND (c.table_name, c.column_name) IN (('operators', 'active'),
+              ('dead_letters', 'retryable'), ('dead_letters', 'signed'),
+              ('double_reviews', 'agrees'))
+    LOOP
+        EXECUTE format('ALTER TABLE %I ALTER COLUMN %I DROP DEFAULT', flag.table_name,
+            flag.column_name);
+        EXECUTE format('ALTER TABLE %I ALTER COLUMN %I TYPE smallint USING %I::integer',
+            flag.table_name, flag.column_name, flag.column_name);
+        IF flag.column_default IS NOT NULL THEN
+            EXECUTE format('ALTER TABLE %I ALTER COLUMN %I SET DEFAULT %s', flag.table_name,
+                flag.column_name, CASE WHEN flag.column_default = 'true' THEN 1 ELSE 0 END);
+        END IF;
+        EXECUTE format('ALTER TABLE %I ADD CONSTRAINT %I CHECK (%I IN (0, 1))',
+            flag.table_name, flag.table_name || '_' || flag.column_name || '_check',
+            flag.column_name);
+    END LOOP;
+END
+$$;
+CREATE OR REPLACE FUNCTION casefold(value text) RETURNS text LANGUAGE sql IMMUTABLE PARALLEL SAFE
+    RETURN lower(normalize(value, NFC) COLLATE "und-x-icu");
 DROP INDEX fixations_plate;
 CREATE INDEX fixations_plate_time ON fixations(plate_text, captured_at, fixation_id);
 DROP INDEX cases_plate;
