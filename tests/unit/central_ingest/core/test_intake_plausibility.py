@@ -16,7 +16,7 @@ from central_ingest.core.intake import (
 )
 from contract import DeviceKind, MessageKind, load_public_key
 from tests.support.devices import SimulatedDevice, speeding_fixation
-from tests.unit.test_intake import FRAME, Identity
+from tests.unit.central_ingest.core.test_intake import FRAME, Identity
 
 RECEIVED = datetime(2026, 3, 14, 9, 30, tzinfo=UTC)
 WINDOW = CaptureWindow(
