@@ -1,17 +1,17 @@
 """The sender: drains the outbox to the registry and deletes a row only on the registry's receipt.
 
 For each message: upload its evidence (idempotent HTTP PUT), publish the stored envelope over
-MQTT 5 with QoS 1, wait for the registry's ``Receipt`` on the box's receipt topic. ``stored`` or
-``duplicate`` deletes the row; ``retry`` uploads again and resends; ``rejected`` moves the row to
-the dead-letter table and raises an alert. A broker's PUBACK is not a disk write, so it never
-deletes anything; a PUBACK with a failure reason code (135: the ACL refuses the topic) is an
-alert and a later retry. Whatever has no receipt after ``receipt_timeout_s`` is sent again: after
-a restart or a broker crash the outbox, not paho's memory, is the truth.
+MQTT 5 with QoS 1, wait for the registry's ``Receipt`` on the box's receipt topic. What each
+receipt, PUBACK and upload outcome means is decided by the pure delivery policy
+(``edge.store.delivery``); this module is its thin adapter to paho, HTTP, the outbox and threads.
+Whatever has no receipt after ``receipt_timeout_s`` is sent again: after a restart or a broker
+crash the outbox, not paho's memory, is the truth.
 
 Threads: paho's network loop runs in a thread of ours (``_network``), which reconnects with
-exponential backoff and jitter; everything touching the outbox runs in ``_work``. Callbacks only
-hand events over. Our lock is never held across ``client.publish()``, because ``on_publish``
-takes it and may even run before ``publish()`` returns: such early acknowledgements are parked.
+exponential backoff and jitter; everything touching the outbox and the policy runs in ``_work``.
+Callbacks only hand events over. Our lock is never held across ``client.publish()``, because
+``on_publish`` takes it and may even run before ``publish()`` returns: such early
+acknowledgements are parked.
 """
 
 from __future__ import annotations
@@ -32,17 +32,29 @@ from paho.mqtt.properties import Properties
 from paho.mqtt.reasoncodes import ReasonCode
 from pydantic import ValidationError
 
-from contract import DeviceKey, Receipt, ReceiptStatus, receipt_topic
+from contract import DeviceKey, Receipt, receipt_topic
 from edge.store.backoff import Backoff
+from edge.store.delivery import (
+    STATUS_TAG,
+    AlertChange,
+    DeliveryPolicy,
+    DeliverySettings,
+    Puback,
+    Rejection,
+    SenderCounters,
+    StatusSchedule,
+    UploadState,
+    link_down,
+    puback_is_news,
+)
 from edge.store.outbox import Outbox, PendingMessage
 from edge.store.status import Health, sealed_offline_will, sealed_status, status_topic
 from edge.store.uploader import EvidenceUploader
 
 log = logging.getLogger(__name__)
 
-_STATUS_TAG = "<device-status>"
 HEALTH_CHECK_INTERVAL_S = 1.0
-NO_MATCHING_SUBSCRIBERS = 16  # MQTT 5 PUBACK: accepted, but nobody was there to receive it
+_FETCH_CHUNK = 500  # message ids per outbox query
 
 
 @dataclass(frozen=True)
@@ -69,6 +81,16 @@ class SenderSettings:
     refusal_retry_base_s: float = 1.0
     refusal_retry_cap_s: float = 60.0
 
+    def delivery(self) -> DeliverySettings:
+        return DeliverySettings(
+            receipt_timeout_s=self.receipt_timeout_s,
+            retry_delay_s=self.retry_delay_s,
+            window=self.window,
+            batch_size=self.batch_size,
+            refusal_retry_base_s=self.refusal_retry_base_s,
+            refusal_retry_cap_s=self.refusal_retry_cap_s,
+        )
+
 
 @dataclass(frozen=True)
 class _Acked:
@@ -88,15 +110,6 @@ class _Connected:
 _Event = _Acked | _ReceiptArrived | _Connected
 
 
-@dataclass
-class SenderCounters:
-    published: int = 0
-    delivered: int = 0
-    duplicates: int = 0
-    dead_lettered: int = 0
-    broker_refusals: int = 0
-
-
 class Sender:
     def __init__(
         self,
@@ -112,7 +125,11 @@ class Sender:
         self._uploader = EvidenceUploader(
             settings.registry_url, settings.device_id, key, ca_file=settings.registry_ca_file
         )
-        self.counters = SenderCounters()
+        # Owned by the worker thread.
+        self._policy = DeliveryPolicy(settings.delivery())
+        self._status = StatusSchedule(settings.status_interval_s, HEALTH_CHECK_INTERVAL_S)
+        self._upload_ahead_at = 0.0
+        self.counters: SenderCounters = self._policy.counters
         self._events: queue.SimpleQueue[_Event] = queue.SimpleQueue()
         self._stop = threading.Event()
         self._connected = threading.Event()
@@ -120,18 +137,6 @@ class Sender:
         self._mid_to_message: dict[int, str] = {}
         self._early_acks: dict[int, ReasonCode] = {}
         self._alerts: dict[str, str] = {}
-        # Owned by the worker thread.
-        self._awaiting: dict[str, float] = {}  # message id -> when it was (last) published
-        self._last_receipt = 0.0
-        self._retry_at: dict[str, float] = {}
-        self._cursor = 0
-        self._next_status_at = 0.0
-        self._next_health_check_at = 0.0
-        self._last_box_health: Health | None = None
-        self._upload_ahead_at = 0.0
-        self._refusal_backoff = Backoff(settings.refusal_retry_base_s, settings.refusal_retry_cap_s)
-        self._upload_backoff = Backoff(base_s=1.0, cap_s=60.0)
-        self._no_subscriber_backoff = Backoff(base_s=0.2, cap_s=5.0)
         self._client = self._make_client()
         self._threads = [
             threading.Thread(target=self._network, name="sender-mqtt", daemon=True),
@@ -162,6 +167,15 @@ class Sender:
         self._threads[0].join(timeout=10)
         self._uploader.close()
 
+    # The policy's books, under the names the adapter's own tests poke (tests/unit/test_outbox.py).
+    @property
+    def _awaiting(self) -> dict[str, float]:
+        return self._policy.awaiting
+
+    @property
+    def _retry_at(self) -> dict[str, float]:
+        return self._policy.retry_at
+
     @property
     def connected(self) -> bool:
         return self._connected.is_set()
@@ -171,17 +185,17 @@ class Sender:
         with self._lock:
             return dict(self._alerts)
 
-    def _alert(self, name: str, text: str | None) -> None:
+    def _alert(self, change: AlertChange) -> None:
         with self._lock:
-            changed = self._alerts.get(name) != text
-            if text is None:
-                self._alerts.pop(name, None)
+            changed = self._alerts.get(change.name) != change.text
+            if change.text is None:
+                self._alerts.pop(change.name, None)
             else:
-                self._alerts[name] = text
-        if changed and text is not None:
-            log.error("ALERT %s: %s", name, text)
+                self._alerts[change.name] = change.text
+        if changed and change.text is not None:
+            log.error("ALERT %s: %s", change.name, change.text)
         if changed:
-            self._next_status_at = 0.0
+            self._status.now_please()
 
     def health(self) -> Health:
         box = self._health()
@@ -277,9 +291,11 @@ class Sender:
         properties: Properties | None,
     ) -> None:
         if reason_code.is_failure:
-            self._alert("mqtt_connect", f"the broker refused the connection: {reason_code}")
+            self._alert(
+                AlertChange("mqtt_connect", f"the broker refused the connection: {reason_code}")
+            )
             return
-        self._alert("mqtt_connect", None)
+        self._alert(AlertChange("mqtt_connect", None))
         # Subscribe on every connect: a broker that lost our session must learn it again.
         client.subscribe(receipt_topic(self._settings.device_id), qos=1)
         self._connected.set()
@@ -308,14 +324,8 @@ class Sender:
             if message_id is None:
                 self._early_acks[mid] = reason_code  # publish() has not returned yet
                 return
-            # A plain success changes nothing (only the receipt deletes): skip the event,
-            # unless it ends a refusal alert.
-            quiet = (
-                not reason_code.is_failure
-                and reason_code.value != NO_MATCHING_SUBSCRIBERS
-                and "broker_refused" not in self._alerts
-            )
-        if not quiet:
+            news = puback_is_news(reason_code.value, "broker_refused" in self._alerts)
+        if news:
             self._events.put(_Acked(message_id, reason_code))
 
     def _on_message(self, client: mqtt.Client, userdata: object, message: mqtt.MQTTMessage) -> None:
@@ -366,90 +376,41 @@ class Sender:
         delivered: list[str] = []
         for event in events:
             if isinstance(event, _ReceiptArrived):
-                delivered.extend(self._apply_receipt(event.receipt))
+                decision = self._policy.on_receipt(event.receipt, time.monotonic())
+                delivered.extend(decision.delivered)
+                if decision.retry:
+                    log.info("the registry asks to resend %d message(s)", len(decision.retry))
+                    self._outbox.forget_uploads_of(decision.retry)
+                self._dead_letter(decision.rejected)
             elif isinstance(event, _Acked):
-                self._apply_puback(event)
+                code = event.reason_code
+                ack = Puback(event.message_id, code.value, code.getName())
+                for change in self._policy.on_puback(ack, time.monotonic()):
+                    self._alert(change)
             else:
-                self._next_status_at = 0.0  # (re)connected: say so at once
+                self._status.now_please()  # (re)connected: say so at once
         if delivered:
             self.counters.delivered += self._outbox.delivered(delivered)
 
-    def _apply_receipt(self, receipt: Receipt) -> list[str]:
-        delivered: list[str] = []
-        retry: list[str] = []
-        now = self._last_receipt = time.monotonic()
-        for entry in receipt.entries:
-            message_id = str(entry.message_id)
-            self._awaiting.pop(message_id, None)
-            self._retry_at.pop(message_id, None)
-            if entry.status in (ReceiptStatus.STORED, ReceiptStatus.DUPLICATE):
-                delivered.append(message_id)
-                self.counters.duplicates += entry.status is ReceiptStatus.DUPLICATE
-            elif entry.status is ReceiptStatus.RETRY:
-                retry.append(message_id)
-                self._retry_at[message_id] = now + self._settings.retry_delay_s
-            else:
-                self._reject(message_id, entry.reason or "rejected", None)
-        if retry:
-            log.info("the registry asks to resend %d message(s)", len(retry))
-            self._outbox.forget_uploads_of(retry)
-        return delivered
-
-    def _reject(self, message_id: str, reason: str, detail: str | None) -> None:
-        if self._outbox.dead_letter(message_id, reason, detail):
-            self.counters.dead_lettered += 1
-            self._alert(
-                "dead_letter",
-                f"the registry refused fixation {message_id} ({reason}); kept in dead letters",
-            )
-
-    def _apply_puback(self, event: _Acked) -> None:
-        code = event.reason_code
-        if code.value == NO_MATCHING_SUBSCRIBERS and event.message_id != _STATUS_TAG:
-            # The broker dropped it: no registry ingest is subscribed (yet). Resend soon rather
-            # than after a silent receipt timeout.
-            if self._awaiting.pop(event.message_id, None) is not None:
-                self._retry_at[event.message_id] = (
-                    time.monotonic() + self._no_subscriber_backoff.next_delay()
-                )
-            return
-        if not code.is_failure:
-            self._no_subscriber_backoff.reset()
-            self._refusal_backoff.reset()
-            if event.message_id != _STATUS_TAG:
-                self._alert("broker_refused", None)
-            return
-        self.counters.broker_refusals += 1
-        self._alert(
-            "broker_refused",
-            f"the broker refused a publish: {code.getName()} ({code.value}); check the ACL",
-        )
-        if self._awaiting.pop(event.message_id, None) is not None:
-            self._retry_at[event.message_id] = time.monotonic() + self._refusal_backoff.next_delay()
+    def _dead_letter(self, rejected: Sequence[Rejection]) -> None:
+        for rejection in rejected:
+            if self._outbox.dead_letter(rejection.message_id, rejection.reason, rejection.detail):
+                self._alert(self._policy.dead_lettered(rejection))
 
     def _send_due(self) -> None:
         now = time.monotonic()
-        # Silence, not age, makes a message overdue: while receipts keep coming the registry is
-        # just slow, and resending would pile duplicates onto it. A message the broker lost is
-        # resent once the window fills with such messages and receipts stop.
-        quiet_since = now - self._settings.receipt_timeout_s
-        due = [
-            m for m, sent in self._awaiting.items() if max(sent, self._last_receipt) <= quiet_since
-        ]
-        due += [m for m, not_before in self._retry_at.items() if not_before <= now]
+        due = self._policy.due(now)
         batch: list[PendingMessage] = []
-        for start in range(0, len(due), 500):
-            chunk = due[start : start + 500]
+        for start in range(0, len(due), _FETCH_CHUNK):
+            chunk = due[start : start + _FETCH_CHUNK]
             found = self._outbox.pending_by_id(chunk)
             batch.extend(found)
-            for gone in set(chunk) - {message.message_id for message in found}:
-                self._awaiting.pop(gone, None)
-                self._retry_at.pop(gone, None)
-        room = self._settings.window - len(self._awaiting) - len(self._retry_at) + len(batch)
+            self._policy.forget(set(chunk) - {message.message_id for message in found})
+        room = self._policy.room(resending=len(batch))
         if room > 0:
-            fresh = self._outbox.pending_after(self._cursor, min(room, self._settings.batch_size))
+            fresh = self._outbox.pending_after(self._policy.cursor, room)
             if fresh:
-                self._cursor = fresh[-1].id
+                self._policy.fetched(fresh[-1].id)
             batch.extend(fresh)
         if not batch:
             return
@@ -457,12 +418,10 @@ class Sender:
         sent_at = time.monotonic()
         for message in ready:
             if not self._connected.is_set():
-                self._retry_at[message.message_id] = now
+                self._policy.not_published(message.message_id, now)
                 continue
-            self._retry_at.pop(message.message_id, None)
-            self._awaiting[message.message_id] = sent_at
+            self._policy.published(message.message_id, sent_at)
             self._publish(message.topic, message.envelope, message.message_id)
-            self.counters.published += 1
 
     def _upload_evidence(self, batch: Sequence[PendingMessage]) -> list[PendingMessage]:
         """Upload what the batch still lacks; returns the messages whose evidence is all at the
@@ -470,13 +429,13 @@ class Sender:
         needed = self._outbox.files_to_upload([message.message_id for message in batch])
         if not needed:
             return list(batch)
-        outcome: dict[str, bool | str] = {}  # sha256 -> True uploaded, False retry, str refused
+        outcome: dict[str, UploadState] = {}
         for files in needed.values():
             for sha256, path in files:
                 if sha256 in outcome:
                     continue
-                if any(value is False for value in outcome.values()):
-                    outcome[sha256] = False  # the link is down: do not hammer it
+                if link_down(outcome):
+                    outcome[sha256] = False
                     continue
                 try:
                     refused = self._uploader.upload(sha256, path)
@@ -489,27 +448,17 @@ class Sender:
                     continue
                 outcome[sha256] = True if refused is None else refused.reason
         self._outbox.mark_uploaded([sha for sha, value in outcome.items() if value is True])
-        if all(value is True for value in outcome.values()):
-            self._upload_backoff.reset()
-            self._alert("evidence_upload", None)
-        ready: list[PendingMessage] = []
-        retry_at: float | None = None
-        for message in batch:
-            states = [outcome[sha] for sha, _ in needed.get(message.message_id, [])]
-            reason = next((state for state in states if isinstance(state, str)), None)
-            if reason is not None:
-                self._awaiting.pop(message.message_id, None)
-                self._retry_at.pop(message.message_id, None)
-                self._reject(message.message_id, reason, "an evidence file was refused")
-            elif all(state is True for state in states):
-                ready.append(message)
-            else:
-                if retry_at is None:
-                    retry_at = time.monotonic() + self._upload_backoff.next_delay()
-                self._awaiting.pop(message.message_id, None)
-                self._retry_at[message.message_id] = retry_at
-                self._alert("evidence_upload", "evidence uploads to the registry are failing")
-        return ready
+        decision = self._policy.after_uploads(
+            [message.message_id for message in batch],
+            {message_id: [sha for sha, _ in files] for message_id, files in needed.items()},
+            outcome,
+            time.monotonic(),
+        )
+        self._dead_letter(decision.rejected)
+        for change in decision.alerts:
+            self._alert(change)
+        ready = set(decision.ready)
+        return [message for message in batch if message.message_id in ready]
 
     def _upload_ahead(self) -> None:
         """While the broker is out of reach, the registry's HTTP side may not be: upload the
@@ -527,26 +476,19 @@ class Sender:
                     break
                 uploaded.append(sha256)
         except (OSError, httpx.HTTPError) as exc:
-            self._upload_ahead_at = time.monotonic() + self._upload_backoff.next_delay()
+            self._upload_ahead_at = time.monotonic() + self._policy.upload_retry_delay()
             log.info("evidence upload ahead of MQTT failed (%s); will retry", exc)
         finally:
             self._outbox.mark_uploaded(uploaded)
 
     def _publish_status_if_due(self) -> None:
-        """Every ``status_interval_s``, and at once when the box's own health changes (a
-        tamper switch must not wait for the next interval)."""
         now = time.monotonic()
-        if now >= self._next_health_check_at:
-            self._next_health_check_at = now + HEALTH_CHECK_INTERVAL_S
-            box = self._health()
-            if box != self._last_box_health:
-                self._last_box_health = box
-                self._next_status_at = 0.0
-        if now < self._next_status_at:
+        if self._status.health_check_due(now):
+            self._status.box_health(self._health())
+        if not self._status.due(now):
             return
-        self._next_status_at = now + self._settings.status_interval_s
         payload = sealed_status(self._settings.device_id, self._key, self.health(), online=True)
-        self._publish(status_topic(self._settings.device_id), payload, _STATUS_TAG, retain=True)
+        self._publish(status_topic(self._settings.device_id), payload, STATUS_TAG, retain=True)
 
 
 def _optional_str(path: Path | None) -> str | None:
