@@ -8,8 +8,9 @@ from pathlib import Path
 import pytest
 
 from central_ingest.config import ConfigError, RegistryConfig, load_config
+from tests.support.paths import DEPLOY
 
-EXAMPLE = Path(__file__).resolve().parents[2] / "deploy" / "registry.example.toml"
+EXAMPLE = DEPLOY / "registry.example.toml"
 
 
 def test_example_file_is_valid_and_equals_the_defaults() -> None:

@@ -9,8 +9,9 @@ import pytest
 
 from contract.config_file import ConfigError
 from edge.box.config import BoxConfig, load_box_config
+from tests.support.paths import DEPLOY
 
-EXAMPLE = Path(__file__).resolve().parents[2] / "deploy" / "box.example.toml"
+EXAMPLE = DEPLOY / "box.example.toml"
 
 
 def example() -> dict[str, object]:

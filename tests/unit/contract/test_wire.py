@@ -1,11 +1,11 @@
-"""The shared wire contract: schema file in sync, canonical encoding, signatures, card data."""
+"""The shared wire contract: canonical encoding, signatures, card data (the schema file and the
+key file are in tests/integration/contract/)."""
 
 from __future__ import annotations
 
 import hashlib
 import json
 from datetime import datetime
-from pathlib import Path
 from uuid import uuid4
 
 import pytest
@@ -31,7 +31,6 @@ from contract import (
     signed_bytes,
     verify_signature,
 )
-from contract.schema_export import SCHEMA_PATH, render_schema
 from contract.signing import device_request_headers, request_signing_bytes, signed_bytes_and_body
 from tests.support.devices import SimulatedDevice, speeding_fixation
 
@@ -47,16 +46,6 @@ def payment(**changes: object) -> Payment:
     }
     fields.update(changes)
     return Payment.model_validate(fields)
-
-
-def test_committed_json_schema_matches_the_models() -> None:
-    assert SCHEMA_PATH.read_text(encoding="utf-8") == render_schema(), (
-        "run 'erap-contract export-schema' and commit the result"
-    )
-    schema = json.loads(SCHEMA_PATH.read_text(encoding="utf-8"))
-    assert {"SignedEnvelope", "Fixation", "Payment", "DeviceStatus", "Receipt"} <= set(
-        schema["$defs"]
-    )
 
 
 def test_canonical_json_is_independent_of_key_order_and_refuses_nan() -> None:
@@ -118,16 +107,6 @@ def test_a_fixation_needs_a_full_frame_and_distinct_images() -> None:
     same_image = crop.model_copy(update={"sha256": frame.sha256})
     with pytest.raises(ValidationError, match="same evidence image twice"):
         speeding_fixation(camera, evidence=[frame, same_image])
-
-
-def test_device_key_file_is_private_and_never_overwritten(tmp_path: Path) -> None:
-    path = tmp_path / "keys" / "device.pem"
-    key = DeviceKey.generate()
-    key.save(path)
-    assert path.stat().st_mode & 0o777 == 0o600
-    assert DeviceKey.load(path).public_key_b64 == key.public_key_b64
-    with pytest.raises(FileExistsError):
-        DeviceKey.generate().save(path)
 
 
 def test_request_headers_sign_method_path_time_and_body() -> None:

@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
 from models.ocr import Box
 from models.scoring import (
     AnnotatedPlate,
     PredictedPlate,
-    parse_annotations,
     score_image,
     summarise,
 )
@@ -23,23 +20,6 @@ def test_iou_of_identical_disjoint_and_half_overlapping_boxes() -> None:
     assert box.iou(Box(110, 10, 100, 40)) == 0.0  # touching edges share no area
     # Shifted by half its width: intersection 50x40, union 150x40.
     assert box.iou(Box(60, 10, 100, 40)) == pytest.approx(1 / 3)
-
-
-def test_parse_annotations_normalises_text_and_reads_every_line(tmp_path: Path) -> None:
-    path = tmp_path / "car.txt"
-    path.write_text("car.jpg\t10\t20\t30\t15\tabc-1234\ncar.jpg\t50\t60\t30\t15\t7 XY 12\n")
-    plates = parse_annotations(path)
-    assert plates == [
-        AnnotatedPlate(Box(10, 20, 30, 15), "ABC1234"),
-        AnnotatedPlate(Box(50, 60, 30, 15), "7XY12"),
-    ]
-
-
-def test_parse_annotations_explains_a_malformed_line(tmp_path: Path) -> None:
-    path = tmp_path / "bad.txt"
-    path.write_text("bad.jpg 10 20 30 15 ABC1234\n")
-    with pytest.raises(ValueError, match="line 1: expected 6 tab-separated fields"):
-        parse_annotations(path)
 
 
 def test_exact_compares_normalised_text_and_detected_needs_iou_above_threshold() -> None:
