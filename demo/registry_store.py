@@ -21,7 +21,7 @@ from typing import Literal
 
 import psycopg
 
-from central_ingest.cli_common import DATABASE_ENV
+from central_ingest.cli.common import DATABASE_ENV
 from central_ingest.config import RegistryConfig
 from central_ingest.registry import open_registry_store
 from central_ingest.store.postgres.db import PostgresStore

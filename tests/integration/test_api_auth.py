@@ -15,7 +15,7 @@ from typer.testing import CliRunner, Result
 
 from central_ingest.api.app import create_app
 from central_ingest.api.auth import SESSION_COOKIE
-from central_ingest.cli_operators import CLI_ACTOR, PASSWORD_ENV, operators_app
+from central_ingest.cli.operators import CLI_ACTOR, PASSWORD_ENV, operators_app
 from central_ingest.config import load_config
 from central_ingest.core.clock import parse_iso
 from central_ingest.operators import Operators, Role, token_digest

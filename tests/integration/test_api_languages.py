@@ -15,7 +15,7 @@ from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
 from central_ingest.api.app import create_app
-from central_ingest.cli_operators import PASSWORD_ENV, operators_app
+from central_ingest.cli.operators import PASSWORD_ENV, operators_app
 from central_ingest.operators import FAILED_LOGIN_LIMIT, Role, TooManyAttempts
 from i18n import translator
 from tests.support.api import (

@@ -17,11 +17,11 @@ import pytest
 from rich.console import Console
 from typer.testing import CliRunner
 
-from central_ingest import cli_progress
 from central_ingest.audit import load_or_create_registry_key, sign_tree_head, verify_registry
 from central_ingest.cli import app
-from central_ingest.cli_audit import audit_app
-from central_ingest.cli_progress import LiveProgress
+from central_ingest.cli import progress as cli_progress
+from central_ingest.cli.audit import audit_app
+from central_ingest.cli.progress import LiveProgress
 from central_ingest.operators import Role
 from i18n import translator
 from tests.support.api import PROSECUTOR, build_env

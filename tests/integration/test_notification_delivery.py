@@ -223,7 +223,7 @@ def test_two_worker_processes_share_the_outbox_without_duplicates(
     command = [
         sys.executable,
         "-c",
-        "from central_ingest.cli_ops import ops_app; ops_app()",
+        "from central_ingest.cli.ops import ops_app; ops_app()",
         "deliver-notifications",
         "--once",
         "--outbox-file",

@@ -25,7 +25,7 @@ PASSWORD = "smsc-pw1"
 
 def _command(tmp_path: Path, config: Path) -> list[str]:
     return [
-        sys.executable, "-c", "from central_ingest.cli_ops import ops_app; ops_app()",
+        sys.executable, "-c", "from central_ingest.cli.ops import ops_app; ops_app()",
         "deliver-notifications", "--once", "--config", str(config),
         "--data-dir", str(tmp_path), "--outbox-file", str(tmp_path / "outbox.jsonl"),
     ]

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from central_ingest.cli_ops import ops_app
+from central_ingest.cli.ops import ops_app
 from central_ingest.core.clock import iso
 from central_ingest.reports import dead_letter_summary, removal_report, unmatched_payments_report
 from central_ingest.store.db import Store, open_store

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from central_ingest.cli_ops import ops_app
+from central_ingest.cli.ops import ops_app
 from central_ingest.core.iin import is_valid_bin, is_valid_iin
 from central_ingest.store.db import Store, open_store
 from central_ingest.vehicles import (

@@ -291,8 +291,8 @@ MODULE_LAYERS = {
 }
 
 # The package itself (a docstring), ``python -m central_ingest`` and the ``erap-registry``
-# commands (cli.py and every cli_*.py).
-CLI_MODULE = re.compile(r"central_ingest(\.__main__|\.cli(_\w+)?)?")
+# commands (the package ``central_ingest/cli/``).
+CLI_MODULE = re.compile(r"central_ingest(\.__main__|\.cli(\.\w+)?)?")
 
 _BASE = ("contract", "i18n")
 ALLOWED_IMPORTS: dict[str, frozenset[str]] = {
@@ -424,5 +424,5 @@ def test_the_layer_check_finds_an_import_that_goes_up() -> None:
     assert layer_violations("central_ingest.example", "") == [
         "central_ingest.example is in no layer: add it to MODULE_LAYERS"
     ]
-    assert layer_of("central_ingest.cli_backup") == "cli"
+    assert layer_of("central_ingest.cli.backup") == "cli"
     assert layer_of("central_ingest.api.settings") == "config"

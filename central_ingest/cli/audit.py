@@ -2,7 +2,7 @@
 
 Exit codes of ``verify``: 0 when everything checks, 1 on any sign of tampering, 2 when the check
 cannot run at all (no database, no key, bad arguments). The report and the refusals are printed
-in the command line's language (``cli_common``); the JSON outputs (signed heads, the public key,
+in the command line's language (``cli.common``); the JSON outputs (signed heads, the public key,
 case proofs) are the same in every language.
 """
 
@@ -27,7 +27,7 @@ from central_ingest.audit import (
     sign_tree_head,
     verify_registry,
 )
-from central_ingest.cli_common import (
+from central_ingest.cli.common import (
     EXIT_CANNOT_RUN,
     cli_translator,
     existing_store_path,
@@ -35,7 +35,7 @@ from central_ingest.cli_common import (
     refuse,
     say,
 )
-from central_ingest.cli_progress import LiveProgress
+from central_ingest.cli.progress import LiveProgress
 from central_ingest.config import RegistryConfig
 from central_ingest.store.db import Store, open_store
 from contract import load_public_key, now_utc

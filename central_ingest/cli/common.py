@@ -9,7 +9,7 @@ never change with the language. Typer's ``--help`` texts stay English: typer bui
 the modules are imported, before any language is known.
 
 Sub-applications (``audit``, ``operator``, ``ops``, ``pki``) also run on their own (tests,
-``python -m central_ingest.cli_audit``): without the global option they follow the
+``python -m central_ingest.cli.audit``): without the global option they follow the
 environment variable and the configuration. The option's choice lives in a context variable
 that the main command resets when it finishes, so it never outlives one run (tests invoke many
 in one process).

@@ -1,7 +1,7 @@
 """``erap-registry``: run and operate the central registry.
 
 It speaks Kazakh, Russian or English: ``--language`` before the command, else ``ERAP_LANGUAGE``,
-else the configuration's ``language`` (see ``cli_common``).
+else the configuration's ``language`` (see ``cli.common``).
 """
 
 from __future__ import annotations
@@ -18,9 +18,9 @@ from rich.console import Console
 from rich.table import Table
 
 from central_ingest.api.app import create_app
-from central_ingest.cli_audit import audit_app
-from central_ingest.cli_backup import BACKUP_HELP, backup
-from central_ingest.cli_common import (
+from central_ingest.cli.audit import audit_app
+from central_ingest.cli.backup import BACKUP_HELP, backup
+from central_ingest.cli.common import (
     LANGUAGE_ENV,
     LanguageChoice,
     cli_translator,
@@ -28,10 +28,10 @@ from central_ingest.cli_common import (
     remember_language,
     say,
 )
-from central_ingest.cli_common import open_config as _open_config
-from central_ingest.cli_operators import operators_app
-from central_ingest.cli_ops import ops_app
-from central_ingest.cli_pki import pki_app
+from central_ingest.cli.common import open_config as _open_config
+from central_ingest.cli.operators import operators_app
+from central_ingest.cli.ops import ops_app
+from central_ingest.cli.pki import pki_app
 from central_ingest.config import RegistryConfig
 from central_ingest.ingest.mqtt_worker import MqttIngestWorker
 from central_ingest.ingest.service import IngestService

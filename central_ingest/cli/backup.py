@@ -4,7 +4,7 @@ evidence images) while the registry keeps running; ``deploy/BACKUP.md`` says how
 Exit codes: 0 when the copy is written and checks; 1 when the copy failed its checks (nothing
 kept under the target's name) or evidence images the copy refers to are missing or damaged in
 the registry; 2 when the backup cannot start (no database, target exists, no folder, no space).
-What it prints is in the command line's language (``cli_common``).
+What it prints is in the command line's language (``cli.common``).
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from typing import Annotated
 
 import typer
 
-from central_ingest.cli_common import (
+from central_ingest.cli.common import (
     EXIT_CANNOT_RUN,
     cli_translator,
     existing_store_path,
@@ -22,7 +22,7 @@ from central_ingest.cli_common import (
     refuse,
     say,
 )
-from central_ingest.cli_progress import LiveProgress
+from central_ingest.cli.progress import LiveProgress
 from central_ingest.store.backup import (
     DEFAULT_STEP_PAGES,
     BackupFailed,

@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from central_ingest.cli_common import cli_translator, refuse, say
+from central_ingest.cli.common import cli_translator, refuse, say
 from central_ingest.pki import CertificateAuthority, PkiError
 from central_ingest.pki_officers import OfficerCa
 from contract import now_utc

@@ -5,7 +5,7 @@ Passwords never go on the command line (it is visible to every user of the host)
 prompted for with confirmation, or read from standard input (``--password-stdin``) or from the
 ``ERAP_OPERATOR_PASSWORD`` environment variable for scripts.
 
-Results and refusals are printed in the command line's language (``cli_common``); ``list
+Results and refusals are printed in the command line's language (``cli.common``); ``list
 --json`` is for programs and prints codes, the same in every language.
 """
 
@@ -21,7 +21,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from central_ingest.cli_common import cli_translator, open_config, refuse, say
+from central_ingest.cli.common import cli_translator, open_config, refuse, say
 from central_ingest.config import RegistryConfig
 from central_ingest.core.errors import DomainError
 from central_ingest.core.labels import ROLES, label

@@ -2,7 +2,7 @@
 
 Mounted by the main ``erap-registry`` command. Every command reads the registry configuration
 (``--config``) and may point at another data directory (``--data-dir``); reports print a table
-for people, in the command line's language (``cli_common``: headers, labels of codes, CLDR
+for people, in the command line's language (``cli.common``: headers, labels of codes, CLDR
 numbers and Astana times) or, with ``--json``, JSON for other programs (codes and UTC, the same
 in every language).
 """
@@ -25,7 +25,7 @@ from babel.numbers import format_decimal
 from rich.console import Console
 from rich.table import Table
 
-from central_ingest.cli_common import (
+from central_ingest.cli.common import (
     cli_translator,
     existing_store_path,
     open_config,
