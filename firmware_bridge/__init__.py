@@ -13,7 +13,7 @@ Layers, each usable alone:
 - ``simulator``: ``McuSimulator``, the firmware's side, scriptable; ``transport.PtyPair`` makes
   a socat pty pair to run both over a real serial line.
 
-CLIs: ``python -m firmware_bridge monitor --port /dev/ttyUSB0`` and
+CLIs: ``erap-bridge monitor --port /dev/ttyUSB0`` (``firmware_bridge.cli``) and
 ``python -m firmware_bridge.simulator --help``.
 """
 

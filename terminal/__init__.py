@@ -10,6 +10,8 @@ printer's profile or, where none holds a line, as an image (``terminal.paper``).
 Never stored or logged: the full card number, track data, CVV, PIN or PIN block.
 
 The pure core (``tlv``, ``emv``, ``iso8583``, ``money``, ``receipt.receipt_lines``) imports no
-adapter. The wiring lives in ``terminal.config`` (``load_config``, ``build_terminal``) and the
-service in ``terminal.service`` (``PaymentTerminal``); importing this package runs neither.
+adapter. The configuration lives in ``terminal.config`` (``load_config``), the objects it selects
+are built in ``terminal.wiring`` (``build_terminal``), the service is ``terminal.service``
+(``PaymentTerminal``); importing this package runs none of them. Commands: ``erap-terminal``
+(``terminal.cli``; also ``python -m terminal``).
 """

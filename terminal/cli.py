@@ -21,11 +21,12 @@ from rich.markup import escape
 from contract import DeviceKey, now_utc
 from contract.config_file import ConfigError
 from i18n import Language, Text, Translator, language_or_none, translator
-from terminal.config import build_terminal, configured_language, load_config
+from terminal.config import configured_language, load_config
 from terminal.messages import SpokenError
 from terminal.officer_token import OfficerToken, PinCounter, TokenSettings
 from terminal.registry_client import case_status
 from terminal.service import PaymentResult, PaymentTerminal, Refused, payment_state
+from terminal.wiring import build_terminal
 
 # The --help texts stay in English: Typer builds them when this module is imported, before any
 # configuration (and so any language) is known, and they are read by the engineers who install

@@ -1,34 +1,24 @@
-"""The terminal's configuration (TOML) and the wiring it selects: the payment device is either
-this terminal's EMV kernel with the acquirer over mutual TLS (``emv``; the TLS files are checked
-at load) or the bank's POS over ECR (``ecr``);
+"""The terminal's configuration (TOML) and its loading: the payment device is either this
+terminal's EMV kernel with the acquirer over mutual TLS (``emv``; the TLS files are checked at
+load) or the bank's POS over ECR (``ecr``);
 the officer's language (``language``, also the receipt's unless the payer picks one); the
-receipt printer's model (``printer_profile``, from python-escpos's capabilities database)."""
+receipt printer's model (``printer_profile``, from python-escpos's capabilities database).
+The objects it selects are built in ``terminal.wiring``."""
 
 from __future__ import annotations
 
 import os
 import ssl
 import tomllib
-from collections.abc import Callable
-from datetime import datetime
 from pathlib import Path
 from typing import Literal, Self
 
-import httpx
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from contract import DeviceKey, now_utc
 from contract.config_file import ConfigError, load_toml
 from i18n import FALLBACK_LANGUAGE, Language, language_or_none
-from terminal.acquirer_link import AcquirerLink, AcquirerTls, client_context
-from terminal.ecr import EcrPosDevice
-from terminal.journal import Journal
+from terminal.acquirer_link import AcquirerTls, client_context
 from terminal.paper import profile_names
-from terminal.payment_device import EmvAcquirerDevice, MerchantIds, PaymentDevice
-from terminal.pcsc import PcscCard
-from terminal.receipt import EscposReceiptPrinter
-from terminal.registry_client import RegistryClient
-from terminal.service import PaymentTerminal, TerminalIdentity
 
 
 class _Section(BaseModel):
@@ -201,60 +191,3 @@ def configured_language(path: Path) -> Language:
         return FALLBACK_LANGUAGE
     value = raw.get("language")
     return (language_or_none(value) if isinstance(value, str) else None) or FALLBACK_LANGUAGE
-
-
-def build_payment_device(
-    config: TerminalConfig, journal: Journal, clock: Callable[[], datetime]
-) -> PaymentDevice:
-    if config.payment_device == "ecr":
-        assert config.ecr is not None  # checked by the model
-        return EcrPosDevice(
-            port_url=config.ecr.port,
-            journal=journal,
-            clock=clock,
-            answer_timeout_s=config.ecr.answer_timeout_s,
-            baudrate=config.ecr.baudrate,
-        )
-    emv = config.emv
-    assert emv is not None  # checked by the model
-    return EmvAcquirerDevice(
-        open_card=lambda: PcscCard(emv.reader),
-        acquirer=AcquirerLink(
-            emv.acquirer_host, emv.acquirer_port, emv.acquirer_timeout_s, tls=emv.acquirer_tls()
-        ),
-        journal=journal,
-        merchant=MerchantIds(terminal_id=config.terminal_id, merchant_id=emv.merchant_id),
-        clock=clock,
-    )
-
-
-def build_terminal(
-    config: TerminalConfig,
-    *,
-    key: DeviceKey,
-    http: httpx.Client,
-    clock: Callable[[], datetime] = now_utc,
-) -> tuple[PaymentTerminal, Journal]:
-    """The terminal and its journal (the caller closes it)."""
-    journal = Journal(config.data_dir / "terminal.db")
-    terminal = PaymentTerminal(
-        identity=TerminalIdentity(
-            device_id=config.device_id,
-            terminal_id=config.terminal_id,
-            agency=config.agency,
-            case_url_template=config.case_url_template,
-        ),
-        key=key,
-        registry=RegistryClient(http, config.device_id, key, language=config.language),
-        device=build_payment_device(config, journal, clock),
-        printer=EscposReceiptPrinter(
-            config.printer_device,
-            config.printer_baudrate,
-            profile=config.printer_profile,
-            width_px=config.printer_width_px,
-        ),
-        journal=journal,
-        clock=clock,
-        language=config.language,
-    )
-    return terminal, journal

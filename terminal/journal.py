@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from i18n import Message
+from localdb import open_sqlite
 from terminal.messages import decode_message, encode_message
 
 SCHEMA = """
@@ -110,10 +111,9 @@ class DueReversal:
 class Journal:
     def __init__(self, path: Path) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
-        self._conn = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
+        # synchronous=FULL: a reversal must survive a power cut.
+        self._conn = open_sqlite(path, synchronous="FULL")
         self._lock = threading.RLock()
-        self._conn.execute("PRAGMA journal_mode=WAL")
-        self._conn.execute("PRAGMA synchronous=FULL")  # a reversal must survive a power cut
         self._conn.executescript(SCHEMA)
 
     def close(self) -> None:

@@ -29,11 +29,11 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from urllib.parse import quote
 
 from central_ingest.core.errors import DomainError
 from central_ingest.store.sqlite_db import BUSY_TIMEOUT_MS
 from i18n.text import Text
+from localdb import open_sqlite
 
 # 1,024 pages of 4 KiB: 4 MiB per step, a few milliseconds each, so the progress moves.
 DEFAULT_STEP_PAGES = 1024
@@ -139,10 +139,7 @@ def _open_source(source: Path) -> sqlite3.Connection:
     # Read-only: never create an empty database where the registry's should be, and never
     # checkpoint the registry's WAL on close as the last writable connection would.
     try:
-        conn = sqlite3.connect(
-            f"file:{quote(str(source))}?mode=ro", uri=True, isolation_level=None,
-            timeout=BUSY_TIMEOUT_MS / 1000,
-        )
+        conn = open_sqlite(source, read_only=True, busy_timeout_s=BUSY_TIMEOUT_MS / 1000)
     except sqlite3.OperationalError as exc:
         raise BackupRefused("backup_source_unreadable", Text(
             "The registry database %(path)s cannot be opened: %(problem)s.",
@@ -199,7 +196,8 @@ def _copy_snapshot(source: Path, temp: Path, step_pages: int, progress: Progress
         pages = src.execute("PRAGMA page_count").fetchone()[0]
         page_size = src.execute("PRAGMA page_size").fetchone()[0]
         _check_space(temp.parent, pages * page_size)
-        dst = sqlite3.connect(temp, isolation_level=None)
+        # The copy's journal mode is set after the backup (below); synchronous: SQLite's.
+        dst = open_sqlite(temp, wal=False, synchronous=None)
         try:
             def step(_status: int, remaining: int, total: int) -> None:
                 if progress is not None:
@@ -216,7 +214,7 @@ def _copy_snapshot(source: Path, temp: Path, step_pages: int, progress: Progress
 
 
 def _check_copy(path: Path) -> CopyContents:
-    conn = sqlite3.connect(f"file:{quote(str(path))}?mode=ro", uri=True)
+    conn = open_sqlite(path, read_only=True)
     try:
         verdict = [row[0] for row in conn.execute("PRAGMA integrity_check")]
         if verdict != ["ok"]:
@@ -275,7 +273,7 @@ def copy_evidence(
     does not hold yet (content-addressed: a file there under its hash is that image). Images
     uploaded after the snapshot are left for the next backup: the copy does not refer to them.
     """
-    conn = sqlite3.connect(f"file:{quote(str(backup))}?mode=ro", uri=True)
+    conn = open_sqlite(backup, read_only=True)
     try:
         listed = conn.execute("SELECT sha256, size_bytes FROM evidence ORDER BY sha256").fetchall()
     finally:

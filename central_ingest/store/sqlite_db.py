@@ -27,6 +27,7 @@ from central_ingest.store.db import (
     casefold,
 )
 from central_ingest.store.schema import DDL, MIGRATIONS, SCHEMA_VERSION
+from localdb import open_sqlite
 
 BUSY_TIMEOUT_MS = 30_000
 
@@ -102,16 +103,12 @@ class SqliteStore(Store):
         return str(self.path)
 
     def _connect(self) -> SqliteDatabase:
-        conn = sqlite3.connect(
+        conn = open_sqlite(
             self.path,
-            timeout=BUSY_TIMEOUT_MS / 1000,
-            isolation_level=None,
-            check_same_thread=False,
+            synchronous="NORMAL",
+            busy_timeout_s=BUSY_TIMEOUT_MS / 1000,
+            foreign_keys=True,
         )
-        conn.execute("PRAGMA journal_mode=WAL")
-        conn.execute("PRAGMA synchronous=NORMAL")
-        conn.execute("PRAGMA foreign_keys=ON")
-        conn.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
         # Deterministic: SQLite may then use it in indexes and constant-fold it.
         conn.create_function(CASEFOLD_FUNCTION, 1, casefold, deterministic=True)
         return SqliteDatabase(conn)

@@ -5,7 +5,6 @@ another). Readings older than ``retention_s`` are pruned by the bridge."""
 from __future__ import annotations
 
 import json
-import sqlite3
 import threading
 from dataclasses import asdict, fields, replace
 from datetime import datetime
@@ -20,6 +19,7 @@ from edge.box.readings import (
     StopLineCrossing,
 )
 from firmware_bridge import Direction, LightPhase
+from localdb import open_sqlite
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS readings (
@@ -71,11 +71,7 @@ class SensorJournal:
     def __init__(self, path: Path, *, retention_s: float = 3600.0) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
         self.retention_s = retention_s
-        self._conn = sqlite3.connect(
-            path, timeout=30.0, isolation_level=None, check_same_thread=False
-        )
-        self._conn.execute("PRAGMA journal_mode=WAL")
-        self._conn.execute("PRAGMA synchronous=NORMAL")
+        self._conn = open_sqlite(path, synchronous="NORMAL")
         self._conn.executescript(SCHEMA)
         self._lock = threading.Lock()
 

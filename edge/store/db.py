@@ -12,6 +12,8 @@ import sqlite3
 from enum import StrEnum
 from pathlib import Path
 
+from localdb import open_sqlite
+
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS sequences (
     device_id TEXT PRIMARY KEY,
@@ -74,9 +76,6 @@ class Durability(StrEnum):
 def open_database(path: Path, durability: Durability) -> sqlite3.Connection:
     """Open (creating if needed) the box database. Transactions are explicit (BEGIN/COMMIT)."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False, timeout=30)
-    conn.execute("PRAGMA journal_mode=WAL")
-    conn.execute(f"PRAGMA synchronous={durability.value}")
-    conn.execute("PRAGMA busy_timeout=30000")
+    conn = open_sqlite(path, synchronous=durability.value)
     conn.executescript(SCHEMA)
     return conn

@@ -19,13 +19,14 @@ from typer.testing import CliRunner
 
 from contract import now_utc
 from terminal.cli import app
-from terminal.config import TerminalConfig, build_terminal
+from terminal.config import TerminalConfig
 from terminal.ecr import EcrPosDevice
 from terminal.journal import Journal, PaymentState
 from terminal.paper import load_profile
 from terminal.service import PaymentTerminal
 from terminal.sim.escpos_reader import read_paper
 from terminal.sim.harness import BankPos, PrinterPty, SocatPair, free_port
+from terminal.wiring import build_terminal
 from tests.support.api import ApiEnv, build_env
 
 CUT = b"\x1dV\x00"
