@@ -16,6 +16,8 @@ from typing import Literal, Protocol
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from central_ingest.core.cases import normalise_plate
+from central_ingest.core.errors import InvalidInput
 from central_ingest.core.iin import is_valid_bin, is_valid_iin
 from central_ingest.store import vehicles as repo
 from central_ingest.store.db import Store
@@ -26,22 +28,9 @@ OwnerKind = Literal["person", "organisation"]
 DEMO_SEED = Path(__file__).parent / "seed" / "vehicles.jsonl"
 """About thirty invented vehicles and owners for the demo and the tests."""
 
-# Officers and partner systems sometimes type Cyrillic letters that look like the Latin ones on
-# the plate; both spellings must find the same vehicle.
-# Cyrillic A, VE, IE, KA, EM, EN, O, ER, ES, TE, U, HA.
-_CYRILLIC_LOOKALIKES = str.maketrans(
-    "\u0410\u0412\u0415\u041a\u041c\u041d\u041e\u0420\u0421\u0422\u0423\u0425",
-    "ABEKMHOPCTYX",
-)
-_NOT_PLATE_CHARACTER = re.compile(r"[^A-Z0-9]")
 _PHONE_SEPARATORS = re.compile(r"[\s()\-.]")
 _KZ_PHONE = re.compile(r"^\+7\d{10}$")
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[A-Za-z]{2,}$")
-
-
-def normalise_plate(text: str) -> str:
-    """Upper case, Latin letters and digits only: ``"123 abc 01"`` -> ``"123ABC01"``."""
-    return _NOT_PLATE_CHARACTER.sub("", text.upper().translate(_CYRILLIC_LOOKALIKES))
 
 
 def normalise_phone(text: str) -> str:
@@ -99,7 +88,12 @@ class _ValidatedVehicle(BaseModel):
     @field_validator("plate", mode="before")
     @classmethod
     def _plate(cls, value: object) -> object:
-        return normalise_plate(value) if isinstance(value, str) else value
+        if not isinstance(value, str):
+            return value
+        try:
+            return normalise_plate(value)
+        except InvalidInput as exc:
+            raise ValueError(exc.message) from None  # pydantic reports it with the field
 
     @field_validator("phone")
     @classmethod
@@ -148,7 +142,11 @@ class SqliteVehicleRegister(VehicleRegister):
         self._store = store
 
     def lookup(self, plate: str) -> VehicleRecord | None:
-        row = repo.vehicle_by_plate(self._store.db, normalise_plate(plate))
+        try:
+            normalised = normalise_plate(plate)
+        except InvalidInput:
+            return None  # not a plate at all: no vehicle carries it
+        row = repo.vehicle_by_plate(self._store.db, normalised)
         return None if row is None else VehicleRecord(**row)
 
     def upsert(self, records: Iterable[VehicleRecord]) -> int:

@@ -126,7 +126,9 @@ _CYRILLIC_LOOKALIKES = str.maketrans("АВЕКМНОРСТУХ", "ABEKMHOPCTYX")
 
 
 def normalise_plate(text: str) -> str:
-    """A plate as the registry stores it: Latin capitals and digits, no spaces ("123ABC01")."""
+    """A plate as the registry stores it: Latin capitals and digits, no spaces ("123ABC01").
+    The one reading of a plate: officers' corrections here, the vehicle register's records and
+    lookups (``central_ingest.vehicles``) alike."""
     plate = _PLATE_SEPARATORS.sub("", text).upper().translate(_CYRILLIC_LOOKALIKES)
     if not _PLATE.fullmatch(plate):
         raise InvalidInput(

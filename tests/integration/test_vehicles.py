@@ -8,6 +8,7 @@ import pytest
 from typer.testing import CliRunner
 
 from central_ingest.cli.ops import ops_app
+from central_ingest.core.cases import normalise_plate
 from central_ingest.core.iin import is_valid_bin, is_valid_iin
 from central_ingest.store.db import Store, open_store
 from central_ingest.vehicles import (
@@ -16,7 +17,6 @@ from central_ingest.vehicles import (
     VehicleDataError,
     VehicleRecord,
     normalise_phone,
-    normalise_plate,
 )
 from tests.support.stores import registry_target
 
@@ -75,6 +75,25 @@ def test_seed_loads_and_lookup_accepts_any_spelling_of_the_plate(
         assert found.owner_name == first["owner_name"]
         assert found.phone is not None and re.fullmatch(r"\+7\d{10}", found.phone)
     assert register.lookup("000ZZZ99") is None
+
+
+def test_the_register_reads_a_plate_as_the_cases_do(register: SqliteVehicleRegister) -> None:
+    """One normalise_plate (central_ingest.core.cases) for the register and the officers'
+    corrections: spaces, hyphens and Cyrillic look-alikes name the same vehicle; anything else
+    is not a plate, refused on the way in and found nowhere."""
+    record = VehicleRecord(
+        plate="777-кор 05", owner_id="791028302728", owner_kind="person", owner_name="Test Person"
+    )
+    assert register.upsert([record]) == 1
+    found = register.lookup("777 KOP 05")
+    assert found is not None and found.plate == normalise_plate("777 КОР 05") == "777KOP05"
+    odd = VehicleRecord(
+        plate="12#AB", owner_id="791028302728", owner_kind="person", owner_name="Test Person"
+    )
+    with pytest.raises(VehicleDataError, match=r"plate: .*“12#AB” is not a plate"):
+        register.upsert([odd])
+    assert register.lookup("12#AB") is None
+    assert register.lookup("no plate!") is None
 
 
 def test_loading_the_seed_twice_replaces_rather_than_duplicates(
