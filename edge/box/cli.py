@@ -6,7 +6,6 @@ from __future__ import annotations
 import logging
 import signal
 import threading
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -18,10 +17,9 @@ from rich.console import Console
 from contract import DeviceKey
 from contract.config_file import ConfigError
 from edge.box.config import BoxConfig, load_box_config
-from edge.box.health import box_health
 from edge.box.journal import SensorJournal
 from edge.box.recorder import Recorder
-from edge.store import Outbox, Sender, SenderSettings, StorageLimits
+from edge.box.wiring import build_sender, open_outbox
 from edge.store.db import Durability
 
 app = typer.Typer(help="The camera box's processes.", no_args_is_help=True)
@@ -62,13 +60,6 @@ def _logging(device_id: str, role: str) -> None:
     logging.basicConfig(
         level=logging.INFO, format=f"%(asctime)s {device_id} {role} %(levelname)s %(message)s"
     )
-
-
-def _outbox(config: BoxConfig, durability: Durability) -> Outbox:
-    limits = StorageLimits(
-        max_bytes=config.storage.max_bytes, min_free_bytes=config.storage.min_free_bytes
-    )
-    return Outbox(config.outbox_path, config.files_dir, limits=limits, durability=durability)
 
 
 @app.command("check-config")
@@ -122,14 +113,14 @@ def bridge(config: ConfigPath = DEFAULT_CONFIG) -> None:
 def recorder(config: ConfigPath = DEFAULT_CONFIG) -> None:
     """Read the video, join sensor readings, record signed fixations in the outbox."""
     from edge.box.recorder import Recorder
-    from edge.box.video import build_pipeline
+    from edge.box.wiring import build_pipeline
     from edge.video import SourceUnavailable, open_source
 
     box = _load(config)
     key = _key(box)
     _logging(box.device_id, "recorder")
     journal = SensorJournal(box.journal_path)
-    outbox = _outbox(box, Durability.FULL)
+    outbox = open_outbox(box, Durability.FULL)
     source = open_source(box.video.source)
     recorder = Recorder(box, key, outbox, journal, build_pipeline(box), source)
     with _until_signalled() as stop:
@@ -163,23 +154,8 @@ def sender(config: ConfigPath = DEFAULT_CONFIG) -> None:
     _logging(box.device_id, "sender")
     journal = SensorJournal(box.journal_path)
     # Deleting delivered rows needs no fsync: a lost delete is a resend the registry drops.
-    outbox = _outbox(box, Durability.NORMAL)
-    settings = SenderSettings(
-        device_id=box.device_id,
-        registry_url=box.registry.url,
-        registry_ca_file=box.registry.ca_file,
-        mqtt_host=box.mqtt.host,
-        mqtt_port=box.mqtt.port,
-        tls_ca_file=box.mqtt.ca_file,
-        tls_cert_file=box.mqtt.cert_file,
-        tls_key_file=box.mqtt.key_file,
-        receipt_timeout_s=box.sender.receipt_timeout_s,
-        status_interval_s=box.sender.status_interval_s,
-        reconnect_cap_s=box.sender.reconnect_cap_s,
-    )
-    running = Sender(
-        outbox, key, settings, health=lambda: box_health(journal.state(), time.time(), box.health)
-    ).start()
+    outbox = open_outbox(box, Durability.NORMAL)
+    running = build_sender(box, key, outbox, journal).start()
     console.print(f"sender {box.device_id}: {outbox.depth()} message(s) queued")
     with _until_signalled() as stop:
         while not stop.wait(10.0):

@@ -95,6 +95,13 @@ class VideoSettings(_Section):
     repeat_window_s: float = Field(
         default=60.0, ge=0, description="A plate is reported once per this many seconds"
     )
+    max_plates_per_frame: int = Field(
+        default=4,
+        ge=1,
+        le=16,
+        description="Most plates read in one vehicle region of a frame (python -m "
+        "models.evaluate --config reads as many)",
+    )
 
     @model_validator(mode="after")
     def _ladder_rises(self) -> Self:
@@ -172,6 +179,13 @@ class SenderOptions(_Section):
     receipt_timeout_s: float = Field(default=30.0, gt=0, description="Resend after this silence")
     status_interval_s: float = Field(default=60.0, gt=0, description="Seconds between statuses")
     reconnect_cap_s: float = Field(default=30.0, gt=0, description="Longest reconnect backoff")
+    max_inflight: int = Field(
+        default=100,
+        ge=1,
+        le=65535,
+        description="Publishes awaiting the broker's PUBACK at once (paho's in-flight window); "
+        "more drains a backlog faster over a slow link, at the broker's memory",
+    )
 
 
 class StorageSettings(_Section):

@@ -21,8 +21,6 @@ from pathlib import Path
 from central_ingest.config import RegistryConfig
 from central_ingest.store.db import open_store
 from contract import DeviceKey, DeviceKind, EvidenceRole
-from demo.broker import free_port, wait_for_port
-from demo.scene import evidence_jpeg
 from edge.store import (
     Durability,
     EvidenceImage,
@@ -31,7 +29,9 @@ from edge.store import (
     SenderSettings,
     StorageLimits,
 )
+from tests.support.broker import free_port, wait_for_port
 from tests.support.devices import SimulatedDevice, evidence_ref, speeding_fixation
+from tests.support.evidence_images import evidence_jpeg
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -173,7 +173,7 @@ class Box:
 
 
 class SenderProcess(_LoggedProcess):
-    """``python -m edge.store send`` for a box, as the box runs it."""
+    """``erap-box sender`` for a box, as the box runs it: from a box configuration file."""
 
     def __init__(
         self,
@@ -183,29 +183,54 @@ class SenderProcess(_LoggedProcess):
         receipt_timeout_s: float = 3.0,
         reconnect_cap_s: float = 1.0,
     ) -> None:
+        config = box.root / "box.toml"
+        config.write_text(
+            sender_config_text(box, registry.url, mqtt_port, receipt_timeout_s, reconnect_cap_s),
+            encoding="utf-8",
+        )
         super().__init__(
-            [
-                sys.executable,
-                "-m",
-                "edge.store",
-                "send",
-                "--data-dir",
-                str(box.root),
-                "--key-file",
-                str(box.key_file),
-                "--device-id",
-                box.device_id,
-                "--registry-url",
-                registry.url,
-                "--mqtt-port",
-                str(mqtt_port),
-                "--receipt-timeout",
-                str(receipt_timeout_s),
-                "--reconnect-cap",
-                str(reconnect_cap_s),
-            ],
+            [sys.executable, "-m", "edge.box", "sender", "--config", str(config)],
             ready_marker=None,
         )
+
+
+def sender_config_text(
+    box: Box,
+    registry_url: str,
+    mqtt_port: int,
+    receipt_timeout_s: float,
+    reconnect_cap_s: float,
+) -> str:
+    """A box configuration for the sender alone: the video and serial settings are required by
+    the file's schema but the sender never opens them."""
+    return f"""device_id = "{box.device_id}"
+key_file = "{box.key_file}"
+data_dir = "{box.root}"
+clock_source = "ntp"
+
+[registry]
+url = "{registry_url}"
+
+[mqtt]
+host = "127.0.0.1"
+port = {mqtt_port}
+
+[video]
+source = "0"
+
+[serial]
+port = "loop://"
+
+[rules]
+zone = "Test road"
+
+[rules.speeding]
+limit_kmh = 60
+
+[sender]
+receipt_timeout_s = {receipt_timeout_s}
+reconnect_cap_s = {reconnect_cap_s}
+"""
 
 
 def start_sender(box: Box, registry: RegistryServer, port: int, **options: object) -> Sender:
