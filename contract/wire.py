@@ -208,6 +208,14 @@ class DeviceStatus(_Strict):
     queue_depth: int | None = Field(default=None, ge=0)
     camera_ok: bool | None = None
     sensors_ok: bool | None = None
+    # Counted by the box so that the registry can count and alert on them; None: not reported
+    # (a last will, or a box from before these fields).
+    dead_letters: int | None = Field(
+        default=None, ge=0, description="Fixations the registry refused, kept on the box"
+    )
+    evictions: int | None = Field(
+        default=None, ge=0, description="Evidence files the box deleted for want of space"
+    )
     detail: str | None = Field(default=None, max_length=500)
 
 

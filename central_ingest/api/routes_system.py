@@ -18,7 +18,7 @@ from central_ingest.api.settings import MetricsAccess
 from central_ingest.core.cases import CaseStatus, FixationStatus
 from central_ingest.core.labels import ROLES, label_text
 from central_ingest.store.dead_letters import dead_letter_bytes, dead_letter_counts
-from central_ingest.store.monitoring import database_answers, status_counts
+from central_ingest.store.monitoring import box_outbox_counts, database_answers, status_counts
 from i18n import Text
 
 router = APIRouter(tags=["system"])
@@ -122,6 +122,7 @@ def metrics(
 ) -> PlainTextResponse:
     db = store.db
     fixations = status_counts(db, "fixations")
+    boxes = box_outbox_counts(db)
     lines = [
         # Alert when the first nears the second: the dead-letter job drops the oldest unsigned
         # refusals once it is passed, and logs a warning naming the sources.
@@ -154,5 +155,18 @@ def metrics(
         "# HELP erap_review_queue_size Fixations waiting for an officer's decision.",
         "# TYPE erap_review_queue_size gauge",
         f"erap_review_queue_size {fixations.get(FixationStatus.AWAITING_REVIEW.value, 0)}",
+        # From each camera box's latest status: alert when a box's count grows.
+        *_gauge(
+            "erap_box_dead_letters",
+            "Fixations the registry refused, kept on the box, by device.",
+            "device",
+            boxes["dead_letters"],
+        ),
+        *_gauge(
+            "erap_box_evictions",
+            "Evidence files a box deleted for want of space, by device.",
+            "device",
+            boxes["evictions"],
+        ),
     ]
     return PlainTextResponse("\n".join(lines) + "\n", media_type=PROMETHEUS_TEXT)

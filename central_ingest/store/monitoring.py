@@ -3,6 +3,7 @@ refused messages."""
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from central_ingest.store.db import Database
@@ -15,6 +16,22 @@ def status_counts(db: Database, table: str) -> dict[str, int]:
     column = _COUNTABLE[table]
     rows = db.conn.execute(f"SELECT {column}, COUNT(*) FROM {table} GROUP BY {column}").fetchall()
     return {str(key): int(count) for key, count in rows}
+
+
+BOX_OUTBOX_FIELDS = ("dead_letters", "evictions")
+
+
+def box_outbox_counts(db: Database) -> dict[str, dict[str, int]]:
+    """Per field of ``BOX_OUTBOX_FIELDS``, per device: what its latest status reported (the
+    signed body is stored verbatim; devices whose status leaves the field out are absent)."""
+    counts: dict[str, dict[str, int]] = {field: {} for field in BOX_OUTBOX_FIELDS}
+    for device_id, body in db.conn.execute("SELECT device_id, body FROM device_status"):
+        status = json.loads(body)
+        for field in BOX_OUTBOX_FIELDS:
+            value = status.get(field)
+            if isinstance(value, int):
+                counts[field][str(device_id)] = value
+    return counts
 
 
 def database_answers(db: Database) -> None:

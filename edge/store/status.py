@@ -1,7 +1,8 @@
 """Device health as published to the registry: a retained, signed ``DeviceStatus`` on the box's
 status topic, and a last-will that the broker publishes (retained) when the box drops off.
 
-The pure part: a ``Health`` snapshot becomes a ``DeviceStatus``; alerts are summarised in
+The pure part: a ``Health`` snapshot becomes a ``DeviceStatus``; dead letters and evictions go
+in fields of their own (the registry counts them), and with the alerts are summarised in
 ``detail`` so an operator sees at a glance why a box needs a visit.
 """
 
@@ -41,6 +42,8 @@ def status_body(health: Health, *, online: bool) -> DeviceStatus:
         queue_depth=health.queue_depth,
         camera_ok=health.camera_ok,
         sensors_ok=health.sensors_ok,
+        dead_letters=health.dead_letters,
+        evictions=health.evictions,
         detail=describe(health),
     )
 
