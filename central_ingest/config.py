@@ -214,6 +214,25 @@ class NoticeDelivery(_Section):
     email: SmtpSettings | None = None
 
 
+class ConsoleSettings(_Section):
+    """The officers' console ([console]): practice, not law (central_ingest.console uses it)."""
+
+    double_review_rate: float = Field(
+        default=0.05,
+        ge=0.0,
+        le=1.0,
+        description="share of confirmations drawn at random for a blind second review by"
+        " another officer",
+    )
+    history_items: int = Field(
+        default=8,
+        ge=1,
+        le=100,
+        description="how many earlier fixations and cases of the same plate the review screen"
+        " lists",
+    )
+
+
 class RegistryConfig(_Section):
     data_dir: Path = Path("var/registry")
     database: str | None = Field(
@@ -272,6 +291,7 @@ class RegistryConfig(_Section):
     dead_letters: DeadLetterSettings = Field(default_factory=DeadLetterSettings)
     http_ingest: HttpIngestLimits = Field(default_factory=HttpIngestLimits)
     api: ApiSettings = Field(default_factory=ApiSettings)
+    console: ConsoleSettings = Field(default_factory=ConsoleSettings)
 
     @property
     def db_path(self) -> Path:

@@ -87,5 +87,5 @@ def create_app(
         routes_admin, routes_system, routes_terminal,
     ):
         app.include_router(module.router)
-    install_console(app)
+    install_console(app, config.console)
     return app

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from central_ingest.api.app import create_app
 from central_ingest.config import ConfigError, RegistryConfig, load_config
 from tests.support.paths import DEPLOY
 
@@ -43,6 +44,18 @@ def test_unknown_keys_and_unordered_bands_are_refused(tmp_path: Path) -> None:
                 ]
             },
         )
+
+
+def test_the_console_section_reaches_the_review_desk(tmp_path: Path) -> None:
+    path = tmp_path / "registry.toml"
+    path.write_text(
+        f'data_dir = "{tmp_path}"\n[console]\ndouble_review_rate = 0.25\nhistory_items = 3\n'
+    )
+    desk = create_app(load_config(path)).state.review_desk
+    assert (desk.settings.double_review_rate, desk.settings.history_items) == (0.25, 3)
+    path.write_text("[console]\ndouble_review_rate = 1.5\n")
+    with pytest.raises(ConfigError, match=r"console\.double_review_rate"):
+        load_config(path)
 
 
 def test_missing_mrp_year_is_a_clear_error() -> None:
