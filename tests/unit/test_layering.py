@@ -30,7 +30,8 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 PROJECT_PACKAGES = (
-    "central_ingest", "contract", "edge", "firmware_bridge", "i18n", "models", "terminal"
+    "central_ingest", "contract", "edge", "firmware_bridge", "i18n", "localdb", "models",
+    "terminal",
 )
 
 FORBIDDEN = frozenset(
@@ -248,6 +249,21 @@ def test_the_translation_mechanism_depends_on_no_part_of_the_product() -> None:
     assert not found, found
 
 
+def test_the_sqlite_opener_depends_on_no_part_of_the_product() -> None:
+    """``localdb`` (``open_sqlite``) is shared by the registry's store, the camera box and the
+    terminal: it imports none of them. It imports sqlite3, so a pure core that imported it
+    would be caught by the transitive check above."""
+    parts = set(PROJECT_PACKAGES) - {"localdb"}
+    found = sorted(
+        f"{module_name(path)} line {line}: {name}"
+        for path in sorted((ROOT / "localdb").glob("*.py"))
+        for name, line in imported_names(path)
+        if top_level(name) in parts
+    )
+    assert not found, found
+    assert forbidden_chain("localdb") == ["localdb", "sqlite3 (line 15)"]
+
+
 # --- the registry's layers -------------------------------------------------------------------
 #
 # Every module of the registry sits in one layer: the layer of the longest module prefix below
@@ -261,6 +277,8 @@ def test_the_translation_mechanism_depends_on_no_part_of_the_product() -> None:
 MODULE_LAYERS = {
     "contract": "contract",
     "i18n": "i18n",
+    # open_sqlite, shared with the camera box and the terminal.
+    "localdb": "localdb",
     "central_ingest.core": "core",
     "central_ingest.config": "config",
     # The [api] section of the configuration file: a pydantic model that imports nothing of
@@ -300,6 +318,8 @@ ALLOWED_IMPORTS: dict[str, frozenset[str]] = {
     "i18n": frozenset({"i18n"}),
     # The wire contract devices and registry share; its sentences may be translated.
     "contract": frozenset({"contract", "i18n"}),
+    # The one SQLite opener (localdb/__init__.py): only the standard library.
+    "localdb": frozenset({"localdb"}),
     # The registry's pure domain: rules, fines, views; no storage, no configuration loader
     # (core.fines describes the legal figures it reads as Protocols).
     "core": frozenset({"core", *_BASE}),
@@ -308,7 +328,7 @@ ALLOWED_IMPORTS: dict[str, frozenset[str]] = {
     # The SQL: it takes what the configuration decides (fine, deadlines, issuer) as arguments
     # and leaves notices, the vehicle register and every other decision to the services, so a
     # PostgreSQL store replaces this layer and nothing else.
-    "store": frozenset({"store", "core", *_BASE}),
+    "store": frozenset({"store", "localdb", "core", *_BASE}),
     # The services own the transactions, the clock and the configuration; they call each
     # other (the registry queues notices, the jobs run the registry and the notifier).
     "services": frozenset({"services", "store", "core", "config", *_BASE}),
@@ -324,8 +344,8 @@ ALLOWED_IMPORTS: dict[str, frozenset[str]] = {
     ),
     # The commands start whatever they run: anything.
     "cli": frozenset(
-        {"cli", "application", "console", "api", "api_shared", "services", "store", "core",
-         "config", *_BASE}
+        {"cli", "application", "console", "api", "api_shared", "services", "store", "localdb",
+         "core", "config", *_BASE}
     ),
 }
 
@@ -384,6 +404,7 @@ def layered_files() -> list[Path]:
         *sorted((ROOT / "central_ingest").rglob("*.py")),
         *sorted((ROOT / "contract").glob("*.py")),
         *sorted((ROOT / "i18n").glob("*.py")),
+        *sorted((ROOT / "localdb").glob("*.py")),
     ]
 
 
