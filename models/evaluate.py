@@ -1,7 +1,9 @@
 """`python -m models.evaluate DIR`: accuracy and speed of the plate reader on annotated photos.
 
 The last line printed is one JSON object: images, plates, exact, detected, median_ms and the
-inference runtime used.
+inference runtime used. Each photo is read for as many plates as the camera box reads in a frame
+(its ``video.max_plates_per_frame``, from ``--config`` or the box's default), not for as many as
+the annotation says are there: the score is the box's, misreadings of stray text included.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ import typer
 from rich.console import Console
 from rich.progress import Progress
 
+from contract.config_file import ConfigError
 from models.pipeline import PlateReader
 from models.plate_format import FormatFamily
 from models.runtime import Runtime
@@ -40,13 +43,28 @@ def annotated_images(folder: Path) -> list[tuple[Path, Path]]:
     return pairs
 
 
-def evaluate_image(reader: PlateReader, image_path: Path, annotation_path: Path) -> ImageScore:
+def box_max_plates(config: Path | None) -> int:
+    """The most plates the box reads in one frame: its configuration's, or the default.
+
+    Raises ``contract.config_file.ConfigError`` naming each bad key of the file."""
+    # Imported here: the camera box builds on models, so models loads the box's settings only
+    # when this tool runs, never on import.
+    from edge.box.config import VideoSettings, load_box_config
+
+    if config is None:
+        return int(VideoSettings.model_fields["max_plates_per_frame"].default)
+    return load_box_config(config).video.max_plates_per_frame
+
+
+def evaluate_image(
+    reader: PlateReader, image_path: Path, annotation_path: Path, max_plates: int
+) -> ImageScore:
     annotations = parse_annotations(annotation_path)
     started = time.perf_counter()
     image = cv2.imread(str(image_path), cv2.IMREAD_COLOR)
     if image is None:
         raise ValueError(f"{image_path} is not a readable JPEG image (corrupt or truncated)")
-    readings = reader.read_plates(np.asarray(image, np.uint8), limit=max(1, len(annotations)))
+    readings = reader.read_plates(np.asarray(image, np.uint8), limit=max_plates)
     elapsed_ms = (time.perf_counter() - started) * 1000
     predictions = [PredictedPlate(reading.box, reading.text) for reading in readings]
     return score_image(image_path.name, annotations, predictions, elapsed_ms)
@@ -97,6 +115,14 @@ def main(
             "below --detector-side: none)."
         ),
     ] = None,
+    config: Annotated[
+        Path | None,
+        typer.Option(
+            "--config",
+            help="A camera box's TOML configuration: read as many plates per photo as that "
+            "box reads per frame (video.max_plates_per_frame). Default: the box's default.",
+        ),
+    ] = None,
 ) -> None:
     """Read every annotated photo in FOLDER and score the readings."""
     console = Console(stderr=True)
@@ -105,6 +131,10 @@ def main(
     pairs = annotated_images(folder)
     if not pairs:
         _fail(f"{folder} holds no <name>.jpg with a <name>.txt beside it")
+    try:
+        max_plates = box_max_plates(config)
+    except ConfigError as error:
+        _fail(str(error))
     expected = () if no_prior else tuple(formats or (FormatFamily.KZ,))
     reader = PlateReader(
         expected=expected,
@@ -115,7 +145,7 @@ def main(
         full_precision=full_precision,
     )
     try:
-        scores = _evaluate_all(reader, pairs, verbose, console)
+        scores = _evaluate_all(reader, pairs, max_plates, verbose, console)
     except ValueError as error:
         _fail(str(error))
     typer.echo(json.dumps({**summarise(scores), "runtime": reader.runtime.value}))
@@ -127,17 +157,21 @@ def _fail(message: str) -> NoReturn:
 
 
 def _evaluate_all(
-    reader: PlateReader, pairs: list[tuple[Path, Path]], verbose: bool, console: Console
+    reader: PlateReader,
+    pairs: list[tuple[Path, Path]],
+    max_plates: int,
+    verbose: bool,
+    console: Console,
 ) -> list[ImageScore]:
     first = cv2.imread(str(pairs[0][0]), cv2.IMREAD_COLOR)
     # Warm-up: the first runs allocate and plan their shapes, as a box does when it starts.
     reader.warm_up(first.shape if first is not None else (720, 1280))
-    evaluate_image(reader, *pairs[0])
+    evaluate_image(reader, *pairs[0], max_plates)
     scores: list[ImageScore] = []
     with Progress(console=console, transient=True) as progress:
         task = progress.add_task("reading plates", total=len(pairs))
         for image_path, annotation_path in pairs:
-            score = evaluate_image(reader, image_path, annotation_path)
+            score = evaluate_image(reader, image_path, annotation_path, max_plates)
             scores.append(score)
             if verbose:
                 verdict = "ok  " if score.exact == score.plates else "MISS"

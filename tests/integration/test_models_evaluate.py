@@ -148,6 +148,52 @@ def test_evaluate_scores_a_folder_and_ends_with_one_json_line(tmp_path: Path) ->
     assert "ok   kazakh.jpg: expected 777AB02 read 777AB02" in per_image
 
 
+BOX_CONFIG = """device_id = "cam-ast-0001"
+key_file = "/etc/erap/keys/cam.pem"
+data_dir = "/var/lib/erap-box"
+[registry]
+url = "https://registry.erap.kz"
+[video]
+source = "0"
+max_plates_per_frame = {max_plates}
+[serial]
+port = "/dev/ttyAMA0"
+[rules]
+zone = "Astana"
+[rules.speeding]
+limit_kmh = 60
+"""
+
+
+def test_evaluate_reads_as_many_plates_as_the_box_is_configured_to(tmp_path: Path) -> None:
+    """Two cars in one photo: the box's default reads both; a box set to one plate per frame
+    reads one, and the score says so."""
+    photos = tmp_path / "photos"
+    photos.mkdir()
+    cv2.imwrite(
+        str(photos / "two.jpg"), np.vstack([street_scene("123ABC01"), street_scene("777AB02")])
+    )
+    (photos / "two.txt").write_text(
+        f"two.jpg\t{PLATE_X}\t{PLATE_Y}\t{PLATE_W}\t{PLATE_H}\t123ABC01\n"
+        f"two.jpg\t{PLATE_X}\t{PLATE_Y + 540}\t{PLATE_W}\t{PLATE_H}\t777AB02\n"
+    )
+    one_plate = tmp_path / "box.toml"
+    one_plate.write_text(BOX_CONFIG.format(max_plates=1), encoding="utf-8")
+    bad = tmp_path / "bad.toml"
+    bad.write_text(BOX_CONFIG.format(max_plates=0), encoding="utf-8")
+
+    by_default = run_evaluate(photos)
+    configured = run_evaluate(photos, "--config", str(one_plate))
+    refused = run_evaluate(photos, "--config", str(bad))
+
+    assert by_default.returncode == 0, by_default.stderr
+    assert json.loads(by_default.stdout.splitlines()[-1])["detected"] == 1.0
+    assert configured.returncode == 0, configured.stderr
+    assert json.loads(configured.stdout.splitlines()[-1])["detected"] == 0.5
+    assert refused.returncode == 1
+    assert "video.max_plates_per_frame" in refused.stderr
+
+
 def test_evaluate_refuses_a_corrupt_photo_with_a_clear_message(tmp_path: Path) -> None:
     write_sample(tmp_path, "good", "ABC1234", "ABC1234")
     (tmp_path / "broken.jpg").write_bytes(b"\xff\xd8\xff\xe0 truncated")
