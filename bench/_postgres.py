@@ -1,8 +1,8 @@
 """The registry's database for a benchmark: the SQLite file, or a PostgreSQL 15 primary with a
 synchronous streaming standby, durable as a deployment runs it; and the CPU its servers spend.
 
-The PostgreSQL pair is ``demo.postgres_cluster.PostgresCluster(durable=True)``: both servers
-read deploy/postgresql/primary.conf (``synchronous_standby_names = 'FIRST 1 (...)'``,
+The PostgreSQL pair is ``tests.support.postgres_cluster.PostgresCluster(durable=True)``: both
+servers read deploy/postgresql/primary.conf (``synchronous_standby_names = 'FIRST 1 (...)'``,
 ``synchronous_commit = on``, WAL archiving through archive-wal.sh), with ``fsync`` and
 ``full_page_writes`` at PostgreSQL's defaults (on). So every commit the registry acknowledges
 is flushed to disk on the primary AND on the standby before the receipt goes out: the figures
@@ -22,8 +22,8 @@ from pathlib import Path
 import psycopg
 
 from central_ingest.store.postgres.schema import migrate
-from demo.postgres import PostgresServer, RegistryDatabase
-from demo.postgres_cluster import PostgresCluster
+from tests.support.postgres_cluster import PostgresCluster
+from tests.support.postgres_server import PostgresServer, RegistryDatabase
 
 DATABASE = "erap_bench"
 # What the last line reports of the servers' configuration, read back from the primary.

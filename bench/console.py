@@ -50,8 +50,8 @@ sys.path.insert(0, str(ROOT))
 from bench._report import cpu, latency_summary
 from central_ingest.api.settings import ApiSettings
 from central_ingest.operators import Role
-from demo.broker import free_port, wait_for_port
 from tests.support.api import PASSWORD, build_env
+from tests.support.broker import free_port, wait_for_port
 from tests.support.registry_fixtures import OWNER_PERSON, OWNER_SECOND, UNREGISTERED_PLATE
 
 PLATES = (OWNER_PERSON.plate, OWNER_SECOND.plate, UNREGISTERED_PLATE)

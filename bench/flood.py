@@ -49,9 +49,9 @@ sys.path.insert(0, str(ROOT))
 from central_ingest.store.db import open_store
 from contract import DeviceKind, EvidenceRole, MessageKind, now_utc
 from contract.signing import device_request_headers
-from demo.broker import free_port
-from demo.scene import evidence_jpeg
+from tests.support.broker import free_port
 from tests.support.devices import SimulatedDevice, evidence_ref, speeding_fixation
+from tests.support.evidence_images import evidence_jpeg
 
 JUNK_BYTES = 70_000
 CAMERA_ADDRESS = "127.0.0.100"

@@ -85,9 +85,9 @@ from contract import (
     receipt_topic,
 )
 from contract.signing import device_request_headers
-from demo.broker import MosquittoBroker, free_port, wait_for_port
-from demo.scene import evidence_jpeg
+from tests.support.broker import MosquittoBroker, free_port, wait_for_port
 from tests.support.devices import SimulatedDevice, evidence_ref, speeding_fixation
+from tests.support.evidence_images import evidence_jpeg
 from tests.support.workers import IngestWorkerProcess
 
 COMMITTED = ("stored", "duplicate")

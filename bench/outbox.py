@@ -50,11 +50,11 @@ sys.path.insert(0, str(ROOT))
 from bench._report import cpu, latency_summary
 from central_ingest.config import RegistryConfig
 from contract import EvidenceRole, receipt_topic
-from demo.broker import MosquittoBroker
-from demo.scene import evidence_jpeg
 from edge.store import EvidenceImage
+from tests.support.broker import MosquittoBroker
 from tests.support.devices import evidence_ref, speeding_fixation
 from tests.support.edge_box import Box, RegistryServer, SenderProcess
+from tests.support.evidence_images import evidence_jpeg
 from tests.support.workers import IngestWorkerProcess
 
 DEVICE = "cam-bench-001"

@@ -23,7 +23,7 @@ Timed region, per batch: from building the rows (tuples, or dicts for SQLAlchemy
 already verified messages, as ``ingest.service._BulkWriter`` does, ledger hashing included) to
 the COMMIT's return. ``sql_us`` is the part from the transaction's start to the commit's
 return. Batches run round-robin over the variants, so that load from elsewhere on the machine
-falls on all of them alike. PostgreSQL is started here (demo/postgres.py) with its
+falls on all of them alike. PostgreSQL is started here (tests/support/postgres_server.py) with its
 durable defaults: fsync on, synchronous_commit on.
 
 SQLAlchemy is not a dependency of the project: install it beside, for this bench only:
@@ -67,8 +67,8 @@ from central_ingest.core.clock import iso
 from central_ingest.core.ledger import GENESIS_HASH
 from central_ingest.store.postgres.schema import migrate
 from contract import DeviceKind, MessageKind, now_utc
-from demo.postgres import PostgresServer, RegistryDatabase
 from tests.support.devices import SimulatedDevice, speeding_fixation
+from tests.support.postgres_server import PostgresServer, RegistryDatabase
 
 # --- running ------------------------------------------------------------------------------------
 

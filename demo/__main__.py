@@ -12,6 +12,11 @@ prosecutor verifying the audit chain.
 same story with the registry on a PostgreSQL 15 primary and its synchronous streaming standby
 (demo/registry_store.py); the default is the registry's SQLite file.
 
+The demo is a showcase, and reuses the tests' harness for what it starts around the product:
+the Mosquitto broker (tests/support/broker.py) and the PostgreSQL servers
+(tests/support/postgres_server.py, postgres_cluster.py). What is the demo's own story (the
+camera box, the registry and terminal sides, the narration) stays in demo/.
+
 ``--once`` (or DEMO_ONCE=1) exits after the summary, with status 0 only if every check passed.
 Otherwise the console stays up until Ctrl-C, then every process is stopped.
 """
@@ -34,7 +39,6 @@ import httpx
 
 from central_ingest.config import RegistryConfig
 from contract import DeviceKind
-from demo.broker import MosquittoBroker, free_port
 from demo.camera_box import CameraBox, RadarPass, box_config_text
 from demo.registry_side import (
     Officers,
@@ -58,6 +62,7 @@ from demo.story import Summary, chapter, console, say
 from demo.terminal_side import PaymentTerminalRig
 from i18n.formatting import money
 from models.synth.scene import VehicleSpec, render_video
+from tests.support.broker import MosquittoBroker, free_port
 
 ROOT = Path(__file__).resolve().parent.parent
 CAMERA_ID = "cam-astana-0001"

@@ -21,9 +21,9 @@ from central_ingest.registry import Registry, open_registry_store
 from central_ingest.store.devices import register_device
 from central_ingest.vehicles import DEMO_SEED, SqliteVehicleRegister
 from contract import DeviceKey, DeviceKind, now_utc
-from demo.broker import wait_for_port
 from demo.story import say
 from i18n.formatting import money
+from tests.support.broker import wait_for_port
 
 ROOT = Path(__file__).resolve().parent.parent
 

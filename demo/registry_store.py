@@ -3,7 +3,7 @@ primary with a synchronous streaming standby (``make demo DEMO_STORE=postgresql`
 demo's own reads of it, through the registry's store so that they work on both.
 
 The PostgreSQL pair is made the way deploy/postgresql/README.md makes the real one
-(``demo.postgres_cluster.PostgresCluster``), durable as deployed (``fsync`` on,
+(``tests.support.postgres_cluster.PostgresCluster``), durable as deployed (``fsync`` on,
 ``synchronous_commit = on``: nothing is acknowledged before the standby has it on disk). The
 registry's database is created by roles.sql and database.sql and migrated as ``erap_owner``; the
 registry's processes connect as ``erap_app`` through the multi-host URL in ``$ERAP_DATABASE``,
@@ -26,9 +26,9 @@ from central_ingest.config import RegistryConfig
 from central_ingest.registry import open_registry_store
 from central_ingest.store.postgres.db import PostgresStore
 from central_ingest.store.postgres.schema import migrate
-from demo.postgres import RegistryDatabase
-from demo.postgres_cluster import PostgresCluster
 from demo.story import say
+from tests.support.postgres_cluster import PostgresCluster
+from tests.support.postgres_server import RegistryDatabase
 
 StoreKind = Literal["sqlite", "postgresql"]
 STORES: tuple[StoreKind, ...] = ("sqlite", "postgresql")

@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 
 from central_ingest.cli.common import DATABASE_ENV
-from demo.broker import MosquittoBroker
+from tests.support.broker import MosquittoBroker
 from tests.support.postgres import PostgresServer
 from tests.support.stores import fresh_registry_database
 

@@ -25,9 +25,9 @@ from central_ingest.store.db import Store
 from central_ingest.vehicles import SqliteVehicleRegister
 from contract import DeviceKind, EvidenceRole, MessageKind, now_utc
 from contract.signing import device_request_headers
-from demo.broker import free_port
 from i18n import Language
 from tests.browser.scene import frame_jpeg, plate_jpeg
+from tests.support.broker import free_port
 from tests.support.devices import SimulatedDevice, evidence_ref, speeding_fixation
 from tests.support.registry_fixtures import OWNER_PERSON, OWNER_SECOND
 

@@ -29,8 +29,8 @@ from central_ingest.config import RegistryConfig
 from central_ingest.operators import Operators, Role
 from central_ingest.store.db import open_store
 from contract import DeviceKind, now_utc
-from demo.broker import free_port
 from tests.support.api import FAST_HASHER, PASSWORD
+from tests.support.broker import free_port
 from tests.support.devices import SimulatedDevice
 
 ROOT = Path(__file__).resolve().parents[2]

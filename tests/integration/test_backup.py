@@ -23,8 +23,8 @@ from central_ingest.cli import app
 from central_ingest.store.backup import BackupRefused, backup_database
 from central_ingest.store.db import open_store
 from central_ingest.store.evidence import EvidenceStore
-from demo.scene import evidence_jpeg
 from i18n import Text, translator
+from tests.support.evidence_images import evidence_jpeg
 from tests.support.registry_fixtures import REVIEWERS, RegistryWorld
 
 # Enough rows that a copy in steps of a few pages takes many steps.

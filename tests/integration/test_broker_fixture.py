@@ -6,7 +6,7 @@ import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion
 from paho.mqtt.properties import Properties
 
-from demo.broker import MosquittoBroker
+from tests.support.broker import MosquittoBroker
 
 
 def test_broker_round_trip_over_mqtt5(broker: MosquittoBroker) -> None:

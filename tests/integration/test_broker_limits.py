@@ -9,10 +9,10 @@ import threading
 from pathlib import Path
 
 from contract import MessageKind, device_topic
-from demo.broker import MosquittoBroker
 from tests.integration.test_broker_tls import Client
 from tests.integration.test_broker_tls import pki as pki
 from tests.integration.test_broker_tls import production_broker as production_broker
+from tests.support.broker import MosquittoBroker
 
 REGISTRY_LIMIT = 64 * 1024
 

@@ -21,7 +21,7 @@ from central_ingest.ingest.mqtt_worker import MqttIngestWorker
 from central_ingest.ingest.service import IngestService
 from central_ingest.registry import open_registry_store
 from contract import DeviceKind, DeviceStatus, MessageKind, device_topic, encode_envelope, seal
-from demo.broker import MosquittoBroker, free_port
+from tests.support.broker import MosquittoBroker, free_port
 from tests.support.devices import SimulatedDevice
 
 DEPLOY = Path(__file__).resolve().parents[2] / "deploy" / "mosquitto"

@@ -12,9 +12,9 @@ import pytest
 
 from central_ingest.config import RegistryConfig
 from contract import DeviceKey
-from demo.broker import MosquittoBroker
 from demo.camera_box import CameraBox, RadarPass, box_config_text
 from models.synth.scene import VehicleSpec, render_video
+from tests.support.broker import MosquittoBroker
 from tests.support.edge_box import RegistryServer, wait_until
 
 CAMERA = "cam-box-01"

@@ -26,7 +26,7 @@ from central_ingest.ingest.service import IngestService
 from central_ingest.jobs import RegistryJobs
 from central_ingest.store.dead_letters import HEAD_BYTES, dead_letter_bytes, record_dead_letter
 from contract import DeviceKind, EvidenceRef, EvidenceRole, MessageKind, now_utc
-from demo.broker import MosquittoBroker
+from tests.support.broker import MosquittoBroker
 from tests.support.devices import SimulatedDevice, speeding_fixation
 from tests.support.registry_fixtures import RegistryWorld
 

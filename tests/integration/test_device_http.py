@@ -19,9 +19,9 @@ from contract.signing import (
     device_request_headers,
     request_signing_bytes,
 )
-from demo.scene import evidence_jpeg
 from tests.support.api import REVIEWER, ApiEnv, build_env
 from tests.support.devices import SimulatedDevice, speeding_fixation
+from tests.support.evidence_images import evidence_jpeg
 
 # Every test here runs on SQLite and on PostgreSQL (tests/support/stores.py).
 pytestmark = pytest.mark.usefixtures("registry_store")

@@ -22,9 +22,9 @@ from central_ingest.config import RegistryConfig
 from central_ingest.store.db import open_store
 from contract import DeviceKey, DeviceKind
 from contract.signing import device_request_headers
-from demo.broker import free_port, wait_for_port
-from demo.scene import evidence_jpeg
+from tests.support.broker import free_port, wait_for_port
 from tests.support.devices import SimulatedDevice
+from tests.support.evidence_images import evidence_jpeg
 
 ROOT = Path(__file__).resolve().parents[2]
 CAMERA = "cam-astana-0077"

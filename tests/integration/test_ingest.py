@@ -31,8 +31,8 @@ from contract import (
     seal,
 )
 from contract.signing import signed_bytes
-from demo.scene import evidence_jpeg
 from tests.support.devices import SimulatedDevice, evidence_ref, speeding_fixation
+from tests.support.evidence_images import evidence_jpeg
 from tests.support.stores import database_overrides
 
 # Every test here runs on SQLite and on PostgreSQL (tests/support/stores.py).

@@ -30,9 +30,9 @@ from central_ingest.registry import open_registry_store
 from central_ingest.store.db import Store
 from central_ingest.store.evidence import EvidenceStore
 from contract import DeviceKind, EvidenceRole, MessageKind, device_topic, now_utc, receipt_topic
-from demo.broker import MosquittoBroker
-from demo.scene import evidence_jpeg
+from tests.support.broker import MosquittoBroker
 from tests.support.devices import SimulatedDevice, evidence_ref, speeding_fixation
+from tests.support.evidence_images import evidence_jpeg
 
 ROOT = Path(__file__).resolve().parents[2]
 CLIENT_ID = "ingest-regions"

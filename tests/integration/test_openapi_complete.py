@@ -24,7 +24,6 @@ from central_ingest.api.routes_system import metrics_caller
 from central_ingest.operators import USERNAME_PATTERN
 from contract import DeviceKey, DeviceKind, EvidenceRole, MessageKind
 from contract.signing import device_request_headers
-from demo.scene import evidence_jpeg
 from tests.support.api import (
     ADMIN,
     BAILIFF,
@@ -36,6 +35,7 @@ from tests.support.api import (
     build_env,
 )
 from tests.support.devices import SimulatedDevice, evidence_ref, speeding_fixation
+from tests.support.evidence_images import evidence_jpeg
 
 UNKNOWN_SHA = "ab" * 32
 

@@ -15,8 +15,8 @@ import pytest
 from paho.mqtt.enums import CallbackAPIVersion
 
 from contract import DeviceStatus, SignedEnvelope
-from demo.broker import MosquittoBroker
 from edge.store.status import status_topic
+from tests.support.broker import MosquittoBroker
 from tests.support.edge_box import (
     Box,
     RegistryServer,

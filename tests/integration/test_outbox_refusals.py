@@ -10,13 +10,13 @@ from pathlib import Path
 
 import pytest
 
-from demo.broker import MosquittoBroker
 from edge.store import (
     FileCategory,
     Outbox,
     StorageFull,
     StorageLimits,
 )
+from tests.support.broker import MosquittoBroker
 from tests.support.edge_box import (
     Box,
     RegistryServer,

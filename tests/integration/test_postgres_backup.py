@@ -30,8 +30,8 @@ from central_ingest.audit import TreeHead, load_or_create_registry_key, sign_tre
 from central_ingest.cli import app
 from central_ingest.store.postgres.db import PostgresStore
 from central_ingest.store.postgres.schema import migrate
-from demo.postgres import give_to_server_user, server_program
 from tests.support.postgres import DEPLOY, PostgresServer, RegistryDatabase
+from tests.support.postgres_server import give_to_server_user, server_program
 from tests.support.registry_fixtures import REVIEWERS, RegistryWorld
 
 DATABASE = "erap"

@@ -1,4 +1,4 @@
-"""The PostgreSQL the tests start (demo/postgres.py), and the configuration
+"""The PostgreSQL the tests start (tests/support/postgres_server.py), and the configuration
 deploy/postgresql gives a real primary and standby, as PostgreSQL 15 reads it."""
 
 from __future__ import annotations
@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from demo import postgres as harness
+from tests.support import postgres_server as harness
 from tests.support.postgres import PostgresServer
 
 

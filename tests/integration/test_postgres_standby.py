@@ -1,4 +1,4 @@
-"""The primary and its synchronous standby (demo/postgres_cluster.py), configured from
+"""The primary and its synchronous standby (tests/support/postgres_cluster.py), configured from
 deploy/postgresql/: a commit returns only once the standby holds it, waits while the standby
 is away, and after the primary's crash and the standby's promotion the registry's multi-host
 URL reaches the promoted server with every committed row."""

@@ -1,13 +1,13 @@
 """The registry on a PostgreSQL primary with a synchronous standby, fed by cameras through
 Mosquitto, ready to lose its primary: the failover test's and bench/failover.py's rig.
 
-Everything is real and runs as deployed: the cluster of demo/postgres_cluster.py (the registry's
-database made with deploy/postgresql's roles.sql and database.sql, migrated as ``erap_owner``),
-a Mosquitto broker, ``erap-registry serve --no-mqtt`` for the boxes' evidence uploads and
-``erap-registry ingest-worker`` processes, all connecting as ``erap_app`` through the libpq
-multi-host URL in ``database =`` of their registry.toml. Each camera is a box's durable outbox
-with its sender (edge/store), publishing signed fixations with real JPEG evidence; an observer
-subscribed to every receipt topic records each receipt the registry sends.
+Everything is real and runs as deployed: the cluster of tests/support/postgres_cluster.py (the
+registry's database made with deploy/postgresql's roles.sql and database.sql, migrated as
+``erap_owner``), a Mosquitto broker, ``erap-registry serve --no-mqtt`` for the boxes' evidence
+uploads and ``erap-registry ingest-worker`` processes, all connecting as ``erap_app`` through
+the libpq multi-host URL in ``database =`` of their registry.toml. Each camera is a box's
+durable outbox with its sender (edge/store), publishing signed fixations with real JPEG
+evidence; an observer subscribed to every receipt topic records each receipt the registry sends.
 """
 
 from __future__ import annotations
@@ -30,11 +30,11 @@ from paho.mqtt.enums import CallbackAPIVersion
 from central_ingest.store.db import open_store
 from central_ingest.store.postgres.schema import migrate
 from contract.topics import PREFIX
-from demo.broker import MosquittoBroker, free_port, wait_for_port
-from demo.postgres import RegistryDatabase
-from demo.postgres_cluster import PostgresCluster
 from edge.store import Durability, Outbox, Sender, SenderSettings
+from tests.support.broker import MosquittoBroker, free_port, wait_for_port
 from tests.support.edge_box import Box
+from tests.support.postgres_cluster import PostgresCluster
+from tests.support.postgres_server import RegistryDatabase
 
 ROOT = Path(__file__).resolve().parents[2]
 DATABASE = "erap"

@@ -1,9 +1,11 @@
-"""The tests' PostgreSQL 15: the harness lives in demo/postgres.py and demo/postgres_cluster.py
-(the demo and the benches start the same servers); re-exported here for the tests."""
+"""The tests' PostgreSQL 15, one import for the tests: one server (postgres_server.py) and a
+primary with its synchronous standby (postgres_cluster.py). The demo and the benches start the
+same servers from these modules."""
 
 from __future__ import annotations
 
-from demo.postgres import (
+from tests.support.postgres_cluster import STANDBY_NAME, PostgresCluster
+from tests.support.postgres_server import (
     BIN,
     DEPLOY,
     FAST_SETTINGS,
@@ -16,7 +18,6 @@ from demo.postgres import (
     server_program,
     server_user,
 )
-from demo.postgres_cluster import STANDBY_NAME, PostgresCluster
 
 __all__ = [
     "BIN",

@@ -24,7 +24,7 @@ from psycopg import sql
 
 from central_ingest.store.postgres.db import PostgresStore
 from central_ingest.store.postgres.schema import migrate
-from demo.postgres import PostgresServer, RegistryDatabase
+from tests.support.postgres_server import PostgresServer, RegistryDatabase
 
 DATABASE = "erap_registry_tests"
 

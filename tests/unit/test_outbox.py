@@ -16,7 +16,6 @@ from paho.mqtt.reasoncodes import ReasonCode
 
 from contract import DeviceKey, DeviceKind, DeviceStatus, EvidenceRole, SignedEnvelope
 from contract.signing import load_public_key, signed_bytes, verify_signature
-from demo.scene import evidence_jpeg
 from edge.store import (
     Backoff,
     EvidenceImage,
@@ -31,6 +30,7 @@ from edge.store import (
     status_body,
 )
 from tests.support.devices import SimulatedDevice, evidence_ref, speeding_fixation
+from tests.support.evidence_images import evidence_jpeg
 
 DEVICE = "cam-taraz-005"
 

@@ -29,7 +29,7 @@ from pathlib import Path
 from types import TracebackType
 from urllib.parse import quote
 
-from demo.postgres import (
+from tests.support.postgres_server import (
     DEPLOY,
     SUPERUSER,
     PostgresServer,

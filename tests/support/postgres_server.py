@@ -25,15 +25,15 @@ from pathlib import Path
 from types import TracebackType
 from urllib.parse import quote
 
-from demo.broker import free_port
+from tests.support import paths
+from tests.support.broker import free_port
 
 PACKAGE = "postgresql-15"
 BIN = Path("/usr/lib/postgresql/15/bin")
 # The system user the Debian package creates, which owns the server when tests run as root.
 SERVICE_USER = "postgres"
 SUPERUSER = "postgres"
-ROOT = Path(__file__).resolve().parents[1]
-DEPLOY = ROOT / "deploy" / "postgresql"
+DEPLOY = paths.DEPLOY / "postgresql"
 
 # Settings for a throw-away test server. fsync off: a SIGKILLed server still recovers from the
 # operating system's cache (only a power cut would lose data, and tests do not cut power); a
@@ -170,7 +170,7 @@ class PostgresServer:
             *(f"{name} = '{value}'" for name, value in {**self._settings, **(extra or {})}.items()),
         ]
         with (self.data_dir / "postgresql.conf").open("a") as conf:
-            conf.write("\n# demo/postgres.py\n" + "\n".join(lines) + "\n")
+            conf.write("\n# tests/support/postgres_server.py\n" + "\n".join(lines) + "\n")
 
     def start(self, timeout_s: float = 30.0) -> None:
         """Start the server and return once it accepts connections."""

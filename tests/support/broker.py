@@ -1,4 +1,7 @@
-"""A real Mosquitto broker on a free loopback port, with a config file of ours."""
+"""A real Mosquitto broker on a free loopback port, with a config file of ours.
+
+Test harness (tests/conftest.py's ``broker`` fixture); the demo and the benches start their
+broker with it too."""
 
 from __future__ import annotations
 

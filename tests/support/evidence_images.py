@@ -1,6 +1,7 @@
-"""Evidence images for the demo and tests: real JPEGs of a plate drawn on a noisy road scene.
+"""Evidence images for tests and benches: real JPEGs of a plate drawn on a noisy road scene.
 
-The camera box's own pipeline (issue 3/4) replaces this with frames from video.
+The camera box's own pipeline makes its evidence from video frames (edge/video); tests that
+need a valid JPEG without running it take one from here.
 """
 
 from __future__ import annotations
