@@ -286,11 +286,20 @@ class _BulkWriter:
         if isinstance(body, Fixation):
             self._add_fixation(body, accepted)
         elif isinstance(body, DeviceStatus):
+            # The box's last will is sealed when it connects and published by the broker when
+            # the connection dies: its sent_at is older than every status of that session,
+            # yet the broker's retained copy (offline) is the truth. So an offline report
+            # counts from when the registry received it: it replaces every status sent
+            # before, and the first status the box sends after reconnecting replaces it
+            # (store.ingest.UPSERT_DEVICE_STATUS keeps the latest by this time).
+            reported_at = envelope.sent_at
+            if not body.online:
+                reported_at = max(reported_at, parse_iso(self._received_at))
             self._statuses.append(
                 (
                     envelope.device_id,
                     str(envelope.message_id),
-                    iso(envelope.sent_at),
+                    iso(reported_at),
                     self._received_at,
                     accepted.body_json,
                 )

@@ -55,7 +55,8 @@ INSERT_MESSAGE = (
     "INSERT INTO messages (message_id, device_id, kind, channel, received_at, envelope_sha256,"
     " envelope) VALUES (?, ?, ?, ?, ?, ?, ?)"
 )
-# A status report arriving late never overwrites a newer one.
+# A status report arriving late never overwrites a newer one (an offline report, such as the
+# box's last will, is dated by its receipt: central_ingest/ingest/service.py).
 UPSERT_DEVICE_STATUS = (
     "INSERT INTO device_status (device_id, message_id, reported_at, received_at, body)"
     " VALUES (?, ?, ?, ?, ?) ON CONFLICT(device_id) DO UPDATE SET"

@@ -371,6 +371,34 @@ def test_device_status_keeps_the_latest_report(
     assert body["tamper"] is True  # the older report, arriving late, does not overwrite it
 
 
+def test_the_last_will_counts_from_its_receipt_like_the_brokers_retained_copy(
+    store: Store, config: RegistryConfig, camera: SimulatedDevice
+) -> None:
+    """The will is sealed at connect time, so it is older than the session's statuses; the
+    broker publishes it when the box drops off and the registry must then say offline. A
+    stale status of the dead session does not bring the box back; its next session does."""
+    received = datetime(2026, 5, 4, 12, 0, tzinfo=UTC)
+    service = IngestService(store, config, clock=lambda: received)
+
+    def status(online: bool, seconds: int, queue_depth: int) -> Incoming:
+        body = DeviceStatus(online=online, queue_depth=queue_depth)
+        sent = received + timedelta(seconds=seconds)
+        sealed = seal(MessageKind.DEVICE_STATUS, camera.device_id, body, camera.key, sent_at=sent)
+        return Incoming(encode_envelope(sealed), "mqtt")
+
+    def stored() -> dict[str, object]:
+        row = store.db.conn.execute("SELECT body FROM device_status").fetchone()
+        return dict(json.loads(row[0]))
+
+    service.process(status(True, -30, 1))  # the newest status of the session
+    service.process(status(False, -200, 0))  # its will, sealed when the box connected
+    assert stored()["online"] is False
+    service.process(status(True, -60, 2))  # a stale status of the dead session, late
+    assert stored()["online"] is False
+    service.process(status(True, 5, 3))  # the box is back
+    assert (stored()["online"], stored()["queue_depth"]) == (True, 3)
+
+
 @pytest.mark.parametrize(
     ("captured_after_receipt", "skew_s", "reason"),
     [
