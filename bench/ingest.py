@@ -72,9 +72,9 @@ from bench._postgres import BenchDatabase, bench_database, process_cpu_s
 from bench._report import cpu, latency_summary
 from central_ingest.cli.common import DATABASE_ENV
 from central_ingest.config import RegistryConfig
-from central_ingest.registry import open_registry_store
 from central_ingest.store.evidence import EvidenceStore
 from central_ingest.store.postgres.db import PostgresStore
+from central_ingest.wiring import open_registry_store
 from contract import (
     DeviceKind,
     EvidenceRef,

@@ -12,12 +12,12 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from central_ingest.audit import load_or_create_registry_key, sign_tree_head
+from central_ingest.cases import CaseService
 from central_ingest.config import RegistryConfig
 from central_ingest.core.clock import iso
 from central_ingest.notice_senders import make_sender
 from central_ingest.notify.senders import NotificationSender
 from central_ingest.notify.worker import deliver_due
-from central_ingest.registry import Registry
 from central_ingest.store.db import Store
 from central_ingest.store.dead_letters import (
     Trimmed,
@@ -44,7 +44,7 @@ class RegistryJobs:
         self,
         store: Store,
         config: RegistryConfig,
-        registry: Registry,
+        registry: CaseService,
         sender: NotificationSender | None = None,
     ) -> None:
         self._store = store

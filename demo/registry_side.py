@@ -14,12 +14,13 @@ from typing import Any
 
 import httpx
 
+from central_ingest.cases import CaseService
 from central_ingest.config import RegistryConfig
 from central_ingest.jobs import RegistryJobs
 from central_ingest.operators import Operators, Role
-from central_ingest.registry import Registry, open_registry_store
 from central_ingest.store.devices import register_device
 from central_ingest.vehicles import DEMO_SEED, SqliteVehicleRegister
+from central_ingest.wiring import open_registry_store
 from contract import DeviceKey, DeviceKind, now_utc
 from demo.story import say
 from i18n.formatting import money
@@ -197,7 +198,7 @@ def run_jobs_as_of(config: RegistryConfig, moment: datetime) -> list[str]:
     months for a deadline): cases unpaid past their voluntary deadline go to the bailiffs."""
     store = open_registry_store(config)
     try:
-        registry = Registry(store, config, SqliteVehicleRegister(store), clock=lambda: moment)
+        registry = CaseService(store, config, SqliteVehicleRegister(store), clock=lambda: moment)
         return RegistryJobs(store, config, registry).run_once().handed_over
     finally:
         store.close()

@@ -23,9 +23,9 @@ import psycopg
 
 from central_ingest.cli.common import DATABASE_ENV
 from central_ingest.config import RegistryConfig
-from central_ingest.registry import open_registry_store
 from central_ingest.store.postgres.db import PostgresStore
 from central_ingest.store.postgres.schema import migrate
+from central_ingest.wiring import open_registry_store
 from demo.story import say
 from tests.support.postgres_cluster import PostgresCluster
 from tests.support.postgres_server import RegistryDatabase

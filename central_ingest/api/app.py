@@ -24,12 +24,12 @@ from central_ingest.api import (
 from central_ingest.api.errors import document_error_bodies, install_error_handlers
 from central_ingest.api.ingest_routes import install_device_ingest
 from central_ingest.api.settings import ApiSettings
+from central_ingest.cases import CaseService
 from central_ingest.config import RegistryConfig
 from central_ingest.console import install_console
 from central_ingest.operators import Operators
-from central_ingest.registry import Registry, open_registry_store
 from central_ingest.store.db import Store
-from central_ingest.vehicles import SqliteVehicleRegister
+from central_ingest.wiring import build_case_service, build_operators, open_registry_store
 
 DESCRIPTION = """\
 The unified registry of administrative proceedings (ERAP): roadside camera fixations, their
@@ -54,7 +54,7 @@ def create_app(
     config: RegistryConfig,
     *,
     store: Store | None = None,
-    registry: Registry | None = None,
+    registry: CaseService | None = None,
     operators: Operators | None = None,
     api_settings: ApiSettings | None = None,
 ) -> FastAPI:
@@ -78,8 +78,8 @@ def create_app(
     app.state.config = config
     app.state.api_settings = api_settings or config.api
     app.state.store = store
-    app.state.registry = registry or Registry(store, config, SqliteVehicleRegister(store))
-    app.state.operators = operators or Operators(store, session_hours=config.session_hours)
+    app.state.registry = registry or build_case_service(store, config)
+    app.state.operators = operators or build_operators(store, config)
     install_error_handlers(app)
     install_device_ingest(app, store, config)
     for module in (

@@ -7,9 +7,9 @@ from typing import Annotated
 from fastapi import Depends, Request
 
 from central_ingest.api.settings import ApiSettings
+from central_ingest.cases import CaseService
 from central_ingest.config import RegistryConfig
 from central_ingest.operators import Operators
-from central_ingest.registry import Registry
 from central_ingest.store.db import Store
 
 
@@ -33,8 +33,8 @@ def operators_of(request: Request) -> Operators:
     return operators
 
 
-def registry_of(request: Request) -> Registry:
-    registry: Registry = request.app.state.registry
+def registry_of(request: Request) -> CaseService:
+    registry: CaseService = request.app.state.registry
     return registry
 
 
@@ -46,4 +46,4 @@ ConfigDep = Annotated[RegistryConfig, Depends(config_of)]
 ApiSettingsDep = Annotated[ApiSettings, Depends(api_settings_of)]
 StoreDep = Annotated[Store, Depends(store_of)]
 OperatorsDep = Annotated[Operators, Depends(operators_of)]
-RegistryDep = Annotated[Registry, Depends(registry_of)]
+RegistryDep = Annotated[CaseService, Depends(registry_of)]

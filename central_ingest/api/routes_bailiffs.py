@@ -17,7 +17,7 @@ from pydantic import BaseModel, Field
 from central_ingest.api.auth import BailiffSystem
 from central_ingest.api.deps import MAX_SQLITE_INTEGER, RegistryDep
 from central_ingest.api.errors import AUTH_RESPONSES
-from central_ingest.registry import MAX_FEED_PAGE
+from central_ingest.cases import MAX_FEED_PAGE
 
 router = APIRouter(prefix="/v1/bailiffs", tags=["bailiffs"], responses=AUTH_RESPONSES)
 

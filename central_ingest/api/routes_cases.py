@@ -11,8 +11,8 @@ from pydantic import BaseModel, ConfigDict, Field
 from central_ingest.api.auth import CaseReader, ReviewOfficer, Supervisor
 from central_ingest.api.deps import MAX_SQLITE_INTEGER, RegistryDep
 from central_ingest.api.errors import AUTH_RESPONSES, ErrorBody, InvalidRequestBody
+from central_ingest.cases import MAX_NAME_SEARCH_LENGTH, MAX_NAME_SEARCH_RESULTS
 from central_ingest.core.views import CancellationView, CaseView, NoticeView
-from central_ingest.registry import MAX_NAME_SEARCH_LENGTH, MAX_NAME_SEARCH_RESULTS
 
 router = APIRouter(prefix="/v1", tags=["cases"], responses=AUTH_RESPONSES)
 

@@ -19,10 +19,10 @@ from pydantic import BaseModel, Field
 
 from central_ingest.api.errors import InvalidRequestBody, refusal
 from central_ingest.api.ingest_routes import DeviceIngest, authenticate_device_request
+from central_ingest.cases import CaseService
 from central_ingest.core.errors import InvalidInput
 from central_ingest.core.iin import is_valid_iin
 from central_ingest.core.views import CaseView
-from central_ingest.registry import Registry
 from contract import DeviceKind
 from i18n import Text
 
@@ -86,12 +86,12 @@ SignedHeaders = tuple[str, str, str]
 async def _lookup(
     request: Request,
     headers: SignedHeaders,
-    find: Callable[[Registry], list[CaseView]],
+    find: Callable[[CaseService], list[CaseView]],
 ) -> JSONResponse:
     """Authenticate the terminal, then run ``find``; a missing case or a malformed key is
     refused by the registry's error handlers (404 / 422)."""
     ingest: DeviceIngest = request.app.state.device_ingest
-    registry: Registry = request.app.state.registry
+    registry: CaseService = request.app.state.registry
     device_id, signed_at, signature = headers
     device, refusal = await run_in_threadpool(
         authenticate_device_request,
@@ -129,7 +129,7 @@ async def case_by_number(
     x_erap_signed_at: DeviceHeader,
     x_erap_signature: DeviceHeader,
 ) -> JSONResponse:
-    def find(registry: Registry) -> list[CaseView]:
+    def find(registry: CaseService) -> list[CaseView]:
         return [registry.case(case_number.strip().upper())]
 
     return await _lookup(request, (x_erap_device, x_erap_signed_at, x_erap_signature), find)
@@ -147,7 +147,7 @@ async def cases_by_plate(
     x_erap_signed_at: DeviceHeader,
     x_erap_signature: DeviceHeader,
 ) -> JSONResponse:
-    def find(registry: Registry) -> list[CaseView]:
+    def find(registry: CaseService) -> list[CaseView]:
         return registry.find_cases(plate=plate)
 
     return await _lookup(request, (x_erap_device, x_erap_signed_at, x_erap_signature), find)
@@ -165,7 +165,7 @@ async def cases_by_iin(
     x_erap_signed_at: DeviceHeader,
     x_erap_signature: DeviceHeader,
 ) -> JSONResponse:
-    def find(registry: Registry) -> list[CaseView]:
+    def find(registry: CaseService) -> list[CaseView]:
         if not is_valid_iin(iin):
             raise InvalidInput(
                 "invalid_iin",

@@ -33,13 +33,14 @@ from central_ingest.cli.operators import operators_app
 from central_ingest.cli.ops import ops_app
 from central_ingest.cli.pki import pki_app
 from central_ingest.config import RegistryConfig
-from central_ingest.ingest.mqtt_worker import MqttIngestWorker
-from central_ingest.ingest.service import IngestService
-from central_ingest.jobs import RegistryJobs
 from central_ingest.pki import CertificateAuthority, PkiError
-from central_ingest.registry import Registry, open_registry_store
 from central_ingest.store.devices import DeviceError, list_devices, register_device, revoke_device
-from central_ingest.vehicles import SqliteVehicleRegister
+from central_ingest.wiring import (
+    build_case_service,
+    build_ingest_worker,
+    build_jobs,
+    open_registry_store,
+)
 from contract import DeviceKey, DeviceKind, now_utc
 from i18n import Message, PluralText, Text, Translator
 
@@ -232,7 +233,7 @@ def ingest_worker(
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     signal.signal(signal.SIGINT, lambda *_: stop.set())
-    worker = MqttIngestWorker(IngestService(open_registry_store(settings), settings), mqtt_settings)
+    worker = build_ingest_worker(open_registry_store(settings), settings, mqtt_settings)
     worker.start()
     say(reader, Text(
         "Ingest worker %(client)s is consuming from %(brokers)s into %(path)s.",
@@ -268,14 +269,14 @@ def serve(
         )
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     store = open_registry_store(settings)
-    registry = Registry(store, settings, SqliteVehicleRegister(store))
+    registry = build_case_service(store, settings)
     stop = threading.Event()
     worker = None
     if mqtt:
-        worker = MqttIngestWorker(IngestService(store, settings), settings.mqtt)
+        worker = build_ingest_worker(store, settings)
         worker.start()
     if jobs:
-        RegistryJobs(store, settings, registry).start(stop)
+        build_jobs(store, settings, registry).start(stop)
     server = uvicorn.Server(
         uvicorn.Config(
             create_app(settings, store=store, registry=registry),
@@ -299,7 +300,7 @@ def run_jobs(config: ConfigOption = None, data_dir: DataDirOption = None) -> Non
     """Run the periodic jobs once: expiry, hand-over to bailiffs, notices, a signed tree head."""
     settings = open_config(config, data_dir)
     store = open_registry_store(settings)
-    report = RegistryJobs(store, settings, Registry(store, settings, SqliteVehicleRegister(store)))
+    report = build_jobs(store, settings, build_case_service(store, settings))
     result = report.run_once()
     reader = cli_translator(settings)
     # Counts follow their nouns ("time-barred: 2"), so no noun needs a plural form here.
@@ -329,9 +330,7 @@ def export_bailiffs(
     """Write hand-over and recall documents after a cursor, as JSON lines."""
     settings = open_config(config, data_dir)
     store = open_registry_store(settings)
-    export = Registry(store, settings, SqliteVehicleRegister(store)).export_bailiff_feed(
-        out, after_seq=after
-    )
+    export = build_case_service(store, settings).export_bailiff_feed(out, after_seq=after)
     reader = cli_translator(settings)
     say(reader, PluralText(
         "Wrote %(documents)s document to %(path)s; the next cursor is %(cursor)s.",

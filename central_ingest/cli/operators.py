@@ -26,7 +26,7 @@ from central_ingest.config import RegistryConfig
 from central_ingest.core.errors import DomainError
 from central_ingest.core.labels import ROLES, label
 from central_ingest.operators import Operators, Role
-from central_ingest.registry import open_registry_store
+from central_ingest.wiring import build_operators, open_registry_store
 from i18n import LANGUAGE_NAMES, LANGUAGES, Language, PluralText, Text, Translator, language_or_none
 
 PASSWORD_ENV = "ERAP_OPERATOR_PASSWORD"
@@ -61,7 +61,7 @@ def _operators(
     config_path: Path | None, data_dir: Path | None
 ) -> tuple[Operators, RegistryConfig, Translator]:
     config = open_config(config_path, data_dir)
-    operators = Operators(open_registry_store(config), session_hours=config.session_hours)
+    operators = build_operators(open_registry_store(config), config)
     return operators, config, cli_translator(config)
 
 

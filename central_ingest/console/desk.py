@@ -12,11 +12,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
+from central_ingest.cases import REVIEW_LEASE, CaseService
 from central_ingest.console.settings import ConsoleSettings
 from central_ingest.core import cases as rules
 from central_ingest.core.cases import RejectReason
 from central_ingest.core.views import FixationView
-from central_ingest.registry import REVIEW_LEASE, Registry
 from central_ingest.store import double_reviews
 from central_ingest.store.db import Store
 from central_ingest.store.fixations import case_number_of_fixation, require_fixation
@@ -69,7 +69,7 @@ class ReviewDesk:
     def __init__(
         self,
         store: Store,
-        registry: Registry,
+        registry: CaseService,
         settings: ConsoleSettings,
         *,
         clock: Callable[[], datetime] = now_utc,

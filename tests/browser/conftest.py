@@ -18,11 +18,12 @@ from argon2 import PasswordHasher
 from selenium import webdriver
 from selenium.webdriver.chrome.service import Service
 
+from central_ingest.cases import CaseService
 from central_ingest.config import RegistryConfig, load_config
 from central_ingest.operators import Operators, Role
-from central_ingest.registry import Registry, open_registry_store
 from central_ingest.store.db import Store
 from central_ingest.vehicles import SqliteVehicleRegister
+from central_ingest.wiring import open_registry_store
 from contract import DeviceKind, EvidenceRole, MessageKind, now_utc
 from contract.signing import device_request_headers
 from i18n import Language
@@ -60,7 +61,7 @@ class RunningRegistry:
 
     def confirm(self, fixation_id: str, officer: str) -> str:
         """An earlier decision, made outside the browser; returns the case number."""
-        registry = Registry(self.store, self.config, SqliteVehicleRegister(self.store))
+        registry = CaseService(self.store, self.config, SqliteVehicleRegister(self.store))
         return registry.confirm_fixation(fixation_id, officer, seconds_spent=9.0).case_number
 
     def send_fixation(self, plate: str, *, speed_kmh: float, seed: int) -> str:

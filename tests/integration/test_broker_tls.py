@@ -19,7 +19,7 @@ from central_ingest.cli import app
 from central_ingest.config import MqttSettings, RegistryConfig
 from central_ingest.ingest.mqtt_worker import MqttIngestWorker
 from central_ingest.ingest.service import IngestService
-from central_ingest.registry import open_registry_store
+from central_ingest.wiring import open_registry_store
 from contract import DeviceKind, DeviceStatus, MessageKind, device_topic, encode_envelope, seal
 from tests.support.broker import MosquittoBroker, free_port
 from tests.support.devices import SimulatedDevice

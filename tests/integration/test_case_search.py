@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import pytest
 
+from central_ingest.cases import MAX_NAME_SEARCH_LENGTH
 from central_ingest.core.errors import InvalidInput
 from central_ingest.core.iin import check_digit
-from central_ingest.registry import MAX_NAME_SEARCH_LENGTH
 from central_ingest.store import case_reads
 from central_ingest.vehicles import VehicleRecord
 from tests.support.api import REVIEWER, ApiEnv, build_env

@@ -10,7 +10,7 @@ from typer.testing import CliRunner
 from central_ingest.cli import app
 from central_ingest.config import RegistryConfig
 from central_ingest.ingest.service import Incoming, IngestService
-from central_ingest.registry import open_registry_store
+from central_ingest.wiring import open_registry_store
 from contract import DeviceKey, DeviceKind, DeviceStatus, MessageKind, encode_envelope, seal
 
 runner = CliRunner()

@@ -14,10 +14,10 @@ import pytest
 
 from central_ingest.config import RegistryConfig
 from central_ingest.ingest.service import Incoming, IngestService
-from central_ingest.registry import open_registry_store
 from central_ingest.store.db import Store
 from central_ingest.store.devices import revoke_device
 from central_ingest.store.evidence import EvidenceStore
+from central_ingest.wiring import open_registry_store
 from contract import (
     DeviceKey,
     DeviceKind,

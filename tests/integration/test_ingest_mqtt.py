@@ -16,9 +16,9 @@ import pytest
 from paho.mqtt.enums import CallbackAPIVersion
 
 from central_ingest.config import RegistryConfig
-from central_ingest.registry import open_registry_store
 from central_ingest.store.db import Store
 from central_ingest.store.evidence import EvidenceStore
+from central_ingest.wiring import open_registry_store
 from contract import DeviceKind, EvidenceRole, MessageKind, device_topic, now_utc, receipt_topic
 from tests.support.broker import MosquittoBroker
 from tests.support.devices import SimulatedDevice, evidence_ref, speeding_fixation

@@ -26,9 +26,9 @@ from typer.testing import CliRunner
 
 from central_ingest.cli import app
 from central_ingest.config import RegistryConfig
-from central_ingest.registry import open_registry_store
 from central_ingest.store.db import Store
 from central_ingest.store.evidence import EvidenceStore
+from central_ingest.wiring import open_registry_store
 from contract import DeviceKind, EvidenceRole, MessageKind, device_topic, now_utc, receipt_topic
 from tests.support.broker import MosquittoBroker
 from tests.support.devices import SimulatedDevice, evidence_ref, speeding_fixation

@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 
 from central_ingest.audit import load_or_create_registry_key, verify_registry
+from central_ingest.cases import CaseService
 from central_ingest.config import load_config
 from central_ingest.operators import Operators
-from central_ingest.registry import Registry
 from central_ingest.store.db import open_store
 from central_ingest.store.schema import SCHEMA_VERSION
 from central_ingest.vehicles import SqliteVehicleRegister, VehicleRecord
@@ -68,7 +68,7 @@ def test_a_version_1_database_is_brought_forward_and_keeps_every_row(tmp_path: P
 
         config = load_config(data_dir=tmp_path / "registry")
         vehicles = SqliteVehicleRegister(store)
-        registry = Registry(store, config, vehicles)
+        registry = CaseService(store, config, vehicles)
         case = registry.case(V1_CASE)
         assert case.owner_language is None  # unknown: notices in Kazakh and Russian
         assert case.paid_minor > 0

@@ -22,9 +22,9 @@ from central_ingest.audit import (
 )
 from central_ingest.config import RegistryConfig, load_config
 from central_ingest.core.clock import iso
-from central_ingest.registry import open_registry_store
 from central_ingest.store.db import Database, Store
 from central_ingest.store.ledger import append_entry
+from central_ingest.wiring import open_registry_store
 from contract import (
     ClockSource,
     DeviceKey,

@@ -12,12 +12,13 @@ from pathlib import Path
 from typing import Any
 from uuid import uuid4
 
+from central_ingest.cases import CaseService
 from central_ingest.config import RegistryConfig, load_config
 from central_ingest.core.clock import iso
 from central_ingest.ingest.service import Incoming, IngestService
-from central_ingest.registry import Registry, open_registry_store
 from central_ingest.store.db import Store
 from central_ingest.vehicles import SqliteVehicleRegister, VehicleRecord
+from central_ingest.wiring import open_registry_store
 from contract import (
     AcquirerRefs,
     CardData,
@@ -95,7 +96,7 @@ class RegistryWorld:
     config: RegistryConfig
     clock: Clock
     vehicles: SqliteVehicleRegister
-    registry: Registry
+    registry: CaseService
     camera_id: str = "cam-astana-0001"
     terminal_id: str = "term-patrol-0001"
     camera_key: DeviceKey = field(default_factory=DeviceKey.generate)
@@ -113,7 +114,7 @@ class RegistryWorld:
             config=config,
             clock=clock,
             vehicles=vehicles,
-            registry=Registry(store, config, vehicles, clock=clock),
+            registry=CaseService(store, config, vehicles, clock=clock),
         )
         world._seed()
         return world

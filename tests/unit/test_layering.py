@@ -285,7 +285,7 @@ MODULE_LAYERS = {
     # the project, read by config.py.
     "central_ingest.api.settings": "config",
     "central_ingest.store": "store",
-    "central_ingest.registry": "services",
+    "central_ingest.cases": "services",
     "central_ingest.operators": "services",
     "central_ingest.vehicles": "services",
     "central_ingest.reports": "services",
@@ -297,6 +297,8 @@ MODULE_LAYERS = {
     # Which senders the configuration asks for (outside notify for its catalog: registry).
     "central_ingest.notice_senders": "services",
     "central_ingest.audit": "services",
+    # Builds the store and the services a configuration names (config.py only reads it).
+    "central_ingest.wiring": "wiring",
     "central_ingest.api": "api",
     # Sign-in, request dependencies and error bodies: what the API's routes and the console's
     # pages both build on.
@@ -332,6 +334,9 @@ ALLOWED_IMPORTS: dict[str, frozenset[str]] = {
     # The services own the transactions, the clock and the configuration; they call each
     # other (the registry queues notices, the jobs run the registry and the notifier).
     "services": frozenset({"services", "store", "core", "config", *_BASE}),
+    # What the commands and the HTTP application run, built one way: the services over the
+    # store the configuration names. Nothing below it builds anything.
+    "wiring": frozenset({"wiring", "services", "store", "core", "config", *_BASE}),
     "api_shared": frozenset({"api_shared", "services", "store", "core", "config", *_BASE}),
     # The HTTP API: everything below it, never the console or the command line.
     "api": frozenset({"api", "api_shared", "services", "store", "core", "config", *_BASE}),
@@ -339,13 +344,13 @@ ALLOWED_IMPORTS: dict[str, frozenset[str]] = {
     # the store's read models of the review desk.
     "console": frozenset({"console", "api_shared", "services", "store", "core", "config", *_BASE}),
     "application": frozenset(
-        {"application", "console", "api", "api_shared", "services", "store", "core", "config",
-         *_BASE}
+        {"application", "console", "api", "api_shared", "wiring", "services", "store", "core",
+         "config", *_BASE}
     ),
     # The commands start whatever they run: anything.
     "cli": frozenset(
-        {"cli", "application", "console", "api", "api_shared", "services", "store", "localdb",
-         "core", "config", *_BASE}
+        {"cli", "application", "console", "api", "api_shared", "wiring", "services", "store",
+         "localdb", "core", "config", *_BASE}
     ),
 }
 

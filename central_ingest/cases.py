@@ -1,4 +1,6 @@
-"""The registry's service facade: what the API and the command line call.
+"""The cases service: the case lifecycle the API, the console and the command line call,
+from a camera's fixation through review, the case, cancellation and hand-over to bailiffs to
+expiry at the limitation date.
 
 It owns the transactions, the clock and the configuration: the rules live in the pure core, the
 SQL in the store's case lifecycle modules (``store.fixations``, ``case_opening``,
@@ -44,7 +46,7 @@ from central_ingest.store import (
 )
 from central_ingest.store.bailiffs import Issuer
 from central_ingest.store.case_opening import CaseOwner, CaseTerms
-from central_ingest.store.db import Store, open_store
+from central_ingest.store.db import Store
 from central_ingest.store.notifications import notices_of_case
 from central_ingest.store.operators import require_operator
 from central_ingest.vehicles import VehicleRecord, VehicleRegister
@@ -63,12 +65,6 @@ REVIEW_LEASE = timedelta(minutes=5)
 MAX_NAME_SEARCH_LENGTH = 100
 MIN_NAME_SEARCH_LENGTH = 2
 MAX_NAME_SEARCH_RESULTS = 200
-
-
-def open_registry_store(config: RegistryConfig) -> Store:
-    """The store the configuration names: PostgreSQL for a ``postgresql://`` URL in
-    ``database`` (or ``$ERAP_DATABASE`` on the command line), else the SQLite file."""
-    return open_store(config.database_target, pool_size=config.database_pool_size)
 
 
 def _checked_name_search(text: str) -> str:
@@ -113,7 +109,7 @@ class FeedExport:
     last_seq: int
 
 
-class Registry:
+class CaseService:
     def __init__(
         self,
         store: Store,
