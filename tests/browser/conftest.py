@@ -42,8 +42,6 @@ OFFICERS = {
     "saule": Role.SUPERVISOR,
     "prosecutor": Role.PROSECUTOR,
 }
-# Screenshots for a person to look at: inside the repository, ignored by git.
-SCREENS_DIR = ROOT / "test-output" / "screens"
 
 
 @dataclass

@@ -1,5 +1,5 @@
-"""Driving the console in Chromium: waiting, keys, signing in and out, and screenshots kept under
-the repository's ``test-output/screens/`` (ignored by git) for a person to look at."""
+"""Driving the console in Chromium: waiting, keys, signing in and out, and screenshots for a
+person to look at, kept in the test's own temporary folder (its path is printed)."""
 
 from __future__ import annotations
 
@@ -13,23 +13,22 @@ from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.support.ui import WebDriverWait
 
 from central_ingest.store.db import Store
-from tests.browser.conftest import PASSWORD, SCREENS_DIR
+from tests.browser.conftest import PASSWORD
 
 WAIT_S = 10
 
 
 class Screens:
-    """Numbered screenshots of one test, in ``test-output/screens/<name>/``; the folder is
-    printed, so that a run says where to look."""
+    """Numbered screenshots of one test in ``folder`` (under the test's ``tmp_path``, which
+    pytest keeps for the last three runs); the folder is printed, so that a run says where to
+    look (``pytest -s``, or the captured output of a failure)."""
 
-    def __init__(self, driver: webdriver.Chrome, name: str) -> None:
+    def __init__(self, driver: webdriver.Chrome, folder: Path) -> None:
         self.driver = driver
-        self.folder = SCREENS_DIR / name
+        self.folder = folder
         self.folder.mkdir(parents=True, exist_ok=True)
-        for old in self.folder.glob("*.png"):
-            old.unlink()
         self.count = 0
-        print(f"screenshots of {name}: {self.folder}")
+        print(f"screenshots: {self.folder}")
 
     def shot(self, name: str) -> Path:
         self.count += 1

@@ -2,9 +2,12 @@
 (confirm, reject with a reason, correct a misread plate), asks for a cancellation, a supervisor
 approves it, and the prosecutor looks at removals, the audit status and the case's proofs.
 Every officer here reads English (their profiles say so); Kazakh and Russian are in
-``test_console_languages_browser``. Screenshots go to ``test-output/screens/console-en/``."""
+``test_console_languages_browser``. Screenshots go to ``screens-en/`` in the test's temporary
+folder (printed)."""
 
 from __future__ import annotations
+
+from pathlib import Path
 
 from selenium import webdriver
 from selenium.webdriver.common.by import By
@@ -28,12 +31,12 @@ from tests.browser.driving import (
 
 
 def test_review_supervise_and_audit_in_a_real_browser(
-    registry_process: RunningRegistry, browser: webdriver.Chrome
+    registry_process: RunningRegistry, browser: webdriver.Chrome, tmp_path: Path
 ) -> None:
     registry, driver = registry_process, browser
     for username in OFFICERS:
         registry.set_language(username, "en")
-    screens = Screens(driver, "console-en")
+    screens = Screens(driver, tmp_path / "screens-en")
     plates = ["123ABC01", "456DEF02", "777XYZ05", "456DEF08", "123ABC01"]
     ids = [
         registry.send_fixation(plate, speed_kmh=84 + 7 * index, seed=index)

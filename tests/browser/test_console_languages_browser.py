@@ -2,12 +2,13 @@
 profile says the language reviews by keyboard alone (Enter confirms, a digit rejects, keys
 found by their place when a Cyrillic layout types letters), and the page speaks that language:
 ``<html lang>``, the words, the review script's status line and empty screen, CLDR amounts
-(``39 320,00 ₸``) and Astana dates. Screenshots: ``test-output/screens/console-kk/`` and
-``console-ru/``."""
+(``39 320,00 ₸``) and Astana dates. Screenshots: ``screens-kk/`` and ``screens-ru/`` in each
+test's temporary folder (printed)."""
 
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import pytest
 from selenium import webdriver
@@ -93,14 +94,15 @@ def press_in_layout(driver: webdriver.Chrome, typed: str, code: str) -> None:
 
 @pytest.mark.parametrize("language", ["kk", "ru"])
 def test_an_officer_reviews_by_keyboard_in_kazakh_and_in_russian(
-    registry_process: RunningRegistry, browser: webdriver.Chrome, language: Language
+    registry_process: RunningRegistry, browser: webdriver.Chrome, language: Language,
+    tmp_path: Path,
 ) -> None:
     registry, driver = registry_process, browser
     words = WORDS[language]
     # The page's own area at 1280x800, as on an office monitor's browser at full width.
     driver.execute_cdp_cmd("Emulation.setDeviceMetricsOverride",
                            {"width": 1280, "height": 800, "deviceScaleFactor": 1, "mobile": False})
-    screens = Screens(driver, f"console-{language}")
+    screens = Screens(driver, tmp_path / f"screens-{language}")
     registry.set_language("aigerim", language)
     earlier = registry.send_fixation("123ABC01", speed_kmh=95, seed=9)
     earlier_case = registry.confirm(earlier, "daniyar")  # the plate's history holds a case
