@@ -8,7 +8,7 @@ against 170 ms, and the recogniser 6 ms against 11 ms per plate; in float32 Open
 as fast as onnxruntime. Readings differ only where the recogniser is torn between two
 characters (us photos: 2 of 222 plates more read right in bfloat16, br: the same;
 models/manifest.json). With `full_precision` OpenVINO computes in float32 and matches
-onnxruntime's outputs (tests/integration/test_runtimes.py). onnxruntime stays as the
+onnxruntime's outputs (tests/integration/models/test_runtime.py). onnxruntime stays as the
 reference and fallback.
 
 Input shapes stay dynamic: the recogniser's width follows each crop and the detector's size

@@ -1,7 +1,7 @@
 """The registry's refusals as lazy sentences: the core raises a ``Text`` with named parameters,
 keeps the English sentence for logs, and whoever shows the refusal renders it in the reader's
 language. The catalog here is a dictionary: unit tests read no file (the real catalogs are
-exercised in tests/integration/test_api_languages.py)."""
+exercised in tests/integration/central_ingest/api/test_languages.py)."""
 
 from __future__ import annotations
 

@@ -7,7 +7,6 @@ finding nothing to do."""
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from pathlib import Path
 
 import psycopg
 
@@ -16,9 +15,10 @@ from central_ingest.reports import dead_letter_summary
 from central_ingest.store.db import fold_text, open_store
 from central_ingest.store.postgres.db import PostgresStore
 from central_ingest.store.postgres.schema import SCHEMA_VERSION, migrate, schema_version
+from tests.support.paths import SUPPORT
 from tests.support.postgres import PostgresServer, RegistryDatabase
 
-V3_DUMP = Path(__file__).resolve().parents[1] / "support" / "registry-postgres-v3.sql"
+V3_DUMP = SUPPORT / "registry-postgres-v3.sql"
 AT = datetime(2026, 12, 1, 9, 30, tzinfo=UTC)
 FLAGS = {
     ("operators", "active"): "1",

@@ -21,11 +21,12 @@ from central_ingest.console.language import LANGUAGE_COOKIE
 from central_ingest.vehicles import VehicleRecord
 from i18n import Language
 from tests.support.api import PASSWORD, PROSECUTOR, ApiEnv, build_env
+from tests.support.paths import REPOSITORY
 from tests.support.registry_fixtures import REVIEWERS, SUPERVISORS
 
 BASE = "http://testserver"
 ORIGIN = {"Origin": BASE}
-TEMPLATES = Path(__file__).resolve().parents[2] / "central_ingest" / "console" / "templates"
+TEMPLATES = REPOSITORY / "central_ingest" / "console" / "templates"
 SCRIPT = TEMPLATES.parent / "static" / "review.js"
 NBSP = "\u00a0"
 

@@ -18,13 +18,14 @@ from central_ingest.core.cases import RejectReason
 from central_ingest.store.db import open_store
 from central_ingest.store.postgres.db import translate
 from contract import DeviceKey
+from tests.support.paths import SUPPORT
 from tests.support.registry_fixtures import OWNER_PERSON, OWNER_SECOND, REVIEWERS, RegistryWorld
 from tests.support.stores import superuser_database
 
 # Every test here runs on SQLite and on PostgreSQL (tests/support/stores.py).
 pytestmark = pytest.mark.usefixtures("registry_store")
 
-V1_DUMP = Path(__file__).resolve().parents[1] / "support" / "registry-schema-v1.sql"
+V1_DUMP = SUPPORT / "registry-schema-v1.sql"
 
 
 @dataclass

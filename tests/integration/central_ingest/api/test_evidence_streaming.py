@@ -25,8 +25,9 @@ from contract.signing import device_request_headers
 from tests.support.broker import free_port, wait_for_port
 from tests.support.devices import SimulatedDevice
 from tests.support.evidence_images import evidence_jpeg
+from tests.support.paths import REPOSITORY
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = REPOSITORY
 CAMERA = "cam-astana-0077"
 FLOOD = 64
 BODY = 8 * 1024 * 1024  # the registry's default limit: each upload is as large as allowed

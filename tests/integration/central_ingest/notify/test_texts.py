@@ -11,7 +11,6 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -22,11 +21,12 @@ from central_ingest.core.sms import sms_segments
 from central_ingest.notify.texts import MAX_SMS_SEGMENTS, CaseNotice, sms_text, sms_variants
 from central_ingest.vehicles import DEMO_SEED
 from i18n import LANGUAGES, Language, translator
+from tests.support.paths import DEPLOY
 
 # Every test here runs on SQLite and on PostgreSQL (tests/support/stores.py).
 pytestmark = pytest.mark.usefixtures("registry_store")
 
-EXAMPLE = Path(__file__).resolve().parents[2] / "deploy" / "registry.example.toml"
+EXAMPLE = DEPLOY / "registry.example.toml"
 CONFIG = load_config(EXAMPLE)
 # Case numbers run to seven digits a year (4 million protocols a year in the whole country).
 LONGEST_SEQUENCE = 9_999_999

@@ -33,6 +33,7 @@ from tests.support.notices import (
     outbox_store,
     rows,
 )
+from tests.support.paths import SUPPORT
 from tests.support.registry_fixtures import RegistryWorld
 
 # Every test here runs on SQLite and on PostgreSQL (tests/support/stores.py).
@@ -307,7 +308,7 @@ def test_notices_vanish_with_the_transaction_that_queued_them(store: Store) -> N
 def test_notices_queued_before_languages_are_recorded_as_english_and_still_delivered(
     tmp_path: Path,
 ) -> None:
-    dump = Path(__file__).resolve().parents[1] / "support" / "registry-schema-v1.sql"
+    dump = SUPPORT / "registry-schema-v1.sql"
     path = tmp_path / "registry.sqlite3"
     with sqlite3.connect(path) as conn:
         conn.executescript(dump.read_text(encoding="utf-8"))

@@ -139,7 +139,7 @@ def test_the_matrix_covers_every_operator_route(shared: tuple[ApiEnv, dict[Role,
     env, _ = shared
     schema = env.client().get("/openapi.json").json()
     device_routes = {("POST", "/v1/messages"), ("PUT", "/v1/evidence/{sha256}")}
-    device_routes |= {  # signed by payment terminals; tests/integration/test_terminal_lookup.py
+    device_routes |= {  # signed by payment terminals; tests/integration/terminal/test_lookup.py
         ("GET", f"/v1/terminal/cases/by-{key}/{{{name}}}")
         for key, name in (("number", "case_number"), ("plate", "plate"), ("iin", "iin"))
     }

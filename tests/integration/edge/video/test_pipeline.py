@@ -28,8 +28,9 @@ from edge.video import (
     VideoPipeline,
 )
 from models.pipeline import PlateReader
+from tests.support.paths import REPOSITORY
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = REPOSITORY
 WIDTH, HEIGHT = 640, 360
 
 
