@@ -12,6 +12,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from models.synth import VehicleSpec, load_sidecar, render_video, sidecar_path
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -24,6 +26,9 @@ VEHICLES = [
 ]
 
 
+# Rendering the video, then the pipeline's own 240 s: above both, so that the subprocess
+# timeout (with the pipeline's stderr) fires before pyproject's global 120 s would.
+@pytest.mark.timeout(330)
 def test_every_vehicle_of_the_video_is_read_once_with_its_plate(tmp_path: Path) -> None:
     video = tmp_path / "road.mp4"
     render_video(video, VEHICLES, seed=21)
