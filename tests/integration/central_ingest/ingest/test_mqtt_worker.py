@@ -23,9 +23,10 @@ from contract import DeviceKind, EvidenceRole, MessageKind, device_topic, now_ut
 from tests.support.broker import MosquittoBroker
 from tests.support.devices import SimulatedDevice, evidence_ref, speeding_fixation
 from tests.support.evidence_images import evidence_jpeg
+from tests.support.paths import REPOSITORY
 from tests.support.workers import IngestWorkerProcess
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = REPOSITORY
 
 
 @pytest.fixture

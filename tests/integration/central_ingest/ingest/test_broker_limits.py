@@ -9,9 +9,11 @@ import threading
 from pathlib import Path
 
 from contract import MessageKind, device_topic
-from tests.integration.test_broker_tls import Client
-from tests.integration.test_broker_tls import pki as pki
-from tests.integration.test_broker_tls import production_broker as production_broker
+from tests.integration.central_ingest.ingest.test_broker_tls import Client
+from tests.integration.central_ingest.ingest.test_broker_tls import pki as pki
+from tests.integration.central_ingest.ingest.test_broker_tls import (
+    production_broker as production_broker,
+)
 from tests.support.broker import MosquittoBroker
 
 REGISTRY_LIMIT = 64 * 1024

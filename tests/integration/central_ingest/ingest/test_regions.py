@@ -33,8 +33,9 @@ from contract import DeviceKind, EvidenceRole, MessageKind, device_topic, now_ut
 from tests.support.broker import MosquittoBroker
 from tests.support.devices import SimulatedDevice, evidence_ref, speeding_fixation
 from tests.support.evidence_images import evidence_jpeg
+from tests.support.paths import REPOSITORY
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = REPOSITORY
 CLIENT_ID = "ingest-regions"
 
 

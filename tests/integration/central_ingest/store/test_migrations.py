@@ -15,8 +15,9 @@ from central_ingest.operators import Operators
 from central_ingest.store.db import open_store
 from central_ingest.store.schema import SCHEMA_VERSION
 from central_ingest.vehicles import SqliteVehicleRegister, VehicleRecord
+from tests.support.paths import SUPPORT
 
-V1_DUMP = Path(__file__).resolve().parents[1] / "support" / "registry-schema-v1.sql"
+V1_DUMP = SUPPORT / "registry-schema-v1.sql"
 V1_CASE = "KZ-GP-2025-0000001"
 
 

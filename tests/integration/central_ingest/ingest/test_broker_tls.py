@@ -21,10 +21,11 @@ from central_ingest.ingest.mqtt_worker import MqttIngestWorker
 from central_ingest.ingest.service import IngestService
 from central_ingest.wiring import open_registry_store
 from contract import DeviceKind, DeviceStatus, MessageKind, device_topic, encode_envelope, seal
+from tests.support import paths
 from tests.support.broker import MosquittoBroker, free_port
 from tests.support.devices import SimulatedDevice
 
-DEPLOY = Path(__file__).resolve().parents[2] / "deploy" / "mosquitto"
+DEPLOY = paths.DEPLOY / "mosquitto"
 runner = CliRunner()
 
 
