@@ -167,7 +167,8 @@ class Sender:
         self._threads[0].join(timeout=10)
         self._uploader.close()
 
-    # The policy's books, under the names the adapter's own tests poke (tests/unit/test_outbox.py).
+    # The policy's books, under the names the adapter's own tests poke
+    # (tests/integration/edge/store/test_outbox.py).
     @property
     def _awaiting(self) -> dict[str, float]:
         return self._policy.awaiting
