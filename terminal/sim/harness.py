@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import threading
@@ -25,16 +24,14 @@ from terminal.sim.acquirer import Mode
 from terminal.sim.acquirer_pki import AcquirerPki
 from terminal.sim.escpos_reader import receipt_end
 
+# One free_port for every harness (the tests' Mosquitto's); the tests that start these
+# simulators import it from here too.
+from tests.support.broker import free_port
+
 VPCD_DRIVER = Path("/usr/lib/pcsc/drivers/serial/libifdvpcd.so")
 PCSCD_PID_FILE = Path("/run/pcscd/pcscd.pid")
 READER_NAME = "Virtual PCD 00 00"
 CARD_SETTLE_S = 0.8  # two of pcscd's poll periods (see VirtualCard.remove)
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def _wait_for_line(process: subprocess.Popen[str], text: str, timeout_s: float) -> None:
