@@ -37,11 +37,11 @@ SERVICES = (
 TARGETS = ("erap-box.target",)
 BOX_SERVICES = ("erap-box-bridge.service", "erap-box-recorder.service", "erap-box-sender.service")
 
-# Console scripts the units may start. erap-box is being added to [project.scripts] as
-# edge.box.cli:app; until then it is allowed by this list, and once it is there it must match.
+# Console scripts the units may start, as [project.scripts] must name them.
 EXPECTED_SCRIPTS = {
     "erap-registry": "central_ingest.cli:app",
     "erap-box": "edge.box.cli:app",
+    "erap-terminal": "terminal.cli:app",
 }
 # The exact command lines (the box's three are fixed by issue 7).
 EXPECTED_COMMANDS = {
@@ -53,7 +53,7 @@ EXPECTED_COMMANDS = {
     "erap-box-recorder.service": "erap-box recorder --config /etc/erap/box.toml",
     "erap-box-sender.service": "erap-box sender --config /etc/erap/box.toml",
     "erap-terminal.service": (
-        "python -m terminal settle --every 30 --config /etc/erap/terminal.toml"
+        "erap-terminal settle --every 30 --config /etc/erap/terminal.toml"
     ),
 }
 # Who may use which hardware, through which group; everything else gets no device at all.
@@ -212,12 +212,10 @@ def test_exec_start_program_exists_in_this_project(name: str) -> None:
             assert importlib.util.find_spec(f"{module}.__main__") is not None
         return
     assert program in EXPECTED_SCRIPTS, f"{name}: {program} is not a console script we expect"
-    if program in scripts:
-        assert scripts[program] == EXPECTED_SCRIPTS[program]
-        module = scripts[program].partition(":")[0]
-        assert importlib.util.find_spec(module) is not None, f"{module} is not importable"
-    else:  # announced, not yet in pyproject: only erap-box may be in that state
-        assert program == "erap-box", f"{program} is missing from [project.scripts]"
+    assert program in scripts, f"{program} is missing from [project.scripts]"
+    assert scripts[program] == EXPECTED_SCRIPTS[program]
+    module = scripts[program].partition(":")[0]
+    assert importlib.util.find_spec(module) is not None, f"{module} is not importable"
 
 
 def _click_command(name: str) -> tuple[Any, list[str]]:
