@@ -15,7 +15,7 @@ from models.pipeline import DETECTOR, RECOGNIZER, PlateReader
 from models.plate_format import FormatFamily
 from models.runtime import Inference, Runtime, load_model, resolve
 from models.synth import render_plate
-from tests.integration.test_models_evaluate import street_scene
+from tests.integration.models.test_evaluate import street_scene
 
 RUNTIMES = (Runtime.OPENVINO, Runtime.ONNXRUNTIME)
 

@@ -343,5 +343,5 @@ def test_the_operators_command_sets_a_language(tmp_path: Path) -> None:
     unknown_operator = run("language", "nobody", "kk")
     assert unknown_operator.exit_code == 1
     # The command line speaks the registry's language (ru unless configured); --language and
-    # ERAP_LANGUAGE choose another (tests/integration/test_cli_languages.py).
+    # ERAP_LANGUAGE choose another (tests/integration/central_ingest/cli/test_languages.py).
     assert "Оператора с именем пользователя nobody нет." in unknown_operator.output

@@ -22,7 +22,9 @@ from typing import Any
 import pytest
 import typer
 
-ROOT = Path(__file__).resolve().parents[2]
+from tests.support.paths import REPOSITORY
+
+ROOT = REPOSITORY
 UNIT_DIR = ROOT / "deploy" / "systemd"
 VENV_BIN = PurePosixPath("/opt/erap/.venv/bin")
 

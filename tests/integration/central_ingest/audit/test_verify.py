@@ -66,7 +66,7 @@ def _ledger_rows(registry: Registry) -> list[dict[str, Any]]:
 
 def _cli(registry: Registry, *args: str) -> tuple[int, str]:
     """``erap-registry --language en audit ARGS``: these tests read the English sentences (the
-    Kazakh and Russian ones are checked in test_cli_languages.py)."""
+    Kazakh and Russian ones are checked in central_ingest/cli/test_languages.py)."""
     result = CliRunner().invoke(
         app,
         ["--language", "en", "audit", *args, "--data-dir", str(registry.config.data_dir)],

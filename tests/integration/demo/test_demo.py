@@ -13,8 +13,9 @@ from pathlib import Path
 import pytest
 
 from demo.__main__ import CAMERA_ID, LIMIT_KMH, PAYS_ON_THE_SPOT, VEHICLES
+from tests.support.paths import REPOSITORY
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = REPOSITORY
 
 
 # Above the run's own 300 s (pyproject's global 120 s would stop the test first): when the demo

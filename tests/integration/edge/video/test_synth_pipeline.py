@@ -15,8 +15,9 @@ from pathlib import Path
 import pytest
 
 from models.synth import VehicleSpec, load_sidecar, render_video, sidecar_path
+from tests.support.paths import REPOSITORY
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = REPOSITORY
 
 # Both lanes, both formats, slow and fast, letters that look like digits (B, O, S, Z, G, I).
 VEHICLES = [

@@ -18,6 +18,7 @@ from central_ingest.notify.smpp import SmppSender
 from central_ingest.notify.worker import run_worker
 from central_ingest.store.notifications import notices_of_case
 from tests.support.notices import RESOLUTION_AT, delivered, open_case, outbox_store
+from tests.support.paths import DEPLOY
 from tests.support.wire_servers import running
 
 PASSWORD = "smsc-pw1"
@@ -101,7 +102,7 @@ def test_the_worker_records_receipts_while_it_waits(tmp_path: Path) -> None:
 
 
 def test_the_commented_notices_sections_of_the_example_configuration_are_valid() -> None:
-    example = Path(__file__).resolve().parents[2] / "deploy" / "registry.example.toml"
+    example = DEPLOY / "registry.example.toml"
     text = example.read_text(encoding="utf-8")
     block = text[text.index("# [notices.sms]"):]
     uncommented = "\n".join(
