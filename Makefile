@@ -46,6 +46,7 @@ test: install
 
 lint: install
 	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy
 
 # After adding or changing a person-facing message: extract (pybabel, babel.cfg), update the

@@ -61,9 +61,7 @@ TARGET_P95_MS = 100
 def serve(data_dir: Path, port: int) -> subprocess.Popen[bytes]:
     """The registry's API and console in their own process, plain HTTP on loopback."""
     config = data_dir.parent / "registry.toml"
-    config.write_text(
-        f'data_dir = "{data_dir}"\n[api]\nsecure_cookies = false\n', encoding="utf-8"
-    )
+    config.write_text(f'data_dir = "{data_dir}"\n[api]\nsecure_cookies = false\n', encoding="utf-8")
     process = subprocess.Popen(
         [
             sys.executable,

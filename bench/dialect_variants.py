@@ -26,26 +26,72 @@ from tests.support.devices import SimulatedDevice
 
 Row = tuple[Any, ...]
 VARIANTS = (
-    "sqlite_raw", "sqlite_core", "pg_raw", "pg_unnest", "pg_copy", "pg_core", "pg_core_values"
+    "sqlite_raw",
+    "sqlite_core",
+    "pg_raw",
+    "pg_unnest",
+    "pg_copy",
+    "pg_core",
+    "pg_core_values",
 )
 EVIDENCE = [
-    EvidenceRef(role=EvidenceRole.FULL_FRAME, sha256=hashlib.sha256(b"frame").hexdigest(),
-                size_bytes=180_000),
-    EvidenceRef(role=EvidenceRole.PLATE_CROP, sha256=hashlib.sha256(b"crop").hexdigest(),
-                size_bytes=9_000),
+    EvidenceRef(
+        role=EvidenceRole.FULL_FRAME,
+        sha256=hashlib.sha256(b"frame").hexdigest(),
+        size_bytes=180_000,
+    ),
+    EvidenceRef(
+        role=EvidenceRole.PLATE_CROP, sha256=hashlib.sha256(b"crop").hexdigest(), size_bytes=9_000
+    ),
 ]
-MESSAGE_COLUMNS = ("message_id", "device_id", "kind", "channel", "received_at",
-                   "envelope_sha256", "envelope")
-FIXATION_COLUMNS = ("fixation_id", "message_id", "device_id", "sequence", "captured_at",
-                    "received_at", "violation", "plate_text", "plate_confidence",
-                    "plate_format", "speed_kmh", "limit_kmh", "light_phase", "zone", "lat", "lon")
+MESSAGE_COLUMNS = (
+    "message_id",
+    "device_id",
+    "kind",
+    "channel",
+    "received_at",
+    "envelope_sha256",
+    "envelope",
+)
+FIXATION_COLUMNS = (
+    "fixation_id",
+    "message_id",
+    "device_id",
+    "sequence",
+    "captured_at",
+    "received_at",
+    "violation",
+    "plate_text",
+    "plate_confidence",
+    "plate_format",
+    "speed_kmh",
+    "limit_kmh",
+    "light_phase",
+    "zone",
+    "lat",
+    "lon",
+)
 EVIDENCE_COLUMNS = ("fixation_id", "sha256", "role")
-LEDGER_COLUMNS = ("seq", "recorded_at", "entity_type", "entity_id", "action", "actor", "payload",
-                  "prev_hash", "entry_hash", "leaf_hash")
+LEDGER_COLUMNS = (
+    "seq",
+    "recorded_at",
+    "entity_type",
+    "entity_id",
+    "action",
+    "actor",
+    "payload",
+    "prev_hash",
+    "entry_hash",
+    "leaf_hash",
+)
 NODE_COLUMNS = ("level", "idx", "hash")
-TABLES = (("messages", MESSAGE_COLUMNS), ("fixations", FIXATION_COLUMNS),
-          ("fixation_evidence", EVIDENCE_COLUMNS), ("ledger", LEDGER_COLUMNS),
-          ("merkle_nodes", NODE_COLUMNS))
+TABLES = (
+    ("messages", MESSAGE_COLUMNS),
+    ("fixations", FIXATION_COLUMNS),
+    ("fixation_evidence", EVIDENCE_COLUMNS),
+    ("ledger", LEDGER_COLUMNS),
+    ("merkle_nodes", NODE_COLUMNS),
+)
 
 
 @dataclass(frozen=True)
@@ -81,14 +127,37 @@ def fixation_rows(items: Sequence[Verified], received_at: str) -> dict[str, list
         fixation = item.fixation
         measured, position = fixation.measurement, fixation.position
         fixation_id = str(fixation.fixation_id)
-        messages.append((item.message_id, item.device_id, "fixation", "mqtt", received_at,
-                         item.envelope_sha256, item.envelope_json))
-        fixations.append((fixation_id, item.message_id, item.device_id, fixation.sequence,
-                          iso(fixation.captured_at), received_at, fixation.violation.value,
-                          fixation.plate.text, fixation.plate.confidence, fixation.plate.format,
-                          measured.speed_kmh, measured.limit_kmh, measured.light_phase,
-                          fixation.zone, position.lat if position else None,
-                          position.lon if position else None))
+        messages.append(
+            (
+                item.message_id,
+                item.device_id,
+                "fixation",
+                "mqtt",
+                received_at,
+                item.envelope_sha256,
+                item.envelope_json,
+            )
+        )
+        fixations.append(
+            (
+                fixation_id,
+                item.message_id,
+                item.device_id,
+                fixation.sequence,
+                iso(fixation.captured_at),
+                received_at,
+                fixation.violation.value,
+                fixation.plate.text,
+                fixation.plate.confidence,
+                fixation.plate.format,
+                measured.speed_kmh,
+                measured.limit_kmh,
+                measured.light_phase,
+                fixation.zone,
+                position.lat if position else None,
+                position.lon if position else None,
+            )
+        )
         evidence.extend((fixation_id, ref.sha256, ref.role.value) for ref in fixation.evidence)
     return {"messages": messages, "fixations": fixations, "fixation_evidence": evidence}
 
@@ -115,19 +184,36 @@ class Ledger:
 
     @staticmethod
     def wanted(size: int) -> list[tuple[int, int]]:
-        return [(level, (size >> level) - 1) for level in range(size.bit_length())
-                if size >> level & 1]
+        return [
+            (level, (size >> level) - 1) for level in range(size.bit_length()) if size >> level & 1
+        ]
 
     def append(self, item: Verified, recorded_at: str) -> None:
-        entry = LedgerEntry(seq=self.size + 1, recorded_at=recorded_at, entity_type="fixation",
-                            entity_id=str(item.fixation.fixation_id), action="received",
-                            actor=f"device:{item.device_id}", payload=ledger_payload(item),
-                            prev_hash=self.tail_hash)
+        entry = LedgerEntry(
+            seq=self.size + 1,
+            recorded_at=recorded_at,
+            entity_type="fixation",
+            entity_id=str(item.fixation.fixation_id),
+            action="received",
+            actor=f"device:{item.device_id}",
+            payload=ledger_payload(item),
+            prev_hash=self.tail_hash,
+        )
         leaf = entry.leaf_hash
-        self.entries.append((entry.seq, recorded_at, "fixation", entry.entity_id, "received",
-                             entry.actor, json.dumps(entry.payload, sort_keys=True,
-                                                     ensure_ascii=False),
-                             entry.prev_hash, entry.entry_hash, leaf.hex()))
+        self.entries.append(
+            (
+                entry.seq,
+                recorded_at,
+                "fixation",
+                entry.entity_id,
+                "received",
+                entry.actor,
+                json.dumps(entry.payload, sort_keys=True, ensure_ascii=False),
+                entry.prev_hash,
+                entry.entry_hash,
+                leaf.hex(),
+            )
+        )
         level, idx, node = 0, self.size, leaf
         self.nodes.append((0, idx, leaf))
         while idx % 2 == 1:
@@ -170,8 +256,9 @@ def seed_sql(placeholder: str) -> tuple[str, str]:
 def seed_rows(cameras: Sequence[SimulatedDevice]) -> tuple[list[Row], list[Row]]:
     now = iso(now_utc())
     devices = [(c.device_id, "camera", c.key.public_key_b64, now) for c in cameras]
-    evidence = [(ref.sha256, ref.size_bytes, "image/jpeg", cameras[0].device_id, now)
-                for ref in EVIDENCE]
+    evidence = [
+        (ref.sha256, ref.size_bytes, "image/jpeg", cameras[0].device_id, now) for ref in EVIDENCE
+    ]
     return devices, evidence
 
 
@@ -193,19 +280,32 @@ class SqliteRaw(Variant):
         with self.store.transaction() as db:
             ledger = LedgerAppender(db)
             for item in items:
-                ledger.append(recorded_at=received_at, entity_type="fixation",
-                              entity_id=str(item.fixation.fixation_id), action="received",
-                              actor=f"device:{item.device_id}", payload=ledger_payload(item))
-            write_batch(db, messages=rows["messages"], fixations=rows["fixations"],
-                        evidence=rows["fixation_evidence"], statuses=[], dead_letters=[],
-                        ledger=ledger)
+                ledger.append(
+                    recorded_at=received_at,
+                    entity_type="fixation",
+                    entity_id=str(item.fixation.fixation_id),
+                    action="received",
+                    actor=f"device:{item.device_id}",
+                    payload=ledger_payload(item),
+                )
+            write_batch(
+                db,
+                messages=rows["messages"],
+                fixations=rows["fixations"],
+                evidence=rows["fixation_evidence"],
+                statuses=[],
+                dead_letters=[],
+                ledger=ledger,
+            )
         end = time.perf_counter()
         return end - start, end - begin
 
     def stored(self) -> tuple[int, int]:
         conn = self.store.db.conn
-        return (conn.execute("SELECT count(*) FROM fixations").fetchone()[0],
-                conn.execute("SELECT count(*) FROM ledger").fetchone()[0])
+        return (
+            conn.execute("SELECT count(*) FROM fixations").fetchone()[0],
+            conn.execute("SELECT count(*) FROM ledger").fetchone()[0],
+        )
 
     def close(self) -> None:
         self.store.close()
@@ -301,8 +401,13 @@ class PgRaw(Variant):
 class Core(Variant):
     """SQLAlchemy Core 2.x: reflected tables, ``insert(table)`` with lists of dicts."""
 
-    def __init__(self, name: str, engine: Any, cameras: Sequence[SimulatedDevice],
-                 lock: Callable[[Any], None]) -> None:
+    def __init__(
+        self,
+        name: str,
+        engine: Any,
+        cameras: Sequence[SimulatedDevice],
+        lock: Callable[[Any], None],
+    ) -> None:
         import sqlalchemy as sa
 
         self.sa = sa
@@ -314,12 +419,28 @@ class Core(Variant):
         self.t = self.meta.tables
         devices, evidence = seed_rows(cameras)
         with engine.begin() as conn:
-            conn.execute(sa.insert(self.t["devices"]),
-                         [dict(zip(("device_id", "kind", "public_key", "registered_at"), row,
-                                   strict=True)) for row in devices])
-            conn.execute(sa.insert(self.t["evidence"]),
-                         [dict(zip(("sha256", "size_bytes", "content_type", "uploaded_by",
-                                    "stored_at"), row, strict=True)) for row in evidence])
+            conn.execute(
+                sa.insert(self.t["devices"]),
+                [
+                    dict(
+                        zip(("device_id", "kind", "public_key", "registered_at"), row, strict=True)
+                    )
+                    for row in devices
+                ],
+            )
+            conn.execute(
+                sa.insert(self.t["evidence"]),
+                [
+                    dict(
+                        zip(
+                            ("sha256", "size_bytes", "content_type", "uploaded_by", "stored_at"),
+                            row,
+                            strict=True,
+                        )
+                    )
+                    for row in evidence
+                ],
+            )
 
     def write(self, items: Sequence[Verified], received_at: str) -> tuple[float, float]:
         sa, t = self.sa, self.t
@@ -331,15 +452,17 @@ class Core(Variant):
             ledger_t, nodes_t = t["ledger"], t["merkle_nodes"]
             tail = conn.execute(
                 sa.select(ledger_t.c.seq, ledger_t.c.entry_hash)
-                .order_by(ledger_t.c.seq.desc()).limit(1)
+                .order_by(ledger_t.c.seq.desc())
+                .limit(1)
             ).first()
             size = tail[0] if tail else 0
             wanted = Ledger.wanted(size)
             frontier: dict[tuple[int, int], bytes] = {}
             if wanted:
                 found = conn.execute(
-                    sa.select(nodes_t.c.level, nodes_t.c.idx, nodes_t.c.hash)
-                    .where(sa.tuple_(nodes_t.c.level, nodes_t.c.idx).in_(wanted))
+                    sa.select(nodes_t.c.level, nodes_t.c.idx, nodes_t.c.hash).where(
+                        sa.tuple_(nodes_t.c.level, nodes_t.c.idx).in_(wanted)
+                    )
                 ).all()
                 frontier = {(level, idx): bytes(node) for level, idx, node in found}
             ledger = Ledger(size, tail[1] if tail else GENESIS_HASH, frontier)
@@ -372,8 +495,12 @@ def sqlite_core(path: Path, cameras: Sequence[SimulatedDevice]) -> Core:
     @sa.event.listens_for(engine, "connect")
     def settings(dbapi_conn: Any, record: Any) -> None:
         dbapi_conn.isolation_level = None  # SQLAlchemy's BEGIN below, not pysqlite's
-        for pragma in ("journal_mode=WAL", "synchronous=NORMAL", "foreign_keys=ON",
-                       "busy_timeout=30000"):
+        for pragma in (
+            "journal_mode=WAL",
+            "synchronous=NORMAL",
+            "foreign_keys=ON",
+            "busy_timeout=30000",
+        ):
             dbapi_conn.execute(f"PRAGMA {pragma}")
 
     @sa.event.listens_for(engine, "begin")

@@ -83,8 +83,15 @@ def verified_messages(cameras: Sequence[SimulatedDevice], count: int) -> list[Ve
         body = speeding_fixation(camera, plate=f"{index % 1000:03d}ABC01", evidence=EVIDENCE)
         message_id = uuid4()
         line = camera.seal(MessageKind.FIXATION, body, message_id=message_id)
-        items.append(Verified(str(message_id), camera.device_id,
-                              hashlib.sha256(line).hexdigest(), line.decode(), body))
+        items.append(
+            Verified(
+                str(message_id),
+                camera.device_id,
+                hashlib.sha256(line).hexdigest(),
+                line.decode(),
+                body,
+            )
+        )
     return items
 
 
@@ -99,10 +106,18 @@ def ledger_hashing_us(items: Sequence[Verified], received_at: str) -> float:
 
 def cpu() -> dict[str, Any]:
     text = Path("/proc/cpuinfo").read_text()
-    flags = next((line.split(":", 1)[1].split() for line in text.splitlines()
-                  if line.startswith("flags")), [])
-    model = next((line.split(":", 1)[1].strip() for line in text.splitlines()
-                  if line.startswith("model name")), "")
+    flags = next(
+        (line.split(":", 1)[1].split() for line in text.splitlines() if line.startswith("flags")),
+        [],
+    )
+    model = next(
+        (
+            line.split(":", 1)[1].strip()
+            for line in text.splitlines()
+            if line.startswith("model name")
+        ),
+        "",
+    )
     return {"cpu_model": model, "cpu_flags_avx512": sorted(f for f in flags if "avx512" in f)}
 
 
@@ -135,23 +150,28 @@ def main() -> None:
         try:
             import sqlalchemy
         except ImportError:
-            sys.exit("SQLAlchemy is not installed (nor a dependency of the project): install it"
-                     " beside for this bench, `.venv/bin/pip install --target /tmp/sqla"
-                     " sqlalchemy==2.1.9`, and run with PYTHONPATH=/tmp/sqla; or leave the"
-                     " *_core variants out with --variants")
+            sys.exit(
+                "SQLAlchemy is not installed (nor a dependency of the project): install it"
+                " beside for this bench, `.venv/bin/pip install --target /tmp/sqla"
+                " sqlalchemy==2.1.9`, and run with PYTHONPATH=/tmp/sqla; or leave the"
+                " *_core variants out with --variants"
+            )
         sqlalchemy_version: str | None = sqlalchemy.__version__
     else:
         sqlalchemy_version = None
 
-    cameras = [SimulatedDevice(f"cam-bench-{n:04d}", DeviceKind.CAMERA)
-               for n in range(args.cameras)]
+    cameras = [
+        SimulatedDevice(f"cam-bench-{n:04d}", DeviceKind.CAMERA) for n in range(args.cameras)
+    ]
     total = (args.warmup + args.batches) * args.batch_size
     print(f"signing {total} fixations ...", file=sys.stderr)
     items = verified_messages(cameras, total)
-    batches = [items[i:i + args.batch_size] for i in range(0, total, args.batch_size)]
+    batches = [items[i : i + args.batch_size] for i in range(0, total, args.batch_size)]
 
-    with tempfile.TemporaryDirectory(prefix="erap-dialects-") as tmp, \
-            PostgresServer(durable=True) as server:
+    with (
+        tempfile.TemporaryDirectory(prefix="erap-dialects-") as tmp,
+        PostgresServer(durable=True) as server,
+    ):
         variants: list[Variant] = []
         for name in chosen:
             if name == "sqlite_raw":
@@ -169,8 +189,10 @@ def main() -> None:
                 else:
                     variants.append(PgRaw(url, cameras, how=name.removeprefix("pg_")))
         timings: dict[str, tuple[list[float], list[float]]] = {v.name: ([], []) for v in variants}
-        print(f"{len(batches)} batches of {args.batch_size} over {len(variants)} variants ...",
-              file=sys.stderr)
+        print(
+            f"{len(batches)} batches of {args.batch_size} over {len(variants)} variants ...",
+            file=sys.stderr,
+        )
         for number, batch in enumerate(batches):
             received_at = iso(now_utc())
             for variant in variants:
@@ -184,8 +206,10 @@ def main() -> None:
         for variant in variants:
             stored = variant.stored()
             if stored != (fixations_written, fixations_written):
-                sys.exit(f"{variant.name} holds {stored} (fixations, ledger entries), expected"
-                         f" {fixations_written} of each")
+                sys.exit(
+                    f"{variant.name} holds {stored} (fixations, ledger entries), expected"
+                    f" {fixations_written} of each"
+                )
         merkle_nodes = 2 * fixations_written - bin(fixations_written).count("1")
         rows_per_batch = round(
             (fixations_written * (3 + len(EVIDENCE)) + merkle_nodes - fixations_written)
@@ -213,9 +237,11 @@ def main() -> None:
         **cpu(),
     }
     for name, figures in result["variants"].items():
-        print(f"{name:15} {figures['us_per_fixation_median']:8.1f} µs/fixation median,"
-              f" {figures['us_per_fixation_p95']:8.1f} p95, {figures['rows_per_s']:>9} rows/s",
-              file=sys.stderr)
+        print(
+            f"{name:15} {figures['us_per_fixation_median']:8.1f} µs/fixation median,"
+            f" {figures['us_per_fixation_p95']:8.1f} p95, {figures['rows_per_s']:>9} rows/s",
+            file=sys.stderr,
+        )
     print(json.dumps(result))
 
 

@@ -244,7 +244,12 @@ class CaseService:
             pending = fixations.pending_fixation(db, fixation_id)
             terms = self._case_terms(pending, now)
             case = case_opening.open_case(
-                db, pending, decision, owner, terms, agency_code=self._config.agency_code,
+                db,
+                pending,
+                decision,
+                owner,
+                terms,
+                agency_code=self._config.agency_code,
                 now=now,
             )
             enqueue_case_opened(db, case, self._config, now)
@@ -280,8 +285,7 @@ class CaseService:
         """The notices sent about the case, oldest first, with what became of each."""
         case_reads.require_case(self._store.db, case_number)
         return [
-            NoticeView(**asdict(notice))
-            for notice in notices_of_case(self._store.db, case_number)
+            NoticeView(**asdict(notice)) for notice in notices_of_case(self._store.db, case_number)
         ]
 
     def find_cases(
@@ -326,7 +330,12 @@ class CaseService:
         with self._store.transaction() as db:
             require_operator(db, supervisor)
             cancellations.decide_cancellation(
-                db, request_id, supervisor, approve=approve, note=note, issuer=self._issuer(),
+                db,
+                request_id,
+                supervisor,
+                approve=approve,
+                note=note,
+                issuer=self._issuer(),
                 now=now,
             )
         return self._cancellation(request_id)

@@ -180,7 +180,9 @@ class SmppSettings(_Section):
     source_addr_npi: int = Field(default=0, ge=0, le=18)
     submits_per_s: float = Field(default=20, gt=0, description="the operator's contracted rate")
     throttle_retries: int = Field(
-        default=5, ge=0, description="throttled submits retried in the session before the notice"
+        default=5,
+        ge=0,
+        description="throttled submits retried in the session before the notice"
         " waits for the worker's next round",
     )
     throttle_backoff_s: float = Field(

@@ -86,7 +86,11 @@ class RegistryJobs:
             log.warning(
                 "dead letters took %d bytes, over their budget of %d: dropped the oldest %d"
                 " unsigned and %d signed refusals; most refusals now come from %s",
-                before, settings.budget_bytes, unsigned, signed, top or "nobody",
+                before,
+                settings.budget_bytes,
+                unsigned,
+                signed,
+                top or "nobody",
             )
         return trimmed
 

@@ -47,25 +47,32 @@ def make_sender(
     if delivery.sms is not None:
         password = environ.get(delivery.sms.password_env)
         if not password:
-            raise SenderConfigError(Text(
-                "The SMSC password is not set: put it in the environment variable %(variable)s"
-                " (notices.sms.password_env).",
-                variable=delivery.sms.password_env,
-            ))
+            raise SenderConfigError(
+                Text(
+                    "The SMSC password is not set: put it in the environment variable %(variable)s"
+                    " (notices.sms.password_env).",
+                    variable=delivery.sms.password_env,
+                )
+            )
         if len(password) > SMPP_PASSWORD_MAX:
-            raise SenderConfigError(Text(
-                "The SMSC password in %(variable)s is longer than the %(max)s characters SMPP"
-                " 3.4 allows; the operator gives one that fits.",
-                variable=delivery.sms.password_env, max=SMPP_PASSWORD_MAX,
-            ))
+            raise SenderConfigError(
+                Text(
+                    "The SMSC password in %(variable)s is longer than the %(max)s characters SMPP"
+                    " 3.4 allows; the operator gives one that fits.",
+                    variable=delivery.sms.password_env,
+                    max=SMPP_PASSWORD_MAX,
+                )
+            )
         senders["sms"] = SmppSender(delivery.sms, password)
     if delivery.email is not None:
         password = environ.get(delivery.email.password_env)
         if delivery.email.username and not password:
-            raise SenderConfigError(Text(
-                "The mail relay password is not set: put it in the environment variable"
-                " %(variable)s (notices.email.password_env).",
-                variable=delivery.email.password_env,
-            ))
+            raise SenderConfigError(
+                Text(
+                    "The mail relay password is not set: put it in the environment variable"
+                    " %(variable)s (notices.email.password_env).",
+                    variable=delivery.email.password_env,
+                )
+            )
         senders["email"] = SmtpSender(delivery.email, password)
     return ChannelSender(senders)

@@ -75,9 +75,7 @@ class AuthenticationFailed(DomainError):
 
 
 def unknown_operator(username: str) -> NotFound:
-    return NotFound(
-        "unknown_operator", Text("There is no operator named %(name)s.", name=username)
-    )
+    return NotFound("unknown_operator", Text("There is no operator named %(name)s.", name=username))
 
 
 @dataclass(frozen=True)

@@ -94,15 +94,16 @@ class CertificateAuthority:
             certificate = x509.load_pem_x509_certificate((folder / "ca.crt").read_bytes())
             key = serialization.load_pem_private_key((folder / "ca.key").read_bytes(), None)
         except FileNotFoundError as missing:
-            raise PkiError(Text(
-                "There is no certificate authority in %(folder)s (%(file)s is missing): create"
-                " one with 'erap-registry pki init-ca'.",
-                folder=str(folder), file=str(missing.filename),
-            )) from None
+            raise PkiError(
+                Text(
+                    "There is no certificate authority in %(folder)s (%(file)s is missing): create"
+                    " one with 'erap-registry pki init-ca'.",
+                    folder=str(folder),
+                    file=str(missing.filename),
+                )
+            ) from None
         if not isinstance(key, ec.EllipticCurvePrivateKey):
-            raise PkiError(Text(
-                "%(path)s is not an EC private key.", path=str(folder / "ca.key")
-            ))
+            raise PkiError(Text("%(path)s is not an EC private key.", path=str(folder / "ca.key")))
         return cls(certificate, key)
 
     def issue(
@@ -178,8 +179,8 @@ def _write_new(path: Path, data: bytes, *, private: bool = False) -> None:
     try:
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, mode)
     except FileExistsError:
-        raise PkiError(Text(
-            "%(path)s already exists: refusing to overwrite it.", path=str(path)
-        )) from None
+        raise PkiError(
+            Text("%(path)s already exists: refusing to overwrite it.", path=str(path))
+        ) from None
     with os.fdopen(fd, "wb") as handle:
         handle.write(data)

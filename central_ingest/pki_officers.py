@@ -95,9 +95,15 @@ class OfficerCa:
             .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
             .add_extension(
                 x509.KeyUsage(
-                    digital_signature=True, content_commitment=True, key_encipherment=False,
-                    data_encipherment=False, key_agreement=False, key_cert_sign=False,
-                    crl_sign=False, encipher_only=False, decipher_only=False,
+                    digital_signature=True,
+                    content_commitment=True,
+                    key_encipherment=False,
+                    data_encipherment=False,
+                    key_agreement=False,
+                    key_cert_sign=False,
+                    crl_sign=False,
+                    encipher_only=False,
+                    decipher_only=False,
                 ),
                 critical=True,
             )
@@ -176,13 +182,18 @@ def officer_trust(ca_certificate: Path, crl: Path) -> OfficerTrust:
         revocations = x509.load_der_x509_crl(crl.read_bytes())
     except FileNotFoundError as missing:
         raise PkiError(
-            Text("%(file)s is missing: officers' protocols cannot be checked.",
-                 file=str(missing.filename))
+            Text(
+                "%(file)s is missing: officers' protocols cannot be checked.",
+                file=str(missing.filename),
+            )
         ) from None
     except ValueError:
         raise PkiError(
-            Text("%(ca)s or %(crl)s is not a certificate or a CRL.",
-                 ca=str(ca_certificate), crl=str(crl))
+            Text(
+                "%(ca)s or %(crl)s is not a certificate or a CRL.",
+                ca=str(ca_certificate),
+                crl=str(crl),
+            )
         ) from None
     return OfficerTrust(anchors=(anchor,), crls=(revocations,))
 

@@ -98,9 +98,7 @@ class RoadsideProtocol(_Strict):
             raise ValueError("a warning carries no amount")
         signed = self.driver_signature is DriverSignature.SIGNED
         if signed != (self.driver_signature_sha256 is not None):
-            raise ValueError(
-                "the drawn signature's hash goes with 'signed' and only with 'signed'"
-            )
+            raise ValueError("the drawn signature's hash goes with 'signed' and only with 'signed'")
         return self
 
 

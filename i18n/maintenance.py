@@ -35,9 +35,18 @@ def _pybabel(*args: str) -> None:
 def extract(domain: Domain) -> Path:
     target = pot_path(domain.name)
     target.parent.mkdir(parents=True, exist_ok=True)
-    args = ["extract", "-F", str(BABEL_CFG.relative_to(ROOT)), "-o", str(target),
-            "--add-comments=TRANSLATORS:", "--copyright-holder=ERAP",
-            "--sort-by-file", "--project=ERAP", "--no-wrap"]
+    args = [
+        "extract",
+        "-F",
+        str(BABEL_CFG.relative_to(ROOT)),
+        "-o",
+        str(target),
+        "--add-comments=TRANSLATORS:",
+        "--copyright-holder=ERAP",
+        "--sort-by-file",
+        "--project=ERAP",
+        "--no-wrap",
+    ]
     for keyword in KEYWORDS:
         args += ["-k", keyword]
     if domain.ignore:
@@ -54,11 +63,20 @@ def update(domain: Domain) -> None:
     for language in LANGUAGES:
         target = po_path(domain.name, language)
         if target.exists():
-            _pybabel("update", "-i", str(template), "-o", str(target), "-l", language,
-                     "--no-fuzzy-matching", "--no-wrap", "--ignore-obsolete")
+            _pybabel(
+                "update",
+                "-i",
+                str(template),
+                "-o",
+                str(target),
+                "-l",
+                language,
+                "--no-fuzzy-matching",
+                "--no-wrap",
+                "--ignore-obsolete",
+            )
         else:
-            _pybabel("init", "-i", str(template), "-o", str(target), "-l", language,
-                     "--no-wrap")
+            _pybabel("init", "-i", str(template), "-o", str(target), "-l", language, "--no-wrap")
         compile_catalog(domain.name, language)
 
 
@@ -85,7 +103,10 @@ def extracted(domain: Domain) -> set[str]:
     found: set[str] = set()
     for source in domain.sources:
         for _file, _line, message, _comments, _context in extract_from_dir(
-            ROOT / source, method_map, options_map, keywords=keywords,
+            ROOT / source,
+            method_map,
+            options_map,
+            keywords=keywords,
             directory_filter=lambda path: Path(path).name not in (*domain.ignore, "__pycache__"),
         ):
             found.add(message[0] if isinstance(message, tuple) else message)
@@ -118,8 +139,12 @@ def problems() -> Iterator[Problem]:
                 continue
             catalog = _catalog(domain.name, language)
             if mo_path(domain.name, language).read_bytes() != compiled(domain.name, language):
-                yield Problem(domain.name, language, "stale .mo (run python -m i18n update)",
-                              str(mo_path(domain.name, language)))
+                yield Problem(
+                    domain.name,
+                    language,
+                    "stale .mo (run python -m i18n update)",
+                    str(mo_path(domain.name, language)),
+                )
             ids = {m.id[0] if isinstance(m.id, tuple) else m.id for m in catalog if m.id}
             for message in sorted(wanted - ids):
                 yield Problem(domain.name, language, "missing", message)

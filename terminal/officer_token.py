@@ -157,8 +157,7 @@ class OfficerSession:
         except p11.PKCS11Error as exc:
             raise SpokenError(
                 Text(
-                    "The signing token %(serial)s refused to sign (%(error)s): nothing was"
-                    " signed.",
+                    "The signing token %(serial)s refused to sign (%(error)s): nothing was signed.",
                     serial=self.token_serial,
                     error=type(exc).__name__,
                 )
@@ -215,9 +214,7 @@ class OfficerToken:
             _close_failed_login(self._settings.module, token)
             wrong = self._counter.record_wrong(serial)
             after = self._flags_after_failure(token)
-            raise wrong_pin_error(
-                serial, tries_left(self._counter.limit, wrong, after)
-            ) from None
+            raise wrong_pin_error(serial, tries_left(self._counter.limit, wrong, after)) from None
         except _GONE:
             raise _gone(serial) from None
         self._counter.reset(serial)

@@ -83,8 +83,15 @@ def create_app(
     install_error_handlers(app)
     install_device_ingest(app, store, config)
     for module in (
-        routes_auth, routes_review, routes_cases, routes_reports, routes_audit, routes_bailiffs,
-        routes_admin, routes_system, routes_terminal,
+        routes_auth,
+        routes_review,
+        routes_cases,
+        routes_reports,
+        routes_audit,
+        routes_bailiffs,
+        routes_admin,
+        routes_system,
+        routes_terminal,
     ):
         app.include_router(module.router)
     install_console(app, config.console)

@@ -51,14 +51,16 @@ def current_session(
 ) -> Session:
     if token is None:
         raise ApiError(
-            401, "not_authenticated",
+            401,
+            "not_authenticated",
             Text("Sign in first: send a bearer token or the session cookie."),
             {"WWW-Authenticate": "Bearer"},
         )
     session = operators.authenticate(token)
     if session is None:
         raise ApiError(
-            401, "session_invalid",
+            401,
+            "session_invalid",
             Text("The session has expired or has been ended; sign in again."),
             {"WWW-Authenticate": "Bearer"},
         )
@@ -74,7 +76,8 @@ def require_role(*roles: Role) -> Callable[[Session], Operator]:
         operator = session.operator
         if operator.role not in allowed:
             raise ApiError(
-                403, "forbidden_for_role",
+                403,
+                "forbidden_for_role",
                 Text(
                     "The role “%(role)s” may not do this; it is reserved to: %(roles)s.",
                     role=label_text(operator.role, ROLES),

@@ -235,9 +235,7 @@ async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
         detail=reader.text(Text("The request is not valid: %(problems)s.", problems=summary)),
         problems=problems,
     )
-    return JSONResponse(
-        body.model_dump(), status_code=422, headers=_language_headers(reader)
-    )
+    return JSONResponse(body.model_dump(), status_code=422, headers=_language_headers(reader))
 
 
 async def _http_error(request: Request, exc: Exception) -> JSONResponse:

@@ -229,9 +229,7 @@ async def put_evidence(
         async for chunk in request.stream():
             if chunk:
                 await run_in_threadpool(upload.write, chunk)
-        stored = await run_in_threadpool(
-            upload.finish, uploaded_by=x_erap_device, now=now_utc()
-        )
+        stored = await run_in_threadpool(upload.finish, uploaded_by=x_erap_device, now=now_utc())
     except EvidenceRejected as exc:
         return await refuse(_UPLOAD_STATUS[exc.problem], exc.problem.value, exc.detail)
     except ClientDisconnect:

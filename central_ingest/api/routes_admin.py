@@ -103,8 +103,10 @@ def all_operators(_: Admin, operators: OperatorsDep) -> list[OperatorView]:
     status_code=status.HTTP_201_CREATED,
     responses={
         409: {"model": ErrorBody, "description": "The user name is taken."},
-        422: {"model": InvalidRequestBody,
-              "description": "The user name or password is not acceptable."},
+        422: {
+            "model": InvalidRequestBody,
+            "description": "The user name or password is not acceptable.",
+        },
     },
     summary="Create an operator account",
 )
@@ -134,10 +136,10 @@ def create_operator(body: NewOperator, admin: Admin, operators: OperatorsDep) ->
 def deactivate_operator(username: str, admin: Admin, operators: OperatorsDep) -> OperatorView:
     if normalise_username(username) == admin.username:
         raise ApiError(
-            409, "cannot_deactivate_self",
+            409,
+            "cannot_deactivate_self",
             Text(
-                "An administrator cannot deactivate their own account; ask another"
-                " administrator."
+                "An administrator cannot deactivate their own account; ask another administrator."
             ),
         )
     return OperatorView.of(operators.deactivate(username, actor=admin.actor))
@@ -182,9 +184,7 @@ class AddressPauseLifted(BaseModel):
     responses={422: {"model": ErrorBody, "description": "Not an address."}},
     summary="Let an address sign in again at once after failed sign-ins across user names",
 )
-def lift_address_pause(
-    address: str, admin: Admin, operators: OperatorsDep
-) -> AddressPauseLifted:
+def lift_address_pause(address: str, admin: Admin, operators: OperatorsDep) -> AddressPauseLifted:
     """Forgets the failures counted against the address across user names (someone guessed
     passwords from that workstation), ending its pause. The pauses of single accounts from it
     stay: lift those per operator."""

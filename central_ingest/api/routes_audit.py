@@ -95,7 +95,8 @@ def _registry_public_key(config: RegistryConfig) -> str:
     path = config.registry_key_path
     if not path.exists():
         raise ApiError(
-            503, "registry_key_missing",
+            503,
+            "registry_key_missing",
             Text(
                 "The registry has not created its tree-head key yet, so no tree head has been"
                 " signed; pass the key you were given as public_key, or try after the first"
@@ -124,8 +125,10 @@ def tree_head(_: Auditor, store: StoreDep) -> TreeHeadView:
     response_model=AuditReportView,
     responses={
         404: {"model": ErrorBody, "description": "The case named is not in the registry."},
-        422: {"model": InvalidRequestBody,
-              "description": "The public key given is not an Ed25519 key."},
+        422: {
+            "model": InvalidRequestBody,
+            "description": "The public key given is not an Ed25519 key.",
+        },
         503: {"model": ErrorBody, "description": "No registry key exists yet."},
     },
     summary="Verify the ledger, the Merkle tree, the tree heads and the state tables",
@@ -142,8 +145,11 @@ def verify(
     ] = None,
     public_key: Annotated[
         str | None,
-        Query(max_length=64, description="The registry's tree-head public key (base64url) as"
-                                         " you hold it [default: the key the registry uses]."),
+        Query(
+            max_length=64,
+            description="The registry's tree-head public key (base64url) as"
+            " you hold it [default: the key the registry uses].",
+        ),
     ] = None,
 ) -> AuditReportView:
     """Recomputes every entry hash, Merkle node and signed root, and compares each fixation's
@@ -153,7 +159,8 @@ def verify(
             load_public_key(public_key)
         except ValueError:
             raise ApiError(
-                422, "invalid_public_key",
+                422,
+                "invalid_public_key",
                 Text("public_key is not a base64url Ed25519 public key."),
             ) from None
     trusted_key = public_key or _registry_public_key(config)

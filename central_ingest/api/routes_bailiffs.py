@@ -65,6 +65,7 @@ def feed(
     )
     next_after = int(items[-1]["seq"]) if items else after
     return Response(
-        body, media_type=NDJSON,
+        body,
+        media_type=NDJSON,
         headers={NEXT_CURSOR_HEADER: str(next_after), "Cache-Control": "no-store"},
     )

@@ -23,8 +23,11 @@ _NOT_FOUND: dict[int | str, dict[str, object]] = {
 }
 _REFUSED: dict[int | str, dict[str, object]] = {
     **_NOT_FOUND,
-    409: {"model": ErrorBody, "description": "The case or request is not in a state that allows"
-                                            " this (closed, already decided)."},
+    409: {
+        "model": ErrorBody,
+        "description": "The case or request is not in a state that allows"
+        " this (closed, already decided).",
+    },
 }
 
 
@@ -55,9 +58,7 @@ def case(case_number: CaseNumber, _: CaseReader, registry: RegistryDep) -> CaseV
     responses=_NOT_FOUND,
     summary="The notices sent about a case, and what became of each",
 )
-def case_notices(
-    case_number: CaseNumber, _: CaseReader, registry: RegistryDep
-) -> list[NoticeView]:
+def case_notices(case_number: CaseNumber, _: CaseReader, registry: RegistryDep) -> list[NoticeView]:
     """Each SMS and e-mail to the owner, oldest first: queued, sent (accepted by the SMSC or
     the mail relay), delivered (the operator's receipt for every part), or failed, with the
     channel's reason."""
@@ -68,8 +69,10 @@ def case_notices(
     "/cases",
     response_model=list[CaseView],
     responses={
-        422: {"model": InvalidRequestBody,
-              "description": "No criterion given, or a name too short or too long."},
+        422: {
+            "model": InvalidRequestBody,
+            "description": "No criterion given, or a name too short or too long.",
+        },
     },
     summary="Find cases by plate, owner or the owner's name",
 )
@@ -126,8 +129,11 @@ def cancellation_requests(
     registry: RegistryDep,
     request_status: Annotated[
         Literal["pending"],
-        Query(alias="status", description="Only pending requests are listed here; decided ones"
-                                          " are in the removal reports and the audit trail."),
+        Query(
+            alias="status",
+            description="Only pending requests are listed here; decided ones"
+            " are in the removal reports and the audit trail.",
+        ),
     ] = "pending",
 ) -> list[CancellationView]:
     return registry.pending_cancellations()
@@ -138,8 +144,11 @@ def cancellation_requests(
     response_model=CancellationView,
     responses={
         **_REFUSED,
-        403: {"model": ErrorBody, "description": "Not a supervisor, or the supervisor asked for"
-                                                 " this cancellation (two-person rule)."},
+        403: {
+            "model": ErrorBody,
+            "description": "Not a supervisor, or the supervisor asked for"
+            " this cancellation (two-person rule).",
+        },
     },
     summary="Approve or deny a cancellation request",
 )

@@ -116,8 +116,11 @@ def limitation(
     registry: RegistryDep,
     within_days: Annotated[
         int | None,
-        Query(ge=0, le=3660, description="Look this many days ahead [default: the configured"
-                                         " warning period]."),
+        Query(
+            ge=0,
+            le=3660,
+            description="Look this many days ahead [default: the configured warning period].",
+        ),
     ] = None,
 ) -> list[LimitationRow]:
     """Soonest first; a negative ``days_left`` means the limitation has passed and the case

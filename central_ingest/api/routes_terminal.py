@@ -169,9 +169,7 @@ async def cases_by_iin(
         if not is_valid_iin(iin):
             raise InvalidInput(
                 "invalid_iin",
-                Text(
-                    "%(iin)s is not a valid IIN: 12 digits with a correct check digit.", iin=iin
-                ),
+                Text("%(iin)s is not a valid IIN: 12 digits with a correct check digit.", iin=iin),
             )
         return registry.find_cases(owner_id=iin)
 

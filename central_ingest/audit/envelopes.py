@@ -71,7 +71,9 @@ def signed_facts(
         return Text(
             "Fixation %(id)s: its stored envelope hashes to %(actual)s… but its ledger entry"
             " recorded %(recorded)s…: the message was replaced after it was received.",
-            id=fixation_id, actual=sha256[:16], recorded=recorded_sha256[:16],
+            id=fixation_id,
+            actual=sha256[:16],
+            recorded=recorded_sha256[:16],
         )
     try:
         document = json.loads(envelope)
@@ -88,19 +90,23 @@ def signed_facts(
         return Text(
             "Fixation %(id)s: the signature of its stored envelope does not verify with the key"
             " of device %(device)s: the message was forged or edited.",
-            id=fixation_id, device=device_id,
+            id=fixation_id,
+            device=device_id,
         )
     if str(body.fixation_id) != fixation_id:
         return Text(
             "Fixation %(id)s: its stored envelope is about fixation %(other)s.",
-            id=fixation_id, other=str(body.fixation_id),
+            id=fixation_id,
+            other=str(body.fixation_id),
         )
-    return Signed({
-        "device_id": device_id,
-        "plate_text": body.plate.text,
-        "violation": body.violation.value,
-        "speed_kmh": body.measurement.speed_kmh,
-        "limit_kmh": body.measurement.limit_kmh,
-        "captured_at": iso(body.captured_at),
-        EVIDENCE: evidence_value([(ref.role.value, ref.sha256) for ref in body.evidence]),
-    })
+    return Signed(
+        {
+            "device_id": device_id,
+            "plate_text": body.plate.text,
+            "violation": body.violation.value,
+            "speed_kmh": body.measurement.speed_kmh,
+            "limit_kmh": body.measurement.limit_kmh,
+            "captured_at": iso(body.captured_at),
+            EVIDENCE: evidence_value([(ref.role.value, ref.sha256) for ref in body.evidence]),
+        }
+    )

@@ -182,8 +182,11 @@ def load_registry_key(path: Path) -> DeviceKey:
         return DeviceKey.load(path)
     except ValueError as exc:
         raise RegistryKeyError(
-            Text("The registry key %(path)s cannot be used: %(problem)s.", path=str(path),
-                 problem=exc)
+            Text(
+                "The registry key %(path)s cannot be used: %(problem)s.",
+                path=str(path),
+                problem=exc,
+            )
         ) from None
 
 

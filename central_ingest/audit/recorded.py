@@ -58,8 +58,11 @@ CASE_FIELDS = (
 # row is recorded as empty too: nothing is decided at receipt, a confirmation has no rejection
 # reason and a rejection no corrected plate.
 _FIXATION_ACTIONS: dict[str, tuple[tuple[str, str], ...]] = {
-    "received": (("plate", "plate_text"), ("violation", "violation"),
-                 ("captured_at", "captured_at")),
+    "received": (
+        ("plate", "plate_text"),
+        ("violation", "violation"),
+        ("captured_at", "captured_at"),
+    ),
     "confirmed": (("officer", "decided_by"), ("corrected_plate", "corrected_plate")),
     "rejected": (("officer", "decided_by"), ("reason", "reject_reason")),
 }
@@ -68,9 +71,7 @@ _FIXATION_CLEARS = {
     "confirmed": ("reject_reason",),
     "rejected": ("corrected_plate",),
 }
-_CASE_OPENED = tuple(
-    (name, name) for name in CASE_FIELDS if name not in ("status", "paid_minor")
-)
+_CASE_OPENED = tuple((name, name) for name in CASE_FIELDS if name not in ("status", "paid_minor"))
 _DEVICE_ACTOR = "device:"
 _OFFICER_ACTOR = "officer:"
 

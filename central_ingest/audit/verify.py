@@ -64,31 +64,39 @@ def verify_registry(
             if head.signature_valid(registry_public_key_b64):
                 kept.append(head)
             else:
-                report.problem(Text(
-                    "The kept tree head at size %(size)s is not signed by the registry key"
-                    " given, so it cannot vouch for anything.",
-                    size=head.tree_size,
-                ))
+                report.problem(
+                    Text(
+                        "The kept tree head at size %(size)s is not signed by the registry key"
+                        " given, so it cannot vouch for anything.",
+                        size=head.tree_size,
+                    )
+                )
         check_ledger(tables, size, unusable, kept, report, progress)
         check_nodes(tables, size, report, progress)
         check_state(tables, report, progress)
         if case_number is not None:
             _check_case(tables, case_number, registry_public_key_b64, source, report)
         if size and report.tree_heads_checked == 0:
-            report.warnings.append(Text(
-                "No signed tree head exists yet: the ledger is protected only by its hash chain."
-            ))
+            report.warnings.append(
+                Text(
+                    "No signed tree head exists yet: the ledger is protected only by its hash chain."  # noqa: E501 - a message id, one literal
+                )
+            )
         else:
             latest = latest_head(tables)
             if latest is not None and latest.tree_size < size:
                 newer = size - latest.tree_size
-                report.warnings.append(PluralText(
-                    "%(count)s ledger entry is newer than the latest signed tree head (size"
-                    " %(size)s) and is covered only by the hash chain.",
-                    "%(count)s ledger entries are newer than the latest signed tree head (size"
-                    " %(size)s) and are covered only by the hash chain.",
-                    newer, count=newer, size=latest.tree_size,
-                ))
+                report.warnings.append(
+                    PluralText(
+                        "%(count)s ledger entry is newer than the latest signed tree head (size"
+                        " %(size)s) and is covered only by the hash chain.",
+                        "%(count)s ledger entries are newer than the latest signed tree head (size"
+                        " %(size)s) and are covered only by the hash chain.",
+                        newer,
+                        count=newer,
+                        size=latest.tree_size,
+                    )
+                )
     return report
 
 
@@ -130,7 +138,9 @@ def _head_refusal(head: TreeHead, public_key_b64: str, expected_key: str) -> Tex
         return Text(
             "The tree head at size %(size)s names signing key %(key)s…, not the registry key"
             " %(expected)s…: it was not made by the registry.",
-            size=head.tree_size, key=head.key_id[:16], expected=expected_key[:16],
+            size=head.tree_size,
+            key=head.key_id[:16],
+            expected=expected_key[:16],
         )
     if not head.signature_valid(public_key_b64):
         return Text(
@@ -150,20 +160,28 @@ def _check_consistency(
     try:
         proof = merkle.consistency_proof(source, older.tree_size, newer.tree_size)
     except merkle.MissingSubtree as missing:
-        report.problem(Text(
-            "No consistency proof can be built between the tree heads at sizes %(older)s and"
-            " %(newer)s: the Merkle tree has no node at level %(level)s, index %(index)s.",
-            older=older.tree_size, newer=newer.tree_size, level=missing.level, index=missing.idx,
-        ))
+        report.problem(
+            Text(
+                "No consistency proof can be built between the tree heads at sizes %(older)s and"
+                " %(newer)s: the Merkle tree has no node at level %(level)s, index %(index)s.",
+                older=older.tree_size,
+                newer=newer.tree_size,
+                level=missing.level,
+                index=missing.idx,
+            )
+        )
         return
     if not merkle.verify_consistency(
         older.tree_size, newer.tree_size, older.root, newer.root, proof
     ):
-        report.problem(Text(
-            "The tree heads at sizes %(older)s and %(newer)s are not consistent: the stored tree"
-            " no longer extends the older signed tree.",
-            older=older.tree_size, newer=newer.tree_size,
-        ))
+        report.problem(
+            Text(
+                "The tree heads at sizes %(older)s and %(newer)s are not consistent: the stored tree"  # noqa: E501 - a message id, one literal
+                " no longer extends the older signed tree.",
+                older=older.tree_size,
+                newer=newer.tree_size,
+            )
+        )
 
 
 def _check_case(
@@ -177,25 +195,34 @@ def _check_case(
     try:
         proofs = case_proofs(tables, case_number, head, source)
     except UnreadableEntry as exc:
-        report.problem(Text(
-            "The inclusion proofs of case %(case)s cannot be built: one of its ledger entries"
-            " cannot be read (%(reason)s).",
-            case=case_number, reason=exc.text,
-        ))
+        report.problem(
+            Text(
+                "The inclusion proofs of case %(case)s cannot be built: one of its ledger entries"
+                " cannot be read (%(reason)s).",
+                case=case_number,
+                reason=exc.text,
+            )
+        )
         return
     except merkle.MissingSubtree as missing:
-        report.problem(Text(
-            "The inclusion proofs of case %(case)s cannot be built: the Merkle tree has no node"
-            " at level %(level)s, index %(index)s.",
-            case=case_number, level=missing.level, index=missing.idx,
-        ))
+        report.problem(
+            Text(
+                "The inclusion proofs of case %(case)s cannot be built: the Merkle tree has no node"
+                " at level %(level)s, index %(index)s.",
+                case=case_number,
+                level=missing.level,
+                index=missing.idx,
+            )
+        )
         return
     if head is None or not head.signature_valid(public_key_b64) or head.root is None:
-        report.warnings.append(Text(
-            "No validly signed tree head covers case %(case)s: its entries are protected only by"
-            " the hash chain.",
-            case=case_number,
-        ))
+        report.warnings.append(
+            Text(
+                "No validly signed tree head covers case %(case)s: its entries are protected only by"  # noqa: E501 - a message id, one literal
+                " the hash chain.",
+                case=case_number,
+            )
+        )
         return
     uncovered = 0
     for proof in proofs.entries:
@@ -206,17 +233,27 @@ def _check_case(
         if not merkle.verify_inclusion(
             proof.entry.leaf_hash, proof.leaf_index, head.tree_size, proof.audit_path, head.root
         ):
-            report.problem(Text(
-                "Ledger entry seq %(seq)s of case %(case)s (%(entity_type)s %(action)s) is not"
-                " included in the signed tree head at size %(size)s: its inclusion proof fails.",
-                seq=proof.entry.seq, case=case_number, entity_type=proof.entry.entity_type,
-                action=proof.entry.action, size=head.tree_size,
-            ))
+            report.problem(
+                Text(
+                    "Ledger entry seq %(seq)s of case %(case)s (%(entity_type)s %(action)s) is not"
+                    " included in the signed tree head at size %(size)s: its inclusion proof fails.",  # noqa: E501 - a message id, one literal
+                    seq=proof.entry.seq,
+                    case=case_number,
+                    entity_type=proof.entry.entity_type,
+                    action=proof.entry.action,
+                    size=head.tree_size,
+                )
+            )
     if uncovered:
-        report.warnings.append(PluralText(
-            "%(count)s ledger entry of case %(case)s is newer than the latest signed tree head"
-            " (size %(size)s).",
-            "%(count)s ledger entries of case %(case)s are newer than the latest signed tree"
-            " head (size %(size)s).",
-            uncovered, count=uncovered, case=case_number, size=head.tree_size,
-        ))
+        report.warnings.append(
+            PluralText(
+                "%(count)s ledger entry of case %(case)s is newer than the latest signed tree head"
+                " (size %(size)s).",
+                "%(count)s ledger entries of case %(case)s are newer than the latest signed tree"
+                " head (size %(size)s).",
+                uncovered,
+                count=uncovered,
+                case=case_number,
+                size=head.tree_size,
+            )
+        )

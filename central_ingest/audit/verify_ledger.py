@@ -32,7 +32,10 @@ def _entry_params(row: Sequence[Any]) -> dict[str, object]:
     """What names a ledger entry in a sentence: its seq and what it recorded. Entity types,
     actions and actors are the ledger's own codes, shown as stored."""
     return {
-        "seq": row[0], "entity_type": row[2], "entity_id": row[3], "action": row[4],
+        "seq": row[0],
+        "entity_type": row[2],
+        "entity_id": row[3],
+        "action": row[4],
         "actor": row[5],
     }
 
@@ -66,9 +69,11 @@ def check_ledger(
         counter.step()
         report.entries_checked += 1
         if seq < expected_seq:
-            report.problem(Text(
-                "The ledger holds a row with seq %(seq)s, outside the sequence from 1.", seq=seq
-            ))
+            report.problem(
+                Text(
+                    "The ledger holds a row with seq %(seq)s, outside the sequence from 1.", seq=seq
+                )
+            )
             continue
         if seq > expected_seq:
             report.problem(
@@ -76,7 +81,8 @@ def check_ledger(
                 if seq == expected_seq + 1
                 else Text(
                     "Ledger entries seq %(first)s-%(last)s are missing: the rows were deleted.",
-                    first=expected_seq, last=seq - 1,
+                    first=expected_seq,
+                    last=seq - 1,
                 )
             )
             first_missing = first_missing or expected_seq
@@ -85,7 +91,8 @@ def check_ledger(
                 Text(
                     "Ledger entry seq %(seq)s does not follow seq %(previous)s: its prev_hash is"
                     " not the entry_hash of seq %(previous)s (the chain is broken).",
-                    seq=seq, previous=seq - 1,
+                    seq=seq,
+                    previous=seq - 1,
                 )
                 if seq > 1
                 else Text(
@@ -98,11 +105,14 @@ def check_ledger(
             entry: LedgerEntry | None = entry_from_row(row)
         except UnreadableEntry as exc:
             entry = None
-            report.problem(Text(
-                "Ledger entry seq %(seq)s (%(entity_type)s %(entity_id)s, %(action)s by"
-                " %(actor)s) cannot be recomputed: %(reason)s.",
-                reason=exc.text, **_entry_params(row),
-            ))
+            report.problem(
+                Text(
+                    "Ledger entry seq %(seq)s (%(entity_type)s %(entity_id)s, %(action)s by"
+                    " %(actor)s) cannot be recomputed: %(reason)s.",
+                    reason=exc.text,
+                    **_entry_params(row),
+                )
+            )
         leaf: bytes
         if entry is not None:
             leaf = entry.leaf_hash
@@ -115,12 +125,15 @@ def check_ledger(
                 if not same
             ]
             if altered:
-                report.problem(Text(
-                    "Ledger entry seq %(seq)s (%(entity_type)s %(entity_id)s, %(action)s by"
-                    " %(actor)s) was altered after it was written: its content no longer"
-                    " matches its recorded %(fields)s.",
-                    fields=", ".join(altered), **_entry_params(row),
-                ))
+                report.problem(
+                    Text(
+                        "Ledger entry seq %(seq)s (%(entity_type)s %(entity_id)s, %(action)s by"
+                        " %(actor)s) was altered after it was written: its content no longer"
+                        " matches its recorded %(fields)s.",
+                        fields=", ".join(altered),
+                        **_entry_params(row),
+                    )
+                )
         else:
             leaf = leaf_from_hex(stored_leaf)
         stored: bytes | None = None
@@ -128,10 +141,13 @@ def check_ledger(
             stored = next(stored_leaves)
             next_leaf_index += 1
         if entry is not None and not altered and stored is not None and stored != leaf:
-            report.problem(Text(
-                "The stored Merkle leaf %(index)s does not match ledger entry seq %(seq)s.",
-                index=seq - 1, seq=seq,
-            ))
+            report.problem(
+                Text(
+                    "The stored Merkle leaf %(index)s does not match ledger entry seq %(seq)s.",
+                    index=seq - 1,
+                    seq=seq,
+                )
+            )
         frontier.append(leaf)
         while pending is not None and pending[0] <= seq:
             _compare_checkpoint(pending, frontier, first_missing, report)
@@ -145,13 +161,15 @@ def check_ledger(
             Text(
                 "The signed tree head at size %(size)s covers more entries than the ledger holds"
                 " (%(held)s): entries were removed.",
-                size=tree_size, held=size,
+                size=tree_size,
+                held=size,
             )
             if signed
             else Text(
                 "The kept tree head at size %(size)s covers more entries than the ledger holds"
                 " (%(held)s): entries were removed.",
-                size=tree_size, held=size,
+                size=tree_size,
+                held=size,
             )
         )
         pending = next(checkpoints, None)
@@ -170,13 +188,15 @@ def _compare_checkpoint(
             Text(
                 "The signed tree head at size %(size)s cannot be reproduced: ledger entry seq"
                 " %(seq)s is missing.",
-                size=tree_size, seq=first_missing,
+                size=tree_size,
+                seq=first_missing,
             )
             if signed
             else Text(
                 "The kept tree head at size %(size)s cannot be reproduced: ledger entry seq"
                 " %(seq)s is missing.",
-                size=tree_size, seq=first_missing,
+                size=tree_size,
+                seq=first_missing,
             )
         )
     elif frontier.size != tree_size or frontier.root().hex() != root_hash:
@@ -210,12 +230,16 @@ def _dense_level(
     for idx, value in tables.merkle_level(level):
         if idx < expected or idx >= count:
             if report is not None:
-                report.problem(Text(
-                    "The Merkle node at level %(level)s, index %(index)s does not belong to a"
-                    " tree of %(size)s entries: it was added behind the service's back or its"
-                    " ledger entries were removed.",
-                    level=level, index=idx, size=count << level,
-                ))
+                report.problem(
+                    Text(
+                        "The Merkle node at level %(level)s, index %(index)s does not belong to a"
+                        " tree of %(size)s entries: it was added behind the service's back or its"
+                        " ledger entries were removed.",
+                        level=level,
+                        index=idx,
+                        size=count << level,
+                    )
+                )
             continue
         while expected < idx:
             if report is not None:
@@ -249,16 +273,23 @@ def check_nodes(
             if parent is None or left is None or right is None:
                 continue
             if merkle.node_hash(left, right) != parent:
-                report.problem(Text(
-                    "The Merkle node at level %(level)s, index %(index)s does not match its two"
-                    " children: the stored tree was edited.",
-                    level=level, index=idx,
-                ))
+                report.problem(
+                    Text(
+                        "The Merkle node at level %(level)s, index %(index)s does not match its two"
+                        " children: the stored tree was edited.",
+                        level=level,
+                        index=idx,
+                    )
+                )
         level += 1
     for stray_level, idx in tables.nodes_outside_levels(level):
-        report.problem(Text(
-            "The Merkle node at level %(level)s, index %(index)s does not belong to a tree of"
-            " %(size)s entries: it was added behind the service's back.",
-            level=stray_level, index=idx, size=size,
-        ))
+        report.problem(
+            Text(
+                "The Merkle node at level %(level)s, index %(index)s does not belong to a tree of"
+                " %(size)s entries: it was added behind the service's back.",
+                level=stray_level,
+                index=idx,
+                size=size,
+            )
+        )
     counter.finish()

@@ -64,22 +64,28 @@ def check_state(
             _compare(report, "case", key, stored, recorded, None)
     counter.finish()
     if keys.from_table:
-        report.warnings.append(PluralText(
-            "%(count)s device's key is not in the ledger (%(devices)s): its envelopes were"
-            " checked against the key in the devices table.",
-            "%(count)s devices' keys are not in the ledger (%(devices)s): their envelopes were"
-            " checked against the keys in the devices table.",
-            len(keys.from_table), count=len(keys.from_table),
-            devices=", ".join(sorted(keys.from_table)),
-        ))
+        report.warnings.append(
+            PluralText(
+                "%(count)s device's key is not in the ledger (%(devices)s): its envelopes were"
+                " checked against the key in the devices table.",
+                "%(count)s devices' keys are not in the ledger (%(devices)s): their envelopes were"
+                " checked against the keys in the devices table.",
+                len(keys.from_table),
+                count=len(keys.from_table),
+                devices=", ".join(sorted(keys.from_table)),
+            )
+        )
     if before_full:
-        report.warnings.append(PluralText(
-            "%(count)s ledger entry about fixations and cases predates full payloads: the fields"
-            " it lacks were not compared with the rows.",
-            "%(count)s ledger entries about fixations and cases predate full payloads: the"
-            " fields they lack were not compared with the rows.",
-            before_full, count=before_full,
-        ))
+        report.warnings.append(
+            PluralText(
+                "%(count)s ledger entry about fixations and cases predates full payloads: the fields"  # noqa: E501 - a message id, one literal
+                " it lacks were not compared with the rows.",
+                "%(count)s ledger entries about fixations and cases predate full payloads: the"
+                " fields they lack were not compared with the rows.",
+                before_full,
+                count=before_full,
+            )
+        )
 
 
 def _check_fixation(
@@ -141,8 +147,7 @@ def _present(
             )
             if fixation
             else Text(
-                "Case %(id)s has no ledger entry at all: it was written behind the service's"
-                " back.",
+                "Case %(id)s has no ledger entry at all: it was written behind the service's back.",
                 id=key,
             )
         )
@@ -166,22 +171,33 @@ def _compare(
         if column in recorded.values:
             expected = recorded.values[column]
             if not _same(value, expected):
-                report.problem(Text(
-                    "Table %(table)s, row %(key)s: %(field)s is %(stored)s but the ledger says"
-                    " %(recorded)s (seq %(seq)s): the row was edited behind the service's back.",
-                    table=table, key=key, field=column, stored=repr(value),
-                    recorded=repr(expected), seq=recorded.seqs[column],
-                ))
+                report.problem(
+                    Text(
+                        "Table %(table)s, row %(key)s: %(field)s is %(stored)s but the ledger says"
+                        " %(recorded)s (seq %(seq)s): the row was edited behind the service's back.",  # noqa: E501 - a message id, one literal
+                        table=table,
+                        key=key,
+                        field=column,
+                        stored=repr(value),
+                        recorded=repr(expected),
+                        seq=recorded.seqs[column],
+                    )
+                )
         elif signed is not None and column in signed.values:
             expected = signed.values[column]
             if not _same(value, expected):
-                report.problem(Text(
-                    "Table %(table)s, row %(key)s: %(field)s is %(stored)s but the envelope its"
-                    " device signed says %(signed)s: the row was edited behind the service's"
-                    " back.",
-                    table=table, key=key, field=column, stored=repr(value),
-                    signed=repr(expected),
-                ))
+                report.problem(
+                    Text(
+                        "Table %(table)s, row %(key)s: %(field)s is %(stored)s but the envelope its"
+                        " device signed says %(signed)s: the row was edited behind the service's"
+                        " back.",
+                        table=table,
+                        key=key,
+                        field=column,
+                        stored=repr(value),
+                        signed=repr(expected),
+                    )
+                )
 
 
 def _same(stored: object, expected: object) -> bool:

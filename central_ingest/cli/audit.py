@@ -102,10 +102,14 @@ def _read_kept_heads(path: Path, reader: Translator) -> list[TreeHead]:
     try:
         lines = path.read_text(encoding="utf-8").splitlines()
     except OSError as exc:
-        raise refuse(reader, Text(
-            "The kept tree heads cannot be read from %(path)s: %(problem)s.",
-            path=str(path), problem=exc.strerror,
-        )) from None
+        raise refuse(
+            reader,
+            Text(
+                "The kept tree heads cannot be read from %(path)s: %(problem)s.",
+                path=str(path),
+                problem=exc.strerror,
+            ),
+        ) from None
     for number, line in enumerate(lines, start=1):
         if not line.strip():
             continue
@@ -113,10 +117,15 @@ def _read_kept_heads(path: Path, reader: Translator) -> list[TreeHead]:
             heads.append(TreeHead.from_json(json.loads(line)))
         except ValueError as exc:
             # The parser's own words name what is wrong (JSON position, missing field).
-            raise refuse(reader, Text(
-                "Line %(line)s of %(path)s is not a tree head: %(problem)s.",
-                line=number, path=str(path), problem=str(exc),
-            )) from None
+            raise refuse(
+                reader,
+                Text(
+                    "Line %(line)s of %(path)s is not a tree head: %(problem)s.",
+                    line=number,
+                    path=str(path),
+                    problem=str(exc),
+                ),
+            ) from None
     return heads
 
 
@@ -172,11 +181,14 @@ def _verifying_key(config: RegistryConfig, public_key: str | None, reader: Trans
             ) from None
         return public_key
     if not config.registry_key_path.is_file():
-        raise refuse(reader, Text(
-            "There is no registry key at %(path)s: pass --public-key with the registry's"
-            " tree-head public key.",
-            path=str(config.registry_key_path),
-        ))
+        raise refuse(
+            reader,
+            Text(
+                "There is no registry key at %(path)s: pass --public-key with the registry's"
+                " tree-head public key.",
+                path=str(config.registry_key_path),
+            ),
+        )
     try:
         return load_registry_key(config.registry_key_path).public_key_b64
     except AuditError as exc:
@@ -203,7 +215,9 @@ def _print_report(report: AuditReport, case: str | None, reader: Translator) -> 
             "Checked — ledger entries: %(entries)s, Merkle nodes: %(nodes)s, signed tree"
             " heads: %(heads)s, fixations and cases: %(records)s, inclusion proofs of case"
             " %(case)s: %(proofs)s.",
-            case=case, proofs=reader.number(report.inclusion_proofs_checked), **counts,
+            case=case,
+            proofs=reader.number(report.inclusion_proofs_checked),
+            **counts,
         )
     say(reader, checked)
     for warning in report.warnings:
@@ -212,19 +226,30 @@ def _print_report(report: AuditReport, case: str | None, reader: Translator) -> 
         say(reader, Text("OK: no sign of tampering."))
         return
     total = report.problems_found
-    say(reader, PluralText(
-        "TAMPERING DETECTED: %(count)s problem.", "TAMPERING DETECTED: %(count)s problems.",
-        total, count=reader.number(total),
-    ))
+    say(
+        reader,
+        PluralText(
+            "TAMPERING DETECTED: %(count)s problem.",
+            "TAMPERING DETECTED: %(count)s problems.",
+            total,
+            count=reader.number(total),
+        ),
+    )
     # A list, one sentence per item: the bullet is punctuation, not a word to translate.
     for problem in report.problems:
         typer.echo(f"- {reader.text(problem)}")
     if report.problems_not_listed:
-        typer.echo("- " + reader.text(PluralText(
-            "… and %(count)s further problem, not listed.",
-            "… and %(count)s further problems, not listed.",
-            report.problems_not_listed, count=reader.number(report.problems_not_listed),
-        )))
+        typer.echo(
+            "- "
+            + reader.text(
+                PluralText(
+                    "… and %(count)s further problem, not listed.",
+                    "… and %(count)s further problems, not listed.",
+                    report.problems_not_listed,
+                    count=reader.number(report.problems_not_listed),
+                )
+            )
+        )
 
 
 @audit_app.command("sign-tree-head", help=SIGN_HELP)
@@ -276,10 +301,14 @@ def case_proof_command(
         raise refuse(reader, exc.text) from None
     except (ValueError, LookupError) as exc:
         # A broken entry or a missing Merkle node: 'verify' names every such problem.
-        raise refuse(reader, Text(
-            "The proofs of case %(case)s cannot be built (%(problem)s): run 'verify'.",
-            case=case, problem=str(exc),
-        )) from None
+        raise refuse(
+            reader,
+            Text(
+                "The proofs of case %(case)s cannot be built (%(problem)s): run 'verify'.",
+                case=case,
+                problem=str(exc),
+            ),
+        ) from None
     finally:
         store.close()
     typer.echo(json.dumps(proofs.to_json(), indent=2, sort_keys=True, ensure_ascii=False))

@@ -57,8 +57,9 @@ BACKUP_HELP = (
 def backup(
     out: Annotated[
         Path,
-        typer.Option("--out", "-o", dir_okay=False,
-                     help="The backup file to write; its folder must exist."),
+        typer.Option(
+            "--out", "-o", dir_okay=False, help="The backup file to write; its folder must exist."
+        ),
     ],
     with_evidence: Annotated[
         bool,
@@ -69,38 +70,48 @@ def backup(
             " so later backups copy only new ones).",
         ),
     ] = False,
-    force: Annotated[
-        bool, typer.Option("--force", help="Replace --out if it exists.")
-    ] = False,
+    force: Annotated[bool, typer.Option("--force", help="Replace --out if it exists.")] = False,
     step_pages: Annotated[
         int,
-        typer.Option("--step-pages", min=1,
-                     help="Database pages (4 KiB) copied per step of the progress bar."),
+        typer.Option(
+            "--step-pages",
+            min=1,
+            help="Database pages (4 KiB) copied per step of the progress bar.",
+        ),
     ] = DEFAULT_STEP_PAGES,
     config_path: Annotated[
         Path | None,
-        typer.Option("--config", "-c",
-                     help="Registry configuration file (TOML); defaults apply without."),
+        typer.Option(
+            "--config", "-c", help="Registry configuration file (TOML); defaults apply without."
+        ),
     ] = None,
     data_dir: Annotated[
         Path | None,
-        typer.Option("--data-dir",
-                     help="Registry data directory; overrides data_dir of the config."),
+        typer.Option(
+            "--data-dir", help="Registry data directory; overrides data_dir of the config."
+        ),
     ] = None,
 ) -> None:
     config = open_config(config_path, data_dir)
     reader = cli_translator(config)
     if config.uses_postgres:
-        raise refuse(reader, Text(
-            "This registry keeps its data in PostgreSQL, which this command does not copy: back"
-            " it up with pg_basebackup and the WAL archive, as deploy/postgresql/README.md"
-            " describes."
-        ), EXIT_CANNOT_RUN)
+        raise refuse(
+            reader,
+            Text(
+                "This registry keeps its data in PostgreSQL, which this command does not copy: back"
+                " it up with pg_basebackup and the WAL archive, as deploy/postgresql/README.md"
+                " describes."
+            ),
+            EXIT_CANNOT_RUN,
+        )
     source = Path(existing_store_path(config, reader))
     try:
         with LiveProgress(reader) as progress:
             made = backup_database(
-                source, out, force=force, step_pages=step_pages,
+                source,
+                out,
+                force=force,
+                step_pages=step_pages,
                 progress=lambda done, total: progress(_PAGES, done, total),
             )
     except BackupRefused as exc:
@@ -110,16 +121,22 @@ def backup(
     _print_backup(reader, made, config.registry_key_path)
     evidence_folder = out.parent / "evidence"
     if not with_evidence:
-        say(reader, Text(
-            "Evidence images (%(count)s) are not in this backup: copy %(folder)s with rsync"
-            " (the files never change), or run the backup with --with-evidence.",
-            count=reader.number(made.contents.evidence_images), folder=str(config.evidence_dir),
-        ))
+        say(
+            reader,
+            Text(
+                "Evidence images (%(count)s) are not in this backup: copy %(folder)s with rsync"
+                " (the files never change), or run the backup with --with-evidence.",
+                count=reader.number(made.contents.evidence_images),
+                folder=str(config.evidence_dir),
+            ),
+        )
         return
     try:
         with LiveProgress(reader) as progress:
             copied = copy_evidence(
-                made.path, config.evidence_dir, evidence_folder,
+                made.path,
+                config.evidence_dir,
+                evidence_folder,
                 progress=lambda done, total: progress(_IMAGES, done, total),
             )
     except BackupRefused as exc:
@@ -134,61 +151,92 @@ def _megabytes(reader: Translator, size: int) -> str:
 
 def _print_backup(reader: Translator, made: DatabaseBackup, key_path: Path) -> None:
     contents = made.contents
-    say(reader, Text(
-        "Backup written to %(path)s: %(size)s MB in %(seconds)s s.",
-        path=str(made.path), size=_megabytes(reader, made.size_bytes),
-        seconds=reader.number(round(made.seconds, 2)),
-    ))
+    say(
+        reader,
+        Text(
+            "Backup written to %(path)s: %(size)s MB in %(seconds)s s.",
+            path=str(made.path),
+            size=_megabytes(reader, made.size_bytes),
+            seconds=reader.number(round(made.seconds, 2)),
+        ),
+    )
     # Counts follow their nouns ("ledger entries: 15"), so no noun needs a plural form.
-    say(reader, Text(
-        "The copy passed its checks: SQLite integrity ok, schema version %(version)s;"
-        " ledger entries: %(entries)s, fixations: %(fixations)s, cases: %(cases)s, signed"
-        " tree heads: %(heads)s.",
-        version=contents.schema_version,
-        entries=reader.number(contents.ledger_entries),
-        fixations=reader.number(contents.fixations),
-        cases=reader.number(contents.cases),
-        heads=reader.number(contents.tree_heads),
-    ))
+    say(
+        reader,
+        Text(
+            "The copy passed its checks: SQLite integrity ok, schema version %(version)s;"
+            " ledger entries: %(entries)s, fixations: %(fixations)s, cases: %(cases)s, signed"
+            " tree heads: %(heads)s.",
+            version=contents.schema_version,
+            entries=reader.number(contents.ledger_entries),
+            fixations=reader.number(contents.fixations),
+            cases=reader.number(contents.cases),
+            heads=reader.number(contents.tree_heads),
+        ),
+    )
     if contents.head_key_ids:
         # The restored registry signs its next heads with whatever key sits at key_path: it
         # must be the key of the heads already signed, or the verifier sees two keys.
-        say(reader, Text(
-            "Its tree heads are signed with the registry key %(key)s: a restored registry needs"
-            " that key at %(path)s, and a backup does not hold it.",
-            key=contents.head_key_ids[-1][:16], path=str(key_path),
-        ))
+        say(
+            reader,
+            Text(
+                "Its tree heads are signed with the registry key %(key)s: a restored registry needs"
+                " that key at %(path)s, and a backup does not hold it.",
+                key=contents.head_key_ids[-1][:16],
+                path=str(key_path),
+            ),
+        )
 
 
 def _print_evidence(
     reader: Translator, copied: EvidenceCopy, registry_folder: Path, backup_folder: Path
 ) -> bool:
     """The evidence copy's summary and problems; True when every image is in the backup."""
-    say(reader, Text(
-        "Evidence images in %(folder)s: copied %(copied)s (%(size)s MB), already there"
-        " %(kept)s.",
-        folder=str(backup_folder), copied=reader.number(copied.copied),
-        size=_megabytes(reader, copied.bytes_copied), kept=reader.number(copied.already_there),
-    ))
+    say(
+        reader,
+        Text(
+            "Evidence images in %(folder)s: copied %(copied)s (%(size)s MB), already there"
+            " %(kept)s.",
+            folder=str(backup_folder),
+            copied=reader.number(copied.copied),
+            size=_megabytes(reader, copied.bytes_copied),
+            kept=reader.number(copied.already_there),
+        ),
+    )
     problems = [
-        *(Text(
-            "Evidence image %(sha256)s is listed in the registry but missing from %(folder)s.",
-            sha256=sha256, folder=str(registry_folder),
-        ) for sha256 in copied.missing),
-        *(Text(
-            "Evidence image %(sha256)s in %(folder)s no longer matches its hash; it was not"
-            " copied.",
-            sha256=sha256, folder=str(registry_folder),
-        ) for sha256 in copied.damaged),
+        *(
+            Text(
+                "Evidence image %(sha256)s is listed in the registry but missing from %(folder)s.",
+                sha256=sha256,
+                folder=str(registry_folder),
+            )
+            for sha256 in copied.missing
+        ),
+        *(
+            Text(
+                "Evidence image %(sha256)s in %(folder)s no longer matches its hash; it was not"
+                " copied.",
+                sha256=sha256,
+                folder=str(registry_folder),
+            )
+            for sha256 in copied.damaged
+        ),
     ]
     for problem in problems[:_LISTED]:
         # A list, one sentence per item: the bullet is punctuation, not a word to translate.
         typer.echo(f"- {reader.text(problem)}", err=True)
     if len(problems) > _LISTED:
         rest = len(problems) - _LISTED
-        typer.echo("- " + reader.text(PluralText(
-            "… and %(count)s further problem, not listed.",
-            "… and %(count)s further problems, not listed.",
-            rest, count=reader.number(rest),
-        )), err=True)
+        typer.echo(
+            "- "
+            + reader.text(
+                PluralText(
+                    "… and %(count)s further problem, not listed.",
+                    "… and %(count)s further problems, not listed.",
+                    rest,
+                    count=reader.number(rest),
+                )
+            ),
+            err=True,
+        )
     return not problems

@@ -68,11 +68,14 @@ def cli_language(configured: Language | None = None) -> Language:
             # meant to choose one cannot.
             reader = catalog_translator(DOMAIN, configured or FALLBACK_LANGUAGE)
             typer.echo(
-                reader.text(Text(
-                    "%(variable)s is set to %(value)s, which is not a language of the registry:"
-                    " use kk, ru or en.",
-                    variable=LANGUAGE_ENV, value=repr(from_env),
-                )),
+                reader.text(
+                    Text(
+                        "%(variable)s is set to %(value)s, which is not a language of the registry:"
+                        " use kk, ru or en.",
+                        variable=LANGUAGE_ENV,
+                        value=repr(from_env),
+                    )
+                ),
                 err=True,
             )
             raise typer.Exit(EXIT_CANNOT_RUN)

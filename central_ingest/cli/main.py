@@ -75,6 +75,7 @@ def main(
     """The unified registry of administrative cases: ingest, review, audit."""
     remember_language(context, language)
 
+
 ConfigOption = Annotated[
     Path | None, typer.Option("--config", "-c", help="Registry TOML file (defaults built in)")
 ]
@@ -116,9 +117,10 @@ def provision(
     settings = open_config(config, data_dir)
     reader = cli_translator(settings)
     if key_out.exists():
-        raise _refusal(reader, Text(
-            "%(path)s already exists: refusing to overwrite a device key.", path=str(key_out)
-        ))
+        raise _refusal(
+            reader,
+            Text("%(path)s already exists: refusing to overwrite a device key.", path=str(key_out)),
+        )
     key = DeviceKey.generate()
     store = open_registry_store(settings)
     try:
@@ -134,10 +136,15 @@ def provision(
     except DeviceError as exc:
         raise _refusal(reader, exc.text) from None
     key.save(key_out)
-    say(reader, Text(
-        "Registered %(kind)s %(device)s; its private key is written to %(path)s.",
-        kind=kind.value, device=device_id, path=str(key_out),
-    ))
+    say(
+        reader,
+        Text(
+            "Registered %(kind)s %(device)s; its private key is written to %(path)s.",
+            kind=kind.value,
+            device=device_id,
+            path=str(key_out),
+        ),
+    )
     if tls_ca_dir is not None:
         try:
             issued = CertificateAuthority.load(tls_ca_dir).issue(
@@ -145,10 +152,14 @@ def provision(
             )
         except PkiError as exc:
             raise _refusal(reader, exc.text) from None
-        say(reader, Text(
-            "Broker certificate %(certificate)s, key %(key)s.",
-            certificate=str(issued.certificate), key=str(issued.private_key),
-        ))
+        say(
+            reader,
+            Text(
+                "Broker certificate %(certificate)s, key %(key)s.",
+                certificate=str(issued.certificate),
+                key=str(issued.private_key),
+            ),
+        )
 
 
 @device_app.command("revoke")
@@ -219,10 +230,13 @@ def ingest_worker(
     settings = open_config(config, data_dir)
     reader = cli_translator(settings)
     if settings.mqtt.brokers and (mqtt_host is not None or mqtt_port is not None):
-        raise _refusal(reader, Text(
-            "--mqtt-host and --mqtt-port name one broker, but the configuration lists one"
-            " broker per region ([[mqtt.brokers]]): change their host and port there.",
-        ))
+        raise _refusal(
+            reader,
+            Text(
+                "--mqtt-host and --mqtt-port name one broker, but the configuration lists one"
+                " broker per region ([[mqtt.brokers]]): change their host and port there.",
+            ),
+        )
     mqtt_overrides = {
         key: value
         for key, value in {"host": mqtt_host, "port": mqtt_port, "client_id": client_id}.items()
@@ -235,11 +249,15 @@ def ingest_worker(
     signal.signal(signal.SIGINT, lambda *_: stop.set())
     worker = build_ingest_worker(open_registry_store(settings), settings, mqtt_settings)
     worker.start()
-    say(reader, Text(
-        "Ingest worker %(client)s is consuming from %(brokers)s into %(path)s.",
-        client=mqtt_settings.client_id, brokers=", ".join(worker.brokers()),
-        path=str(settings.db_path),
-    ))
+    say(
+        reader,
+        Text(
+            "Ingest worker %(client)s is consuming from %(brokers)s into %(path)s.",
+            client=mqtt_settings.client_id,
+            brokers=", ".join(worker.brokers()),
+            path=str(settings.db_path),
+        ),
+    )
     stop.wait()
     worker.stop()
 
@@ -309,15 +327,21 @@ def run_jobs(config: ConfigOption = None, data_dir: DataDirOption = None) -> Non
         "handed_over": reader.number(len(result.handed_over)),
         "sent": reader.number(result.notifications_sent),
     }
-    say(reader, Text(
-        "Cases time-barred: %(expired)s; handed to bailiffs: %(handed_over)s; notices sent:"
-        " %(sent)s; tree head signed at size %(size)s.",
-        size=result.tree_size, **counts,
-    ) if result.tree_size is not None else Text(
-        "Cases time-barred: %(expired)s; handed to bailiffs: %(handed_over)s; notices sent:"
-        " %(sent)s; no new tree head (the ledger has not grown).",
-        **counts,
-    ))
+    say(
+        reader,
+        Text(
+            "Cases time-barred: %(expired)s; handed to bailiffs: %(handed_over)s; notices sent:"
+            " %(sent)s; tree head signed at size %(size)s.",
+            size=result.tree_size,
+            **counts,
+        )
+        if result.tree_size is not None
+        else Text(
+            "Cases time-barred: %(expired)s; handed to bailiffs: %(handed_over)s; notices sent:"
+            " %(sent)s; no new tree head (the ledger has not grown).",
+            **counts,
+        ),
+    )
 
 
 @app.command("export-bailiffs")
@@ -332,9 +356,14 @@ def export_bailiffs(
     store = open_registry_store(settings)
     export = build_case_service(store, settings).export_bailiff_feed(out, after_seq=after)
     reader = cli_translator(settings)
-    say(reader, PluralText(
-        "Wrote %(documents)s document to %(path)s; the next cursor is %(cursor)s.",
-        "Wrote %(documents)s documents to %(path)s; the next cursor is %(cursor)s.",
-        export.documents,
-        documents=reader.number(export.documents), path=str(export.path), cursor=export.last_seq,
-    ))
+    say(
+        reader,
+        PluralText(
+            "Wrote %(documents)s document to %(path)s; the next cursor is %(cursor)s.",
+            "Wrote %(documents)s documents to %(path)s; the next cursor is %(cursor)s.",
+            export.documents,
+            documents=reader.number(export.documents),
+            path=str(export.path),
+            cursor=export.last_seq,
+        ),
+    )

@@ -35,25 +35,35 @@ CLI_ACTOR = "system:operators-cli"
 
 operators_app = typer.Typer(
     help="Operator accounts: add, change password, set the language, deactivate, reactivate,"
-         " lift a sign-in pause, list.",
+    " lift a sign-in pause, list.",
     no_args_is_help=True,
 )
 
 ConfigOption = Annotated[
     Path | None,
-    typer.Option("--config", help="Registry configuration file (TOML); defaults apply without it.",
-                 envvar="ERAP_CONFIG", exists=True, dir_okay=False),
+    typer.Option(
+        "--config",
+        help="Registry configuration file (TOML); defaults apply without it.",
+        envvar="ERAP_CONFIG",
+        exists=True,
+        dir_okay=False,
+    ),
 ]
 DataDirOption = Annotated[
     Path | None,
-    typer.Option("--data-dir", help="Registry data directory; overrides data_dir of the config.",
-                 file_okay=False),
+    typer.Option(
+        "--data-dir",
+        help="Registry data directory; overrides data_dir of the config.",
+        file_okay=False,
+    ),
 ]
 PasswordStdinOption = Annotated[
     bool,
-    typer.Option("--password-stdin",
-                 help=f"Read the password from the first line of standard input (else from"
-                      f" ${PASSWORD_ENV}, else an interactive prompt)."),
+    typer.Option(
+        "--password-stdin",
+        help=f"Read the password from the first line of standard input (else from"
+        f" ${PASSWORD_ENV}, else an interactive prompt).",
+    ),
 ]
 
 
@@ -91,8 +101,9 @@ def _fail(exc: DomainError, reader: Translator) -> typer.Exit:
 def add(
     username: Annotated[str, typer.Argument(help="Login name, e.g. a.seitkali.")],
     role: Annotated[Role, typer.Option("--role", help="What the account may do.")],
-    display_name: Annotated[str, typer.Option("--display-name", help="Full name shown in the"
-                                              " console and reports.")],
+    display_name: Annotated[
+        str, typer.Option("--display-name", help="Full name shown in the console and reports.")
+    ],
     password_stdin: PasswordStdinOption = False,
     config: ConfigOption = None,
     data_dir: DataDirOption = None,
@@ -101,16 +112,23 @@ def add(
     operators, _config, reader = _operators(config, data_dir)
     try:
         operator = operators.create(
-            username, display_name=display_name, role=role,
-            password=_password(password_stdin, reader), actor=CLI_ACTOR,
+            username,
+            display_name=display_name,
+            role=role,
+            password=_password(password_stdin, reader),
+            actor=CLI_ACTOR,
         )
     except DomainError as exc:
         raise _fail(exc, reader) from None
-    say(reader, Text(
-        "Created the account %(user)s (%(name)s), role: %(role)s.",
-        user=operator.username, name=operator.display_name,
-        role=reader.gettext(label(operator.role.value, ROLES)),
-    ))
+    say(
+        reader,
+        Text(
+            "Created the account %(user)s (%(name)s), role: %(role)s.",
+            user=operator.username,
+            name=operator.display_name,
+            role=reader.gettext(label(operator.role.value, ROLES)),
+        ),
+    )
 
 
 @operators_app.command("set-password")
@@ -126,9 +144,9 @@ def set_password(
         operators.set_password(username, _password(password_stdin, reader), actor=CLI_ACTOR)
     except DomainError as exc:
         raise _fail(exc, reader) from None
-    say(reader, Text(
-        "The password of %(user)s is changed; its sessions have ended.", user=username
-    ))
+    say(
+        reader, Text("The password of %(user)s is changed; its sessions have ended.", user=username)
+    )
 
 
 @operators_app.command("deactivate")
@@ -175,10 +193,13 @@ def lift_pause(
         operator = operators.lift_sign_in_pause(username, actor=CLI_ACTOR)
     except DomainError as exc:
         raise _fail(exc, reader) from None
-    say(reader, Text(
-        "%(user)s may sign in again at once: the failed sign-ins are forgotten.",
-        user=operator.username,
-    ))
+    say(
+        reader,
+        Text(
+            "%(user)s may sign in again at once: the failed sign-ins are forgotten.",
+            user=operator.username,
+        ),
+    )
 
 
 @operators_app.command("lift-address-pause")
@@ -193,13 +214,16 @@ def lift_address_pause(
         forgotten = operators.lift_source_pause(address, actor=CLI_ACTOR)
     except DomainError as exc:
         raise _fail(exc, reader) from None
-    say(reader, PluralText(
-        "%(address)s may sign in again at once: %(count)s failed sign-in is forgotten.",
-        "%(address)s may sign in again at once: %(count)s failed sign-ins are forgotten.",
-        forgotten,
-        address=address,
-        count=reader.number(forgotten),
-    ))
+    say(
+        reader,
+        PluralText(
+            "%(address)s may sign in again at once: %(count)s failed sign-in is forgotten.",
+            "%(address)s may sign in again at once: %(count)s failed sign-ins are forgotten.",
+            forgotten,
+            address=address,
+            count=reader.number(forgotten),
+        ),
+    )
 
 
 # What an administrator types to give the operator back to the registry's default language.
@@ -209,10 +233,13 @@ DEFAULT_LANGUAGE_WORD = "default"
 @operators_app.command("language")
 def language(
     username: Annotated[str, typer.Argument(help="Login name of the account.")],
-    code: Annotated[str, typer.Argument(
-        metavar="LANGUAGE",
-        help=f"{', '.join(LANGUAGES)}, or '{DEFAULT_LANGUAGE_WORD}' for the registry's default.",
-    )],
+    code: Annotated[
+        str,
+        typer.Argument(
+            metavar="LANGUAGE",
+            help=f"{', '.join(LANGUAGES)}, or '{DEFAULT_LANGUAGE_WORD}' for the registry's default.",  # noqa: E501 - a message id, one literal
+        ),
+    ],
     config: ConfigOption = None,
     data_dir: DataDirOption = None,
 ) -> None:
@@ -223,24 +250,37 @@ def language(
     if code.strip().lower() != DEFAULT_LANGUAGE_WORD:
         chosen = language_or_none(code)
         if chosen is None:
-            raise refuse(reader, Text(
-                "%(value)s is not a language of the registry: use %(languages)s, or %(default)s.",
-                value=repr(code), languages=", ".join(LANGUAGES), default=DEFAULT_LANGUAGE_WORD,
-            ))
+            raise refuse(
+                reader,
+                Text(
+                    "%(value)s is not a language of the registry: use %(languages)s, or %(default)s.",  # noqa: E501 - a message id, one literal
+                    value=repr(code),
+                    languages=", ".join(LANGUAGES),
+                    default=DEFAULT_LANGUAGE_WORD,
+                ),
+            )
     try:
         operator = operators.set_language(username, chosen, actor=CLI_ACTOR)
     except DomainError as exc:
         raise _fail(exc, reader) from None
     if operator.language is None:
-        say(reader, Text(
-            "%(user)s now sees the registry's default language, %(language)s.",
-            user=operator.username, language=_language_name(settings.language),
-        ))
+        say(
+            reader,
+            Text(
+                "%(user)s now sees the registry's default language, %(language)s.",
+                user=operator.username,
+                language=_language_name(settings.language),
+            ),
+        )
     else:
-        say(reader, Text(
-            "%(user)s now sees %(language)s.",
-            user=operator.username, language=_language_name(operator.language),
-        ))
+        say(
+            reader,
+            Text(
+                "%(user)s now sees %(language)s.",
+                user=operator.username,
+                language=_language_name(operator.language),
+            ),
+        )
 
 
 def _language_name(language: Language) -> str:
@@ -250,8 +290,7 @@ def _language_name(language: Language) -> str:
 
 @operators_app.command("list")
 def list_operators(
-    as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]
-    = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")] = False,
     config: ConfigOption = None,
     data_dir: DataDirOption = None,
 ) -> None:
@@ -259,29 +298,41 @@ def list_operators(
     accounts, _config, reader = _operators(config, data_dir)
     operators = accounts.list()
     if as_json:
-        typer.echo(json.dumps(
-            [
-                {"username": o.username, "display_name": o.display_name, "role": o.role.value,
-                 "active": o.active, "created_at": o.created_at.isoformat(),
-                 "language": o.language}
-                for o in operators
-            ],
-            ensure_ascii=False, indent=2,
-        ))
+        typer.echo(
+            json.dumps(
+                [
+                    {
+                        "username": o.username,
+                        "display_name": o.display_name,
+                        "role": o.role.value,
+                        "active": o.active,
+                        "created_at": o.created_at.isoformat(),
+                        "language": o.language,
+                    }
+                    for o in operators
+                ],
+                ensure_ascii=False,
+                indent=2,
+            )
+        )
         return
     table = Table(title=reader.gettext("Operators"))
     for column in (
-        reader.gettext("user name"), reader.gettext("name"), reader.gettext("role"),
-        reader.gettext("active"), reader.gettext("language"),
+        reader.gettext("user name"),
+        reader.gettext("name"),
+        reader.gettext("role"),
+        reader.gettext("active"),
+        reader.gettext("language"),
         reader.gettext("created (Astana time)"),
     ):
         table.add_column(column)
     for o in operators:
         table.add_row(
-            o.username, o.display_name, reader.gettext(label(o.role.value, ROLES)),
+            o.username,
+            o.display_name,
+            reader.gettext(label(o.role.value, ROLES)),
             reader.gettext("yes") if o.active else reader.gettext("no"),
             reader.gettext("registry default") if o.language is None else o.language,
             reader.date_time(o.created_at),
         )
     Console().print(table)
-

@@ -57,13 +57,20 @@ ops_app = typer.Typer(
 
 ConfigOption = Annotated[
     Path | None,
-    typer.Option("--config", "-c", dir_okay=False,
-                 help="Registry configuration file (TOML); defaults apply without it."),
+    typer.Option(
+        "--config",
+        "-c",
+        dir_okay=False,
+        help="Registry configuration file (TOML); defaults apply without it.",
+    ),
 ]
 DataDirOption = Annotated[
     Path | None,
-    typer.Option("--data-dir", help="Registry data directory; overrides data_dir of the config.",
-                 file_okay=False),
+    typer.Option(
+        "--data-dir",
+        help="Registry data directory; overrides data_dir of the config.",
+        file_okay=False,
+    ),
 ]
 JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]
 
@@ -75,7 +82,9 @@ class Dimension(StrEnum):
 
 
 _DIMENSIONS: dict[Dimension, RemovalDimension] = {
-    Dimension.PLATE: "plate", Dimension.OFFICER: "officer", Dimension.CAMERA: "camera",
+    Dimension.PLATE: "plate",
+    Dimension.OFFICER: "officer",
+    Dimension.CAMERA: "camera",
 }
 
 # One sentence per grouping: the group's noun takes a different form in each sentence.
@@ -85,7 +94,9 @@ _REMOVALS_TITLE: dict[Dimension, Text] = {
     Dimension.CAMERA: Text("Removed fines by camera (outliers first)"),
 }
 _GROUP_COLUMN: dict[Dimension, str] = {
-    Dimension.PLATE: N_("plate"), Dimension.OFFICER: N_("officer"), Dimension.CAMERA: N_("camera"),
+    Dimension.PLATE: N_("plate"),
+    Dimension.OFFICER: N_("officer"),
+    Dimension.CAMERA: N_("camera"),
 }
 _NO_GROUP: dict[Dimension, Callable[[str], Text]] = {
     Dimension.PLATE: lambda n: Text(
@@ -98,6 +109,7 @@ _NO_GROUP: dict[Dimension, Callable[[str], Text]] = {
         "No camera has %(count)s or more decided events yet.", count=n
     ),
 }
+
 
 def _open_store(
     config_path: Path | None, data_dir: Path | None, *, create: bool = False
@@ -141,8 +153,12 @@ def _local_time(reader: Translator, stored: str) -> str:
 
 @ops_app.command("seed-vehicles")
 def seed_vehicles(
-    file: Annotated[Path, typer.Argument(help="JSON lines: one vehicle object per line.",
-                                         exists=True, dir_okay=False)],
+    file: Annotated[
+        Path,
+        typer.Argument(
+            help="JSON lines: one vehicle object per line.", exists=True, dir_okay=False
+        ),
+    ],
     config: ConfigOption = None,
     data_dir: DataDirOption = None,
 ) -> None:
@@ -160,26 +176,42 @@ def seed_vehicles(
         # Each bad line by its number, as the validator words it (English field names).
         typer.echo(str(exc), err=True)
         raise typer.Exit(1) from None
-    say(reader, PluralText(
-        "Loaded %(count)s vehicle from %(path)s.", "Loaded %(count)s vehicles from %(path)s.",
-        count, count=reader.number(count), path=str(file),
-    ))
+    say(
+        reader,
+        PluralText(
+            "Loaded %(count)s vehicle from %(path)s.",
+            "Loaded %(count)s vehicles from %(path)s.",
+            count,
+            count=reader.number(count),
+            path=str(file),
+        ),
+    )
 
 
 @ops_app.command("deliver-notifications")
 def deliver_notifications(
-    once: Annotated[bool, typer.Option(
-        "--once", help="Deliver what is due now, then exit, instead of running until stopped.")
+    once: Annotated[
+        bool,
+        typer.Option(
+            "--once", help="Deliver what is due now, then exit, instead of running until stopped."
+        ),
     ] = False,
-    outbox_file: Annotated[Path | None, typer.Option(
-        "--outbox-file", dir_okay=False,
-        help="JSON-lines file the messages of channels without a configured SMSC or mail"
-        " relay ([notices] in the config) are written to (default: DATA_DIR/outbox.jsonl).")
+    outbox_file: Annotated[
+        Path | None,
+        typer.Option(
+            "--outbox-file",
+            dir_okay=False,
+            help="JSON-lines file the messages of channels without a configured SMSC or mail"
+            " relay ([notices] in the config) are written to (default: DATA_DIR/outbox.jsonl).",
+        ),
     ] = None,
-    interval: Annotated[float, typer.Option(
-        "--interval", min=0.1, help="Seconds between polls when nothing is due.")] = 5.0,
-    max_attempts: Annotated[int, typer.Option(
-        "--max-attempts", min=1, help="Tries before a notification is marked failed.")
+    interval: Annotated[
+        float,
+        typer.Option("--interval", min=0.1, help="Seconds between polls when nothing is due."),
+    ] = 5.0,
+    max_attempts: Annotated[
+        int,
+        typer.Option("--max-attempts", min=1, help="Tries before a notification is marked failed."),
     ] = MAX_ATTEMPTS,
     config: ConfigOption = None,
     data_dir: DataDirOption = None,
@@ -211,20 +243,30 @@ def deliver_notifications(
                 break
         if not isinstance(sender, FileSender):
             _close(sender)
-            say(reader, Text(
-                "Notices sent: %(sent)s, to retry: %(retried)s, failed: %(failed)s; confirmed"
-                " delivered so far: %(delivered)s.",
-                sent=reader.number(total_sent), retried=reader.number(total_retried),
-                failed=reader.number(total_failed), delivered=reader.number(total_delivered),
-            ))
+            say(
+                reader,
+                Text(
+                    "Notices sent: %(sent)s, to retry: %(retried)s, failed: %(failed)s; confirmed"
+                    " delivered so far: %(delivered)s.",
+                    sent=reader.number(total_sent),
+                    retried=reader.number(total_retried),
+                    failed=reader.number(total_failed),
+                    delivered=reader.number(total_delivered),
+                ),
+            )
             return
         # Counts follow their nouns ("sent: 3"), so no noun needs a plural form here.
-        say(reader, Text(
-            "Notices sent: %(sent)s, to retry: %(retried)s, failed: %(failed)s; written to"
-            " %(path)s.",
-            sent=reader.number(total_sent), retried=reader.number(total_retried),
-            failed=reader.number(total_failed), path=str(sender.path),
-        ))
+        say(
+            reader,
+            Text(
+                "Notices sent: %(sent)s, to retry: %(retried)s, failed: %(failed)s; written to"
+                " %(path)s.",
+                sent=reader.number(total_sent),
+                retried=reader.number(total_retried),
+                failed=reader.number(total_failed),
+                path=str(sender.path),
+            ),
+        )
         return
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
     stop = threading.Event()
@@ -235,15 +277,16 @@ def deliver_notifications(
     signal.signal(signal.SIGINT, request_stop)
     signal.signal(signal.SIGTERM, request_stop)
     if isinstance(sender, FileSender):
-        say(reader, Text(
-            "Delivering notices to %(path)s; Ctrl-C stops.", path=str(sender.path)
-        ))
+        say(reader, Text("Delivering notices to %(path)s; Ctrl-C stops.", path=str(sender.path)))
     else:
-        say(reader, Text(
-            "Delivering notices: SMS to %(sms)s, e-mail to %(email)s; Ctrl-C stops.",
-            sms=_destination(registry_config.notices.sms, outbox),
-            email=_destination(registry_config.notices.email, outbox),
-        ))
+        say(
+            reader,
+            Text(
+                "Delivering notices: SMS to %(sms)s, e-mail to %(email)s; Ctrl-C stops.",
+                sms=_destination(registry_config.notices.sms, outbox),
+                email=_destination(registry_config.notices.email, outbox),
+            ),
+        )
     try:
         run_worker(store, sender, stop, interval, max_attempts=max_attempts)
     finally:
@@ -263,10 +306,12 @@ def _close(sender: object) -> None:
 
 @ops_app.command("report-removals")
 def report_removals(
-    by: Annotated[Dimension, typer.Option("--by", help="Group by vehicle plate, reviewing"
-                                          " officer or camera.")] = Dimension.PLATE,
-    min_events: Annotated[int, typer.Option(
-        "--min-events", min=1, help="Leave out groups with fewer decided events.")] = 3,
+    by: Annotated[
+        Dimension, typer.Option("--by", help="Group by vehicle plate, reviewing officer or camera.")
+    ] = Dimension.PLATE,
+    min_events: Annotated[
+        int, typer.Option("--min-events", min=1, help="Leave out groups with fewer decided events.")
+    ] = 3,
     limit: Annotated[int, typer.Option("--limit", min=1, help="Rows to show.")] = 50,
     as_json: JsonOption = False,
     config: ConfigOption = None,
@@ -290,24 +335,34 @@ def report_removals(
     table.add_column(reader.gettext(_GROUP_COLUMN[by]))
     # Counts of events, not the statuses of one item: their own words, not the status labels.
     for column in (
-        N_("decided"), N_("rejections"), N_("cancellations"), N_("removal rate"), N_("score")
+        N_("decided"),
+        N_("rejections"),
+        N_("cancellations"),
+        N_("removal rate"),
+        N_("score"),
     ):
         table.add_column(reader.gettext(column), justify="right")
     table.add_column(reader.gettext("rejection reasons"))
     table.add_column(reader.gettext("cancellation reasons"))
     for row in rows:
         table.add_row(
-            str(row["key"]), reader.number(row["events"]), reader.number(row["rejected"]),
-            reader.number(row["cancelled"]), reader.percent(row["removal_rate"], 0),
+            str(row["key"]),
+            reader.number(row["events"]),
+            reader.number(row["rejected"]),
+            reader.number(row["cancelled"]),
+            reader.percent(row["removal_rate"], 0),
             _score(reader, row["score"]),
             _reasons(reader, row["rejection_reasons"], dict(REJECT_REASONS)),
             _reasons(reader, row["cancellation_reasons"], None),
         )
     console = Console()
     console.print(table)
-    say(reader, Text(
-        "Removal rate of all groups: %(rate)s.", rate=reader.percent(rows[0]["baseline_rate"])
-    ))
+    say(
+        reader,
+        Text(
+            "Removal rate of all groups: %(rate)s.", rate=reader.percent(rows[0]["baseline_rate"])
+        ),
+    )
 
 
 @ops_app.command("report-payments")
@@ -327,17 +382,26 @@ def report_payments(
     money = reader.money
     table = Table(title=reader.gettext("Payments to follow up"))
     for column in (
-        N_("paid at (Astana time)"), N_("status"), N_("case"), N_("amount paid"), N_("amount due"),
-        N_("channel"), N_("device"), N_("RRN"),
+        N_("paid at (Astana time)"),
+        N_("status"),
+        N_("case"),
+        N_("amount paid"),
+        N_("amount due"),
+        N_("channel"),
+        N_("device"),
+        N_("RRN"),
     ):
         table.add_column(reader.gettext(column))
     for row in rows:
         table.add_row(
             _local_time(reader, row["paid_at"]),
-            reader.gettext(label(row["match_status"], PAYMENT_MATCHES)), row["case_number"],
+            reader.gettext(label(row["match_status"], PAYMENT_MATCHES)),
+            row["case_number"],
             money(row["amount_minor"]),
             "" if row["due_minor"] is None else money(row["due_minor"]),
-            row["channel"], row["device_id"], row["rrn"] or "",
+            row["channel"],
+            row["device_id"],
+            row["rrn"] or "",
         )
     Console().print(table)
 
@@ -364,14 +428,21 @@ def report_dead_letters(
     # Reasons are the stable codes devices and engineers search the logs and /metrics by.
     table = Table(title=reader.gettext("Refused incoming messages by reason"))
     for column in (
-        N_("reason code"), N_("count"), N_("retryable"), N_("devices"),
-        N_("first (Astana time)"), N_("last (Astana time)"),
+        N_("reason code"),
+        N_("count"),
+        N_("retryable"),
+        N_("devices"),
+        N_("first (Astana time)"),
+        N_("last (Astana time)"),
     ):
         table.add_column(reader.gettext(column))
     for row in rows:
         table.add_row(
-            row["reason"], reader.number(row["count"]), reader.number(row["retryable"]),
-            reader.number(row["devices"]), _local_time(reader, row["first_received_at"]),
+            row["reason"],
+            reader.number(row["count"]),
+            reader.number(row["retryable"]),
+            reader.number(row["devices"]),
+            _local_time(reader, row["first_received_at"]),
             _local_time(reader, row["last_received_at"]),
         )
     Console().print(table)
@@ -387,13 +458,18 @@ def _report_dead_letter_sources(
     # Sources are addresses and topics, as the logs and the 429s name them: not translated.
     table = Table(title=reader.gettext("Refused incoming messages by source"))
     for column in (
-        N_("source"), N_("count"), N_("signed"),
-        N_("first (Astana time)"), N_("last (Astana time)"),
+        N_("source"),
+        N_("count"),
+        N_("signed"),
+        N_("first (Astana time)"),
+        N_("last (Astana time)"),
     ):
         table.add_column(reader.gettext(column))
     for row in rows:
         table.add_row(
-            row["source"] or "-", reader.number(row["count"]), reader.number(row["signed"]),
+            row["source"] or "-",
+            reader.number(row["count"]),
+            reader.number(row["signed"]),
             _local_time(reader, row["first_received_at"]),
             _local_time(reader, row["last_received_at"]),
         )

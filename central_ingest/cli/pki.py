@@ -36,10 +36,13 @@ def init_ca(
         CertificateAuthority.create(ca_dir, name, now_utc())
     except PkiError as exc:
         raise refuse(reader, exc.text, 1) from None
-    say(reader, Text(
-        "The certificate authority is written to %(folder)s; keep ca.key offline.",
-        folder=str(ca_dir),
-    ))
+    say(
+        reader,
+        Text(
+            "The certificate authority is written to %(folder)s; keep ca.key offline.",
+            folder=str(ca_dir),
+        ),
+    )
 
 
 @pki_app.command("issue")
@@ -62,10 +65,14 @@ def issue(
         )
     except PkiError as exc:
         raise refuse(reader, exc.text, 1) from None
-    say(reader, Text(
-        "Wrote the certificate %(certificate)s and its key %(key)s.",
-        certificate=str(issued.certificate), key=str(issued.private_key),
-    ))
+    say(
+        reader,
+        Text(
+            "Wrote the certificate %(certificate)s and its key %(key)s.",
+            certificate=str(issued.certificate),
+            key=str(issued.private_key),
+        ),
+    )
 
 
 # The officers' signing certificates: a CA of their own (central_ingest/pki_officers.py).
@@ -85,18 +92,19 @@ def officer_init_ca(
         OfficerCa.create(ca_dir, name, now_utc())
     except PkiError as exc:
         raise refuse(reader, exc.text, 1) from None
-    say(reader, Text(
-        "The officers' certification authority is written to %(folder)s; keep ca.key offline.",
-        folder=str(ca_dir),
-    ))
+    say(
+        reader,
+        Text(
+            "The officers' certification authority is written to %(folder)s; keep ca.key offline.",
+            folder=str(ca_dir),
+        ),
+    )
 
 
 @pki_app.command("officer-issue")
 def officer_issue(
     ca_dir: OfficerCaDir,
-    public_key: Annotated[
-        Path, typer.Option("--public-key", help="The token's public key (PEM)")
-    ],
+    public_key: Annotated[Path, typer.Option("--public-key", help="The token's public key (PEM)")],
     iin: Annotated[str, typer.Option("--iin", help="The officer's IIN (12 digits)")],
     name: Annotated[str, typer.Option("--name", help="The officer's full name")],
 ) -> None:
@@ -110,11 +118,16 @@ def officer_issue(
         raise refuse(reader, Text("%(path)s cannot be read.", path=str(exc.filename)), 1) from None
     except PkiError as exc:
         raise refuse(reader, exc.text, 1) from None
-    say(reader, Text(
-        "Wrote the certificate %(path)s (serial %(serial)s) for IIN %(iin)s; write it onto the"
-        " officer's token beside its key.",
-        path=str(path), serial=format(certificate.serial_number, "x"), iin=iin,
-    ))
+    say(
+        reader,
+        Text(
+            "Wrote the certificate %(path)s (serial %(serial)s) for IIN %(iin)s; write it onto the"
+            " officer's token beside its key.",
+            path=str(path),
+            serial=format(certificate.serial_number, "x"),
+            iin=iin,
+        ),
+    )
 
 
 @pki_app.command("officer-revoke")
@@ -128,11 +141,15 @@ def officer_revoke(
         revocation = OfficerCa.load(ca_dir).revoke(serial, now_utc())
     except PkiError as exc:
         raise refuse(reader, exc.text, 1) from None
-    say(reader, Text(
-        "The certificate %(serial)s is revoked as of %(date)s; publish the CRL now"
-        " ('erap-registry pki officer-crl').",
-        serial=serial, date=revocation.revoked_at.isoformat(timespec="seconds"),
-    ))
+    say(
+        reader,
+        Text(
+            "The certificate %(serial)s is revoked as of %(date)s; publish the CRL now"
+            " ('erap-registry pki officer-crl').",
+            serial=serial,
+            date=revocation.revoked_at.isoformat(timespec="seconds"),
+        ),
+    )
 
 
 @pki_app.command("officer-crl")

@@ -54,9 +54,12 @@ class LiveProgress:
             if not _err.is_terminal or time.monotonic() - self._started < _SHOW_PROGRESS_AFTER_S:
                 return
             self._bar = Progress(
-                TextColumn("{task.description:<22}"), BarColumn(),
-                _Counts(self._reader), TimeRemainingColumn(),
-                console=_err, transient=True,
+                TextColumn("{task.description:<22}"),
+                BarColumn(),
+                _Counts(self._reader),
+                TimeRemainingColumn(),
+                console=_err,
+                transient=True,
             )
             self._bar.start()
         task = self._tasks.get(stage)

@@ -157,6 +157,11 @@ def install(environment: Environment) -> None:
         gettext=_gettext, ngettext=_ngettext, pgettext=_pgettext, newstyle=True
     )
     environment.filters.update(
-        local_time=_local_time, day=_day, tenge=_tenge, percent=_percent, number=_number,
-        label=_label, say=_say,
+        local_time=_local_time,
+        day=_day,
+        tenge=_tenge,
+        percent=_percent,
+        number=_number,
+        label=_label,
+        say=_say,
     )

@@ -53,7 +53,10 @@ def my_figures(
     now = desk.clock()
     day = local(now).replace(hour=0, minute=0, second=0, microsecond=0)
     return render(
-        request, "me.html", user, registry_language=config.language,
+        request,
+        "me.html",
+        user,
+        registry_language=config.language,
         today=figures_of(store, user.operator.username, day, now),
         month=figures_of(store, user.operator.username, now - timedelta(days=30), now),
     )
@@ -73,7 +76,10 @@ def supervisor_desk(
 ) -> Response:
     now = desk.clock()
     return render(
-        request, "supervisor.html", user, message=message,
+        request,
+        "supervisor.html",
+        user,
+        message=message,
         pending=registry.pending_cancellations(),
         disagreements=disagreements(store),
         team=officer_figures(store, now - timedelta(days=1), now),
@@ -110,9 +116,7 @@ def decide_cancellation(
             )
     except DomainError as refused:
         message = translate.text(refused.text)
-    return RedirectResponse(
-        f"/console/supervisor?message={_quoted(message)}", status_code=303
-    )
+    return RedirectResponse(f"/console/supervisor?message={_quoted(message)}", status_code=303)
 
 
 def _quoted(text: str) -> str:
@@ -160,7 +164,10 @@ def case_page(
     except NotFound:
         translate = user_translator(request, user)
         return render(
-            request, "error.html", user, status_code=404,
+            request,
+            "error.html",
+            user,
+            status_code=404,
             title=translate.text(Text("No such case")),
             message=translate.text(Text("There is no case %(case)s.", case=case_number)),
         )
@@ -173,8 +180,15 @@ def case_page(
         None,
     )
     return render(
-        request, "case.html", user, case=case, fixation=fixation, proofs=proofs,
-        message=message, may_request=user.role in REVIEW_ROLES, pending=pending,
+        request,
+        "case.html",
+        user,
+        case=case,
+        fixation=fixation,
+        proofs=proofs,
+        message=message,
+        may_request=user.role in REVIEW_ROLES,
+        pending=pending,
         notices=registry.case_notices(case_number),
     )
 
@@ -190,9 +204,11 @@ def request_cancellation(
     translate = user_translator(request, user)
     try:
         made = registry.request_cancellation(case_number, user.operator.username, reason)
-        message = translate.text(Text(
-            "Cancellation request %(request)s waits for a supervisor.", request=made.request_id
-        ))
+        message = translate.text(
+            Text(
+                "Cancellation request %(request)s waits for a supervisor.", request=made.request_id
+            )
+        )
     except DomainError as refused:
         message = translate.text(refused.text)
     return RedirectResponse(
@@ -214,7 +230,11 @@ def prosecutor_view(
         for dimension in ("plate", "officer", "camera")
     }
     return render(
-        request, "prosecutor.html", user, reports=reports, head=latest_tree_head(store),
+        request,
+        "prosecutor.html",
+        user,
+        reports=reports,
+        head=latest_tree_head(store),
         verification=None,
     )
 
@@ -234,7 +254,10 @@ def prosecutor_verify(
         trusted = key_id(public_key)
         report = verify_registry(store, public_key)
     return render(
-        request, "verify.html", user, report=report, key_id=trusted,
+        request,
+        "verify.html",
+        user,
+        report=report,
+        key_id=trusted,
         head=latest_tree_head(store),
     )
-

@@ -100,10 +100,15 @@ def review_page(request: Request, user: Reviewer, desk: DeskDep, store: StoreDep
     start_of_day = local(now).replace(hour=0, minute=0, second=0, microsecond=0)
     figures = figures_of(store, user.operator.username, start_of_day, now)
     return render(
-        request, "review.html", user, item=item, reject_keys=REJECT_KEYS,
+        request,
+        "review.html",
+        user,
+        item=item,
+        reject_keys=REJECT_KEYS,
         reject_keys_json=json.dumps({key: reason.value for key, reason in REJECT_KEYS.items()}),
         messages=review_messages(user_translator(request, user)),
-        queue=desk.queue_size(user.operator.username), figures=figures,
+        queue=desk.queue_size(user.operator.username),
+        figures=figures,
     )
 
 
@@ -122,8 +127,11 @@ def decide(
 ) -> dict[str, Any]:
     translate = user_translator(request, user)
     if body.action == "reject" and body.reason is None:
-        raise ApiError(422, "reject_reason_required", translate.text(
-            Text("A rejection needs a reason (keys 1-7).")))
+        raise ApiError(
+            422,
+            "reject_reason_required",
+            translate.text(Text("A rejection needs a reason (keys 1-7).")),
+        )
     outcome = desk.decide(
         user.operator.username,
         Decision(

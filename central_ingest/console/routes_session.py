@@ -71,25 +71,45 @@ def login(
             username, password, source=source_of(request.client.host if request.client else None)
         )
     except AuthenticationFailed as failure:
-        return render(request, "login.html", None, status_code=401, next=safe_next_path(next) or "",
-                      message=translate.text(failure.text), username=username)
+        return render(
+            request,
+            "login.html",
+            None,
+            status_code=401,
+            next=safe_next_path(next) or "",
+            message=translate.text(failure.text),
+            username=username,
+        )
     except TooManyAttempts as paused:
         # The sign-in page again, saying how long to wait: a person reads this, not a program.
-        page = render(request, "login.html", None, status_code=429,
-                      next=safe_next_path(next) or "", message=translate.text(paused.text),
-                      username=username)
+        page = render(
+            request,
+            "login.html",
+            None,
+            status_code=429,
+            next=safe_next_path(next) or "",
+            message=translate.text(paused.text),
+            username=username,
+        )
         page.headers["Retry-After"] = str(paused.retry_after_seconds)
         return page
     role = issued.session.operator.role
     if role not in CONSOLE_ROLES:
         operators.logout(issued.token)
         return render(
-            request, "login.html", None, status_code=403, next="", username=username,
-            message=translate.text(Text(
-                "The console is for reviewing officers, supervisors and prosecutors; the"
-                " account of the role %(role)s uses the API.",
-                role=translate.gettext(term(role, "role")),
-            )),
+            request,
+            "login.html",
+            None,
+            status_code=403,
+            next="",
+            username=username,
+            message=translate.text(
+                Text(
+                    "The console is for reviewing officers, supervisors and prosecutors; the"
+                    " account of the role %(role)s uses the API.",
+                    role=translate.gettext(term(role, "role")),
+                )
+            ),
         )
     target = safe_next_path(next) or HOME_OF_ROLE[Role(role)]
     response = RedirectResponse(target, status_code=303)
@@ -144,7 +164,12 @@ async def choose_language(
         response.delete_cookie(LANGUAGE_COOKIE, path="/console")
     else:
         response.set_cookie(
-            LANGUAGE_COOKIE, chosen, max_age=LANGUAGE_COOKIE_SECONDS, path="/console",
-            secure=settings.secure_cookies, httponly=True, samesite="lax",
+            LANGUAGE_COOKIE,
+            chosen,
+            max_age=LANGUAGE_COOKIE_SECONDS,
+            path="/console",
+            secure=settings.secure_cookies,
+            httponly=True,
+            samesite="lax",
         )
     return response

@@ -91,10 +91,13 @@ class NotPermitted(Exception):
 
     def sentence(self, translate: Translator) -> str:
         roles = ", ".join(sorted(translate.gettext(term(role, "role")) for role in self.allowed))
-        return translate.text(Text(
-            "This page is not for the role %(role)s; it is for: %(roles)s.",
-            role=translate.gettext(term(self.operator.role, "role")), roles=roles,
-        ))
+        return translate.text(
+            Text(
+                "This page is not for the role %(role)s; it is for: %(roles)s.",
+                role=translate.gettext(term(self.operator.role, "role")),
+                roles=roles,
+            )
+        )
 
 
 class RequestRefused(Exception):
@@ -142,8 +145,11 @@ def render(
     about a session that is not shown as signed in)."""
     chosen = language or request_language(request, user.operator if user else None)
     return TEMPLATES.TemplateResponse(
-        request, name, {"user": user, "here": _here(request), **context_for(chosen), **context},
-        status_code=status_code, headers=SECURITY_HEADERS,
+        request,
+        name,
+        {"user": user, "here": _here(request), **context_for(chosen), **context},
+        status_code=status_code,
+        headers=SECURITY_HEADERS,
     )
 
 
@@ -227,17 +233,34 @@ def api_action_for(*roles: Role) -> Callable[..., ConsoleUser]:
         # Accept-Language, which is what a signed-out reader is answered in.
         translate = user_translator(request, user)
         if user is None:
-            raise ApiError(401, "session_invalid", translate.text(
-                Text("The session has ended; sign in again.")))
+            raise ApiError(
+                401,
+                "session_invalid",
+                translate.text(Text("The session has ended; sign in again.")),
+            )
         if request.method != "GET" and (
             not same_origin(request) or not csrf_matches(user, request.headers.get(CSRF_HEADER))
         ):
-            raise ApiError(403, "csrf_refused", translate.text(Text(
-                "The request did not come from the console page; reload the page and retry.")))
+            raise ApiError(
+                403,
+                "csrf_refused",
+                translate.text(
+                    Text(
+                        "The request did not come from the console page; reload the page and retry."
+                    )
+                ),
+            )
         if user.role not in allowed:
-            raise ApiError(403, "forbidden_for_role", translate.text(Text(
-                "The role %(role)s may not do this.",
-                role=translate.gettext(term(user.role, "role")))))
+            raise ApiError(
+                403,
+                "forbidden_for_role",
+                translate.text(
+                    Text(
+                        "The role %(role)s may not do this.",
+                        role=translate.gettext(term(user.role, "role")),
+                    )
+                ),
+            )
         return user
 
     return check
@@ -255,9 +278,14 @@ async def _not_permitted(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, NotPermitted)
     user = session_user(request, request.app.state.operators)
     translate = user_translator(request, user)
-    return render(request, "error.html", user, status_code=403,
-                  title=translate.text(Text("Not for your role")),
-                  message=exc.sentence(translate))
+    return render(
+        request,
+        "error.html",
+        user,
+        status_code=403,
+        title=translate.text(Text("Not for your role")),
+        message=exc.sentence(translate),
+    )
 
 
 async def _request_refused(request: Request, _: Exception) -> Response:
@@ -266,11 +294,18 @@ async def _request_refused(request: Request, _: Exception) -> Response:
     user = session_user(request, request.app.state.operators)
     translate = user_translator(request, user)
     return render(
-        request, "error.html", None, status_code=403, language=translate.language,
+        request,
+        "error.html",
+        None,
+        status_code=403,
+        language=translate.language,
         title=translate.text(Text("Request refused")),
-        message=translate.text(Text(
-            "This form was not sent from the console's own page, or the page is too old."
-            " Open the page again and repeat the action.")),
+        message=translate.text(
+            Text(
+                "This form was not sent from the console's own page, or the page is too old."
+                " Open the page again and repeat the action."
+            )
+        ),
     )
 
 

@@ -167,8 +167,7 @@ def require_awaiting_review(fixation_id: str, status: FixationStatus) -> None:
         raise Conflict(
             "fixation_already_decided",
             Text(
-                "Fixation %(fixation)s has already been decided (%(status)s); a decision is"
-                " final.",
+                "Fixation %(fixation)s has already been decided (%(status)s); a decision is final.",
                 fixation=fixation_id,
                 status=_label(status),
             ),
@@ -332,9 +331,7 @@ def handover_refusal(case: CaseState, now: datetime) -> DomainError | None:
     if not case.has_debtor:
         return Conflict(
             "no_debtor",
-            Text(
-                "Case %(case)s has no known owner to enforce against.", case=case.case_number
-            ),
+            Text("Case %(case)s has no known owner to enforce against.", case=case.case_number),
         )
     return None
 

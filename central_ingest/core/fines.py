@@ -128,9 +128,7 @@ def _assess_speeding(
             ),
         )
     band = applicable[-1]
-    return FineAssessment(
-        article=schedule.speeding_article, part=band.part, fine_mrp=band.fine_mrp
-    )
+    return FineAssessment(article=schedule.speeding_article, part=band.part, fine_mrp=band.fine_mrp)
 
 
 def offence_day(captured_at: datetime) -> date:

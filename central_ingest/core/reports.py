@@ -64,13 +64,15 @@ def pooled_rate(groups: Iterable[GroupCounts[K]]) -> float:
     return removed / total if total else 0.0
 
 
-def removal_score(removed: int, total: int, global_rate: float,
-                  z: float = Z_95_ONE_SIDED) -> float:
+def removal_score(removed: int, total: int, global_rate: float, z: float = Z_95_ONE_SIDED) -> float:
     return wilson_lower_bound(removed, total, z) - global_rate
 
 
 def rank_outliers(
-    groups: Sequence[GroupCounts[K]], *, min_events: int = 3, z: float = Z_95_ONE_SIDED,
+    groups: Sequence[GroupCounts[K]],
+    *,
+    min_events: int = 3,
+    z: float = Z_95_ONE_SIDED,
 ) -> list[ScoredGroup[K]]:
     """Groups with at least ``min_events`` events, most suspicious first. The pooled rate is
     taken over every group, including the small ones left out of the ranking."""

@@ -90,8 +90,16 @@ _GSM7_CODES = {char: bytes([code]) for code, char in enumerate(_GSM7_TABLE) if c
 _GSM7_CODES.update(
     (char, bytes([0x1B, code]))
     for char, code in {
-        "\f": 0x0A, "^": 0x14, "{": 0x28, "}": 0x29, "\\": 0x2F,
-        "[": 0x3C, "~": 0x3D, "]": 0x3E, "|": 0x40, "€": 0x65,
+        "\f": 0x0A,
+        "^": 0x14,
+        "{": 0x28,
+        "}": 0x29,
+        "\\": 0x2F,
+        "[": 0x3C,
+        "~": 0x3D,
+        "]": 0x3E,
+        "|": 0x40,
+        "€": 0x65,
     }.items()
 )
 _GSM7_DECODE = {code: char for char, code in _GSM7_CODES.items()}

@@ -106,9 +106,9 @@ class FixationView(_View):
             status=FixationStatus(row["status"]),
             decided_at=_time(row["decided_at"]),
             decided_by=row["decided_by"],
-            reject_reason=None if row["reject_reason"] is None else RejectReason(
-                row["reject_reason"]
-            ),
+            reject_reason=None
+            if row["reject_reason"] is None
+            else RejectReason(row["reject_reason"]),
             decision_note=row["decision_note"],
             seconds_spent=row["seconds_spent"],
             corrected_plate=row["corrected_plate"],
@@ -205,8 +205,10 @@ class NoticeView(_View):
         " SMS part; failed: it will not be sent again (reason)"
     )
     attempts: int
-    parts: int = Field(description="message ids the channel gave: one per SMS part, one for an"
-                       " e-mail; 0 before it was sent, and for the outbox file")
+    parts: int = Field(
+        description="message ids the channel gave: one per SMS part, one for an"
+        " e-mail; 0 before it was sent, and for the outbox file"
+    )
     created_at: datetime
     sent_at: datetime | None
     delivered_at: datetime | None

@@ -63,11 +63,23 @@ PERMANENT = {
 }
 RECEIPT_ESM_CLASS = 0x04
 UDHI = 0x40
-FINAL_STATES = {"DELIVRD": True, "UNDELIV": False, "EXPIRED": False, "REJECTD": False,
-                "DELETED": False, "UNKNOWN": False}
+FINAL_STATES = {
+    "DELIVRD": True,
+    "UNDELIV": False,
+    "EXPIRED": False,
+    "REJECTD": False,
+    "DELETED": False,
+    "UNKNOWN": False,
+}
 # message_state TLV values (SMPP 3.4 5.2.28), for an SMSC that sends no receipt text.
-MESSAGE_STATES = {2: "DELIVRD", 3: "EXPIRED", 4: "DELETED", 5: "UNDELIV", 7: "UNKNOWN",
-                  8: "REJECTD"}
+MESSAGE_STATES = {
+    2: "DELIVRD",
+    3: "EXPIRED",
+    4: "DELETED",
+    5: "UNDELIV",
+    7: "UNKNOWN",
+    8: "REJECTD",
+}
 _RECEIPT_TEXT = re.compile(r"id:(?P<id>\S+).*?stat:(?P<stat>\w+)(?:.*?err:(?P<err>\w+))?", re.S)
 ENQUIRE_LINK_AFTER_S = 30.0
 REBIND_AFTER_S = 30.0
@@ -198,8 +210,13 @@ class SmppSender(NotificationSender, ReceiptSource):
         self._next_submit = max(now, self._next_submit) + 1.0 / self._settings.submits_per_s
 
     def _submit(
-        self, destination: str, payload: bytes, esm_class: int, data_coding: int,
-        part: int, parts: int,
+        self,
+        destination: str,
+        payload: bytes,
+        esm_class: int,
+        data_coding: int,
+        part: int,
+        parts: int,
     ) -> str:
         s = self._settings
         for attempt in range(s.throttle_retries + 1):
@@ -219,8 +236,11 @@ class SmppSender(NotificationSender, ReceiptSource):
                     registered_delivery=smpplib.consts.SMPP_SMSC_DELIVERY_RECEIPT_BOTH,
                 )
                 response = self._response_to(client, request.sequence)
-            except (smpplib.exceptions.ConnectionError, smpplib.exceptions.PDUError,
-                    OSError) as exc:
+            except (
+                smpplib.exceptions.ConnectionError,
+                smpplib.exceptions.PDUError,
+                OSError,
+            ) as exc:
                 self._drop()
                 raise DeliveryError(
                     f"the SMSC connection failed while sending part {part} of {parts}:"
@@ -232,8 +252,13 @@ class SmppSender(NotificationSender, ReceiptSource):
                 return _text(response.message_id)
             if status in THROTTLED:
                 wait = s.throttle_backoff_s * (1 << attempt)
-                log.info("SMSC answered %s; part %s of %s again in %.2f s",
-                         THROTTLED[status], part, parts, wait)
+                log.info(
+                    "SMSC answered %s; part %s of %s again in %.2f s",
+                    THROTTLED[status],
+                    part,
+                    parts,
+                    wait,
+                )
                 self._sleep(wait)
                 continue
             if status in PERMANENT:
@@ -290,8 +315,11 @@ class SmppSender(NotificationSender, ReceiptSource):
                 if time.monotonic() - self._last_activity > ENQUIRE_LINK_AFTER_S:
                     client.send_pdu(smpplib.smpp.make_pdu("enquire_link", client=client))
                     self._last_activity = time.monotonic()
-            except (smpplib.exceptions.ConnectionError, smpplib.exceptions.PDUError,
-                    OSError) as exc:
+            except (
+                smpplib.exceptions.ConnectionError,
+                smpplib.exceptions.PDUError,
+                OSError,
+            ) as exc:
                 # The SMSC keeps receipts it could not hand over until the next bind.
                 log.warning("the SMSC session ended while waiting for receipts: %s", exc)
                 self._drop()
@@ -304,8 +332,9 @@ class SmppSender(NotificationSender, ReceiptSource):
             if receipt is not None:
                 self._receipts.append(receipt)
             elif not int(pdu.esm_class or 0) & RECEIPT_ESM_CLASS:
-                log.info("ignored a message sent to the registry's number by %s",
-                         _text(pdu.source_addr))
+                log.info(
+                    "ignored a message sent to the registry's number by %s", _text(pdu.source_addr)
+                )
             answer = smpplib.smpp.make_pdu("deliver_sm_resp", client=client)
             answer.sequence = pdu.sequence
             client.send_pdu(answer)
@@ -328,13 +357,12 @@ class SmppSender(NotificationSender, ReceiptSource):
         message_id = _text(getattr(pdu, "receipted_message_id", None)) or (
             match.group("id") if match else ""
         )
-        state = match.group("stat") if match else MESSAGE_STATES.get(
-            int(getattr(pdu, "message_state", None) or 0), ""
+        state = (
+            match.group("stat")
+            if match
+            else MESSAGE_STATES.get(int(getattr(pdu, "message_state", None) or 0), "")
         )
         if not message_id or state not in FINAL_STATES:
             return None
         error = (match.group("err") if match else None) or ""
-        return Receipt(
-            PROVIDER, message_id, FINAL_STATES[state], state, error, self._clock(), text
-        )
-
+        return Receipt(PROVIDER, message_id, FINAL_STATES[state], state, error, self._clock(), text)

@@ -143,9 +143,8 @@ def collect_receipts(
     """Record the receipts ``source`` has, waiting up to ``wait_s`` for the first."""
     stats = stats if stats is not None else DeliveryStats()
     for receipt in source.take_receipts(wait_s):
-        reason = (
-            f"the operator could not deliver the SMS: {receipt.state}"
-            + (f", error {receipt.error}" if receipt.error else "")
+        reason = f"the operator could not deliver the SMS: {receipt.state}" + (
+            f", error {receipt.error}" if receipt.error else ""
         )
         outcome = repo.record_receipt(
             store,

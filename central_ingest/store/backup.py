@@ -103,36 +103,53 @@ def check_target(source: Path, target: Path, *, force: bool) -> None:
     """Refuse, before anything is read or written, a target that cannot receive the copy."""
     folder = target.parent
     if not folder.is_dir():
-        raise BackupRefused("backup_folder_missing", Text(
-            "The folder %(folder)s does not exist: create it first; the backup is written"
-            " there and then renamed into place.",
-            folder=str(folder),
-        ))
+        raise BackupRefused(
+            "backup_folder_missing",
+            Text(
+                "The folder %(folder)s does not exist: create it first; the backup is written"
+                " there and then renamed into place.",
+                folder=str(folder),
+            ),
+        )
     if target.is_dir():
-        raise BackupRefused("backup_target_is_folder", Text(
-            "%(path)s is a folder: give the name of the backup file to write.", path=str(target)
-        ))
+        raise BackupRefused(
+            "backup_target_is_folder",
+            Text(
+                "%(path)s is a folder: give the name of the backup file to write.", path=str(target)
+            ),
+        )
     if target.exists() or target.is_symlink():
         if source.exists() and target.exists() and os.path.samefile(source, target):
-            raise BackupRefused("backup_target_is_source", Text(
-                "%(path)s is the registry database itself: write the backup to another file.",
-                path=str(target),
-            ))
+            raise BackupRefused(
+                "backup_target_is_source",
+                Text(
+                    "%(path)s is the registry database itself: write the backup to another file.",
+                    path=str(target),
+                ),
+            )
         if not force:
-            raise BackupRefused("backup_target_exists", Text(
-                "%(path)s already exists: choose another name, or pass --force to replace it.",
-                path=str(target),
-            ))
+            raise BackupRefused(
+                "backup_target_exists",
+                Text(
+                    "%(path)s already exists: choose another name, or pass --force to replace it.",
+                    path=str(target),
+                ),
+            )
 
 
 def _check_space(folder: Path, needed: int) -> None:
     free = shutil.disk_usage(folder).free
     if free < needed:
-        raise BackupRefused("backup_no_space", Text(
-            "There is not enough free space in %(folder)s: the backup needs %(needed)s MB and"
-            " %(free)s MB are free.",
-            folder=str(folder), needed=megabytes(needed), free=megabytes(free),
-        ))
+        raise BackupRefused(
+            "backup_no_space",
+            Text(
+                "There is not enough free space in %(folder)s: the backup needs %(needed)s MB and"
+                " %(free)s MB are free.",
+                folder=str(folder),
+                needed=megabytes(needed),
+                free=megabytes(free),
+            ),
+        )
 
 
 def _open_source(source: Path) -> sqlite3.Connection:
@@ -141,10 +158,14 @@ def _open_source(source: Path) -> sqlite3.Connection:
     try:
         conn = open_sqlite(source, read_only=True, busy_timeout_s=BUSY_TIMEOUT_MS / 1000)
     except sqlite3.OperationalError as exc:
-        raise BackupRefused("backup_source_unreadable", Text(
-            "The registry database %(path)s cannot be opened: %(problem)s.",
-            path=str(source), problem=str(exc),
-        )) from None
+        raise BackupRefused(
+            "backup_source_unreadable",
+            Text(
+                "The registry database %(path)s cannot be opened: %(problem)s.",
+                path=str(source),
+                problem=str(exc),
+            ),
+        ) from None
     return conn
 
 
@@ -173,16 +194,22 @@ def backup_database(
         os.replace(temp, target)
         _fsync_folder(target.parent)
     except (sqlite3.Error, OSError) as exc:
-        raise BackupFailed("backup_failed", Text(
-            "The backup could not be written (%(problem)s); nothing was written under"
-            " %(path)s.",
-            problem=str(exc), path=str(target),
-        )) from None
+        raise BackupFailed(
+            "backup_failed",
+            Text(
+                "The backup could not be written (%(problem)s); nothing was written under"
+                " %(path)s.",
+                problem=str(exc),
+                path=str(target),
+            ),
+        ) from None
     finally:
         for leftover in (temp, *(temp.with_name(temp.name + end) for end in _SIDE_FILES)):
             leftover.unlink(missing_ok=True)
     return DatabaseBackup(
-        path=target, size_bytes=target.stat().st_size, seconds=time.monotonic() - started,
+        path=target,
+        size_bytes=target.stat().st_size,
+        seconds=time.monotonic() - started,
         contents=contents,
     )
 
@@ -199,6 +226,7 @@ def _copy_snapshot(source: Path, temp: Path, step_pages: int, progress: Progress
         # The copy's journal mode is set after the backup (below); synchronous: SQLite's.
         dst = open_sqlite(temp, wal=False, synchronous=None)
         try:
+
             def step(_status: int, remaining: int, total: int) -> None:
                 if progress is not None:
                     progress(total - remaining, total)
@@ -218,25 +246,32 @@ def _check_copy(path: Path) -> CopyContents:
     try:
         verdict = [row[0] for row in conn.execute("PRAGMA integrity_check")]
         if verdict != ["ok"]:
-            raise BackupFailed("backup_damaged", Text(
-                "The copy failed SQLite's integrity check (%(problem)s); it was not kept.",
-                problem="; ".join(str(item) for item in verdict[:3]),
-            ))
+            raise BackupFailed(
+                "backup_damaged",
+                Text(
+                    "The copy failed SQLite's integrity check (%(problem)s); it was not kept.",
+                    problem="; ".join(str(item) for item in verdict[:3]),
+                ),
+            )
         try:
             row = conn.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
         except sqlite3.OperationalError:
             row = None
         if row is None:
-            raise BackupFailed("backup_not_a_registry", Text(
-                "The copy has no schema version in its meta table: the database copied is not"
-                " a registry's; it was not kept."
-            ))
+            raise BackupFailed(
+                "backup_not_a_registry",
+                Text(
+                    "The copy has no schema version in its meta table: the database copied is not"
+                    " a registry's; it was not kept."
+                ),
+            )
 
         def count(table: str) -> int:
             return int(conn.execute(f"SELECT count(*) FROM {table}").fetchone()[0])
 
         key_ids = tuple(
-            str(key) for (key,) in conn.execute(
+            str(key)
+            for (key,) in conn.execute(
                 "SELECT key_id FROM tree_heads GROUP BY key_id ORDER BY min(tree_size)"
             )
         )

@@ -127,9 +127,7 @@ def recall(
     )
 
 
-def hand_over_overdue(
-    db: Database, issuer: Issuer, now: datetime, limit: int
-) -> list[str]:
+def hand_over_overdue(db: Database, issuer: Issuer, now: datetime, limit: int) -> list[str]:
     """Hand up to ``limit`` overdue, unpaid cases to bailiffs; returns their numbers."""
     at = iso(now)
     candidates = all_rows(
@@ -148,13 +146,22 @@ def hand_over_overdue(
             db, case_number, expected=CaseStatus.OPEN, status=status, paid_minor=0, at=at
         )
         case_entry(
-            db, case_number=case_number, status=status, paid_minor=0,
-            action="sent_to_bailiffs", actor=HANDOVER_ACTOR, at=at,
+            db,
+            case_number=case_number,
+            status=status,
+            paid_minor=0,
+            action="sent_to_bailiffs",
+            actor=HANDOVER_ACTOR,
+            at=at,
         )
         document = _handover_document(case, issuer, at)
         _append_bailiff_document(
-            db, case_number=case_number, document=document,
-            amount_minor=document["amount_minor"], actor=HANDOVER_ACTOR, at=at,
+            db,
+            case_number=case_number,
+            document=document,
+            amount_minor=document["amount_minor"],
+            actor=HANDOVER_ACTOR,
+            at=at,
         )
         handed.append(case_number)
     return handed

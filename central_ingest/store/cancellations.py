@@ -141,13 +141,24 @@ def decide_cancellation(
     case = require_case(db, case_number)
     paid_minor = int(case["paid_minor"])
     set_case_status(
-        db, case_number, expected=case_status, status=CaseStatus.CANCELLED,
-        paid_minor=paid_minor, at=at,
+        db,
+        case_number,
+        expected=case_status,
+        status=CaseStatus.CANCELLED,
+        paid_minor=paid_minor,
+        at=at,
     )
     case_entry(
-        db, case_number=case_number, status=CaseStatus.CANCELLED, paid_minor=paid_minor,
-        action="cancelled", actor=actor, at=at, request_id=request_id,
-        requested_by=request["requested_by"], reason=request["reason"],
+        db,
+        case_number=case_number,
+        status=CaseStatus.CANCELLED,
+        paid_minor=paid_minor,
+        action="cancelled",
+        actor=actor,
+        at=at,
+        request_id=request_id,
+        requested_by=request["requested_by"],
+        reason=request["reason"],
     )
     reason = rules.recall_reason_on_close(case_status, CaseStatus.CANCELLED)
     if reason is not None:

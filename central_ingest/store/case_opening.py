@@ -83,8 +83,15 @@ def open_case(
         "UPDATE fixations SET status = 'confirmed', decided_at = ?, decided_by = ?,"
         " decision_note = ?, seconds_spent = ?, corrected_plate = ?, correction_reason = ?"
         " WHERE fixation_id = ?",
-        (at, decision.officer, decision.note, decision.seconds_spent, decision.corrected_plate,
-         decision.correction_reason, fixation_id),
+        (
+            at,
+            decision.officer,
+            decision.note,
+            decision.seconds_spent,
+            decision.corrected_plate,
+            decision.correction_reason,
+            fixation_id,
+        ),
     )
     case_number = _next_case_number(db, agency_code, local(now).year)
     case = {

@@ -84,14 +84,17 @@ def sample(db: Database, fixation_id: str, case_number: str, now: datetime) -> N
     db.conn.execute(
         "INSERT INTO double_reviews (fixation_id, case_number, first_officer, first_plate,"
         " sampled_at) VALUES (?, ?, ?, ?, ?) ON CONFLICT(fixation_id) DO NOTHING",
-        (fixation_id, case_number, row["decided_by"],
-         row["corrected_plate"] or row["plate_text"], iso(now)),
+        (
+            fixation_id,
+            case_number,
+            row["decided_by"],
+            row["corrected_plate"] or row["plate_text"],
+            iso(now),
+        ),
     )
 
 
-def oldest_pending(
-    db: Database, officer: str, excluding: Sequence[str]
-) -> str | None:
+def oldest_pending(db: Database, officer: str, excluding: Sequence[str]) -> str | None:
     """The oldest sample waiting for a second officer other than the one who confirmed it."""
     marks = ",".join("?" * len(excluding))
     exclusion = f" AND fixation_id NOT IN ({marks})" if excluding else ""
@@ -124,14 +127,14 @@ def record_verdict(
     if row is None:
         raise NotFound(
             "double_review_not_found",
-            Text("Fixation %(fixation)s was not sampled for a second review.",
-                 fixation=fixation_id),
+            Text(
+                "Fixation %(fixation)s was not sampled for a second review.", fixation=fixation_id
+            ),
         )
     if row["status"] != "pending":
         raise Conflict(
             "double_review_done",
-            Text("Fixation %(fixation)s has already had its second review.",
-                 fixation=fixation_id),
+            Text("Fixation %(fixation)s has already had its second review.", fixation=fixation_id),
         )
     if row["first_officer"] == verdict.officer:
         raise Forbidden(
@@ -150,9 +153,18 @@ def record_verdict(
         "UPDATE double_reviews SET status = 'done', second_officer = ?, verdict = ?,"
         " second_plate = ?, reject_reason = ?, note = ?, agrees = ?, seconds_spent = ?,"
         " reviewed_at = ?, cancellation_request_id = ? WHERE fixation_id = ?",
-        (verdict.officer, "confirmed" if verdict.confirmed else "rejected", verdict.plate,
-         None if verdict.reject_reason is None else verdict.reject_reason.value,
-         verdict.note or None, int(agreed), verdict.seconds_spent, at, request_id, fixation_id),
+        (
+            verdict.officer,
+            "confirmed" if verdict.confirmed else "rejected",
+            verdict.plate,
+            None if verdict.reject_reason is None else verdict.reject_reason.value,
+            verdict.note or None,
+            int(agreed),
+            verdict.seconds_spent,
+            at,
+            request_id,
+            fixation_id,
+        ),
     )
     append_entry(
         db,
@@ -191,9 +203,7 @@ def _file_cancellation(
     reason_text = f"Blind double review by {verdict.officer} disagrees: {why}"
     try:
         with db.atomic():
-            return request_cancellation(
-                db, row["case_number"], verdict.officer, reason_text, now
-            )
+            return request_cancellation(db, row["case_number"], verdict.officer, reason_text, now)
     except Conflict:
         # The case is closed (paid, expired) or a request is already waiting: the
         # disagreement stays on record for the supervisor and the prosecutor all the same.

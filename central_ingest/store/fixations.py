@@ -89,8 +89,14 @@ def reject_fixation(db: Database, fixation_id: str, decision: Rejection, now: da
     db.conn.execute(
         "UPDATE fixations SET status = 'rejected', decided_at = ?, decided_by = ?,"
         " reject_reason = ?, decision_note = ?, seconds_spent = ? WHERE fixation_id = ?",
-        (at, decision.officer, decision.reason.value, decision.note or None,
-         decision.seconds_spent, fixation_id),
+        (
+            at,
+            decision.officer,
+            decision.reason.value,
+            decision.note or None,
+            decision.seconds_spent,
+            fixation_id,
+        ),
     )
     append_entry(
         db,

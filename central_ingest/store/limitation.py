@@ -23,9 +23,7 @@ _UNEXECUTED = tuple(status.value for status in CaseStatus if status.unexecuted)
 _UNEXECUTED_MARKS = ",".join("?" * len(_UNEXECUTED))
 
 
-def expire_limited(
-    db: Database, issuer: Issuer, now: datetime, limit: int
-) -> list[str]:
+def expire_limited(db: Database, issuer: Issuer, now: datetime, limit: int) -> list[str]:
     """Expire up to ``limit`` unexecuted cases whose limitation is reached; returns them."""
     at = iso(now)
     candidates = all_rows(
@@ -39,18 +37,32 @@ def expire_limited(
         state = case_state(case)
         status = rules.expire(state, now)
         set_case_status(
-            db, state.case_number, expected=state.status, status=status,
-            paid_minor=state.paid_minor, at=at,
+            db,
+            state.case_number,
+            expected=state.status,
+            status=status,
+            paid_minor=state.paid_minor,
+            at=at,
         )
         case_entry(
-            db, case_number=state.case_number, status=status, paid_minor=state.paid_minor,
-            action="expired", actor=LIMITATION_ACTOR, at=at,
+            db,
+            case_number=state.case_number,
+            status=status,
+            paid_minor=state.paid_minor,
+            action="expired",
+            actor=LIMITATION_ACTOR,
+            at=at,
         )
         reason = rules.recall_reason_on_close(state.status, status)
         if reason is not None:
             recall(
-                db, state.case_number, reason, paid_minor=state.paid_minor,
-                actor=LIMITATION_ACTOR, at=at, issuer=issuer,
+                db,
+                state.case_number,
+                reason,
+                paid_minor=state.paid_minor,
+                actor=LIMITATION_ACTOR,
+                at=at,
+                issuer=issuer,
             )
         expired.append(state.case_number)
     return expired

@@ -67,8 +67,16 @@ def insert_notices(db: Database, notices: Iterable[NewNotice], created_at: str) 
             "INSERT INTO notifications (case_number, channel, recipient, subject, body,"
             " language, created_at, next_attempt_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
             [
-                (n.case_number, n.channel, n.recipient, n.subject, n.body, n.language,
-                 created_at, created_at)
+                (
+                    n.case_number,
+                    n.channel,
+                    n.recipient,
+                    n.subject,
+                    n.body,
+                    n.language,
+                    created_at,
+                    created_at,
+                )
                 for n in notices
             ],
         )
@@ -97,7 +105,14 @@ def claim_due(
             (now, limit),
         ).fetchall()
         for (
-            notification_id, case_number, channel, recipient, subject, body, language, attempts
+            notification_id,
+            case_number,
+            channel,
+            recipient,
+            subject,
+            body,
+            language,
+            attempts,
         ) in rows:
             if attempts >= max_attempts:
                 db.conn.execute(
@@ -114,7 +129,13 @@ def claim_due(
             )
             notices.append(
                 ClaimedNotice(
-                    notification_id, case_number, channel, recipient, subject, body, language,
+                    notification_id,
+                    case_number,
+                    channel,
+                    recipient,
+                    subject,
+                    body,
+                    language,
                     attempts + 1,
                 )
             )
@@ -267,19 +288,40 @@ def notices_of_case(db: Database, case_number: str) -> list[NoticeRecord]:
         ).fetchall()
     records = []
     for (
-        notification_id, channel, recipient, language, status, attempts, created_at, sent_at,
-        delivered_at, last_error, parts,
+        notification_id,
+        channel,
+        recipient,
+        language,
+        status,
+        attempts,
+        created_at,
+        sent_at,
+        delivered_at,
+        last_error,
+        parts,
     ) in rows:
         state: NoticeState = (
-            "queued" if status == "pending"
-            else "failed" if status == "failed"
-            else "delivered" if delivered_at is not None
+            "queued"
+            if status == "pending"
+            else "failed"
+            if status == "failed"
+            else "delivered"
+            if delivered_at is not None
             else "sent"
         )
         records.append(
             NoticeRecord(
-                int(notification_id), channel, recipient, language, state, int(attempts),
-                int(parts), str(created_at), sent_at, delivered_at, last_error,
+                int(notification_id),
+                channel,
+                recipient,
+                language,
+                state,
+                int(attempts),
+                int(parts),
+                str(created_at),
+                sent_at,
+                delivered_at,
+                last_error,
             )
         )
     return records

@@ -54,13 +54,24 @@ def record_payment(
         " approval_code, rrn, stan, due_minor, match_status)"
         " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         (
-            payment_id, message_id, device_id, payment.case_number,
-            None if case is None else case_number, payment.amount_minor, payment.currency,
-            iso(payment.paid_at), at, payment.channel.value,
-            card.masked_pan if card else None, card.scheme if card else None,
-            card.aid if card else None, acquirer.approval_code if acquirer else None,
-            acquirer.rrn if acquirer else None, acquirer.stan if acquirer else None,
-            outcome.due_minor, outcome.match.value,
+            payment_id,
+            message_id,
+            device_id,
+            payment.case_number,
+            None if case is None else case_number,
+            payment.amount_minor,
+            payment.currency,
+            iso(payment.paid_at),
+            at,
+            payment.channel.value,
+            card.masked_pan if card else None,
+            card.scheme if card else None,
+            card.aid if card else None,
+            acquirer.approval_code if acquirer else None,
+            acquirer.rrn if acquirer else None,
+            acquirer.stan if acquirer else None,
+            outcome.due_minor,
+            outcome.match.value,
         ),
     )
     actor = f"device:{device_id}"
@@ -82,9 +93,7 @@ def record_payment(
         },
     )
     if case is not None and outcome.changes_case:
-        _apply_to_case(
-            db, case, outcome, payment_id=payment_id, actor=actor, at=at, issuer=issuer
-        )
+        _apply_to_case(db, case, outcome, payment_id=payment_id, actor=actor, at=at, issuer=issuer)
     return outcome.match.value
 
 
@@ -121,7 +130,12 @@ def _apply_to_case(
     )
     if outcome.recall is not None:
         recall(
-            db, case_number, outcome.recall, paid_minor=outcome.paid_minor, actor=actor, at=at,
+            db,
+            case_number,
+            outcome.recall,
+            paid_minor=outcome.paid_minor,
+            actor=actor,
+            at=at,
             issuer=issuer,
         )
 

@@ -68,9 +68,7 @@ def _officer_column(role: OfficerRole) -> str:
 # --- by plate or camera ----------------------------------------------------------------------
 
 
-def fixation_outcomes(
-    db: Database, group: FixationGroup
-) -> list[tuple[str, int, int, int]]:
+def fixation_outcomes(db: Database, group: FixationGroup) -> list[tuple[str, int, int, int]]:
     """(group, fixations, confirmed, rejected) for every group that has a fixation."""
     rows: list[tuple[str, int, int, int]] = db.conn.execute(
         f"SELECT {_group_expression(group)}, count(*),"
@@ -80,9 +78,7 @@ def fixation_outcomes(
     return rows
 
 
-def fixation_rejection_reasons(
-    db: Database, group: FixationGroup
-) -> list[tuple[str, str, int]]:
+def fixation_rejection_reasons(db: Database, group: FixationGroup) -> list[tuple[str, str, int]]:
     """(group, reject reason, rejected fixations)."""
     rows: list[tuple[str, str, int]] = db.conn.execute(
         f"SELECT {_group_expression(group)}, f.reject_reason, count(*) FROM fixations f"
@@ -104,9 +100,7 @@ def cancelled_cases(db: Database, group: FixationGroup) -> list[tuple[str, int]]
     return rows
 
 
-def cancellation_reasons(
-    db: Database, group: FixationGroup
-) -> list[tuple[str, str, int]]:
+def cancellation_reasons(db: Database, group: FixationGroup) -> list[tuple[str, str, int]]:
     """(group, reason as written without surrounding spaces, approved cancellation requests)."""
     rows: list[tuple[str, str, int]] = db.conn.execute(
         f"SELECT {_group_expression(group)}, trim(r.reason), count(*)"
@@ -140,9 +134,7 @@ def officer_rejection_reasons(db: Database) -> list[tuple[str, str, int]]:
     return rows
 
 
-def officer_cancellation_decisions(
-    db: Database, role: OfficerRole
-) -> list[tuple[str, int, int]]:
+def officer_cancellation_decisions(db: Database, role: OfficerRole) -> list[tuple[str, int, int]]:
     """(officer, decided cancellation requests, approved ones) for the officer in ``role``."""
     rows: list[tuple[str, int, int]] = db.conn.execute(
         f"SELECT {_officer_column(role)}, count(*), count(*) FILTER (WHERE status = 'approved')"
@@ -151,9 +143,7 @@ def officer_cancellation_decisions(
     return rows
 
 
-def officer_cancellation_reasons(
-    db: Database, role: OfficerRole
-) -> list[tuple[str, str, int]]:
+def officer_cancellation_reasons(db: Database, role: OfficerRole) -> list[tuple[str, str, int]]:
     """(officer, reason without surrounding spaces, approved cancellation requests) for the
     officer in ``role``."""
     rows: list[tuple[str, str, int]] = db.conn.execute(
@@ -166,9 +156,7 @@ def officer_cancellation_reasons(
 # --- payments and refused messages -----------------------------------------------------------
 
 
-def payments_with_match_status(
-    db: Database, match_statuses: Sequence[str]
-) -> list[dict[str, Any]]:
+def payments_with_match_status(db: Database, match_statuses: Sequence[str]) -> list[dict[str, Any]]:
     """Payments whose match status is one of those given, with the status of the case they
     were matched to and the difference from the amount due, oldest first."""
     placeholders = ", ".join("?" for _ in match_statuses)

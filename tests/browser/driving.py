@@ -48,17 +48,20 @@ def on_screen(driver: webdriver.Chrome) -> str | None:
 
 
 def images_loaded(driver: webdriver.Chrome) -> bool:
-    return bool(driver.execute_script(
-        "return [...document.images].every(i => i.complete && i.naturalWidth > 0)"
-    ))
+    return bool(
+        driver.execute_script(
+            "return [...document.images].every(i => i.complete && i.naturalWidth > 0)"
+        )
+    )
 
 
 def press(driver: webdriver.Chrome, *keys: str) -> None:
     ActionChains(driver).send_keys(*keys).perform()
 
 
-def sign_in(driver: webdriver.Chrome, base_url: str, username: str, *, open_page: bool = True
-            ) -> None:
+def sign_in(
+    driver: webdriver.Chrome, base_url: str, username: str, *, open_page: bool = True
+) -> None:
     if open_page:
         driver.get(f"{base_url}/console/login")
     driver.find_element(By.ID, "username").send_keys(username)
@@ -73,9 +76,9 @@ def sign_out(driver: webdriver.Chrome) -> None:
 
 def text_of(driver: webdriver.Chrome, selector: str) -> str:
     """The element's text exactly as in the DOM (no-break spaces kept, unlike ``.text``)."""
-    return str(driver.execute_script(
-        "return document.querySelector(arguments[0]).textContent", selector
-    ))
+    return str(
+        driver.execute_script("return document.querySelector(arguments[0]).textContent", selector)
+    )
 
 
 def decided(store: Store, fixation_id: str) -> tuple[str, str | None, str | None]:

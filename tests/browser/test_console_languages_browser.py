@@ -67,16 +67,18 @@ WORDS: dict[str, dict[str, str]] = {
     },
 }
 # What a key of the top row or the P key types with each language's layout active.
-TYPED_IN_LAYOUT = {"kk": {"p": "з", "1": "\""}, "ru": {"p": "з", "1": "1"}}
+TYPED_IN_LAYOUT = {"kk": {"p": "з", "1": '"'}, "ru": {"p": "з", "1": "1"}}
 
 
 def fits_the_window(driver: webdriver.Chrome) -> bool:
     """Nothing sticks out sideways, and the header's switcher is inside the window."""
-    return bool(driver.execute_script(
-        "const form = document.querySelector('header form.languages').getBoundingClientRect();"
-        "return document.documentElement.scrollWidth <= window.innerWidth"
-        " && form.right <= window.innerWidth && form.left >= 0"
-    ))
+    return bool(
+        driver.execute_script(
+            "const form = document.querySelector('header form.languages').getBoundingClientRect();"
+            "return document.documentElement.scrollWidth <= window.innerWidth"
+            " && form.right <= window.innerWidth && form.left >= 0"
+        )
+    )
 
 
 def page_language(driver: webdriver.Chrome) -> str:
@@ -88,20 +90,25 @@ def press_in_layout(driver: webdriver.Chrome, typed: str, code: str) -> None:
     driver.execute_script(
         "document.dispatchEvent(new KeyboardEvent('keydown',"
         " {key: arguments[0], code: arguments[1], bubbles: true}))",
-        typed, code,
+        typed,
+        code,
     )
 
 
 @pytest.mark.parametrize("language", ["kk", "ru"])
 def test_an_officer_reviews_by_keyboard_in_kazakh_and_in_russian(
-    registry_process: RunningRegistry, browser: webdriver.Chrome, language: Language,
+    registry_process: RunningRegistry,
+    browser: webdriver.Chrome,
+    language: Language,
     tmp_path: Path,
 ) -> None:
     registry, driver = registry_process, browser
     words = WORDS[language]
     # The page's own area at 1280x800, as on an office monitor's browser at full width.
-    driver.execute_cdp_cmd("Emulation.setDeviceMetricsOverride",
-                           {"width": 1280, "height": 800, "deviceScaleFactor": 1, "mobile": False})
+    driver.execute_cdp_cmd(
+        "Emulation.setDeviceMetricsOverride",
+        {"width": 1280, "height": 800, "deviceScaleFactor": 1, "mobile": False},
+    )
     screens = Screens(driver, tmp_path / f"screens-{language}")
     registry.set_language("aigerim", language)
     earlier = registry.send_fixation("123ABC01", speed_kmh=95, seed=9)
@@ -150,8 +157,9 @@ def test_an_officer_reviews_by_keyboard_in_kazakh_and_in_russian(
     registry.confirm(ids[2], "daniyar")
     press(driver, Keys.ENTER)
     wait_for(driver, lambda d: on_screen(d) == ids[3])
-    wait_for(driver, lambda d: d.find_element(By.ID, "status").text.startswith(
-        words["not_recorded"]))
+    wait_for(
+        driver, lambda d: d.find_element(By.ID, "status").text.startswith(words["not_recorded"])
+    )
     assert words["already"] in driver.find_element(By.ID, "status").text
     screens.shot("review-refused-in-language")
 

@@ -89,16 +89,27 @@ def _run(
     base_url: str, label: str, token: str | None, args: argparse.Namespace, workdir: Path
 ) -> bool:
     command = [
-        str(SCHEMATHESIS), "run", f"{base_url}/openapi.json",
-        "--checks", CHECKS,
-        "--max-examples", str(args.max_examples),
-        "--max-time", str(args.max_time),
-        "--phases", "examples,coverage,fuzzing",
-        "--workers", "2",
-        "--request-timeout", "10",
-        "--seed", str(args.seed),
-        "--generation-database", "none",
-        "--suppress-health-check", "all",
+        str(SCHEMATHESIS),
+        "run",
+        f"{base_url}/openapi.json",
+        "--checks",
+        CHECKS,
+        "--max-examples",
+        str(args.max_examples),
+        "--max-time",
+        str(args.max_time),
+        "--phases",
+        "examples,coverage,fuzzing",
+        "--workers",
+        "2",
+        "--request-timeout",
+        "10",
+        "--seed",
+        str(args.seed),
+        "--generation-database",
+        "none",
+        "--suppress-health-check",
+        "all",
         "--no-color",
     ]
     if token is not None:
@@ -124,8 +135,18 @@ def main() -> int:
         log = (Path(tmp) / "registry.log").open("wb")
         process = subprocess.Popen(
             [
-                sys.executable, "-m", "central_ingest", "serve", "--data-dir", str(data_dir),
-                "--host", "127.0.0.1", "--port", str(port), "--no-mqtt", "--no-jobs",
+                sys.executable,
+                "-m",
+                "central_ingest",
+                "serve",
+                "--data-dir",
+                str(data_dir),
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(port),
+                "--no-mqtt",
+                "--no-jobs",
             ],
             cwd=ROOT,
             stdout=log,
@@ -138,9 +159,7 @@ def main() -> int:
             # Every session is opened before any run: the anonymous run's failed sign-ins pause
             # this address, and the administrator's run may deactivate accounts.
             tokens = {role: _sign_in(base_url, f"fuzz.{role.value}") for role in ROLES}
-            results = [
-                _run(base_url, role.value, tokens[role], args, Path(tmp)) for role in ROLES
-            ]
+            results = [_run(base_url, role.value, tokens[role], args, Path(tmp)) for role in ROLES]
             results.append(_run(base_url, "nobody", None, args, Path(tmp)))
         finally:
             process.terminate()

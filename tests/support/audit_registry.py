@@ -121,8 +121,11 @@ def _fixation(db: Database, registry: Registry, number: int) -> str:
         action="received",
         actor="device:cam-001",
         payload={
-            "status": "awaiting_review", "envelope_sha256": hashlib.sha256(envelope).hexdigest(),
-            "violation": "speeding", "plate": body.plate.text, "captured_at": now,
+            "status": "awaiting_review",
+            "envelope_sha256": hashlib.sha256(envelope).hexdigest(),
+            "violation": "speeding",
+            "plate": body.plate.text,
+            "captured_at": now,
         },
     )
     return fixation_id
@@ -152,14 +155,19 @@ def _decide(db: Database, registry: Registry, fixation_id: str, status: str) -> 
 
 # The case's terms as the opening records them (a few fields, all compared by the verifier).
 _TERMS = {
-    "plate": "101ABC01", "owner_id": None, "article": "592", "part": "3", "fine_mrp": 20,
-    "mrp_kzt": 3932, "fine_minor": 7864000, "discount_percent": 50, "resolved_by": "olga",
+    "plate": "101ABC01",
+    "owner_id": None,
+    "article": "592",
+    "part": "3",
+    "fine_mrp": 20,
+    "mrp_kzt": 3932,
+    "fine_minor": 7864000,
+    "discount_percent": 50,
+    "resolved_by": "olga",
 }
 
 
-def _open_case(
-    db: Database, registry: Registry, case_number: str, fixation_id: str
-) -> None:
+def _open_case(db: Database, registry: Registry, case_number: str, fixation_id: str) -> None:
     now = registry.tick()
     db.conn.execute(
         "INSERT INTO cases (case_number, fixation_id, plate, violation, article, part,"
@@ -169,11 +177,24 @@ def _open_case(
         " ?, 3932, 20, 7864000, 50, ?, 'olga', ?, ?, ?, ?, 'open', 0, ?)",
         (case_number, fixation_id, now, now, now, now, now, now, now),
     )
-    dates = ("offence_at", "discount_deadline", "entry_into_force", "voluntary_deadline",
-             "limitation_at")
+    dates = (
+        "offence_at",
+        "discount_deadline",
+        "entry_into_force",
+        "voluntary_deadline",
+        "limitation_at",
+    )
     _case_entry(
-        db, now, case_number, "opened", "officer:olga", "open", 0,
-        fixation_id=fixation_id, **_TERMS, **dict.fromkeys(dates, now),
+        db,
+        now,
+        case_number,
+        "opened",
+        "officer:olga",
+        "open",
+        0,
+        fixation_id=fixation_id,
+        **_TERMS,
+        **dict.fromkeys(dates, now),
     )
 
 

@@ -66,8 +66,7 @@ class Rows:
             " received_at, violation, plate_text, plate_confidence, plate_format, speed_kmh,"
             " limit_kmh, zone) VALUES (%s, %s, %s, 1, %s, %s, 'speeding', '123ABC01', 0.97,"
             " 'kz_2012', 92.5, 60, 'urban')",
-            (fixation_id, self.message(self.camera, "fixation"), self.camera, self.at(),
-             self.at()),
+            (fixation_id, self.message(self.camera, "fixation"), self.camera, self.at(), self.at()),
         )
         return fixation_id
 
@@ -90,8 +89,19 @@ class Rows:
             " resolved_by, discount_deadline, entry_into_force, voluntary_deadline,"
             " limitation_at, status, updated_at) VALUES (%s, %s, '123ABC01', 'speeding', '592',"
             " '1', %s, 3932, 10, 3932000, 50, %s, %s, %s, %s, %s, %s, %s, %s)",
-            (case_number, fixation_id, self.at(), self.at(), self.reviewer, self.at(7),
-             self.at(10), self.at(40), self.at(375), status, self.at()),
+            (
+                case_number,
+                fixation_id,
+                self.at(),
+                self.at(),
+                self.reviewer,
+                self.at(7),
+                self.at(10),
+                self.at(40),
+                self.at(375),
+                status,
+                self.at(),
+            ),
         )
         return case_number
 
@@ -101,8 +111,16 @@ class Rows:
             "INSERT INTO payments (payment_id, message_id, device_id, case_number, matched_case,"
             " amount_minor, currency, paid_at, received_at, channel, match_status)"
             " VALUES (%s, %s, %s, %s, %s, %s, 'KZT', %s, %s, 'terminal', 'settled')",
-            (payment_id, self.message(self.terminal, "payment"), self.terminal,
-             case_number or "unknown", case_number, amount_minor, self.at(), self.at()),
+            (
+                payment_id,
+                self.message(self.terminal, "payment"),
+                self.terminal,
+                case_number or "unknown",
+                case_number,
+                amount_minor,
+                self.at(),
+                self.at(),
+            ),
         )
         return payment_id
 

@@ -19,9 +19,7 @@ FULL_MINOR = 21_625_00
 DISCOUNTED_MINOR = 10_812_50
 
 
-def sample_receipt(
-    amount_minor: int = DISCOUNTED_MINOR, agency: Agency = AGENCY
-) -> ReceiptData:
+def sample_receipt(amount_minor: int = DISCOUNTED_MINOR, agency: Agency = AGENCY) -> ReceiptData:
     return ReceiptData(
         agency=agency,
         terminal_id="T0000042",

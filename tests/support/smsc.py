@@ -84,14 +84,23 @@ def receipt_body(message: dict[str, Any], delivered: bool, submitted: datetime) 
     ).encode("ascii")
     tlvs = struct.pack(">HH", RECEIPTED_MESSAGE_ID, len(message["message_id"]) + 1)
     tlvs += message["message_id"].encode("ascii") + b"\0"
-    tlvs += struct.pack(">HHB", MESSAGE_STATE, 1, STATE_DELIVERED if delivered else
-                        STATE_UNDELIVERABLE)
+    tlvs += struct.pack(
+        ">HHB", MESSAGE_STATE, 1, STATE_DELIVERED if delivered else STATE_UNDELIVERABLE
+    )
     return (
         b"\0"  # service_type
-        + bytes([1, 1]) + message["destination"].encode("ascii") + b"\0"
+        + bytes([1, 1])
+        + message["destination"].encode("ascii")
+        + b"\0"
         + bytes([message["source_ton"], message["source_npi"]])
-        + message["source"].encode("ascii") + b"\0"
-        + bytes([0x04, 0, 0]) + b"\0" + b"\0" + bytes([0, 0, 0, 0, len(text)]) + text + tlvs
+        + message["source"].encode("ascii")
+        + b"\0"
+        + bytes([0x04, 0, 0])
+        + b"\0"
+        + b"\0"
+        + bytes([0, 0, 0, 0, len(text)])
+        + text
+        + tlvs
     )
 
 
@@ -124,8 +133,10 @@ class Smsc:
         while self.recent and self.recent[0] <= now - 1.0:
             self.recent.popleft()
         destination = message["destination"]
-        if not destination.isdigit() or not 10 <= len(destination) <= 15 or (
-            self.invalid_prefix and destination.startswith(self.invalid_prefix)
+        if (
+            not destination.isdigit()
+            or not 10 <= len(destination) <= 15
+            or (self.invalid_prefix and destination.startswith(self.invalid_prefix))
         ):
             return ESME_RINVDSTADR
         if self.submits <= self.throttle_first or (
@@ -185,8 +196,10 @@ class Smsc:
                     system_id, at = _cstring(body, 0)
                     password, _ = _cstring(body, at)
                     status = (
-                        ESME_RINVSYSID if system_id != self.system_id
-                        else ESME_RINVPASWD if password != self.password
+                        ESME_RINVSYSID
+                        if system_id != self.system_id
+                        else ESME_RINVPASWD
+                        if password != self.password
                         else ESME_ROK
                     )
                     writer.write(pdu(command | RESP, status, sequence, b"SIMSMSC\0"))
@@ -204,8 +217,13 @@ class Smsc:
                     message = parse_submit(body)
                     status = self.refusal(message)
                     if status != ESME_ROK:
-                        self.log({"accepted": False, "status": status,
-                                  "destination": message["destination"]})
+                        self.log(
+                            {
+                                "accepted": False,
+                                "status": status,
+                                "destination": message["destination"],
+                            }
+                        )
                         # SMPP 3.4 5.2.5: no body with a non-zero status.
                         writer.write(pdu(SUBMIT_SM | RESP, status, sequence))
                         continue
@@ -255,9 +273,16 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--max-per-s", type=float, default=0)
     args = parser.parse_args(argv)
     smsc = Smsc(
-        args.system_id, args.password, args.journal, args.receipt_delay,
-        args.undeliverable_prefix, args.invalid_prefix, args.throttle_every,
-        args.throttle_first, args.queue_full_every, args.max_per_s,
+        args.system_id,
+        args.password,
+        args.journal,
+        args.receipt_delay,
+        args.undeliverable_prefix,
+        args.invalid_prefix,
+        args.throttle_every,
+        args.throttle_first,
+        args.queue_full_every,
+        args.max_per_s,
     )
     try:
         asyncio.run(serve(smsc, args.host, args.port))

@@ -29,7 +29,11 @@ class Relay:
         self.busy = busy_first
 
     async def handle_RCPT(
-        self, server: SMTP, session: Session, envelope: Envelope, address: str,
+        self,
+        server: SMTP,
+        session: Session,
+        envelope: Envelope,
+        address: str,
         rcpt_options: list[str],
     ) -> str:
         if self.refuse_domain and address.endswith("@" + self.refuse_domain):
@@ -37,9 +41,7 @@ class Relay:
         envelope.rcpt_tos.append(address)
         return "250 OK"
 
-    async def handle_DATA(
-        self, server: SMTP, session: Session, envelope: Envelope
-    ) -> str:
+    async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:
         if self.busy > 0:
             self.busy -= 1
             return "451 4.3.0 mailbox busy, try again later"

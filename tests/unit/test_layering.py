@@ -30,7 +30,13 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 PROJECT_PACKAGES = (
-    "central_ingest", "contract", "edge", "firmware_bridge", "i18n", "localdb", "models",
+    "central_ingest",
+    "contract",
+    "edge",
+    "firmware_bridge",
+    "i18n",
+    "localdb",
+    "models",
     "terminal",
 )
 
@@ -344,13 +350,35 @@ ALLOWED_IMPORTS: dict[str, frozenset[str]] = {
     # the store's read models of the review desk.
     "console": frozenset({"console", "api_shared", "services", "store", "core", "config", *_BASE}),
     "application": frozenset(
-        {"application", "console", "api", "api_shared", "wiring", "services", "store", "core",
-         "config", *_BASE}
+        {
+            "application",
+            "console",
+            "api",
+            "api_shared",
+            "wiring",
+            "services",
+            "store",
+            "core",
+            "config",
+            *_BASE,
+        }
     ),
     # The commands start whatever they run: anything.
     "cli": frozenset(
-        {"cli", "application", "console", "api", "api_shared", "wiring", "services", "store",
-         "localdb", "core", "config", *_BASE}
+        {
+            "cli",
+            "application",
+            "console",
+            "api",
+            "api_shared",
+            "wiring",
+            "services",
+            "store",
+            "localdb",
+            "core",
+            "config",
+            *_BASE,
+        }
     ),
 }
 

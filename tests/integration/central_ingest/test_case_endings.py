@@ -32,8 +32,6 @@ def world(tmp_path: Path) -> RegistryWorld:
     return RegistryWorld.create(tmp_path)
 
 
-
-
 # --- limitation ------------------------------------------------------------------------------
 
 

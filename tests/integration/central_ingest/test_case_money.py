@@ -37,8 +37,6 @@ def world(tmp_path: Path) -> RegistryWorld:
     return RegistryWorld.create(tmp_path)
 
 
-
-
 # --- amounts and payments --------------------------------------------------------------------
 
 

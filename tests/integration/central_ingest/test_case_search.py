@@ -100,9 +100,7 @@ def test_latin_names_are_found_as_before(env: ApiEnv) -> None:
         ("АВТО_", ["ТОО «Авто_100%»"]),
     ],
 )
-def test_percent_and_underscore_match_literally(
-    env: ApiEnv, typed: str, found: list[str]
-) -> None:
+def test_percent_and_underscore_match_literally(env: ApiEnv, typed: str, found: list[str]) -> None:
     assert _owners(env, typed) == found
 
 
@@ -133,9 +131,7 @@ def test_the_answer_is_bounded(env: ApiEnv) -> None:
     everyone = case_reads.case_rows(db, plate=None, owner_id=None, owner_name=" ", limit=None)
     assert len(everyone) == 4
     bounded = case_reads.case_rows(db, plate=None, owner_id=None, owner_name=" ", limit=2)
-    assert [row["case_number"] for row in bounded] == [
-        row["case_number"] for row in everyone[:2]
-    ]
+    assert [row["case_number"] for row in bounded] == [row["case_number"] for row in everyone[:2]]
 
 
 def test_the_api_searches_by_name(env: ApiEnv) -> None:

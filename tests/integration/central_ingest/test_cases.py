@@ -39,8 +39,6 @@ def world(tmp_path: Path) -> RegistryWorld:
     return RegistryWorld.create(tmp_path)
 
 
-
-
 # --- review ----------------------------------------------------------------------------------
 
 

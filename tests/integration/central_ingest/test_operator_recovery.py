@@ -80,7 +80,8 @@ def test_an_admin_lifts_the_pause_on_the_command_line(tmp_path: Path) -> None:
     env, desk = paused_officer(tmp_path)
     code, output = operator_cli(env, "lift-pause", REVIEWER)
     assert (code, output) == (
-        0, f"{REVIEWER} может войти снова сразу: неудачные попытки входа забыты.\n"
+        0,
+        f"{REVIEWER} может войти снова сразу: неудачные попытки входа забыты.\n",
     )
     assert sign_in(desk, REVIEWER, PASSWORD) == 200
 
@@ -169,7 +170,9 @@ def test_an_account_is_reactivated_on_the_command_line(tmp_path: Path) -> None:
     assert (code, output) == (0, f"Учётная запись {REVIEWER} снова активна.\n")
     assert sign_in(env.client(), REVIEWER, PASSWORD) == 200
     assert operator_ledger(env, REVIEWER)[-1] == (
-        "reactivated", "system:operators-cli", {"role": "reviewer", "active": True}
+        "reactivated",
+        "system:operators-cli",
+        {"role": "reviewer", "active": True},
     )
     code, output = operator_cli(env, "reactivate", REVIEWER)
     assert (code, output) == (1, f"Учётная запись оператора {REVIEWER} уже активна.\n")

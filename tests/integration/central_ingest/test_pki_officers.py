@@ -69,8 +69,15 @@ def test_a_certificate_issued_by_the_registry_signs_until_it_is_revoked(tmp_path
         )
     )
     output = _pki(
-        "officer-issue", "--ca-dir", str(ca_dir), "--public-key", str(tmp_path / "token.pub"),
-        "--iin", iin, "--name", "Айгүл Нұрланқызы",
+        "officer-issue",
+        "--ca-dir",
+        str(ca_dir),
+        "--public-key",
+        str(tmp_path / "token.pub"),
+        "--iin",
+        iin,
+        "--name",
+        "Айгүл Нұрланқызы",
     )
     issued = sorted((ca_dir / "officers").glob("*.crt"))
     assert len(issued) == 1
@@ -87,7 +94,10 @@ def test_a_certificate_issued_by_the_registry_signs_until_it_is_revoked(tmp_path
 
     def check() -> None:
         envelope = sign_protocol(
-            _protocol(iin), officer, device_id="terminal-krg-002", device_key=device_key,
+            _protocol(iin),
+            officer,
+            device_id="terminal-krg-002",
+            device_key=device_key,
             now=datetime.now(UTC),
         )
         verify_roadside_protocol(
@@ -114,8 +124,20 @@ def test_the_ca_refuses_an_invalid_iin_and_an_unknown_serial(tmp_path: Path) -> 
     (tmp_path / "k.pub").write_bytes(b"-----BEGIN PUBLIC KEY-----\n")
     bad_iin = runner.invoke(
         app,
-        ["--language", "en", "pki", "officer-issue", "--ca-dir", str(ca_dir), "--public-key",
-         str(tmp_path / "k.pub"), "--iin", "821214240092", "--name", "X"],
+        [
+            "--language",
+            "en",
+            "pki",
+            "officer-issue",
+            "--ca-dir",
+            str(ca_dir),
+            "--public-key",
+            str(tmp_path / "k.pub"),
+            "--iin",
+            "821214240092",
+            "--name",
+            "X",
+        ],
     )
     assert bad_iin.exit_code == 1
     assert "821214240092 is not a valid IIN" in bad_iin.output

@@ -54,9 +54,7 @@ EXPECTED_COMMANDS = {
     "erap-box-bridge.service": "erap-box bridge --config /etc/erap/box.toml",
     "erap-box-recorder.service": "erap-box recorder --config /etc/erap/box.toml",
     "erap-box-sender.service": "erap-box sender --config /etc/erap/box.toml",
-    "erap-terminal.service": (
-        "erap-terminal settle --every 30 --config /etc/erap/terminal.toml"
-    ),
+    "erap-terminal.service": ("erap-terminal settle --every 30 --config /etc/erap/terminal.toml"),
 }
 # Who may use which hardware, through which group; everything else gets no device at all.
 SUPPLEMENTARY_GROUPS = {

@@ -80,8 +80,13 @@ def _token(
     label = f"officer-{next(_labels)}"
     officer_iin = iin or valid_iin()
     hsm.officer_token(
-        label, PIN, ca, iin=officer_iin, name="Серік Оспанов",
-        not_before=not_before, not_after=not_after,
+        label,
+        PIN,
+        ca,
+        iin=officer_iin,
+        name="Серік Оспанов",
+        not_before=not_before,
+        not_after=not_after,
     )
     return label, officer_iin
 
@@ -147,7 +152,10 @@ def _verify(
 
 def _sign(officer: OfficerSession, device_key: DeviceKey, **changes: object) -> SignedEnvelope:
     return sign_protocol(
-        _protocol(officer.iin, **changes), officer, device_id=DEVICE, device_key=device_key,
+        _protocol(officer.iin, **changes),
+        officer,
+        device_id=DEVICE,
+        device_key=device_key,
         now=NOW,
     )
 
@@ -170,8 +178,22 @@ def test_a_protocol_signed_on_the_token_verifies_in_the_registry_and_in_openssl(
     (tmp_path / "p.json").write_bytes(protocol_signed_bytes(envelope.body["protocol"]))
     (tmp_path / "p.cms").write_bytes(b64url_decode(envelope.body["officer_cms"]))
     (tmp_path / "ca.pem").write_bytes(agency.certificate.public_bytes(Encoding.PEM))
-    args = [openssl, "cms", "-verify", "-binary", "-inform", "DER", "-in", "p.cms",
-            "-CAfile", "ca.pem", "-purpose", "any", "-out", "/dev/null"]
+    args = [
+        openssl,
+        "cms",
+        "-verify",
+        "-binary",
+        "-inform",
+        "DER",
+        "-in",
+        "p.cms",
+        "-CAfile",
+        "ca.pem",
+        "-purpose",
+        "any",
+        "-out",
+        "/dev/null",
+    ]
     ok = subprocess.run([*args, "-content", "p.json"], cwd=tmp_path, capture_output=True)
     assert ok.returncode == 0, ok.stderr
     (tmp_path / "q.json").write_bytes(protocol_signed_bytes(envelope.body["protocol"])[:-1] + b" }")
@@ -183,10 +205,14 @@ def test_a_warning_with_a_manual_address_and_the_drivers_signature_verifies(
     signed_in: OfficerSession, device_key: DeviceKey, agency: AgencyCa
 ) -> None:
     envelope = _sign(
-        signed_in, device_key,
-        outcome=ProtocolOutcome.WARNING, amount_minor=None, person_iin=None,
+        signed_in,
+        device_key,
+        outcome=ProtocolOutcome.WARNING,
+        amount_minor=None,
+        person_iin=None,
         place=ProtocolPlace(address="Астана, пр. Республики 5", manual=True),
-        driver_signature=DriverSignature.SIGNED, driver_signature_sha256="ab" * 32,
+        driver_signature=DriverSignature.SIGNED,
+        driver_signature_sha256="ab" * 32,
     )
     verified = _verify(envelope, device_key, agency)
     assert verified.protocol.outcome is ProtocolOutcome.WARNING
@@ -263,9 +289,7 @@ def test_the_protocol_of_another_officer_is_not_signed(
 ) -> None:
     other = valid_iin()
     with pytest.raises(Exception) as refused:
-        sign_protocol(
-            _protocol(other), signed_in, device_id=DEVICE, device_key=device_key, now=NOW
-        )
+        sign_protocol(_protocol(other), signed_in, device_id=DEVICE, device_key=device_key, now=NOW)
     assert other in str(refused.value) and signed_in.iin in str(refused.value)
 
 
@@ -388,19 +412,22 @@ def test_the_sign_in_command_shows_the_officer_or_says_why_not_in_his_language(
 
     label, iin = _token(hsm, agency)
     runner = CliRunner()
-    ok = runner.invoke(app, ["sign-in", "--config", str(_config(tmp_path, label, "en"))],
-                       input=f"{PIN}\n")
+    ok = runner.invoke(
+        app, ["sign-in", "--config", str(_config(tmp_path, label, "en"))], input=f"{PIN}\n"
+    )
     assert ok.exit_code == 0, ok.output
     assert f"Signed in: Серік Оспанов, IIN {iin}" in ok.output
     assert PIN not in ok.output  # the PIN is read hidden, never echoed
 
-    wrong = runner.invoke(app, ["sign-in", "--config", str(_config(tmp_path, label, "ru"))],
-                          input="999999\n")
+    wrong = runner.invoke(
+        app, ["sign-in", "--config", str(_config(tmp_path, label, "ru"))], input="999999\n"
+    )
     assert wrong.exit_code == 1
     assert "Неверный PIN-код: до блокировки токена осталось 2 попытки." in wrong.output
     # The count is kept in the terminal's data folder: the next run goes on from it.
-    again = runner.invoke(app, ["sign-in", "--config", str(_config(tmp_path, label, "kk"))],
-                          input="999998\n")
+    again = runner.invoke(
+        app, ["sign-in", "--config", str(_config(tmp_path, label, "kk"))], input="999998\n"
+    )
     assert "1 әрекет қалды" in " ".join(again.output.split())
     assert "Қол қою токенінің PIN-коды" in again.output
 

@@ -55,11 +55,15 @@ def test_naive_times_are_refused() -> None:
 
 def test_durations_use_each_languages_plural_rules() -> None:
     assert [formatting.duration(timedelta(days=n), "ru") for n in (1, 2, 5)] == [
-        "1 день", "2 дня", "5 дней",
+        "1 день",
+        "2 дня",
+        "5 дней",
     ]
     # Kazakh nouns do not change after a numeral.
     assert [formatting.duration(timedelta(days=n), "kk") for n in (1, 2, 5)] == [
-        "1 күн", "2 күн", "5 күн",
+        "1 күн",
+        "2 күн",
+        "5 күн",
     ]
     assert formatting.duration(timedelta(days=7), "ru") == "1 неделя"
 

@@ -40,9 +40,7 @@ def test_the_best_supported_language_of_the_header_wins(header: str, expected: s
     [None, "", "de-DE,fr;q=0.8", "*", "kk;q=0", "kz", "x" * 600 + ",kk"],
 )
 @pytest.mark.parametrize("default", LANGUAGES)
-def test_without_a_supported_language_the_default_is_used(
-    header: str | None, default: str
-) -> None:
+def test_without_a_supported_language_the_default_is_used(header: str | None, default: str) -> None:
     # "kz" is the country, not the language (ISO 639-1 is kk); an over-long header is not read.
     assert negotiate(header, default) == default
 
@@ -53,8 +51,17 @@ def test_the_default_default_is_russian() -> None:
 
 @pytest.mark.parametrize(
     ("code", "expected"),
-    [("kk", "kk"), ("RU", "ru"), ("ru-KZ", "ru"), ("kk_KZ", "kk"), ("en", "en"),
-     ("de", None), ("", None), (None, None), ("kaz", None)],
+    [
+        ("kk", "kk"),
+        ("RU", "ru"),
+        ("ru-KZ", "ru"),
+        ("kk_KZ", "kk"),
+        ("en", "en"),
+        ("de", None),
+        ("", None),
+        (None, None),
+        ("kaz", None),
+    ],
 )
 def test_language_codes(code: str | None, expected: str | None) -> None:
     assert language_or_none(code) == expected

@@ -7,10 +7,18 @@ from i18n import PluralText, Text
 from tests.support.catalogs import RussianCatalog
 
 RU = RussianCatalog(
-    {"There is no case %(case)s.": "Дела %(case)s нет.", "Case %(case)s: %(status)s.":
-     "Дело %(case)s: %(status)s.", "paid": "оплачено"},
-    {"%(n)s fixation waits.": ("Ждёт %(n)s фиксация.", "Ждут %(n)s фиксации.",
-                               "Ждут %(n)s фиксаций.")},
+    {
+        "There is no case %(case)s.": "Дела %(case)s нет.",
+        "Case %(case)s: %(status)s.": "Дело %(case)s: %(status)s.",
+        "paid": "оплачено",
+    },
+    {
+        "%(n)s fixation waits.": (
+            "Ждёт %(n)s фиксация.",
+            "Ждут %(n)s фиксации.",
+            "Ждут %(n)s фиксаций.",
+        )
+    },
 )
 
 
@@ -36,8 +44,12 @@ def test_plural_forms_follow_the_count() -> None:
         for n in (1, 3, 5, 11, 21, 22)
     ]
     assert forms == [
-        "Ждёт 1 фиксация.", "Ждут 3 фиксации.", "Ждут 5 фиксаций.", "Ждут 11 фиксаций.",
-        "Ждёт 21 фиксация.", "Ждут 22 фиксации.",
+        "Ждёт 1 фиксация.",
+        "Ждут 3 фиксации.",
+        "Ждут 5 фиксаций.",
+        "Ждут 11 фиксаций.",
+        "Ждёт 21 фиксация.",
+        "Ждут 22 фиксации.",
     ]
     assert str(PluralText("%(n)s fixation waits.", "%(n)s fixations wait.", 2, n=2)) == (
         "2 fixations wait."

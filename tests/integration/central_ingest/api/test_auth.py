@@ -358,7 +358,10 @@ def test_the_operators_command_manages_accounts_that_sign_in_over_http(tmp_path:
         ("rev.cli", "reviewer", True),
     ]
 
-    client = TestClient(create_app(load_config(**database_overrides({"data_dir": data_dir}))), base_url="https://testserver")
+    client = TestClient(
+        create_app(load_config(**database_overrides({"data_dir": data_dir}))),
+        base_url="https://testserver",
+    )
     signed_in = client.post(
         "/v1/auth/token", data={"username": "rev.cli", "password": "a long reviewer password"}
     )

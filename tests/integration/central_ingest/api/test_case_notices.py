@@ -31,14 +31,21 @@ def test_a_cases_notices_show_queued_then_delivered_or_sent(tmp_path: Path) -> N
     queued = client.get(f"/v1/cases/{case_number}/notices")
     assert queued.status_code == 200
     assert [(n["channel"], n["state"], n["attempts"]) for n in queued.json()] == [
-        ("sms", "queued", 0), ("sms", "queued", 0), ("email", "queued", 0)
+        ("sms", "queued", 0),
+        ("sms", "queued", 0),
+        ("email", "queued", 0),
     ]  # the owner's language is unknown: Kazakh and Russian SMS, one bilingual e-mail
 
-    with running("tests.support.smsc", tmp_path / "smsc.jsonl", "--password", PASSWORD,
-                 "--receipt-delay", "0.05") as smsc:
+    with running(
+        "tests.support.smsc",
+        tmp_path / "smsc.jsonl",
+        "--password",
+        PASSWORD,
+        "--receipt-delay",
+        "0.05",
+    ) as smsc:
         sms = SmppSender(
-            SmppSettings(host="127.0.0.1", port=smsc.port, system_id="erap",
-                         source_addr="ERAP"),
+            SmppSettings(host="127.0.0.1", port=smsc.port, system_id="erap", source_addr="ERAP"),
             PASSWORD,
         )
         sender = ChannelSender({"sms": sms, "email": FileSender(tmp_path / "outbox.jsonl")})
@@ -48,8 +55,7 @@ def test_a_cases_notices_show_queued_then_delivered_or_sent(tmp_path: Path) -> N
             assert stats.sent == 3
             deadline = time.monotonic() + 5
             while time.monotonic() < deadline:
-                states = [n["state"] for n in client.get(f"/v1/cases/{case_number}/notices")
-                          .json()]
+                states = [n["state"] for n in client.get(f"/v1/cases/{case_number}/notices").json()]
                 if states == ["delivered", "delivered", "sent"]:
                     break
                 collect_receipts(store, sender, 0.2)
@@ -58,7 +64,9 @@ def test_a_cases_notices_show_queued_then_delivered_or_sent(tmp_path: Path) -> N
 
     notices = client.get(f"/v1/cases/{case_number}/notices").json()
     assert [(n["channel"], n["state"]) for n in notices] == [
-        ("sms", "delivered"), ("sms", "delivered"), ("email", "sent")
+        ("sms", "delivered"),
+        ("sms", "delivered"),
+        ("email", "sent"),
     ]
     assert [n["language"] for n in notices] == ["kk", "ru", "kk,ru"]
     assert all(n["recipient"] == OWNER_PERSON.phone for n in notices[:2])

@@ -78,8 +78,16 @@ def server(tmp_path: Path) -> Iterator[Server]:
     port = free_port()
     process = subprocess.Popen(
         [
-            sys.executable, "-m", "central_ingest", "serve", "--data-dir", str(data_dir),
-            "--port", str(port), "--no-mqtt", "--no-jobs",
+            sys.executable,
+            "-m",
+            "central_ingest",
+            "serve",
+            "--data-dir",
+            str(data_dir),
+            "--port",
+            str(port),
+            "--no-mqtt",
+            "--no-jobs",
         ],
         cwd=ROOT,
         stdout=subprocess.DEVNULL,
@@ -102,8 +110,11 @@ def test_a_flood_of_unsigned_8_mb_uploads_is_refused_without_growing_the_server(
     # Headers a stranger can make: none, an unknown device, a known device's id without its key.
     forged = [
         {},
-        {"X-Erap-Device": "cam-nobody-0001", "X-Erap-Signed-At": "2026-01-01T00:00:00+00:00",
-         "X-Erap-Signature": "AAAA"},
+        {
+            "X-Erap-Device": "cam-nobody-0001",
+            "X-Erap-Signed-At": "2026-01-01T00:00:00+00:00",
+            "X-Erap-Signature": "AAAA",
+        },
         device_request_headers(DeviceKey.generate(), CAMERA, method="PUT", path=path, body=body),
     ]
     server.put(path, b"\xff\xd8", forged[2])  # warm up: first request's imports and caches
@@ -151,6 +162,7 @@ def test_a_signed_upload_over_a_real_server_lands_and_a_broken_one_leaves_nothin
             f"\r\n".encode()
         )
         raw.sendall(frame[: len(frame) // 2])
+
         # The half already sent is on disk, not in memory, before the rest arrives.
         def half_on_disk() -> bool:
             files = server.evidence_files()

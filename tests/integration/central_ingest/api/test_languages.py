@@ -116,11 +116,10 @@ def test_a_conflict_names_the_case_and_the_waiting_request_in_every_language(
         assert again.headers["Content-Language"] == language
     assert details == {
         "kk": f"{case_number} нөмірлі іс бойынша шешім күтіп тұрған № {request_id} күшін жою"
-              " туралы сұрау бар.",
-        "ru": f"По делу {case_number} уже есть запрос на отмену № {request_id}, ожидающий"
-              " решения.",
+        " туралы сұрау бар.",
+        "ru": f"По делу {case_number} уже есть запрос на отмену № {request_id}, ожидающий решения.",
         "en": f"Case {case_number} already has cancellation request {request_id} waiting for a"
-              " decision.",
+        " decision.",
     }
 
 
@@ -196,11 +195,11 @@ def test_role_refusals_name_the_roles_in_the_readers_language(env: ApiEnv) -> No
     }
     assert details == {
         "kk": "«прокурор» рөліне бұл әрекетке рұқсат жоқ; ол тек мына рөлдерге рұқсат етілген:"
-              " тексеруші қызметкер, басшы.",
+        " тексеруші қызметкер, басшы.",
         "ru": "Роли «прокурор» это действие не разрешено; оно доступно только ролям:"
-              " проверяющий сотрудник, руководитель.",
+        " проверяющий сотрудник, руководитель.",
         "en": "The role “prosecutor” may not do this; it is reserved to: reviewing officer,"
-              " supervisor.",
+        " supervisor.",
     }
 
 

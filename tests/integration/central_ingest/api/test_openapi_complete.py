@@ -190,8 +190,15 @@ def _operator_refusals(checked: Checked, env: ApiEnv) -> None:
     language = f"{operators}/a.newcomer/language"
     assert send("PUT", language, headers=json_headers, content=b"\xff[").status_code == 400
     assert send("PUT", language, headers=admin, json={"language": "xx"}).status_code == 422
-    assert send("POST", "/v1/fixations/nothing/reject", headers={
-        **reviewer, "Content-Type": "application/json"}, content=b"\xff").status_code == 400
+    assert (
+        send(
+            "POST",
+            "/v1/fixations/nothing/reject",
+            headers={**reviewer, "Content-Type": "application/json"},
+            content=b"\xff",
+        ).status_code
+        == 400
+    )
 
     # Wrong passwords: 401 each, then the user name and address pause, 429 with Retry-After.
     token = "/v1/auth/token"

@@ -72,7 +72,10 @@ def built(tmp_path: Path) -> Iterator[Built]:
     pending = world.add_fixation()
     confirmed = world.add_fixation(plate="456DEF00")
     case = world.registry.confirm_fixation(
-        confirmed, REVIEWERS[0], seconds_spent=20.0, corrected_plate=OWNER_SECOND.plate,
+        confirmed,
+        REVIEWERS[0],
+        seconds_spent=20.0,
+        corrected_plate=OWNER_SECOND.plate,
         correction_reason="the reader took a 2 for a 0",
     ).case_number
     rejected = world.add_fixation(plate=OWNER_PERSON.plate)

@@ -123,9 +123,7 @@ def test_one_edited_case_is_one_problem_in_the_russian_singular(registry: Regist
 
 
 @pytest.mark.parametrize("language", ["kk", "ru", "en"])
-def test_a_clean_registry_says_so_in_the_chosen_language(
-    registry: Registry, language: str
-) -> None:
+def test_a_clean_registry_says_so_in_the_chosen_language(registry: Registry, language: str) -> None:
     code, output = _verify(registry, "--language", language)
     assert code == 0, output
     assert output.splitlines()[-1] == CLEAN[language]
@@ -182,8 +180,12 @@ def test_the_progress_bar_names_each_stage_in_the_readers_language(
     with LiveProgress(translator("registry", "kk")) as progress:
         verify_registry(registry.store, registry.key.public_key_b64, progress=progress)
     shown = terminal.export_text()
-    for stage in ("Меркл ағашының түбірлері", "аудит журналының жазбалары",
-                  "Меркл ағашының түйіндері", "тіркеулер мен істер"):
+    for stage in (
+        "Меркл ағашының түбірлері",
+        "аудит журналының жазбалары",
+        "Меркл ағашының түйіндері",
+        "тіркеулер мен істер",
+    ):
         assert stage in shown
     assert "ledger entries" not in shown
     assert "15/15" in shown  # every ledger entry, counted as Kazakh writes numbers

@@ -32,8 +32,11 @@ NBSP = "\u00a0"
 
 # The case the world opens: speeding, 10 MRP of 2025 (3,932 KZT), at 10:59:57 Astana time.
 FINE = {"kk": f"39{NBSP}320,00{NBSP}₸", "ru": f"39{NBSP}320,00{NBSP}₸", "en": "39,320.00"}
-OFFENCE_TIME = {"kk": "10.03.2025 10:59:57", "ru": "10.03.2025 10:59:57",
-                "en": "Mar 10, 2025, 10:59:57"}
+OFFENCE_TIME = {
+    "kk": "10.03.2025 10:59:57",
+    "ru": "10.03.2025 10:59:57",
+    "en": "Mar 10, 2025, 10:59:57",
+}
 LANGUAGES: tuple[Language, ...] = ("kk", "ru", "en")
 
 # Every test here runs on SQLite and on PostgreSQL (tests/support/stores.py).
@@ -70,7 +73,9 @@ def signed_in(env: ApiEnv, username: str, language: Language | None) -> tuple[Te
     env.operators.set_language(username, language, actor="system:tests")
     client = TestClient(env.app, base_url=BASE)
     response = client.post(
-        "/console/login", data={"username": username, "password": PASSWORD}, headers=ORIGIN,
+        "/console/login",
+        data={"username": username, "password": PASSWORD},
+        headers=ORIGIN,
         follow_redirects=False,
     )
     assert response.status_code == 303, response.text
@@ -90,30 +95,46 @@ def lang_of(html: str) -> str:
 # page shows them, one from the registry's (its labels, through the fallback), an amount and
 # a date.
 PAGE_WORDS = {
-    "review": {"kk": ["Күтуде:", "Пернелер", "белгіленген жылдамдықты асыру"],
-               "ru": ["Ожидают:", "Клавиши", "превышение установленной скорости движения"],
-               "en": ["Waiting:", "Keys", "speeding"]},
-    "me": {"kk": ["Менің көрсеткіштерім", "Интерфейс тілі"],
-           "ru": ["Мои показатели", "Язык интерфейса"],
-           "en": ["My figures", "Language of my screens"]},
-    "cases": {"kk": ["Қазір төленуге тиіс", "орындалуда"],
-              "ru": ["К уплате сейчас", "на исполнении"],
-              "en": ["Due now", "open"]},
-    "case": {"kk": ["Айыппұлдың елу пайызы", "ӘҚБтК 592-бабының"],
-             "ru": ["Пятьдесят процентов штрафа", "ст. 592 КоАП РК"],
-             "en": ["Half the fine", "article 592"]},
-    "supervisor": {"kk": ["Мақұлдау", "Басшыны күтіп тұрған күшін жою өтініштері"],
-                   "ru": ["Одобрить", "Запросы на отмену, ожидающие руководителя"],
-                   "en": ["Approve", "Cancellations waiting for a supervisor"]},
-    "prosecutor": {"kk": ["Бүкіл журналды қазір тексеру", "Қызметкерлер бойынша"],
-                   "ru": ["Проверить весь журнал сейчас", "Снятия по сотрудникам"],
-                   "en": ["Verify the whole ledger now", "Removals by officer"]},
-    "verify": {"kk": ["Бұрмалау белгілері табылған жоқ."],
-               "ru": ["Признаков подделки не обнаружено."],
-               "en": ["No sign of tampering found."]},
-    "forbidden": {"kk": ["Сіздің рөліңізге қолжетімсіз", "«тексеруші қызметкер» рөліне"],
-                  "ru": ["Недоступно для вашей роли", "«проверяющий сотрудник»"],
-                  "en": ["Not for your role", "reviewing officer"]},
+    "review": {
+        "kk": ["Күтуде:", "Пернелер", "белгіленген жылдамдықты асыру"],
+        "ru": ["Ожидают:", "Клавиши", "превышение установленной скорости движения"],
+        "en": ["Waiting:", "Keys", "speeding"],
+    },
+    "me": {
+        "kk": ["Менің көрсеткіштерім", "Интерфейс тілі"],
+        "ru": ["Мои показатели", "Язык интерфейса"],
+        "en": ["My figures", "Language of my screens"],
+    },
+    "cases": {
+        "kk": ["Қазір төленуге тиіс", "орындалуда"],
+        "ru": ["К уплате сейчас", "на исполнении"],
+        "en": ["Due now", "open"],
+    },
+    "case": {
+        "kk": ["Айыппұлдың елу пайызы", "ӘҚБтК 592-бабының"],
+        "ru": ["Пятьдесят процентов штрафа", "ст. 592 КоАП РК"],
+        "en": ["Half the fine", "article 592"],
+    },
+    "supervisor": {
+        "kk": ["Мақұлдау", "Басшыны күтіп тұрған күшін жою өтініштері"],
+        "ru": ["Одобрить", "Запросы на отмену, ожидающие руководителя"],
+        "en": ["Approve", "Cancellations waiting for a supervisor"],
+    },
+    "prosecutor": {
+        "kk": ["Бүкіл журналды қазір тексеру", "Қызметкерлер бойынша"],
+        "ru": ["Проверить весь журнал сейчас", "Снятия по сотрудникам"],
+        "en": ["Verify the whole ledger now", "Removals by officer"],
+    },
+    "verify": {
+        "kk": ["Бұрмалау белгілері табылған жоқ."],
+        "ru": ["Признаков подделки не обнаружено."],
+        "en": ["No sign of tampering found."],
+    },
+    "forbidden": {
+        "kk": ["Сіздің рөліңізге қолжетімсіз", "«тексеруші қызметкер» рөліне"],
+        "ru": ["Недоступно для вашей роли", "«проверяющий сотрудник»"],
+        "en": ["Not for your role", "reviewing officer"],
+    },
     "missing": {"kk": ["Іс табылмады"], "ru": ["Дело не найдено"], "en": ["No such case"]},
 }
 
@@ -146,8 +167,9 @@ def test_every_page_speaks_the_operators_language(scene: Scene, language: Langua
             assert OFFENCE_TIME[language] in page.text, (name, language)
     # The header names the role in the reader's words and offers every language by its name.
     header = reviewer.get("/console/me").text.split("</header>")[0]
-    assert {"kk": "тексеруші қызметкер", "ru": "проверяющий сотрудник",
-            "en": "reviewing officer"}[language] in header
+    assert {"kk": "тексеруші қызметкер", "ru": "проверяющий сотрудник", "en": "reviewing officer"}[
+        language
+    ] in header
     for name in ("Қазақша", "Русский", "English"):
         assert name in header
     assert f'value="{language}" lang="{language}" aria-pressed="true"' in header
@@ -173,33 +195,43 @@ def test_the_review_script_gets_its_sentences_and_items_in_the_operators_languag
     # Refusals written by the console itself come back in the officer's language.
     refused = client.post(
         "/console/api/decisions",
-        json={"fixation_id": scene.waiting, "kind": "review", "action": "confirm",
-              "seconds_spent": 2.0},
+        json={
+            "fixation_id": scene.waiting,
+            "kind": "review",
+            "action": "confirm",
+            "seconds_spent": 2.0,
+        },
         headers={**ORIGIN, "X-CSRF-Token": "0" * 64},
     )
     assert refused.status_code == 403 and refused.json()["error"] == "csrf_refused"
     assert refused.json()["detail"].startswith("Сұрау пульт бетінен жіберілмеген")
     no_reason = client.post(
         "/console/api/decisions",
-        json={"fixation_id": scene.waiting, "kind": "review", "action": "reject",
-              "seconds_spent": 2.0},
+        json={
+            "fixation_id": scene.waiting,
+            "kind": "review",
+            "action": "reject",
+            "seconds_spent": 2.0,
+        },
         headers={**ORIGIN, "X-CSRF-Token": csrf},
     )
     assert no_reason.status_code == 422
-    assert no_reason.json() == {"error": "reject_reason_required",
-                                "detail": "Қабылдамау үшін себеп көрсету керек (1–7 пернелері)."}
+    assert no_reason.json() == {
+        "error": "reject_reason_required",
+        "detail": "Қабылдамау үшін себеп көрсету керек (1–7 пернелері).",
+    }
     # Signed out, the script's Accept-Language (the page's lang) chooses.
     anonymous = TestClient(scene.env.app, base_url=BASE)
     ended = anonymous.get("/console/api/next", headers={"Accept-Language": "ru"})
     assert ended.status_code == 401
-    assert ended.json() == {"error": "session_invalid",
-                            "detail": "Сеанс завершён; войдите снова."}
+    assert ended.json() == {"error": "session_invalid", "detail": "Сеанс завершён; войдите снова."}
 
 
 def test_the_registrys_refusals_reach_the_console_in_the_readers_language(scene: Scene) -> None:
     env = scene.env
     wrong = TestClient(env.app, base_url=BASE).post(
-        "/console/login", data={"username": REVIEWERS[0], "password": "nope"},
+        "/console/login",
+        data={"username": REVIEWERS[0], "password": "nope"},
         headers={**ORIGIN, "Accept-Language": "kk"},
     )
     assert wrong.status_code == 401 and lang_of(wrong.text) == "kk"
@@ -211,14 +243,16 @@ def test_the_registrys_refusals_reach_the_console_in_the_readers_language(scene:
     )
     refused = supervisor.post(
         f"/console/cancellations/{own.request_id}/decision",
-        data={"decision": "approve", "csrf_token": csrf}, headers=ORIGIN,
+        data={"decision": "approve", "csrf_token": csrf},
+        headers=ORIGIN,
     )
     assert refused.status_code == 200 and lang_of(refused.text) == "ru"
     assert f"Отмену запросил сотрудник {SUPERVISORS[0]}, поэтому" in refused.text
     # A decision that goes through is reported in the same language, with the status's label.
     approved = supervisor.post(
         f"/console/cancellations/{scene.request_id}/decision",
-        data={"decision": "approve", "csrf_token": csrf}, headers=ORIGIN,
+        data={"decision": "approve", "csrf_token": csrf},
+        headers=ORIGIN,
     )
     assert f"Запрос № {scene.request_id} одобрен" in approved.text
     assert "в статусе «отменено»" in approved.text
@@ -230,7 +264,8 @@ def test_the_switcher_saves_the_language_to_the_operators_profile(scene: Scene) 
     chosen = client.post(
         "/console/language",
         data={"language": "kk", "next": "/console/cases?plate=123ABC01", "csrf_token": csrf},
-        headers=ORIGIN, follow_redirects=False,
+        headers=ORIGIN,
+        follow_redirects=False,
     )
     assert chosen.status_code == 303
     assert chosen.headers["location"] == "/console/cases?plate=123ABC01", "back to the same page"
@@ -243,7 +278,8 @@ def test_the_switcher_saves_the_language_to_the_operators_profile(scene: Scene) 
     assert lang_of(other.get("/console/me", headers={"Accept-Language": "en"}).text) == "kk"
     # On /console/me: back to the registry's default (Russian in this registry).
     default = client.post(
-        "/console/language", data={"language": "", "next": "/console/me", "csrf_token": csrf},
+        "/console/language",
+        data={"language": "", "next": "/console/me", "csrf_token": csrf},
         headers=ORIGIN,
     )
     assert default.status_code == 200, default.text[:400]
@@ -253,7 +289,8 @@ def test_the_switcher_saves_the_language_to_the_operators_profile(scene: Scene) 
     assert '<option value="" selected>' in default.text
     # A forged choice changes nothing.
     for headers, token, code in (
-        (ORIGIN, "0" * 64, "en"), ({"Origin": "https://evil.example"}, csrf, "en"),
+        (ORIGIN, "0" * 64, "en"),
+        ({"Origin": "https://evil.example"}, csrf, "en"),
         (ORIGIN, csrf, "de"),
     ):
         forged = client.post(
@@ -274,8 +311,10 @@ def test_the_sign_in_page_follows_the_cookie_then_accept_language_then_the_regis
     unknown = client.get("/console/login", headers={"Accept-Language": "de-DE,fr;q=0.5"})
     assert lang_of(unknown.text) == "ru"
     chosen = client.post(
-        "/console/language", data={"language": "en", "next": "/console/login?next=%2Fconsole%2Fme"},
-        headers=ORIGIN, follow_redirects=False,
+        "/console/language",
+        data={"language": "en", "next": "/console/login?next=%2Fconsole%2Fme"},
+        headers=ORIGIN,
+        follow_redirects=False,
     )
     assert chosen.status_code == 303
     assert chosen.headers["location"] == "/console/login?next=%2Fconsole%2Fme"
@@ -283,12 +322,20 @@ def test_the_sign_in_page_follows_the_cookie_then_accept_language_then_the_regis
     page = client.get(chosen.headers["location"], headers={"Accept-Language": "kk"})
     assert lang_of(page.text) == "en", "the switcher's choice beats the browser's"
     assert "Sign in to open that page." in page.text
-    refused = client.post("/console/login", data={"username": "nobody", "password": "x"},
-                          headers={**ORIGIN, "Accept-Language": "kk"})
+    refused = client.post(
+        "/console/login",
+        data={"username": "nobody", "password": "x"},
+        headers={**ORIGIN, "Accept-Language": "kk"},
+    )
     assert lang_of(refused.text) == "en"
-    assert TestClient(scene.env.app, base_url=BASE).post(
-        "/console/language", data={"language": "kk"}, headers={"Origin": "https://evil.example"}
-    ).status_code == 403
+    assert (
+        TestClient(scene.env.app, base_url=BASE)
+        .post(
+            "/console/language", data={"language": "kk"}, headers={"Origin": "https://evil.example"}
+        )
+        .status_code
+        == 403
+    )
 
 
 def test_no_template_or_script_hard_codes_a_language() -> None:

@@ -28,7 +28,9 @@ WORDS: dict[Language, tuple[str, str, str]] = {
     "en": ("Notices to the owner", "not delivered", "sent, no delivery receipt yet"),
     "ru": ("Уведомления владельцу", "не доставлено", "отправлено, отчёта о доставке ещё нет"),
     "kk": (
-        "Иесіне жіберілген хабарламалар", "жеткізілмеді", "жіберілді, жеткізу туралы есеп әлі жоқ"
+        "Иесіне жіберілген хабарламалар",
+        "жеткізілмеді",
+        "жіберілді, жеткізу туралы есеп әлі жоқ",
     ),
 }
 
@@ -37,11 +39,18 @@ WORDS: dict[Language, tuple[str, str, str]] = {
 def env_with_notices(tmp_path: Path) -> tuple[ApiEnv, str]:
     env = build_env(tmp_path, api_settings=ApiSettings(secure_cookies=False))
     case_number = env.world.open_case()
-    with running("tests.support.smsc", tmp_path / "smsc.jsonl", "--password", SMSC_PASSWORD,
-                 "--receipt-delay", "0.05", "--undeliverable-prefix", "7701") as smsc:
+    with running(
+        "tests.support.smsc",
+        tmp_path / "smsc.jsonl",
+        "--password",
+        SMSC_PASSWORD,
+        "--receipt-delay",
+        "0.05",
+        "--undeliverable-prefix",
+        "7701",
+    ) as smsc:
         sms = SmppSender(
-            SmppSettings(host="127.0.0.1", port=smsc.port, system_id="erap",
-                         source_addr="ERAP"),
+            SmppSettings(host="127.0.0.1", port=smsc.port, system_id="erap", source_addr="ERAP"),
             SMSC_PASSWORD,
         )
         sender = ChannelSender({"sms": sms, "email": FileSender(tmp_path / "outbox.jsonl")})
@@ -63,8 +72,12 @@ def test_the_case_page_shows_each_notice_and_its_state(
     env, case_number = env_with_notices
     env.operators.set_language(PROSECUTOR, language, actor="system:tests")
     client = TestClient(env.app, base_url=BASE)
-    signed = client.post("/console/login", data={"username": PROSECUTOR, "password": PASSWORD},
-                         headers={"Origin": BASE}, follow_redirects=False)
+    signed = client.post(
+        "/console/login",
+        data={"username": PROSECUTOR, "password": PASSWORD},
+        headers={"Origin": BASE},
+        follow_redirects=False,
+    )
     assert signed.status_code == 303
     page = client.get(f"/console/cases/{case_number}")
     assert page.status_code == 200

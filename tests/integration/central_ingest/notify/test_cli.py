@@ -26,9 +26,17 @@ PASSWORD = "smsc-pw1"
 
 def _command(tmp_path: Path, config: Path) -> list[str]:
     return [
-        sys.executable, "-c", "from central_ingest.cli.ops import ops_app; ops_app()",
-        "deliver-notifications", "--once", "--config", str(config),
-        "--data-dir", str(tmp_path), "--outbox-file", str(tmp_path / "outbox.jsonl"),
+        sys.executable,
+        "-c",
+        "from central_ingest.cli.ops import ops_app; ops_app()",
+        "deliver-notifications",
+        "--once",
+        "--config",
+        str(config),
+        "--data-dir",
+        str(tmp_path),
+        "--outbox-file",
+        str(tmp_path / "outbox.jsonl"),
     ]
 
 
@@ -50,16 +58,24 @@ def test_the_command_sends_sms_to_the_smsc_and_email_to_the_file(tmp_path: Path)
         config = _config(tmp_path, smsc.port)
         english = {**os.environ, "ERAP_LANGUAGE": "en"}
         missing = subprocess.run(
-            _command(tmp_path, config), capture_output=True, text=True, timeout=60,
+            _command(tmp_path, config),
+            capture_output=True,
+            text=True,
+            timeout=60,
             env={k: v for k, v in english.items() if k != "TEST_SMPP_PASSWORD"},
         )
         assert missing.returncode != 0
-        assert "The SMSC password is not set: put it in the environment variable" \
+        assert (
+            "The SMSC password is not set: put it in the environment variable"
             " TEST_SMPP_PASSWORD" in missing.stderr
+        )
         assert smsc.entries() == []
 
         done = subprocess.run(
-            _command(tmp_path, config), capture_output=True, text=True, timeout=60,
+            _command(tmp_path, config),
+            capture_output=True,
+            text=True,
+            timeout=60,
             env={**english, "TEST_SMPP_PASSWORD": PASSWORD},
         )
         assert done.returncode == 0, done.stderr
@@ -73,16 +89,22 @@ def test_the_command_sends_sms_to_the_smsc_and_email_to_the_file(tmp_path: Path)
 def test_the_worker_records_receipts_while_it_waits(tmp_path: Path) -> None:
     store = outbox_store(tmp_path)
     case = open_case(store, 1, email=None)
-    with running("tests.support.smsc", tmp_path / "smsc.jsonl", "--password", PASSWORD,
-                 "--receipt-delay", "0.3") as smsc:
+    with running(
+        "tests.support.smsc",
+        tmp_path / "smsc.jsonl",
+        "--password",
+        PASSWORD,
+        "--receipt-delay",
+        "0.3",
+    ) as smsc:
         sender = SmppSender(
-            SmppSettings(host="127.0.0.1", port=smsc.port, system_id="erap",
-                         source_addr="ERAP"),
+            SmppSettings(host="127.0.0.1", port=smsc.port, system_id="erap", source_addr="ERAP"),
             PASSWORD,
         )
         stop = threading.Event()
         worker = threading.Thread(
-            target=run_worker, args=(store, sender, stop, 0.2),
+            target=run_worker,
+            args=(store, sender, stop, 0.2),
             kwargs={"clock": lambda: RESOLUTION_AT},
         )
         worker.start()
@@ -104,7 +126,7 @@ def test_the_worker_records_receipts_while_it_waits(tmp_path: Path) -> None:
 def test_the_commented_notices_sections_of_the_example_configuration_are_valid() -> None:
     example = DEPLOY / "registry.example.toml"
     text = example.read_text(encoding="utf-8")
-    block = text[text.index("# [notices.sms]"):]
+    block = text[text.index("# [notices.sms]") :]
     uncommented = "\n".join(
         re.sub(r"\s+#.*$", "", line.removeprefix("# ")) for line in block.splitlines()
     )

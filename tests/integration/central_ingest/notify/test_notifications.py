@@ -47,20 +47,40 @@ KAZAKH_LETTERS = frozenset("ӘҒҚҢӨҰҮҺІәғқңөұүһі")
 CODE_WORD = re.compile(r"\b[A-Za-z]+_[A-Za-z_]+\b")
 
 OWNER_KK = VehicleRecord(
-    "505KAZ01", "781015316814", "person", "Серік Жақсыбеков",
-    phone="+77015550101", email="serik.zhaksybekov@example.kz", language="kk",
+    "505KAZ01",
+    "781015316814",
+    "person",
+    "Серік Жақсыбеков",
+    phone="+77015550101",
+    email="serik.zhaksybekov@example.kz",
+    language="kk",
 )
 OWNER_RU = VehicleRecord(
-    "606RUS02", "900322480421", "person", "Ольга Петровна Смирнова",
-    phone="+77015550202", email="olga.smirnova@example.kz", language="ru",
+    "606RUS02",
+    "900322480421",
+    "person",
+    "Ольга Петровна Смирнова",
+    phone="+77015550202",
+    email="olga.smirnova@example.kz",
+    language="ru",
 )
 OWNER_UNKNOWN = VehicleRecord(
-    "707BOT03", "850607313226", "person", "Ерлан Жумабеков",
-    phone="+77015550303", email="erlan.zhumabekov@example.kz", language=None,
+    "707BOT03",
+    "850607313226",
+    "person",
+    "Ерлан Жумабеков",
+    phone="+77015550303",
+    email="erlan.zhumabekov@example.kz",
+    language=None,
 )
 OWNER_EN = VehicleRecord(
-    "808ENG04", "920114401889", "person", "John Smith",
-    phone="+77015550404", email="john.smith@example.kz", language="en",
+    "808ENG04",
+    "920114401889",
+    "person",
+    "John Smith",
+    phone="+77015550404",
+    email="john.smith@example.kz",
+    language="en",
 )
 # The world's speeding fixation: 85 km/h where 60 is allowed, article 592 part 2, 10 MRP of
 # 2025 (3,932 KZT), confirmed at 11:00 Astana time on 10 March 2025.

@@ -44,8 +44,13 @@ def smsc_factory(tmp_path: Path) -> Iterator[Any]:
 
     def start(*args: str) -> Server:
         context = running(
-            "tests.support.smsc", tmp_path / f"smsc-{len(servers)}.jsonl",
-            "--password", PASSWORD, "--receipt-delay", "0.05", *args,
+            "tests.support.smsc",
+            tmp_path / f"smsc-{len(servers)}.jsonl",
+            "--password",
+            PASSWORD,
+            "--receipt-delay",
+            "0.05",
+            *args,
         )
         servers.append(context)
         return context.__enter__()
@@ -57,8 +62,13 @@ def smsc_factory(tmp_path: Path) -> Iterator[Any]:
 
 def sender_for(server: Server, **settings: Any) -> SmppSender:
     values: dict[str, Any] = {
-        "host": "127.0.0.1", "port": server.port, "system_id": "erap", "source_addr": "ERAP",
-        "throttle_backoff_s": 0.02, "submits_per_s": 200, "timeout_s": 5,
+        "host": "127.0.0.1",
+        "port": server.port,
+        "system_id": "erap",
+        "source_addr": "ERAP",
+        "throttle_backoff_s": 0.02,
+        "submits_per_s": 200,
+        "timeout_s": 5,
     }
     password = settings.pop("password", PASSWORD)
     return SmppSender(SmppSettings(**(values | settings)), password)
@@ -108,8 +118,11 @@ def test_cyrillic_notices_go_out_in_ucs2_parts_and_are_delivered(
     assert (receipts.delivered, receipts.undelivered, receipts.unmatched_receipts) == (2, 0, 0)
     parts = accepted(server)
     for row in sms_rows(store):
-        mine = [part for part in parts if part["destination"] == "77011234567"
-                and part["text"] and part["text"] in row["body"]]
+        mine = [
+            part
+            for part in parts
+            if part["destination"] == "77011234567" and part["text"] and part["text"] in row["body"]
+        ]
         expected = sms_segments(row["body"]).segments
         assert expected == 2  # the notice texts are sized to two SMS in Cyrillic
         # One concatenated message: the same reference, numbered 1..n, UCS-2, 67 characters in
@@ -133,16 +146,18 @@ def test_a_latin_text_goes_out_in_the_gsm_alphabet(store: Store, smsc_factory: A
     sender = sender_for(server)
     text = "Fine under art. 599 part 1 of the CAO: 43,250.00 KZT [case KZ-GP-2026-0000001] " * 3
     try:
-        sent = sender.send(Notification(7, "KZ-GP-2026-0000001", "sms", "+77011234567", None,
-                                        text, "en", 1))
+        sent = sender.send(
+            Notification(7, "KZ-GP-2026-0000001", "sms", "+77011234567", None, text, "en", 1)
+        )
     finally:
         sender.close()
     parts = accepted(server)
     assert len(sent.message_ids) == len(parts) == sms_segments(text).segments == 2
     assert {p["data_coding"] for p in parts} == {0x00}
     assert "".join(p["text"] for p in parts) == text
-    assert len(parts[0]["text"]) + parts[0]["text"].count("[") + parts[0]["text"].count("]") \
-        == 153  # septets: each bracket is an escape and its character
+    assert (
+        len(parts[0]["text"]) + parts[0]["text"].count("[") + parts[0]["text"].count("]") == 153
+    )  # septets: each bracket is an escape and its character
 
 
 def test_an_undeliverable_number_fails_the_notice_with_the_operators_reason(

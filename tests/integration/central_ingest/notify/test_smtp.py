@@ -38,8 +38,15 @@ def relay_factory(tmp_path: Path, certificate: tuple[Path, Path]) -> Iterator[An
     def start(*args: str) -> Server:
         cert, key = certificate
         context = running(
-            "tests.support.smtpd", tmp_path / f"relay-{len(contexts)}.jsonl",
-            "--cert", str(cert), "--key", str(key), "--password", PASSWORD, *args,
+            "tests.support.smtpd",
+            tmp_path / f"relay-{len(contexts)}.jsonl",
+            "--cert",
+            str(cert),
+            "--key",
+            str(key),
+            "--password",
+            PASSWORD,
+            *args,
         )
         contexts.append(context)
         return context.__enter__()
@@ -58,8 +65,12 @@ def sender_for(
     server: Server, certificate: tuple[Path, Path], *, password: str = PASSWORD
 ) -> SmtpSender:
     settings = SmtpSettings(
-        host="localhost", port=server.port, from_address="noreply@erap.example.kz",
-        username="erap", ca_file=certificate[0], timeout_s=5,
+        host="localhost",
+        port=server.port,
+        from_address="noreply@erap.example.kz",
+        username="erap",
+        ca_file=certificate[0],
+        timeout_s=5,
     )
     return SmtpSender(settings, password)
 
@@ -81,8 +92,10 @@ def test_the_case_email_is_delivered_over_starttls(
 
     (entry,) = relay.entries()
     assert entry["tls"] is True and entry["login"] == "erap"
-    assert (entry["mail_from"], entry["rcpt_tos"]) == ("noreply@erap.example.kz",
-                                                       ["owner@example.kz"])
+    assert (entry["mail_from"], entry["rcpt_tos"]) == (
+        "noreply@erap.example.kz",
+        ["owner@example.kz"],
+    )
     (message,) = received(relay)
     (row,) = rows(store)
     assert message.get_content_type() == "multipart/alternative"

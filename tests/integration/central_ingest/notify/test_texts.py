@@ -82,7 +82,11 @@ def test_the_sweep_covers_what_it_claims() -> None:
     plates = seed_plates()
     assert len(plates) >= 30 and max(len(plate) for plate in plates) == 8
     assert {offence[0] for offence in offences(CONFIG)} == {
-        "speeding", "red_light", "bus_lane", "phone", "seat_belt"
+        "speeding",
+        "red_light",
+        "bus_lane",
+        "phone",
+        "seat_belt",
     }
     assert CONFIG.case_link_base_url.startswith("https://")
 

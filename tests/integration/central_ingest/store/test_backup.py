@@ -76,8 +76,9 @@ def world(tmp_path: Path) -> Iterator[RegistryWorld]:
     world = RegistryWorld.create(tmp_path)
     for number in range(PRELOADED_FIXATIONS):
         work(world, number)
-    sign_tree_head(world.store, load_or_create_registry_key(world.config.registry_key_path),
-                   world.clock.now)
+    sign_tree_head(
+        world.store, load_or_create_registry_key(world.config.registry_key_path), world.clock.now
+    )
     yield world
     world.store.close()
 
@@ -122,7 +123,7 @@ def assert_consistent_copy(copy: Path, world: RegistryWorld) -> int:
     assert live_ledger[: len(copy_ledger)] == copy_ledger
     # Entities the live registry changed after the copy's last entry may differ from it; every
     # other fixation and case must be in the live database exactly as in the copy.
-    changed_later = {(kind, entity) for _, kind, entity, _ in live_ledger[len(copy_ledger):]}
+    changed_later = {(kind, entity) for _, kind, entity, _ in live_ledger[len(copy_ledger) :]}
     for table, kind in (("fixations", "fixation"), ("cases", "case")):
         assert copy_rows[table]
         for row in copy_rows[table]:
@@ -222,9 +223,7 @@ def test_backup_command_while_writing_then_restore_and_verify(
     assert f"ledger entries: {copied:,}," in verified.output
 
 
-def test_refusals_name_the_problem_and_write_nothing(
-    world: RegistryWorld, tmp_path: Path
-) -> None:
+def test_refusals_name_the_problem_and_write_nothing(world: RegistryWorld, tmp_path: Path) -> None:
     existing = tmp_path / "kept.sqlite3"
     existing.write_bytes(b"yesterday's backup")
 
@@ -250,19 +249,19 @@ def test_refusals_name_the_problem_and_write_nothing(
 
     # The same refusal in Russian, from the registry catalog.
     refused = run_cli(*backup_args(world, existing), language="ru")
-    russian = translator("registry", "ru").text(Text(
-        "%(path)s already exists: choose another name, or pass --force to replace it.",
-        path=str(existing),
-    ))
+    russian = translator("registry", "ru").text(
+        Text(
+            "%(path)s already exists: choose another name, or pass --force to replace it.",
+            path=str(existing),
+        )
+    )
     assert refused.output.strip() == russian
     assert "already exists" not in russian and "--force" in russian
 
     replaced = run_cli(*backup_args(world, existing, "--force"))
     assert replaced.exit_code == 0, replaced.output
     with sqlite3.connect(existing) as conn:
-        assert conn.execute("SELECT count(*) FROM fixations").fetchone()[0] == (
-            PRELOADED_FIXATIONS
-        )
+        assert conn.execute("SELECT count(*) FROM fixations").fetchone()[0] == (PRELOADED_FIXATIONS)
     assert sorted(path.name for path in tmp_path.iterdir()) == ["kept.sqlite3", "registry"]
 
 
@@ -272,9 +271,10 @@ def test_no_backup_without_room_for_it(
     # No test can fill a real disk in a second: the free space the kernel reports is replaced
     # by one byte less than the database needs.
     with sqlite3.connect(world.config.db_path) as conn:
-        needed = conn.execute("PRAGMA page_count").fetchone()[0] * conn.execute(
-            "PRAGMA page_size"
-        ).fetchone()[0]
+        needed = (
+            conn.execute("PRAGMA page_count").fetchone()[0]
+            * conn.execute("PRAGMA page_size").fetchone()[0]
+        )
     real = shutil.disk_usage
 
     def short(path: Any) -> Any:
@@ -295,8 +295,9 @@ def test_evidence_is_copied_once_by_hash_and_losses_are_named(tmp_path: Path) ->
     config = world.config
     images = EvidenceStore(world.store, config.evidence_dir, config.max_evidence_bytes)
     stored = [
-        images.put(hashlib.sha256(data).hexdigest(), data, uploaded_by=world.camera_id,
-                   now=world.clock.now).sha256
+        images.put(
+            hashlib.sha256(data).hexdigest(), data, uploaded_by=world.camera_id, now=world.clock.now
+        ).sha256
         for data in (evidence_jpeg(f"frame {seed}", seed=seed) for seed in range(4))
     ]
     backups = tmp_path / "backups"
@@ -314,15 +315,26 @@ def test_evidence_is_copied_once_by_hash_and_losses_are_named(tmp_path: Path) ->
     # The next backup copies only what is new; an image lost or changed in the registry's
     # folder is named and makes the command fail, the rest is still copied.
     fresh = evidence_jpeg("frame 9", seed=9)
-    stored.append(images.put(hashlib.sha256(fresh).hexdigest(), fresh,
-                             uploaded_by=world.camera_id, now=world.clock.now).sha256)
+    stored.append(
+        images.put(
+            hashlib.sha256(fresh).hexdigest(),
+            fresh,
+            uploaded_by=world.camera_id,
+            now=world.clock.now,
+        ).sha256
+    )
     lost = evidence_jpeg("frame 10", seed=10)
-    lost_hash = images.put(hashlib.sha256(lost).hexdigest(), lost, uploaded_by=world.camera_id,
-                           now=world.clock.now).sha256
+    lost_hash = images.put(
+        hashlib.sha256(lost).hexdigest(), lost, uploaded_by=world.camera_id, now=world.clock.now
+    ).sha256
     images.path_for(lost_hash).unlink()
     changed = evidence_jpeg("frame 11", seed=11)
-    changed_hash = images.put(hashlib.sha256(changed).hexdigest(), changed,
-                              uploaded_by=world.camera_id, now=world.clock.now).sha256
+    changed_hash = images.put(
+        hashlib.sha256(changed).hexdigest(),
+        changed,
+        uploaded_by=world.camera_id,
+        now=world.clock.now,
+    ).sha256
     images.path_for(changed_hash).write_bytes(evidence_jpeg("something else", seed=12))
 
     second = run_cli(*backup_args(world, backups / "tuesday.sqlite3", "--with-evidence"))
@@ -341,8 +353,12 @@ def test_evidence_is_copied_once_by_hash_and_losses_are_named(tmp_path: Path) ->
     assert not list((backups / "evidence").rglob(".copy-*"))
     # The database was backed up all the same, with the evidence rows of every image.
     with sqlite3.connect(backups / "tuesday.sqlite3") as conn:
-        assert conn.execute("SELECT count(*) FROM evidence WHERE sha256 IN (?, ?)",
-                            (lost_hash, changed_hash)).fetchone()[0] == 2
+        assert (
+            conn.execute(
+                "SELECT count(*) FROM evidence WHERE sha256 IN (?, ?)", (lost_hash, changed_hash)
+            ).fetchone()[0]
+            == 2
+        )
     world.store.close()
 
 

@@ -103,12 +103,16 @@ def test_a_migrated_database_has_the_same_columns_in_the_same_order_as_a_new_one
 
     def layout(path: Path) -> dict[str, list[tuple[str, str, int]]]:
         with sqlite3.connect(path) as conn:
-            tables = [row[0] for row in conn.execute(
-                "SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name"
-            )]
+            tables = [
+                row[0]
+                for row in conn.execute(
+                    "SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name"
+                )
+            ]
             return {
-                table: [(row[1], row[2], row[3]) for row in
-                        conn.execute(f"PRAGMA table_info({table})")]
+                table: [
+                    (row[1], row[2], row[3]) for row in conn.execute(f"PRAGMA table_info({table})")
+                ]
                 for table in tables
             }
 

@@ -35,8 +35,15 @@ WINDOW = CaptureWindow(
         (RECEIVED - timedelta(days=365, seconds=1), Rejection.CAPTURED_BEYOND_LIMITATION),
         (RECEIVED - timedelta(days=3 * 365), Rejection.CAPTURED_BEYOND_LIMITATION),
     ],
-    ids=["now", "at-skew", "past-skew", "year-ahead", "at-limitation", "past-limitation",
-         "three-years"],
+    ids=[
+        "now",
+        "at-skew",
+        "past-skew",
+        "year-ahead",
+        "at-limitation",
+        "past-limitation",
+        "three-years",
+    ],
 )
 def test_capture_time_is_bounded_by_skew_ahead_and_limitation_behind(
     captured: datetime, reason: Rejection | None

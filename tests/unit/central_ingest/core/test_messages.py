@@ -28,12 +28,10 @@ from tests.support.catalogs import RussianCatalog
 
 RU = RussianCatalog(
     {
-        "Case %(case)s is “%(status)s” and cannot become “%(target)s”.":
-            "Дело %(case)s имеет статус «%(status)s» и не может получить статус «%(target)s».",
+        "Case %(case)s is “%(status)s” and cannot become “%(target)s”.": "Дело %(case)s имеет статус «%(status)s» и не может получить статус «%(target)s».",  # noqa: E501 - a message id, one literal
         "paid": "оплачено",
         "open": "на исполнении",
-        "Fixation %(fixation)s has already been decided (%(status)s); a decision is final.":
-            "По фиксации %(fixation)s решение уже принято (%(status)s); решение окончательное.",
+        "Fixation %(fixation)s has already been decided (%(status)s); a decision is final.": "По фиксации %(fixation)s решение уже принято (%(status)s); решение окончательное.",  # noqa: E501 - a message id, one literal
         "rejected": "отклонено",
     },
     {
@@ -111,16 +109,33 @@ def test_plural_refusals_choose_the_form_by_the_count() -> None:
 @pytest.mark.parametrize(
     ("refuse", "code", "parameter"),
     [
-        (lambda: check_cancellation_request(CASE, CaseStatus.PAID, "wrong owner"), "case_closed",
-         CASE),
-        (lambda: check_cancellation_request(CASE, CaseStatus.CANCELLED, "again"), "case_closed",
-         CASE),
-        (lambda: check_cancellation_decision(7, request_status=CancellationStatus.APPROVED,
-                                             requested_by="a", supervisor="b"),
-         "cancellation_already_decided", 7),
-        (lambda: check_cancellation_decision(7, request_status=CancellationStatus.PENDING,
-                                             requested_by="saule", supervisor="saule"),
-         "two_person_rule", "saule"),
+        (
+            lambda: check_cancellation_request(CASE, CaseStatus.PAID, "wrong owner"),
+            "case_closed",
+            CASE,
+        ),
+        (
+            lambda: check_cancellation_request(CASE, CaseStatus.CANCELLED, "again"),
+            "case_closed",
+            CASE,
+        ),
+        (
+            lambda: check_cancellation_decision(
+                7, request_status=CancellationStatus.APPROVED, requested_by="a", supervisor="b"
+            ),
+            "cancellation_already_decided",
+            7,
+        ),
+        (
+            lambda: check_cancellation_decision(
+                7,
+                request_status=CancellationStatus.PENDING,
+                requested_by="saule",
+                supervisor="saule",
+            ),
+            "two_person_rule",
+            "saule",
+        ),
     ],
 )
 def test_each_refusal_names_its_subject_as_a_parameter(
@@ -146,7 +161,10 @@ def test_statuses_inside_sentences_are_their_labels_not_their_codes() -> None:
     assert label(CaseStatus.SENT_TO_BAILIFFS, CASE_STATUSES) in refusal.message
     assert "sent_to_bailiffs" not in refusal.message
     forbidden = _refusal(
-        check_cancellation_decision, 1, request_status=CancellationStatus.PENDING,
-        requested_by="bolat", supervisor="bolat",
+        check_cancellation_decision,
+        1,
+        request_status=CancellationStatus.PENDING,
+        requested_by="bolat",
+        supervisor="bolat",
     )
     assert isinstance(forbidden, Forbidden)

@@ -30,15 +30,22 @@ def test_the_pause_starts_at_the_limit_doubles_and_stops_at_the_cap() -> None:
 def test_the_refusal_tells_the_seconds_left_and_whole_minutes_rounded_up() -> None:
     latest = NOW - timedelta(seconds=50)  # a one-minute pause with 10 s left
     with pytest.raises(TooManyAttempts) as refused:
-        refuse_if_paused(FAILED_LOGIN_LIMIT, latest, limit=FAILED_LOGIN_LIMIT,
-                         from_source=False, now=NOW)
+        refuse_if_paused(
+            FAILED_LOGIN_LIMIT, latest, limit=FAILED_LOGIN_LIMIT, from_source=False, now=NOW
+        )
     assert refused.value.retry_after_seconds == 10
     assert "try again in 1 minute or ask an administrator" in refused.value.message
     # Paused no more once the pause has passed, and never below the limit.
-    refuse_if_paused(FAILED_LOGIN_LIMIT, NOW - timedelta(minutes=1), limit=FAILED_LOGIN_LIMIT,
-                     from_source=False, now=NOW)
-    refuse_if_paused(FAILED_LOGIN_LIMIT - 1, NOW, limit=FAILED_LOGIN_LIMIT,
-                     from_source=False, now=NOW)
+    refuse_if_paused(
+        FAILED_LOGIN_LIMIT,
+        NOW - timedelta(minutes=1),
+        limit=FAILED_LOGIN_LIMIT,
+        from_source=False,
+        now=NOW,
+    )
+    refuse_if_paused(
+        FAILED_LOGIN_LIMIT - 1, NOW, limit=FAILED_LOGIN_LIMIT, from_source=False, now=NOW
+    )
 
 
 def test_a_source_pause_says_it_is_about_the_computer() -> None:

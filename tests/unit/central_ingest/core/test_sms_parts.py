@@ -53,8 +53,12 @@ def test_an_escape_or_a_surrogate_pair_is_never_split() -> None:
     assert _joined(gsm) == gsm and _joined(ucs2) == ucs2
 
 
-@given(st.text(alphabet=st.sampled_from(sorted(GSM7_BASIC | GSM7_EXTENSION) + list("жӘ\U0001f697")),
-               max_size=500))
+@given(
+    st.text(
+        alphabet=st.sampled_from(sorted(GSM7_BASIC | GSM7_EXTENSION) + list("жӘ\U0001f697")),
+        max_size=500,
+    )
+)
 def test_parts_are_what_the_counter_counts_and_join_back(text: str) -> None:
     parts = sms_parts(text)
     size = sms_segments(text)

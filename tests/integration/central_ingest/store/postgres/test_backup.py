@@ -160,8 +160,9 @@ def work(world: RegistryWorld, fixations: int) -> list[str]:
         world.clock.advance(seconds=7)
         made.append(world.add_fixation())
         if number % 2 == 0:
-            case = world.registry.confirm_fixation(made[-1], REVIEWERS[number % 4 // 2],
-                                                   seconds_spent=9)
+            case = world.registry.confirm_fixation(
+                made[-1], REVIEWERS[number % 4 // 2], seconds_spent=9
+            )
             cases.append(case.case_number)
     due = world.registry.case(cases[0]).amount_due_now_minor
     assert world.pay(cases[0], due) == "settled"
@@ -169,8 +170,9 @@ def work(world: RegistryWorld, fixations: int) -> list[str]:
 
 
 def sign(world: RegistryWorld) -> TreeHead:
-    head = sign_tree_head(world.store, load_or_create_registry_key(world.config.registry_key_path),
-                          world.clock.now)
+    head = sign_tree_head(
+        world.store, load_or_create_registry_key(world.config.registry_key_path), world.clock.now
+    )
     assert head is not None
     return head
 
@@ -182,8 +184,16 @@ def audit_verify(server: PostgresServer, key_dir: Path, heads: list[TreeHead]) -
     kept.write_text("".join(json.dumps(head.to_json(), sort_keys=True) + "\n" for head in heads))
     result = CliRunner().invoke(
         app,
-        ["--language", "en", "audit", "verify", "--data-dir", str(key_dir), "--kept-heads",
-         str(kept)],
+        [
+            "--language",
+            "en",
+            "audit",
+            "verify",
+            "--data-dir",
+            str(key_dir),
+            "--kept-heads",
+            str(kept),
+        ],
         env={"ERAP_DATABASE": server.url(DATABASE, "erap_app")},
     )
     PostgresStore.shutdown_all()

@@ -166,8 +166,9 @@ def test_migrate_refuses_a_newer_database_and_a_role_that_is_not_the_owner(
     # The superuser may act as the owner: the objects are the owner's all the same.
     with psycopg.connect(database.superuser_url, autocommit=True) as conn:
         assert migrate(conn) == sorted(MIGRATIONS)
-        conn.execute("UPDATE meta SET value = %s WHERE key = 'schema_version'",
-                     (str(SCHEMA_VERSION + 1),))
+        conn.execute(
+            "UPDATE meta SET value = %s WHERE key = 'schema_version'", (str(SCHEMA_VERSION + 1),)
+        )
         with pytest.raises(MigrationError, match="newer than this program"):
             migrate(conn)
 
@@ -257,16 +258,29 @@ def test_a_paid_case_is_never_moved_to_bailiffs_nor_handed_over(
     rows = Rows(app, NOW)
     paid = rows.case()
     rows.payment(paid)
-    refused(app, REFUSED_TO_BAILIFFS, "UPDATE cases SET status = 'sent_to_bailiffs'"
-            " WHERE case_number = %s", paid)
-    refused(app, REFUSED_TO_BAILIFFS, "INSERT INTO bailiff_handovers (case_number, kind,"
-            " amount_minor, recorded_at, document) VALUES (%s, 'handover', 1, %s, '{}')",
-            paid, rows.at())
+    refused(
+        app,
+        REFUSED_TO_BAILIFFS,
+        "UPDATE cases SET status = 'sent_to_bailiffs' WHERE case_number = %s",
+        paid,
+    )
+    refused(
+        app,
+        REFUSED_TO_BAILIFFS,
+        "INSERT INTO bailiff_handovers (case_number, kind,"
+        " amount_minor, recorded_at, document) VALUES (%s, 'handover', 1, %s, '{}')",
+        paid,
+        rows.at(),
+    )
     # Money on the case itself, with no payment row: refused as well.
     with_money = rows.case()
     app.execute("UPDATE cases SET paid_minor = 100 WHERE case_number = %s", (with_money,))
-    refused(app, "has a payment", "UPDATE cases SET status = 'sent_to_bailiffs'"
-            " WHERE case_number = %s", with_money)
+    refused(
+        app,
+        "has a payment",
+        "UPDATE cases SET status = 'sent_to_bailiffs' WHERE case_number = %s",
+        with_money,
+    )
     # Born with the bailiffs: refused.
     fixation = rows.fixation()
     rows.confirm(fixation)
@@ -279,12 +293,22 @@ def test_an_unpaid_overdue_case_goes_to_bailiffs_and_can_be_recalled_once_paid(
 ) -> None:
     rows = Rows(app, NOW)
     case_number = rows.case()
-    refused(app, "only a case handed to bailiffs", "INSERT INTO bailiff_handovers (case_number,"
-            " kind, amount_minor, recorded_at, document) VALUES (%s, 'recall', 1, %s, '{}')",
-            case_number, rows.at())
-    refused(app, "only an unpaid case moved", "INSERT INTO bailiff_handovers (case_number, kind,"
-            " amount_minor, recorded_at, document) VALUES (%s, 'handover', 1, %s, '{}')",
-            case_number, rows.at())
+    refused(
+        app,
+        "only a case handed to bailiffs",
+        "INSERT INTO bailiff_handovers (case_number,"
+        " kind, amount_minor, recorded_at, document) VALUES (%s, 'recall', 1, %s, '{}')",
+        case_number,
+        rows.at(),
+    )
+    refused(
+        app,
+        "only an unpaid case moved",
+        "INSERT INTO bailiff_handovers (case_number, kind,"
+        " amount_minor, recorded_at, document) VALUES (%s, 'handover', 1, %s, '{}')",
+        case_number,
+        rows.at(),
+    )
     rows.to_bailiffs(case_number)
     handover = rows.handover(case_number)
     # The driver pays after the hand-over: the payment is kept, the bailiffs get a recall.
@@ -310,14 +334,23 @@ def test_payments_are_never_deleted_altered_or_unmatched(owner: psycopg.Connecti
     payment = rows.payment(case_number)
     refused(owner, "never deleted", "DELETE FROM payments WHERE payment_id = %s", payment)
     refused(owner, "never deleted", "TRUNCATE payments")
-    refused(owner, "stays matched", "UPDATE payments SET matched_case = NULL"
-            " WHERE payment_id = %s", payment)
-    refused(owner, "never altered", "UPDATE payments SET amount_minor = 1"
-            " WHERE payment_id = %s", payment)
+    refused(
+        owner,
+        "stays matched",
+        "UPDATE payments SET matched_case = NULL WHERE payment_id = %s",
+        payment,
+    )
+    refused(
+        owner,
+        "never altered",
+        "UPDATE payments SET amount_minor = 1 WHERE payment_id = %s",
+        payment,
+    )
     # Matching an unmatched payment later is lawful.
     loose = rows.payment(None)
-    owner.execute("UPDATE payments SET matched_case = %s WHERE payment_id = %s",
-                  (case_number, loose))
+    owner.execute(
+        "UPDATE payments SET matched_case = %s WHERE payment_id = %s", (case_number, loose)
+    )
 
 
 # --- decisions: once, by the right people ---------------------------------------------------------
@@ -332,10 +365,16 @@ def test_a_case_needs_a_confirmed_fixation_and_a_fixation_is_decided_once(
         rows.case(waiting)
     rows.confirm(waiting)
     rows.case(waiting)
-    refused(app, "decided once", "UPDATE fixations SET status = 'rejected',"
-            " reject_reason = 'plate_unreadable' WHERE fixation_id = %s", waiting)
-    refused(app, "decided once", "UPDATE fixations SET plate_text = 'X' WHERE fixation_id = %s",
-            waiting)
+    refused(
+        app,
+        "decided once",
+        "UPDATE fixations SET status = 'rejected',"
+        " reject_reason = 'plate_unreadable' WHERE fixation_id = %s",
+        waiting,
+    )
+    refused(
+        app, "decided once", "UPDATE fixations SET plate_text = 'X' WHERE fixation_id = %s", waiting
+    )
 
 
 def test_a_cancellation_is_decided_once_by_someone_other_than_its_requester(
@@ -343,19 +382,31 @@ def test_a_cancellation_is_decided_once_by_someone_other_than_its_requester(
 ) -> None:
     rows = Rows(app, NOW)
     case_number = rows.case()
-    refused(app, "approved cancellation request", "UPDATE cases SET status = 'cancelled'"
-            " WHERE case_number = %s", case_number)
+    refused(
+        app,
+        "approved cancellation request",
+        "UPDATE cases SET status = 'cancelled' WHERE case_number = %s",
+        case_number,
+    )
     request = rows.cancellation(case_number)
     with pytest.raises(errors.CheckViolation), app.transaction():
         rows.decide(request, by=rows.reviewer)  # the requester approving their own request
     with pytest.raises(errors.UniqueViolation), app.transaction():
         rows.cancellation(case_number)  # one pending request per case
     rows.decide(request, by=rows.supervisor)
-    refused(app, "decided once", "UPDATE cancellation_requests SET status = 'denied'"
-            " WHERE request_id = %s", request)
+    refused(
+        app,
+        "decided once",
+        "UPDATE cancellation_requests SET status = 'denied' WHERE request_id = %s",
+        request,
+    )
     app.execute("UPDATE cases SET status = 'cancelled' WHERE case_number = %s", (case_number,))
-    refused(app, "closed for good", "UPDATE cases SET status = 'open' WHERE case_number = %s",
-            case_number)
+    refused(
+        app,
+        "closed for good",
+        "UPDATE cases SET status = 'open' WHERE case_number = %s",
+        case_number,
+    )
 
 
 def test_a_double_review_is_decided_once(app: psycopg.Connection[Any]) -> None:
@@ -377,8 +428,12 @@ def test_a_double_review_is_decided_once(app: psycopg.Connection[Any]) -> None:
         " second_plate = '123ABC01', agrees = 1, reviewed_at = %s WHERE case_number = %s",
         (rows.supervisor, rows.at(1), case_number),
     )
-    refused(app, "a double review is decided once", "UPDATE double_reviews SET agrees = 0"
-            " WHERE case_number = %s", case_number)
+    refused(
+        app,
+        "a double review is decided once",
+        "UPDATE double_reviews SET agrees = 0 WHERE case_number = %s",
+        case_number,
+    )
 
 
 # --- timestamps --------------------------------------------------------------------------------
