@@ -34,7 +34,9 @@ from central_ingest.cli.ops import ops_app
 from central_ingest.cli.pki import pki_app
 from central_ingest.config import RegistryConfig
 from central_ingest.pki import CertificateAuthority, PkiError
+from central_ingest.store.db import is_postgres_target, migrate_database, redacted
 from central_ingest.store.devices import DeviceError, list_devices, register_device, revoke_device
+from central_ingest.store.errors import StoreError
 from central_ingest.wiring import (
     build_case_service,
     build_ingest_worker,
@@ -212,6 +214,59 @@ def _local_time(reader: Translator, stored: object) -> str:
         return reader.date_time(datetime.fromisoformat(str(stored)))
     except ValueError:
         return str(stored)
+
+
+@app.command("migrate")
+def migrate_command(
+    config: ConfigOption = None,
+    data_dir: DataDirOption = None,
+    database: Annotated[
+        str | None,
+        typer.Option(
+            help="The database to bring forward, if not the configured one: a postgresql:// URL"
+            " of the owner role erap_owner (the registry's processes run as erap_app, which may"
+            " not change the schema), or a SQLite file."
+        ),
+    ] = None,
+) -> None:
+    """Bring the registry's database to this release's schema version (a deploy step)."""
+    settings = open_config(config, data_dir)
+    reader = cli_translator(settings)
+    target = database or settings.database_target
+    location = redacted(str(target)) if is_postgres_target(target) else str(target)
+    try:
+        before, after = migrate_database(target)
+    except (StoreError, OSError) as exc:
+        raise refuse(
+            reader,
+            Text(
+                "The registry database %(location)s cannot be brought forward: %(problem)s.",
+                location=location,
+                problem=str(exc).strip().rstrip("."),
+            ),
+        ) from None
+    if before is None:
+        message = Text(
+            "The registry database %(location)s was created at schema version %(version)s.",
+            location=location,
+            version=after,
+        )
+    elif before == after:
+        message = Text(
+            "The registry database %(location)s is at schema version %(version)s already:"
+            " nothing to do.",
+            location=location,
+            version=after,
+        )
+    else:
+        message = Text(
+            "The registry database %(location)s was brought from schema version %(old)s to"
+            " %(new)s.",
+            location=location,
+            old=before,
+            new=after,
+        )
+    say(reader, message)
 
 
 @app.command("ingest-worker")

@@ -24,6 +24,7 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import Any, Literal, Protocol, TypeAlias
+from urllib.parse import urlsplit, urlunsplit
 
 # SQLite's lower(), upper() and LIKE fold ASCII letters only: 'Серік' LIKE 'серік' is false.
 # Searches by a person's name compare ``casefold(column)`` (Python's full Unicode case folding,
@@ -166,6 +167,15 @@ class Store(ABC):
         """Where the data is, for people: a file path, or a URL without its password."""
 
 
+def redacted(url: str) -> str:
+    """The URL without its password, for messages and logs."""
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    netloc = parts.netloc.replace(f":{parts.password}@", ":***@", 1)
+    return urlunsplit(parts._replace(netloc=netloc))
+
+
 def is_postgres_target(target: str | Path) -> bool:
     return isinstance(target, str) and target.startswith(POSTGRES_SCHEMES)
 
@@ -186,6 +196,21 @@ def open_store(target: str | Path, *, pool_size: int = 40, migrate: bool = True)
     return SqliteStore(Path(target))
 
 
+def migrate_database(target: str | Path) -> tuple[int | None, int]:
+    """Bring the database at ``target`` to this program's schema version (creating a SQLite
+    file that does not exist); returns (the version it was at, None if it was created or
+    empty; the version it is at now). A PostgreSQL database is changed as ``erap_owner``: the
+    URL's role must be it, a member of it, or a superuser (``MigrationError`` says so)."""
+    # Imported here: both modules build on this one.
+    if is_postgres_target(target):
+        from central_ingest.store.postgres.schema import migrate_url
+
+        return migrate_url(str(target))
+    from central_ingest.store.sqlite_db import migrate_file
+
+    return migrate_file(Path(target))
+
+
 __all__ = [
     "CASEFOLD_FUNCTION",
     "LIKE_ESCAPE",
@@ -198,5 +223,7 @@ __all__ = [
     "contains_pattern",
     "fold_text",
     "is_postgres_target",
+    "migrate_database",
     "open_store",
+    "redacted",
 ]

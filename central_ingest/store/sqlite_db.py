@@ -15,7 +15,7 @@ import os
 import sqlite3
 import threading
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import closing, contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -200,4 +200,21 @@ class SqliteStore(Store):
             self._local.lock_fd = None
 
 
-__all__ = ["BUSY_TIMEOUT_MS", "SqliteDatabase", "SqliteStore"]
+def migrate_file(path: Path) -> tuple[int | None, int]:
+    """Open (create) the SQLite registry at ``path``, which migrates it: (the version before,
+    None for a new file; the version now)."""
+    before: int | None = None
+    if path.is_file():
+        with closing(open_sqlite(path, synchronous="NORMAL", read_only=True)) as conn:
+            known = conn.execute(
+                "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'meta'"
+            ).fetchone()[0]
+            if known:
+                row = conn.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
+                before = int(row[0]) if row else 1
+    store = SqliteStore(path)
+    store.close()
+    return before, SCHEMA_VERSION
+
+
+__all__ = ["BUSY_TIMEOUT_MS", "SqliteDatabase", "SqliteStore", "migrate_file"]

@@ -34,7 +34,6 @@ from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from functools import lru_cache
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
 
 import psycopg
 from psycopg import sql as pgsql
@@ -44,7 +43,7 @@ from psycopg.pq import TransactionStatus
 from psycopg.types.numeric import NumericLoader
 from psycopg_pool import ConnectionPool, PoolTimeout
 
-from central_ingest.store.db import Dialect, Parameters, Store
+from central_ingest.store.db import Dialect, Parameters, Store, redacted
 from central_ingest.store.errors import StoreError, StoreUnavailable
 from central_ingest.store.postgres.connection import LEDGER_LOCK, configure
 from central_ingest.store.postgres.schema import SCHEMA_VERSION, migrate, schema_version
@@ -238,15 +237,6 @@ def _give_back(pool: ConnectionPool[psycopg.Connection[Any]], raw: psycopg.Conne
         pool.putconn(raw)
     except Exception:  # the pool is closed already: nothing to give back to
         raw.close()
-
-
-def redacted(url: str) -> str:
-    """The URL without its password, for messages and logs."""
-    parts = urlsplit(url)
-    if parts.password is None:
-        return url
-    netloc = parts.netloc.replace(f":{parts.password}@", ":***@", 1)
-    return urlunsplit(parts._replace(netloc=netloc))
 
 
 class PostgresStore(Store):

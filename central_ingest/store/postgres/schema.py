@@ -18,6 +18,7 @@ from typing import Any
 import psycopg
 from psycopg import sql
 
+from central_ingest.store.errors import StoreError
 from central_ingest.store.postgres.connection import MIGRATION_LOCK
 from central_ingest.store.postgres.roles import APP_PRIVILEGES, OWNER, grant_statements
 from central_ingest.store.postgres.rules import FUNCTIONS, TRIGGERS
@@ -39,7 +40,7 @@ MIGRATIONS: dict[int, tuple[str, ...]] = {
 }
 
 
-class MigrationError(RuntimeError):
+class MigrationError(StoreError):
     """The database cannot be brought to this program's schema version."""
 
 
@@ -116,3 +117,12 @@ def _check_every_table_has_privileges(conn: psycopg.Connection[Any]) -> set[str]
             " role may do to them"
         )
     return tables
+
+
+def migrate_url(url: str) -> tuple[int | None, int]:
+    """``migrate`` on a connection of its own to ``url``: (the version before, None for an
+    empty database; the version now)."""
+    with psycopg.connect(url, autocommit=True) as conn:
+        before = schema_version(conn)
+        migrate(conn)
+        return (before or None), schema_version(conn)
