@@ -52,6 +52,7 @@ sys.path.insert(0, str(ROOT))
 
 import psycopg
 
+from bench.dialect_core import pg_core, sqlite_core
 from bench.dialect_variants import (
     EVIDENCE,
     VARIANTS,
@@ -60,8 +61,6 @@ from bench.dialect_variants import (
     SqliteRaw,
     Variant,
     Verified,
-    pg_core,
-    sqlite_core,
 )
 from central_ingest.core.clock import iso
 from central_ingest.core.ledger import GENESIS_HASH
