@@ -37,7 +37,8 @@ from central_ingest.cli.common import (
 )
 from central_ingest.cli.progress import LiveProgress
 from central_ingest.config import RegistryConfig
-from central_ingest.store.db import Store, open_store
+from central_ingest.store.db import Store
+from central_ingest.wiring import open_registry_store
 from contract import load_public_key, now_utc
 from i18n import PluralText, Text, Translator
 
@@ -94,7 +95,8 @@ def _config(config_path: Path | None, data_dir: Path | None) -> tuple[RegistryCo
 
 
 def _existing_store(config: RegistryConfig, reader: Translator) -> Store:
-    return open_store(existing_store_path(config, reader))
+    existing_store_path(config, reader)  # exits, saying why, when there is none
+    return open_registry_store(config)
 
 
 def _read_kept_heads(path: Path, reader: Translator) -> list[TreeHead]:

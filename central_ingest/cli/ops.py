@@ -44,8 +44,9 @@ from central_ingest.reports import (
     removal_report,
     unmatched_payments_report,
 )
-from central_ingest.store.db import Store, open_store
+from central_ingest.store.db import Store
 from central_ingest.vehicles import SqliteVehicleRegister, VehicleDataError
+from central_ingest.wiring import open_registry_store
 from contract import now_utc
 from i18n import N_, PluralText, Text, Translator
 from i18n.formatting import cldr_locale
@@ -116,8 +117,9 @@ def _open_store(
 ) -> tuple[RegistryConfig, Store, Translator]:
     config = open_config(config_path, data_dir)
     reader = cli_translator(config)
-    path = config.db_path if create else existing_store_path(config, reader)
-    return config, open_store(path), reader
+    if not create:
+        existing_store_path(config, reader)  # exits, saying why, when there is none
+    return config, open_registry_store(config), reader
 
 
 def _print_json(data: Any) -> None:
