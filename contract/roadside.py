@@ -12,15 +12,51 @@ another version.
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Annotated, Any, Self
 from uuid import UUID
 
-from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field, model_validator
+from pydantic import (
+    AfterValidator,
+    AwareDatetime,
+    BaseModel,
+    ConfigDict,
+    Field,
+    SerializationInfo,
+    SerializerFunctionWrapHandler,
+    model_serializer,
+    model_validator,
+)
 
 IIN_PATTERN = r"^\d{12}$"
 PROTOCOL_NUMBER_PATTERN = r"^[A-Z0-9][A-Z0-9-]{5,39}$"
+AGENCY_CODE_PATTERN = r"^[A-Z0-9][A-Z0-9-]{1,15}$"
+DEVICE_ID_PATTERN = r"^[a-z0-9][a-z0-9-]{2,63}$"
+MAX_PROTOCOL_SEQUENCE = 99_999_999
+"""The largest number ``format_protocol_number`` writes in its eight digits."""
+MAX_PROTOCOL_PHOTOS = 6
+_PROTOCOL_NUMBER_RE = re.compile(r"^(?P<prefix>[A-Z0-9][A-Z0-9-]{1,15})-R(?P<n>\d{8})$")
+
+
+def format_protocol_number(prefix: str, n: int) -> str:
+    """A roadside protocol's number, which is also its case's number: the agency's code, ``-R``
+    and eight digits (``KZ-GP-R00000417``). The ``R`` keeps it apart from camera case numbers
+    (``KZ-GP-2026-0000417``), so the two series can never collide."""
+    if not re.fullmatch(AGENCY_CODE_PATTERN, prefix):
+        raise ValueError(f"protocol number prefix {prefix!r} is not an agency code")
+    if not 1 <= n <= MAX_PROTOCOL_SEQUENCE:
+        raise ValueError(f"protocol sequence {n} is outside 1..{MAX_PROTOCOL_SEQUENCE}")
+    return f"{prefix}-R{n:08d}"
+
+
+def parse_protocol_number(number: str) -> tuple[str, int] | None:
+    """``(prefix, n)`` of a number ``format_protocol_number`` wrote; None for any other form."""
+    match = _PROTOCOL_NUMBER_RE.fullmatch(number)
+    if match is None:
+        return None
+    return match["prefix"], int(match["n"])
 
 
 def _utc(value: datetime) -> datetime:
@@ -89,6 +125,13 @@ class RoadsideProtocol(_Strict):
         pattern=r"^[0-9a-f]{64}$",
         description="hash of the signature drawn on the screen, when the driver signed",
     )
+    photo_sha256: list[Annotated[str, Field(pattern=r"^[0-9a-f]{64}$")]] = Field(
+        default_factory=list,
+        max_length=MAX_PROTOCOL_PHOTOS,
+        description=(
+            "hex SHA-256 of each JPEG photo taken at the stop, uploaded as camera evidence is"
+        ),
+    )
 
     @model_validator(mode="after")
     def _outcome_and_signature(self) -> Self:
@@ -99,7 +142,56 @@ class RoadsideProtocol(_Strict):
         signed = self.driver_signature is DriverSignature.SIGNED
         if signed != (self.driver_signature_sha256 is not None):
             raise ValueError("the drawn signature's hash goes with 'signed' and only with 'signed'")
+        if len(set(self.photo_sha256)) != len(self.photo_sha256):
+            raise ValueError("the same photo is listed twice")
         return self
+
+    @model_serializer(mode="wrap")
+    def _without_empty_photos(
+        self, handler: SerializerFunctionWrapHandler, info: SerializationInfo
+    ) -> dict[str, Any]:
+        # A protocol without photos dumps exactly as before the field existed: its canonical
+        # form, and so every signature made over it, stays the same for old and new readers.
+        dumped: dict[str, Any] = handler(self)
+        if not self.photo_sha256:
+            dumped.pop("photo_sha256", None)
+        return dumped
+
+
+class ProtocolNumberBlock(_Strict):
+    """A run of protocol numbers the registry set aside for one terminal, ``first`` to ``last``
+    inclusive, so that the terminal can number, print and take payment for protocols with no
+    network. Blocks never overlap, so a number (and the case number, which is the same) is
+    unique without asking the registry; the registry refuses a protocol whose number is not in
+    a block issued to the terminal that sent it."""
+
+    prefix: str = Field(pattern=AGENCY_CODE_PATTERN, description="the agency's code")
+    first: int = Field(ge=1, le=MAX_PROTOCOL_SEQUENCE)
+    last: int = Field(ge=1, le=MAX_PROTOCOL_SEQUENCE)
+    device_id: str = Field(pattern=DEVICE_ID_PATTERN, description="the terminal it belongs to")
+    issued_at: _UtcDatetime
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Self:
+        if self.last < self.first:
+            raise ValueError("a block's last number comes before its first")
+        return self
+
+    @property
+    def size(self) -> int:
+        return self.last - self.first + 1
+
+    def number(self, n: int) -> str:
+        """The formatted number ``n`` of this block."""
+        if not self.first <= n <= self.last:
+            raise ValueError(f"{n} is outside the block {self.first}..{self.last}")
+        return format_protocol_number(self.prefix, n)
+
+    def contains(self, protocol_number: str) -> bool:
+        parsed = parse_protocol_number(protocol_number)
+        return (
+            parsed is not None and parsed[0] == self.prefix and self.first <= parsed[1] <= self.last
+        )
 
 
 class SignedRoadsideProtocol(_Strict):
