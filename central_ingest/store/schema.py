@@ -8,7 +8,7 @@ enforced here, by constraints and triggers, not only in Python:
 
 from __future__ import annotations
 
-SCHEMA_VERSION = 5
+SCHEMA_VERSION = 6
 
 # Forward steps from the version a database file records to the next: each a list of
 # statements run in one transaction by ``Store.migrate``. A new database is created at
@@ -34,6 +34,23 @@ NOTIFICATION_MESSAGES = """CREATE TABLE IF NOT EXISTS notification_messages (
 NOTIFICATION_MESSAGES_INDEX = (
     "CREATE INDEX IF NOT EXISTS notification_messages_notice"
     " ON notification_messages(notification_id, part)"
+)
+
+# The driver's case page (central_ingest/driver): each link a notice carries, or a case number
+# and plate looked up, is a random token kept only as its SHA-256 (like the officers'
+# sessions), with the case it opens and when it stops opening it. The page reads the case's
+# notices by case number: indexed, as every query of the page is.
+CASE_LINKS = """CREATE TABLE IF NOT EXISTS case_links (
+    token_hash TEXT PRIMARY KEY,
+    case_number TEXT NOT NULL REFERENCES cases(case_number),
+    purpose TEXT NOT NULL CHECK (purpose IN ('notice', 'lookup')),
+    created_at TEXT NOT NULL,
+    expires_at TEXT NOT NULL
+)"""
+CASE_LINKS_INDEXES = (
+    "CREATE INDEX IF NOT EXISTS case_links_case ON case_links(case_number)",
+    "CREATE INDEX IF NOT EXISTS case_links_expiry ON case_links(expires_at)",
+    "CREATE INDEX IF NOT EXISTS notifications_case ON notifications(case_number, notification_id)",
 )
 
 MIGRATIONS: dict[int, tuple[str, ...]] = {
@@ -70,6 +87,8 @@ MIGRATIONS: dict[int, tuple[str, ...]] = {
         NOTIFICATION_MESSAGES,
         NOTIFICATION_MESSAGES_INDEX,
     ),
+    # 5 -> 6: the driver's case page: its links, and the case's notices found by case number.
+    6: (CASE_LINKS, *CASE_LINKS_INDEXES),
 }
 
 DDL = """
@@ -445,3 +464,4 @@ CREATE INDEX IF NOT EXISTS bailiff_handovers_case ON bailiff_handovers(case_numb
 CREATE INDEX IF NOT EXISTS cases_limitation ON cases(status, limitation_at);
 """
 DDL += f"{NOTIFICATION_MESSAGES};\n{NOTIFICATION_MESSAGES_INDEX};\n"
+DDL += f"{CASE_LINKS};\n" + "".join(f"{index};\n" for index in CASE_LINKS_INDEXES)

@@ -52,10 +52,11 @@ APP_PRIVILEGES: dict[str, tuple[str, ...]] = {
     "merkle_nodes": APPEND_ONLY,
     "tree_heads": APPEND_ONLY,
     "double_reviews": READ_WRITE,
+    "case_links": READ_WRITE,
 }
 
 # What the read-only role may not read at all, and the tables it reads only some columns of.
-READER_HIDDEN = ("sessions", "login_failures")
+READER_HIDDEN = ("sessions", "login_failures", "case_links")
 READER_COLUMNS: dict[str, tuple[str, ...]] = {
     "operators": ("username", "display_name", "role", "active", "created_at", "language"),
 }

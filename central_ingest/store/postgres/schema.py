@@ -23,13 +23,14 @@ from central_ingest.store.postgres.connection import MIGRATION_LOCK
 from central_ingest.store.postgres.roles import APP_PRIVILEGES, OWNER, grant_statements
 from central_ingest.store.postgres.rules import FUNCTIONS, TRIGGERS
 from central_ingest.store.postgres.tables import (
+    CASE_LINKS,
     DEAD_LETTER_DIGESTS,
     NOTIFICATION_DELIVERY,
     PLATE_HISTORY_INDEXES,
     TABLES,
 )
 
-SCHEMA_VERSION = 5
+SCHEMA_VERSION = 6
 
 # Each step: the SQL scripts that take the database from the previous version to this one.
 MIGRATIONS: dict[int, tuple[str, ...]] = {
@@ -37,6 +38,7 @@ MIGRATIONS: dict[int, tuple[str, ...]] = {
     3: (DEAD_LETTER_DIGESTS,),
     4: (PLATE_HISTORY_INDEXES,),
     5: (NOTIFICATION_DELIVERY,),
+    6: (CASE_LINKS,),
 }
 
 

@@ -398,3 +398,18 @@ CREATE TABLE notification_messages (
 );
 CREATE INDEX notification_messages_notice ON notification_messages(notification_id, part);
 """
+
+# Version 6: the driver's case page (store/schema.py CASE_LINKS): its links' tokens as
+# SHA-256, and the case's notices found by case number.
+CASE_LINKS = """
+CREATE TABLE case_links (
+    token_hash text PRIMARY KEY,
+    case_number text NOT NULL REFERENCES cases(case_number),
+    purpose text NOT NULL CHECK (purpose IN ('notice', 'lookup')),
+    created_at timestamptz NOT NULL,
+    expires_at timestamptz NOT NULL
+);
+CREATE INDEX case_links_case ON case_links(case_number);
+CREATE INDEX case_links_expiry ON case_links(expires_at);
+CREATE INDEX notifications_case ON notifications(case_number, notification_id);
+"""

@@ -52,12 +52,17 @@ def test_a_version_1_database_is_brought_forward_and_keeps_every_row(tmp_path: P
         version = store.db.conn.execute(
             "SELECT value FROM meta WHERE key = 'schema_version'"
         ).fetchone()[0]
-        assert int(version) == SCHEMA_VERSION == 5
+        assert int(version) == SCHEMA_VERSION == 6
         indexes = {
             row[0]
             for row in store.db.conn.execute("SELECT name FROM sqlite_master WHERE type = 'index'")
         }
-        assert {"fixations_plate_time", "cases_plate_time"} <= indexes
+        assert {
+            "fixations_plate_time",
+            "cases_plate_time",
+            "case_links_case",
+            "notifications_case",
+        } <= indexes
         assert not {"fixations_plate", "cases_plate"} & indexes
         assert "language" in _columns(path, "operators")
         assert {"source", "payload_sha256", "payload_size", "signed"} <= _columns(
