@@ -107,9 +107,21 @@ class ClockSource(StrEnum):
 
 
 class PlateRead(_Strict):
-    text: str = Field(min_length=2, max_length=12, pattern=r"^[A-Z0-9]+$")
+    text: str = Field(
+        min_length=2,
+        max_length=12,
+        pattern=r"^[A-Z0-9]+$",
+        description="The plate in its canonical form: Latin capitals and digits, no spaces "
+        "(123ABC01); the Cyrillic letters of Russian plates as their Latin look-alikes "
+        "(А В Е К М Н О Р С Т У Х as A B E K M H O P C T Y X)",
+    )
     confidence: float = Field(ge=0.0, le=1.0)
-    format: str = Field(min_length=1, max_length=32, description="e.g. kz_person, kz_org, foreign")
+    format: str = Field(
+        min_length=1,
+        max_length=32,
+        description="The plate's layout (models.plate_format): kz_person, kz_organisation, "
+        "ru_car, kg_person, uz_person ..., or generic",
+    )
     box: tuple[int, int, int, int] | None = Field(
         default=None, description="x, y, width, height of the plate in the full frame"
     )

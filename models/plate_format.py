@@ -3,10 +3,20 @@
 Pure code (no I/O, no models). A recogniser confuses letters and digits that look alike
 (O/0, I/1, B/8, S/5, Z/2, G/6). Where a plate format says a digit must stand, a letter that
 looks like a digit is read as that digit, and the other way round. Such a positional prior is
-only applied for the format families the caller *expects* (the country the camera stands in):
+only applied for the format families the caller *expects* (the site's `[video] formats`):
 applied blindly to mixed-country traffic it breaks as many plates as it fixes, because many
 foreign formats are free alphanumerics. A string that already fits a family exactly is labelled
 with that family even when not expected; anything else falls back to the cleaned raw text.
+
+The layouts are one table, `FORMATS`: each names its family, its characters' classes, the
+letters its series issue and its region codes. Candidates are scored per family (fewest
+corrections first); a correction is only made when the families that fit agree on the text,
+so a read two families would correct differently stays as read (generic).
+
+Canonical form: plates are stored in Latin capitals and digits. The twelve Cyrillic letters of
+Russian plates (А В Е К М Н О Р С Т У Х) are written as their Latin look-alikes
+(A B E K M H O P C T Y X), as the registry's `normalise_plate` does, so that a Cyrillic read, a
+Latin read and a registry record of one plate compare equal.
 """
 
 from __future__ import annotations
@@ -18,9 +28,25 @@ from enum import StrEnum
 
 DIGIT = "D"
 LETTER = "L"
-REGION = "R"  # two digits that must form a valid Kazakh region code
+REGION = "R"  # a digit of the region code, checked against the format's region codes
 
 KZ_REGION_CODES = frozenset(f"{code:02d}" for code in range(1, 21))
+# Russia: 01-99, and three-digit codes (102, 116, 750, 777, 977 ...) whose first digit is 1, 2,
+# 7 or 9. Kyrgyzstan (2016 series): 01 Bishkek .. 09 Issyk-Kul. Uzbekistan: 01 Tashkent city,
+# 10 Tashkent region, 20 Syrdarya, 25 Jizzakh, 30 Samarkand, 40 Fergana, 50 Namangan,
+# 60 Andijan, 70 Kashkadarya, 75 Surkhandarya, 80 Bukhara, 85 Navoi, 90 Khorezm,
+# 95 Karakalpakstan.
+RU_REGION_CODES = frozenset(f"{code:02d}" for code in range(1, 100))
+RU_REGION_CODES_3 = frozenset(f"{lead}{code:02d}" for lead in "1279" for code in range(1, 100))
+KG_REGION_CODES = frozenset(f"{code:02d}" for code in range(1, 10))
+UZ_REGION_CODES = frozenset(
+    ("01", "10", "20", "25", "30", "40", "50", "60", "70", "75", "80", "85", "90", "95")
+)
+
+LATIN_LETTERS = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+# Russian series use only the Cyrillic letters that have Latin look-alikes (canonical: Latin).
+RU_LETTERS = "ABEKMHOPCTYX"
+CYRILLIC_TO_LATIN = str.maketrans("АВЕКМНОРСТУХ", RU_LETTERS)
 
 # Look-alike pairs, letter <-> digit.
 LETTER_AS_DIGIT = {"O": "0", "Q": "0", "D": "0", "I": "1", "B": "8", "S": "5", "Z": "2", "G": "6"}
@@ -33,28 +59,90 @@ _NOT_PLATE_CHAR = re.compile(r"[^A-Z0-9]")
 
 
 class FormatFamily(StrEnum):
-    """Groups of plate formats a camera can be told to expect."""
+    """Groups of plate formats a camera can be told to expect (a country's current series)."""
 
     KZ = "kz"
+    RU = "ru"
+    KG = "kg"
+    UZ = "uz"
     BR = "br"
     US = "us"  # no fixed layout: only the O/0 and length rules below
 
 
+# The mark printed beside the national flag: at times read along with the number.
+COUNTRY_MARKS = {
+    FormatFamily.KZ: "KZ",
+    FormatFamily.RU: "RUS",
+    FormatFamily.KG: "KG",
+    FormatFamily.UZ: "UZ",
+}
+
+
 @dataclass(frozen=True)
 class PlateFormat:
-    """One plate layout: a name, its family and one class symbol per character."""
+    """One plate layout: a name, its family and one class symbol per character.
+
+    `letters` are the letters its series issue (canonical Latin), `regions` the valid codes of
+    its region digits (empty: the layout has none). `top_line`: when the layout also comes as
+    a two-line plate (motorcycles, trailers, square rear plates), how many characters the top
+    line holds, read first; `one_line`: whether it also comes on one line.
+    """
 
     name: str
     family: FormatFamily
-    layout: str  # D digit, L letter, R region digit (pairs)
+    layout: str  # D digit, L letter, R region digit
+    letters: str = LATIN_LETTERS
+    regions: frozenset[str] = frozenset()
+    top_line: int = 0
+    one_line: bool = True
 
 
-KZ_PERSON = PlateFormat("kz_person", FormatFamily.KZ, "DDDLLLRR")
-KZ_ORGANISATION = PlateFormat("kz_organisation", FormatFamily.KZ, "DDDLLRR")
+KZ_PERSON = PlateFormat(
+    "kz_person", FormatFamily.KZ, "DDDLLLRR", regions=KZ_REGION_CODES, top_line=3
+)
+KZ_ORGANISATION = PlateFormat(
+    "kz_organisation", FormatFamily.KZ, "DDDLLRR", regions=KZ_REGION_CODES, top_line=3
+)
+RU_CAR = PlateFormat("ru_car", FormatFamily.RU, "LDDDLLRR", RU_LETTERS, RU_REGION_CODES, top_line=4)
+RU_CAR_3 = PlateFormat(
+    "ru_car", FormatFamily.RU, "LDDDLLRRR", RU_LETTERS, RU_REGION_CODES_3, top_line=4
+)
+RU_MOTORCYCLE = PlateFormat(
+    "ru_motorcycle", FormatFamily.RU, "DDDDLLRR", RU_LETTERS, RU_REGION_CODES, 4, one_line=False
+)
+RU_TRAILER = PlateFormat("ru_trailer", FormatFamily.RU, "LLDDDDRR", RU_LETTERS, RU_REGION_CODES)
+KG_PERSON = PlateFormat("kg_person", FormatFamily.KG, "RRDDDLLL", regions=KG_REGION_CODES)
+KG_ORGANISATION = PlateFormat(
+    "kg_organisation", FormatFamily.KG, "RRDDDLL", regions=KG_REGION_CODES
+)
+UZ_PERSON = PlateFormat("uz_person", FormatFamily.UZ, "RRLDDDLL", regions=UZ_REGION_CODES)
+UZ_ORGANISATION = PlateFormat(
+    "uz_organisation", FormatFamily.UZ, "RRDDDLLL", regions=UZ_REGION_CODES
+)
 BR_MERCOSUR = PlateFormat("br_mercosur", FormatFamily.BR, "LLLDLDD")
 BR_LEGACY = PlateFormat("br_legacy", FormatFamily.BR, "LLLDDDD")
 
-FORMATS: tuple[PlateFormat, ...] = (KZ_PERSON, KZ_ORGANISATION, BR_LEGACY, BR_MERCOSUR)
+FORMATS: tuple[PlateFormat, ...] = (
+    KZ_PERSON,
+    KZ_ORGANISATION,
+    RU_CAR,
+    RU_CAR_3,
+    RU_MOTORCYCLE,
+    RU_TRAILER,
+    KG_PERSON,
+    KG_ORGANISATION,
+    UZ_PERSON,
+    UZ_ORGANISATION,
+    BR_LEGACY,
+    BR_MERCOSUR,
+)
+# What a Kazakh site expects: its own plates and its neighbours'.
+KAZAKH_ROADS: tuple[FormatFamily, ...] = (
+    FormatFamily.KZ,
+    FormatFamily.RU,
+    FormatFamily.KG,
+    FormatFamily.UZ,
+)
 GENERIC = "generic"
 # American plates follow no one layout (each state has its own, vanity plates none), but in
 # nearly every state the letter O and the digit zero share one glyph and the registry counts
@@ -68,6 +156,8 @@ US_PLATE = "us"
 MAX_US_LENGTH = 7
 MIN_GENERIC_LENGTH = 4
 MAX_GENERIC_LENGTH = 8
+# Russian plates with a three-digit region have 9 characters: plate-like only as that layout.
+MAX_PLATE_LENGTH = 9
 
 
 @dataclass(frozen=True)
@@ -80,9 +170,16 @@ class PlateText:
     substitutions: int = 0
 
 
+def _canonical_char(char: str) -> str:
+    """One character in the canonical form: upper case, Cyrillic look-alikes as Latin."""
+    upper = char.upper()
+    return (upper if len(upper) == 1 else char).translate(CYRILLIC_TO_LATIN)
+
+
 def normalise(raw: str) -> str:
-    """Upper-case and keep only A-Z and 0-9 (the comparison rule of the evaluation too)."""
-    return _NOT_PLATE_CHAR.sub("", raw.upper())
+    """Upper-case, Cyrillic look-alikes as Latin, and keep only A-Z and 0-9 (the canonical
+    form, and the comparison rule of the evaluation)."""
+    return _NOT_PLATE_CHAR.sub("", "".join(_canonical_char(char) for char in raw))
 
 
 def _clean_with_confidences(
@@ -95,42 +192,43 @@ def _clean_with_confidences(
         )
     text: list[str] = []
     scores: list[float] = []
-    for index, char in enumerate(raw.upper()):
-        if _NOT_PLATE_CHAR.match(char):
+    for index, char in enumerate(raw):
+        canonical = _canonical_char(char)
+        if _NOT_PLATE_CHAR.match(canonical):
             continue
-        text.append(char)
+        text.append(canonical)
         scores.append(1.0 if confidences is None else float(confidences[index]))
     return "".join(text), scores
 
 
-def _coerce(char: str, wanted: str, allow_substitution: bool) -> str | None:
+def _coerce(char: str, wanted: str, letters: str, allow_substitution: bool) -> str | None:
     """The character read as class `wanted`, or None when it cannot stand there."""
     if wanted in (DIGIT, REGION):
         if char.isdigit():
             return char
         return LETTER_AS_DIGIT.get(char) if allow_substitution else None
-    if char.isalpha():
-        return char
-    return DIGIT_AS_LETTER.get(char) if allow_substitution else None
+    coerced = char if char.isalpha() else DIGIT_AS_LETTER.get(char) if allow_substitution else None
+    return coerced if coerced is not None and coerced in letters else None
 
 
 def fit(text: str, plate_format: PlateFormat, allow_substitution: bool) -> tuple[str, int] | None:
     """Fit cleaned `text` to a format: the corrected text and the number of substitutions."""
-    if len(text) != len(plate_format.layout):
+    layout = plate_format.layout
+    if len(text) != len(layout):
         return None
     out: list[str] = []
     substitutions = 0
-    for char, wanted in zip(text, plate_format.layout, strict=True):
-        coerced = _coerce(char, wanted, allow_substitution)
+    for char, wanted in zip(text, layout, strict=True):
+        coerced = _coerce(char, wanted, plate_format.letters, allow_substitution)
         if coerced is None:
             return None
         substitutions += coerced != char
         out.append(coerced)
     fitted = "".join(out)
-    if not _every_block_has_evidence(text, fitted, plate_format.layout):
+    if not _every_block_has_evidence(text, fitted, layout):
         return None
-    region = "".join(c for c, w in zip(fitted, plate_format.layout, strict=True) if w == REGION)
-    if region and region not in KZ_REGION_CODES:
+    region = "".join(c for c, w in zip(fitted, layout, strict=True) if w == REGION)
+    if region and region not in plate_format.regions:
         return None
     return fitted, substitutions
 
@@ -155,6 +253,49 @@ def _confidence(scores: Sequence[float], substitutions: int) -> float:
     return base * SUBSTITUTION_PENALTY**substitutions
 
 
+def _without_mark(
+    text: str, scores: list[float], family: FormatFamily
+) -> tuple[str, list[float]] | None:
+    """The text and scores without the family's country mark, when it holds the mark once."""
+    mark = COUNTRY_MARKS.get(family)
+    if mark is None or text.count(mark) != 1:
+        return None
+    at = text.index(mark)
+    return text[:at] + text[at + len(mark) :], scores[:at] + scores[at + len(mark) :]
+
+
+def family_fits(
+    text: str,
+    scores: list[float],
+    expected: frozenset[FormatFamily],
+    formats: Sequence[PlateFormat] = FORMATS,
+) -> list[PlateText]:
+    """Every format's reading of `text`, best per family (fewest substitutions, then most
+    confident): corrected for expected families, exact only for the others. A read holding a
+    family's country mark (KZ beside the flag) is also tried without it."""
+    best: dict[FormatFamily, PlateText] = {}
+    for plate_format in formats:
+        family = plate_format.family
+        allow = family in expected
+        for variant in ((text, scores), _without_mark(text, scores, family)):
+            if variant is None:
+                continue
+            fitted = fit(variant[0], plate_format, allow)
+            if fitted is None:
+                continue
+            corrected, substitutions = fitted
+            candidate = PlateText(
+                corrected, _confidence(variant[1], substitutions), plate_format.name, substitutions
+            )
+            kept = best.get(family)
+            if kept is None or (substitutions, -candidate.confidence) < (
+                kept.substitutions,
+                -kept.confidence,
+            ):
+                best[family] = candidate
+    return list(best.values())
+
+
 def decode(
     raw: str,
     confidences: Sequence[float] | None = None,
@@ -165,26 +306,17 @@ def decode(
 
     `confidences` are per-character probabilities of `raw` (same length); without them every
     character counts as certain. `expected` names the families whose positional prior may
-    correct characters; other families are only recognised when read exactly.
+    correct characters; other families are only recognised when read exactly. When the
+    families that fit with the fewest corrections disagree on the text, nothing is corrected.
     """
     text, scores = _clean_with_confidences(raw, confidences)
     expected_families = frozenset(expected)
-    best: PlateText | None = None
-    for plate_format in formats:
-        fitted = fit(text, plate_format, plate_format.family in expected_families)
-        if fitted is None:
-            continue
-        corrected, substitutions = fitted
-        candidate = PlateText(
-            corrected, _confidence(scores, substitutions), plate_format.name, substitutions
-        )
-        if best is None or (candidate.substitutions, -candidate.confidence) < (
-            best.substitutions,
-            -best.confidence,
-        ):
-            best = candidate
-    if best is not None:
-        return best
+    fits = family_fits(text, scores, expected_families, formats)
+    if fits:
+        fewest = min(reading.substitutions for reading in fits)
+        closest = [reading for reading in fits if reading.substitutions == fewest]
+        if len({reading.text for reading in closest}) == 1:
+            return max(closest, key=lambda reading: reading.confidence)
     if (
         FormatFamily.US in expected_families
         and len(text) == MAX_US_LENGTH + 1
@@ -209,10 +341,14 @@ def decode(
 def plate_likeness(text: str) -> float:
     """How much a cleaned string looks like a plate, in [0, 1], whatever its country.
 
-    Plates are 4-8 characters and nearly always mix letters and digits; words on signs,
-    shop fronts and stickers are mostly letters, and phone numbers or prices mostly digits.
+    Plates are 4-8 characters (9: a known layout read exactly) and nearly always mix letters
+    and digits; words on signs, shop fronts and stickers are mostly letters, and phone numbers
+    or prices mostly digits.
     """
-    if not MIN_GENERIC_LENGTH <= len(text) <= MAX_GENERIC_LENGTH:
+    longest = MAX_GENERIC_LENGTH
+    if len(text) == MAX_PLATE_LENGTH and any(fit(text, f, False) for f in FORMATS):
+        longest = MAX_PLATE_LENGTH
+    if not MIN_GENERIC_LENGTH <= len(text) <= longest:
         return 0.0
     digits = sum(c.isdigit() for c in text)
     letters = len(text) - digits

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from enum import StrEnum
 from pathlib import Path
-from typing import Self
+from typing import TYPE_CHECKING, Self
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
@@ -15,8 +15,11 @@ from contract import ClockSource
 from contract.config_file import load_toml
 from contract.wire import DeviceId
 from edge.violations import CameraRules
-from models.plate_format import FormatFamily
-from models.runtime import Runtime
+from models.plate_format import KAZAKH_ROADS, FormatFamily
+from models.runtime import Precision, Runtime
+
+if TYPE_CHECKING:
+    from models.pipeline import PlateReader
 
 
 class _Section(BaseModel):
@@ -80,9 +83,16 @@ class VideoSettings(_Section):
         description="Inference runtime for the models: openvino, onnxruntime, or auto "
         "(OpenVINO when installed)",
     )
+    precision: Precision = Field(
+        default=Precision.AUTO,
+        description="What the models compute in: f32, int8 (the quantised text detector), or "
+        "auto (int8 where the CPU has dot-product instructions, else f32); never bfloat16",
+    )
     formats: list[FormatFamily] = Field(
-        default_factory=lambda: [FormatFamily.KZ],
-        description="Plate format families expected here (kz, br, us); decoding favours them",
+        default_factory=lambda: list(KAZAKH_ROADS),
+        description="Plate format families expected here (kz, ru, kg, uz, br, us): their "
+        "look-alike characters are corrected by position; other plates are read as they are "
+        "([]: no correction at all)",
     )
     lane_edges: list[float] = Field(
         default_factory=list,
@@ -113,11 +123,34 @@ class VideoSettings(_Section):
         return self
 
     @model_validator(mode="after")
+    def _formats_once_each(self) -> Self:
+        if len(set(self.formats)) != len(self.formats):
+            raise ValueError("formats names a format family twice")
+        return self
+
+    @model_validator(mode="after")
     def _edges_ordered(self) -> Self:
         edges = self.lane_edges
         if any(not 0.0 < edge < 1.0 for edge in edges) or edges != sorted(set(edges)):
             raise ValueError("lane_edges must rise strictly between 0 and 1")
         return self
+
+    def plate_reader(self) -> PlateReader:
+        """The plate reader these settings describe: what the box runs, and what
+        ``python -m models.evaluate --config`` measures (one path, one set of defaults)."""
+        # Imported here: loading the models takes a moment, and reading a configuration
+        # (check-config, the sender, the bridge) must not pay for it.
+        from models.pipeline import PlateReader
+
+        return PlateReader(
+            expected=self.formats,
+            detector_side=self.detector_side,
+            threads=self.threads,
+            coarse_side=self.coarse_side,
+            fine_sides=self.fine_sides,
+            runtime=self.runtime,
+            precision=self.precision,
+        )
 
     def lane_at(self, x_fraction: float) -> int:
         """Lane number (1 = leftmost) of a point at ``x_fraction`` of the frame width."""

@@ -89,3 +89,18 @@ def test_the_inference_runtime_is_one_the_box_knows(tmp_path: Path) -> None:
     text = EXAMPLE.read_text(encoding="utf-8").replace('runtime = "auto"', 'runtime = "tensorrt"')
     with pytest.raises(ConfigError, match=r"video\.runtime: Input should be 'auto', 'openvino'"):
         load_box_config(write(tmp_path, text))
+
+
+def test_a_kazakh_box_expects_its_own_and_its_neighbours_plates(tmp_path: Path) -> None:
+    assert load_box_config(EXAMPLE).video.formats == ["kz", "ru", "kg", "uz"]
+    raw = example()
+    del raw["video"]["formats"]  # type: ignore[attr-defined]
+    assert BoxConfig.model_validate(raw).video.formats == ["kz", "ru", "kg", "uz"]
+    raw["video"]["formats"] = ["br"]  # type: ignore[index]
+    assert BoxConfig.model_validate(raw).video.formats == ["br"]
+    raw["video"]["formats"] = ["kz", "kz"]  # type: ignore[index]
+    with pytest.raises(ValueError, match="names a format family twice"):
+        BoxConfig.model_validate(raw)
+    text = EXAMPLE.read_text(encoding="utf-8").replace('"kg", "uz"]', '"kg", "xx"]')
+    with pytest.raises(ConfigError, match=r"video\.formats\.3: Input should be 'kz', 'ru'"):
+        load_box_config(write(tmp_path, text))

@@ -1,0 +1,124 @@
+"""The plate families of a Kazakh road (kz, ru, kg, uz) and the canonical form (pure)."""
+
+from __future__ import annotations
+
+import pytest
+
+from models.plate_format import (
+    FORMATS,
+    GENERIC,
+    KAZAKH_ROADS,
+    RU_LETTERS,
+    FormatFamily,
+    decode,
+    normalise,
+    plate_likeness,
+)
+
+ROADS = KAZAKH_ROADS
+
+
+@pytest.mark.parametrize(
+    ("raw", "text", "name"),
+    [
+        ("123 ABC 01", "123ABC01", "kz_person"),
+        ("777 AB 20", "777AB20", "kz_organisation"),
+        ("A 123 BC 77", "A123BC77", "ru_car"),
+        ("A 123 BC 777", "A123BC777", "ru_car"),
+        ("1234 AB 77", "1234AB77", "ru_motorcycle"),
+        ("AB 1234 50", "AB123450", "ru_trailer"),
+        ("01 123 ABC", "01123ABC", "kg_person"),
+        ("08 123 AB", "08123AB", "kg_organisation"),
+        ("01 A 123 BC", "01A123BC", "uz_person"),
+    ],
+)
+def test_each_family_reads_its_layout_as_printed(raw: str, text: str, name: str) -> None:
+    reading = decode(raw, expected=ROADS)
+    assert (reading.text, reading.format, reading.substitutions) == (text, name, 0)
+
+
+def test_uzbek_organisations_and_kyrgyz_persons_share_a_layout_and_a_reading() -> None:
+    # 10 is an Uzbek region only; 01 is both countries': the text is the same either way.
+    assert decode("10 123 ABC", expected=ROADS).format == "uz_organisation"
+    assert decode("01 123 ABC", expected=ROADS).text == "01123ABC"
+
+
+def test_cyrillic_letters_are_stored_as_their_latin_look_alikes() -> None:
+    assert normalise("А123ВС 77") == "A123BC77"
+    assert normalise("а123вс77") == "A123BC77"
+    assert normalise("АВЕКМНОРСТУХ") == RU_LETTERS
+    reading = decode("Х777УМ 199", [0.9] * 10, ROADS)
+    assert (reading.text, reading.format) == ("X777YM199", "ru_car")
+    assert reading.confidence == pytest.approx(0.9)
+
+
+def test_a_cyrillic_and_a_latin_read_of_one_plate_decode_alike() -> None:
+    assert decode("Е001КХ 26", expected=ROADS) == decode("E001KX 26", expected=ROADS)
+
+
+def test_russian_series_issue_only_the_twelve_look_alike_letters() -> None:
+    # F is no Russian series letter (and looks like no digit): no Russian plate.
+    assert decode("F123BC77", expected=ROADS).format == GENERIC
+    assert decode("A123BC77", expected=ROADS).format == "ru_car"
+
+
+def test_russian_region_codes() -> None:
+    assert decode("A123BC00", expected=ROADS).format == GENERIC
+    assert decode("A123BC550", expected=ROADS).format != "ru_car"
+    assert decode("A123BC750", expected=ROADS).format == "ru_car"
+
+
+def test_kyrgyz_and_uzbek_region_codes() -> None:
+    assert decode("12123ABC", expected=(FormatFamily.KG,)).format == GENERIC
+    assert decode("15A123BC", expected=(FormatFamily.UZ,)).format == GENERIC
+    assert decode("95A123BC", expected=(FormatFamily.UZ,)).format == "uz_person"
+
+
+@pytest.mark.parametrize(
+    ("raw", "family", "text"),
+    [
+        ("AI23BC77", FormatFamily.RU, "A123BC77"),  # I -> 1 among the digits
+        ("A1238C77", FormatFamily.RU, "A123BC77"),  # 8 -> B among the letters
+        ("O1123ABC", FormatFamily.KG, "01123ABC"),  # O -> 0 in the region
+        ("01A12SBC", FormatFamily.UZ, "01A125BC"),  # S -> 5 among the digits
+    ],
+)
+def test_the_prior_corrects_look_alikes_once_the_family_is_expected(
+    raw: str, family: FormatFamily, text: str
+) -> None:
+    assert decode(raw, expected=(family,)).text == text
+    assert decode(raw, expected=()).text == raw
+
+
+def test_families_that_would_correct_a_read_differently_leave_it_as_read() -> None:
+    # B08GAB05: a Kazakh person plate with B read for 8 (808GAB05), or a Russian one with G
+    # read for 6 (B086AB05); one correction each: nothing tells them apart, so no correction.
+    reading = decode("B08GAB05", expected=ROADS)
+    assert (reading.text, reading.format) == ("B08GAB05", GENERIC)
+    # With one family expected the same read is corrected to that family's plate.
+    assert decode("B08GAB05", expected=(FormatFamily.KZ,)).text == "808GAB05"
+    assert decode("B08GAB05", expected=(FormatFamily.RU,)).text == "B086AB05"
+
+
+def test_a_read_that_fits_one_family_as_read_is_not_corrected_to_another() -> None:
+    # Fits Russia as read; no Kazakh layout fits it (3 cannot stand for a letter).
+    assert decode("B123BC77", expected=ROADS).format == "ru_car"
+    assert decode("B123BC77", expected=ROADS).text == "B123BC77"
+
+
+def test_the_country_mark_read_along_is_dropped() -> None:
+    assert decode("KZ123ABC01", expected=ROADS).text == "123ABC01"
+    assert decode("01KG123ABC", expected=ROADS).text == "01123ABC"
+
+
+def test_a_nine_character_plate_is_plate_like_only_as_a_known_layout() -> None:
+    assert plate_likeness("A123BC777") == 1.0
+    assert plate_likeness("AB12CD345") == 0.0
+
+
+def test_every_layout_is_letters_digits_and_regions_with_valid_codes() -> None:
+    for plate_format in FORMATS:
+        assert set(plate_format.layout) <= {"D", "L", "R"}
+        regions = plate_format.layout.count("R")
+        assert all(len(code) == regions for code in plate_format.regions)
+        assert 0 <= plate_format.top_line < len(plate_format.layout)
