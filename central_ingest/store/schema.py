@@ -8,7 +8,13 @@ enforced here, by constraints and triggers, not only in Python:
 
 from __future__ import annotations
 
-SCHEMA_VERSION = 6
+from central_ingest.store.appeal_schema import (
+    APPEALS_DDL,
+    APPEALS_MIGRATION,
+    CASE_CANCELLED_NEEDS_APPROVAL,
+)
+
+SCHEMA_VERSION = 7
 
 # Forward steps from the version a database file records to the next: each a list of
 # statements run in one transaction by ``Store.migrate``. A new database is created at
@@ -89,6 +95,10 @@ MIGRATIONS: dict[int, tuple[str, ...]] = {
     ),
     # 5 -> 6: the driver's case page: its links, and the case's notices found by case number.
     6: (CASE_LINKS, *CASE_LINKS_INDEXES),
+    # 6 -> 7: appeals and their attachments; an open appeal suspends the resolution (no
+    # hand-over, no entry into force), and an appeal decided "cancelled" cancels the case
+    # (store/appeal_schema.py).
+    7: APPEALS_MIGRATION,
 }
 
 DDL = """
@@ -450,11 +460,7 @@ BEGIN SELECT RAISE(ABORT, 'a payment matched to a case stays matched to it'); EN
 CREATE TRIGGER IF NOT EXISTS case_closed_stays_closed BEFORE UPDATE OF status ON cases
 WHEN OLD.status IN ('paid', 'cancelled', 'expired') AND NEW.status != OLD.status
 BEGIN SELECT RAISE(ABORT, 'a paid, cancelled or expired case is closed for good'); END;
-CREATE TRIGGER IF NOT EXISTS case_cancelled_needs_approval BEFORE UPDATE OF status ON cases
-WHEN NEW.status = 'cancelled' AND OLD.status != 'cancelled'
- AND NOT EXISTS (SELECT 1 FROM cancellation_requests
-                 WHERE case_number = NEW.case_number AND status = 'approved')
-BEGIN SELECT RAISE(ABORT, 'a case is cancelled only on an approved cancellation request'); END;
+-- case_cancelled_needs_approval: with the appeals, at the end (store/appeal_schema.py).
 CREATE UNIQUE INDEX IF NOT EXISTS cancellation_one_pending
     ON cancellation_requests(case_number) WHERE status = 'pending';
 CREATE TRIGGER IF NOT EXISTS cancellation_decided_once BEFORE UPDATE ON cancellation_requests
@@ -465,3 +471,4 @@ CREATE INDEX IF NOT EXISTS cases_limitation ON cases(status, limitation_at);
 """
 DDL += f"{NOTIFICATION_MESSAGES};\n{NOTIFICATION_MESSAGES_INDEX};\n"
 DDL += f"{CASE_LINKS};\n" + "".join(f"{index};\n" for index in CASE_LINKS_INDEXES)
+DDL += APPEALS_DDL + f"{CASE_CANCELLED_NEEDS_APPROVAL};\n"

@@ -19,6 +19,8 @@ from __future__ import annotations
 
 from collections.abc import Collection
 
+from central_ingest.store.postgres.appeal_rules import APPEALS_PRIVILEGES
+
 OWNER = "erap_owner"
 APP = "erap_app"
 READER = "erap_reader"
@@ -53,6 +55,8 @@ APP_PRIVILEGES: dict[str, tuple[str, ...]] = {
     "tree_heads": APPEND_ONLY,
     "double_reviews": READ_WRITE,
     "case_links": READ_WRITE,
+    # Filed and decided, never deleted (store/postgres/appeal_rules.py).
+    **APPEALS_PRIVILEGES,
 }
 
 # What the read-only role may not read at all, and the tables it reads only some columns of.

@@ -57,6 +57,8 @@ Differences, and why:
 
 from __future__ import annotations
 
+from central_ingest.store.appeal_schema import APPEAL_TRIGGER_NAMES
+
 _SETTINGS = "LANGUAGE plpgsql SET search_path = pg_catalog, public, pg_temp"
 
 FUNCTIONS = f"""
@@ -294,4 +296,5 @@ SQLITE_TRIGGERS_KEPT = (
     "case_cancelled_needs_approval",
     "cancellation_decided_once",
     "double_review_decided_once",
+    *APPEAL_TRIGGER_NAMES,
 )

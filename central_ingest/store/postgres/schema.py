@@ -19,6 +19,7 @@ import psycopg
 from psycopg import sql
 
 from central_ingest.store.errors import StoreError
+from central_ingest.store.postgres.appeal_rules import APPEALS
 from central_ingest.store.postgres.connection import MIGRATION_LOCK
 from central_ingest.store.postgres.roles import APP_PRIVILEGES, OWNER, grant_statements
 from central_ingest.store.postgres.rules import FUNCTIONS, TRIGGERS
@@ -30,7 +31,7 @@ from central_ingest.store.postgres.tables import (
     TABLES,
 )
 
-SCHEMA_VERSION = 6
+SCHEMA_VERSION = 7
 
 # Each step: the SQL scripts that take the database from the previous version to this one.
 MIGRATIONS: dict[int, tuple[str, ...]] = {
@@ -39,6 +40,7 @@ MIGRATIONS: dict[int, tuple[str, ...]] = {
     4: (PLATE_HISTORY_INDEXES,),
     5: (NOTIFICATION_DELIVERY,),
     6: (CASE_LINKS,),
+    7: (APPEALS,),
 }
 
 
