@@ -27,6 +27,16 @@ class ModelEntry:
     source: str
     licence: str
     history: tuple[dict[str, Any], ...]
+    # An OpenVINO IR model keeps its weights beside it (.bin): checked like the model file.
+    weights: Path | None = None
+    weights_sha256: str | None = None
+
+    def files(self) -> list[tuple[Path, str]]:
+        """Each file of the model with the checksum the manifest records for it."""
+        pairs = [(self.path, self.sha256)]
+        if self.weights is not None and self.weights_sha256 is not None:
+            pairs.append((self.weights, self.weights_sha256))
+        return pairs
 
 
 def load_manifest(manifest_path: Path = MANIFEST_PATH) -> dict[str, ModelEntry]:
@@ -41,6 +51,12 @@ def load_manifest(manifest_path: Path = MANIFEST_PATH) -> dict[str, ModelEntry]:
             source=entry["source"],
             licence=entry["licence"],
             history=tuple(entry["history"]),
+            weights=(
+                None
+                if "weights" not in entry["file"]
+                else _resolve({**entry["file"], "path": entry["file"]["weights"]})
+            ),
+            weights_sha256=entry.get("weights_sha256"),
         )
     return entries
 
@@ -74,11 +90,12 @@ class ModelChecksumError(RuntimeError):
 def verify(entries: dict[str, ModelEntry] | None = None) -> None:
     """Raise ModelChecksumError unless every model file exists and matches its checksum."""
     for entry in (entries or load_manifest()).values():
-        if not entry.path.is_file():
-            raise ModelChecksumError(f"model {entry.name}: file {entry.path} is missing")
-        actual = sha256_of(entry.path)
-        if actual != entry.sha256:
-            raise ModelChecksumError(
-                f"model {entry.name}: file {entry.path} has checksum {actual}, the manifest "
-                f"expects {entry.sha256}; the model was replaced or corrupted"
-            )
+        for path, expected in entry.files():
+            if not path.is_file():
+                raise ModelChecksumError(f"model {entry.name}: file {path} is missing")
+            actual = sha256_of(path)
+            if actual != expected:
+                raise ModelChecksumError(
+                    f"model {entry.name}: file {path} has checksum {actual}, the manifest "
+                    f"expects {expected}; the model was replaced or corrupted"
+                )

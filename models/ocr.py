@@ -9,6 +9,7 @@ upscales every crop to a 736 px short side, far too slow for plate crops.
 from __future__ import annotations
 
 import math
+import time
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -109,6 +110,7 @@ class TextDetector:
     ) -> None:
         self._model = load_model(model_path, inference)
         self.input_side = input_side
+        self.seconds = 0.0  # spent detecting, for the per-stage figures
 
     @staticmethod
     def input_size(image_shape: tuple[int, ...], input_side: int) -> tuple[int, int]:
@@ -131,6 +133,16 @@ class TextDetector:
 
     def detect(self, image: Image, input_side: int | None = None) -> list[TextBox]:
         """Text lines in `image`, run at `input_side` (long side) or the detector's default."""
+        started = time.perf_counter()
+        try:
+            return self._detect(image, input_side)
+        finally:
+            self.seconds += time.perf_counter() - started
+
+    def precision(self) -> dict[str, object]:
+        return self._model.precision()
+
+    def _detect(self, image: Image, input_side: int | None) -> list[TextBox]:
         resized, scale_x, scale_y = self._resize(image, input_side or self.input_side)
         probability_map: FloatArray = self._model.run(_normalise(resized))[0, 0]
         binary = (probability_map > DETECTION_THRESHOLD).astype(np.uint8)
@@ -173,6 +185,10 @@ class TextRecognizer:
             )
         # Index 0 is the CTC blank; the model appends a space class after its dictionary.
         self._characters = ["", *characters.splitlines(), " "]
+        self.seconds = 0.0  # spent reading, for the per-stage figures
+
+    def precision(self) -> dict[str, object]:
+        return self._model.precision()
 
     def prepare(self, widths: Iterable[int]) -> None:
         """Run once on each padded input width (see SHAPE_STEP)."""
@@ -180,6 +196,13 @@ class TextRecognizer:
             self._model.run(np.zeros((1, 3, RECOGNISER_HEIGHT, width), np.float32))
 
     def read(self, crop: Image) -> TextRead:
+        started = time.perf_counter()
+        try:
+            return self._read(crop)
+        finally:
+            self.seconds += time.perf_counter() - started
+
+    def _read(self, crop: Image) -> TextRead:
         height, width = crop.shape[:2]
         target_w = max(RECOGNISER_HEIGHT, math.ceil(RECOGNISER_HEIGHT * width / height))
         resized = cv2.resize(crop, (target_w, RECOGNISER_HEIGHT), interpolation=cv2.INTER_LINEAR)

@@ -46,9 +46,10 @@ from models.ocr import (
     TextRecognizer,
 )
 from models.plate_format import FormatFamily, PlateText, decode, plate_likeness
-from models.runtime import Inference, Runtime, resolve
+from models.runtime import Inference, Precision, Runtime, choose_precision, cpu_flags, resolve
 
 DETECTOR = "text_detector"
+DETECTOR_INT8 = "text_detector_int8"  # the same detector quantised (models.quantise)
 RECOGNIZER = "text_recognizer"
 MAX_MERGED_BOXES = 3
 MIN_CANDIDATE_CONFIDENCE = 0.3
@@ -180,7 +181,7 @@ class PlateReader:
         coarse_side: int | None = None,
         fine_sides: Sequence[int] = (),
         runtime: Runtime = Runtime.AUTO,
-        full_precision: bool = False,
+        precision: Precision = Precision.AUTO,
     ) -> None:
         self.expected = tuple(expected)
         coarse = (coarse_side,) if coarse_side is not None and coarse_side < detector_side else ()
@@ -188,22 +189,41 @@ class PlateReader:
         self.detector_side = detector_side
         self.sides = (*coarse, detector_side, *fine)
         models = load_manifest()
-        verify({name: models[name] for name in (DETECTOR, RECOGNIZER)})
-        inference = Inference(resolve(runtime), threads, full_precision)
-        self._detector = TextDetector(models[DETECTOR].path, detector_side, inference)
+        inference = Inference(resolve(runtime), threads)
+        # The int8 detector is an OpenVINO model (models.quantise).
+        int8_shipped = inference.runtime is Runtime.OPENVINO and DETECTOR_INT8 in models
+        self.precision = choose_precision(precision, int8_shipped, cpu_flags())
+        detector = DETECTOR_INT8 if self.precision is Precision.INT8 else DETECTOR
+        verify({name: models[name] for name in (detector, RECOGNIZER)})
+        self._detector = TextDetector(models[detector].path, detector_side, inference)
         self._recognizer = TextRecognizer(models[RECOGNIZER].path, inference)
         self.runtime = inference.runtime
 
-    def warm_up(self, frame_shape: tuple[int, ...]) -> None:
-        """Run the models once on every input shape that frames of `frame_shape` lead to: each
-        rung's size, the second look's enlarged regions and the crop widths. OpenVINO plans
-        each shape the first time it sees it (20-70 ms), which would otherwise fall on the
-        first vehicles."""
+    def warm_up(self, *image_shapes: tuple[int, ...]) -> None:
+        """Run the models once on every input shape that images of `image_shapes` (the
+        camera's frame, the motion gate's regions) lead to: each rung's size, the second
+        look's enlarged regions and the crop widths. OpenVINO plans each shape the first time
+        it sees it (20-70 ms), which would otherwise fall on the first vehicles."""
         self._detector.prepare(
-            {self._detector.input_size(frame_shape, side) for side in self.sides}
+            {
+                self._detector.input_size(shape, side)
+                for shape in image_shapes
+                for side in self.sides
+            }
             | set(SURROUNDINGS_SIZES)
         )
         self._recognizer.prepare(range(RECOGNISER_MIN_WIDTH, WARM_UP_MAX_WIDTH + 1, SHAPE_STEP))
+
+    def precisions(self) -> dict[str, dict[str, object]]:
+        """What each model computes in, as its runtime reports it."""
+        return {
+            "text_detector": self._detector.precision(),
+            "text_recognizer": self._recognizer.precision(),
+        }
+
+    def stage_seconds(self) -> dict[str, float]:
+        """Seconds spent so far detecting text and reading lines (for the figures)."""
+        return {"detect": self._detector.seconds, "recognise": self._recognizer.seconds}
 
     def candidates(self, image: Image, only_best: bool = False) -> list[PlateReading]:
         """Candidate lines read and decoded, scored by plate-likeness and relative size: every

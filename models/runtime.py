@@ -1,28 +1,31 @@
 """Running one of the shipped ONNX files on the CPU, with OpenVINO or onnxruntime.
 
-Both runtimes read the same ONNX file. OpenVINO is the faster here because it computes in the
-CPU's fastest precision by default: bfloat16 on x86 CPUs with AVX512-BF16 or AMX, float16 on
-ARMv8.2 and later (the camera box's class). On a 2-core AMD EPYC (AVX512-BF16) the text
-detector at 640x352 takes 15-20 ms against 31-40 ms with onnxruntime, at 1280x736 57 ms
-against 170 ms, and the recogniser 6 ms against 11 ms per plate; in float32 OpenVINO is about
-as fast as onnxruntime. Readings differ only where the recogniser is torn between two
-characters (us photos: 2 of 222 plates more read right in bfloat16, br: the same;
-models/manifest.json). With `full_precision` OpenVINO computes in float32 and matches
-onnxruntime's outputs (tests/integration/models/test_runtime.py). onnxruntime stays as the
-reference and fallback.
+Both runtimes read the same ONNX files. The precision is the box's choice (`[video] precision`),
+never the CPU's: OpenVINO would otherwise compute in bfloat16 on x86 CPUs with AVX512-BF16 or
+AMX, which a Raspberry-Pi-class box does not have, and figures measured so would not hold on
+the box. So OpenVINO is always told INFERENCE_PRECISION_HINT=f32, and the speed comes from the
+INT8 text detector (models.quantise, an OpenVINO IR run by OpenVINO only) where the CPU has
+dot-product instructions (AVX-VNNI, AVX512-VNNI, ARMv8.2 dotprod): `choose_precision`; without
+them int8 convolutions ran slower than float32 (onnxruntime, Zen-1: FIELD_NOTES).
+`LoadedModel.precision()` asks the runtime what it actually
+computes in (OpenVINO: its compiled model's precision hint and each convolution's runtime
+precision), for the figures.
+
+In float32 OpenVINO and onnxruntime give the same outputs (tests/integration/models/
+test_runtime.py); onnxruntime stays as the reference and fallback.
 
 Input shapes stay dynamic: the recogniser's width follows each crop and the detector's size
-follows the frame and the rung. OpenVINO plans a shape the first time it sees it (20-70 ms
-once) and keeps the plan, so a box whose camera and rungs are fixed pays that at start only
-(models.pipeline.PlateReader.warm_up). The plans cost memory, about 6 MB per detector shape:
-the plate reader peaks at about 1.1 GB resident with OpenVINO against 0.5 GB with
-onnxruntime (models.evaluate on the br photos). A box short of memory runs onnxruntime
-(`[video] runtime` in its configuration).
+follows the frame, the motion region and the rung. OpenVINO plans a shape the first time it
+sees it (20-70 ms once) and keeps the plan, so the box plans its shapes at start
+(models.pipeline.PlateReader.warm_up, edge.video.VideoPipeline.warm_up). A box short of
+memory runs onnxruntime (`[video] runtime`).
 """
 
 from __future__ import annotations
 
 import importlib.util
+import re
+from collections import Counter
 from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
@@ -34,6 +37,55 @@ import numpy.typing as npt
 FloatArray = npt.NDArray[np.float32]
 
 
+class Precision(StrEnum):
+    """What the models compute in; never bfloat16 (see the module doc)."""
+
+    AUTO = "auto"  # int8 where the int8 detector ships and the CPU has dot products, else f32
+    F32 = "f32"
+    INT8 = "int8"  # the text detector quantised (models.quantise); the recogniser in f32
+
+
+# /proc/cpuinfo flags of the dot-product instructions INT8 convolutions need to pay: x86's
+# AVX512-VNNI and AVX-VNNI, ARMv8.2's dotprod ("asimddp" in the Features line).
+DOT_PRODUCT_FLAGS = frozenset({"avx512_vnni", "avx_vnni", "asimddp"})
+# Flags quoted with every timing: vector width, dot products, bfloat16/float16, AMX.
+_RELEVANT_FLAG = re.compile(r"avx2|avx512\w*|avx_vnni\w*|amx\w*|\w*bf16|asimd\w*|fphp|i8mm|sve\w*")
+
+
+def choose_precision(requested: Precision, int8_shipped: bool, cpu: frozenset[str]) -> Precision:
+    """The precision the models run in: `requested`, or for AUTO int8 only where it pays (the
+    int8 model ships for the runtime chosen and the CPU has dot-product instructions), else
+    float32."""
+    if requested is Precision.AUTO:
+        return Precision.INT8 if int8_shipped and cpu & DOT_PRODUCT_FLAGS else Precision.F32
+    if requested is Precision.INT8 and not int8_shipped:
+        raise RuntimeError(
+            "int8 precision was asked for but no int8 text detector is installed for this "
+            "runtime (models/manifest.json, text_detector_int8: OpenVINO only); choose "
+            "precision f32 or auto"
+        )
+    return requested
+
+
+def relevant_flags(cpu: frozenset[str]) -> list[str]:
+    """The CPU flags that decide the models' speed, sorted."""
+    return sorted(flag for flag in cpu if _RELEVANT_FLAG.fullmatch(flag))
+
+
+def cpu_flags(cpuinfo: Path = Path("/proc/cpuinfo")) -> frozenset[str]:
+    """The CPU's feature flags (x86 "flags", ARM "Features"); empty where the file is absent."""
+    try:
+        text = cpuinfo.read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return frozenset()
+    flags: set[str] = set()
+    for line in text.splitlines():
+        key, _, value = line.partition(":")
+        if key.strip() in ("flags", "Features"):
+            flags.update(value.split())
+    return frozenset(flags)
+
+
 class Runtime(StrEnum):
     AUTO = "auto"  # OpenVINO when installed, else onnxruntime
     OPENVINO = "openvino"
@@ -42,11 +94,11 @@ class Runtime(StrEnum):
 
 @dataclass(frozen=True)
 class Inference:
-    """How a model runs: the runtime, CPU threads, and whether OpenVINO keeps float32."""
+    """How a model runs: the runtime and its CPU threads (always in the file's precision,
+    float32 where the file has no int8 layers)."""
 
     runtime: Runtime = Runtime.AUTO
     threads: int = 2
-    full_precision: bool = False
 
 
 class LoadedModel(Protocol):
@@ -56,6 +108,10 @@ class LoadedModel(Protocol):
 
     def metadata(self, key: str) -> str | None:
         """A value of the ONNX file's metadata_props, or None when the file has no such key."""
+        ...
+
+    def precision(self) -> dict[str, object]:
+        """What the runtime computes the model in, as it reports it."""
         ...
 
 
@@ -79,21 +135,29 @@ def load_model(path: Path, inference: Inference = Inference()) -> LoadedModel:
             "(see models/manifest.json)"
         )
     if resolve(inference.runtime) is Runtime.OPENVINO:
-        return _OpenVinoModel(path, inference.threads, inference.full_precision)
+        return _OpenVinoModel(path, inference.threads)
+    if path.suffix == ".xml":
+        raise RuntimeError(
+            f"{path.name} is an OpenVINO model (the int8 text detector), which onnxruntime "
+            "cannot run; choose the openvino runtime or precision f32"
+        )
     return _OnnxRuntimeModel(path, inference.threads)
 
 
 class _OpenVinoModel:
-    def __init__(self, path: Path, threads: int, full_precision: bool) -> None:
+    def __init__(self, path: Path, threads: int) -> None:
         import openvino  # type: ignore[import-untyped]
 
         core = openvino.Core()
         self._model = core.read_model(path)
-        settings: dict[str, Any] = {"PERFORMANCE_HINT": "LATENCY", "INFERENCE_NUM_THREADS": threads}
-        if full_precision:
-            settings["INFERENCE_PRECISION_HINT"] = "f32"
-        compiled = core.compile_model(self._model, "CPU", settings)
-        self._request = compiled.create_infer_request()
+        # float32 wherever the file is not int8: never the CPU's bfloat16 or float16 default.
+        settings: dict[str, Any] = {
+            "PERFORMANCE_HINT": "LATENCY",
+            "INFERENCE_NUM_THREADS": threads,
+            "INFERENCE_PRECISION_HINT": "f32",
+        }
+        self._compiled = core.compile_model(self._model, "CPU", settings)
+        self._request = self._compiled.create_infer_request()
 
     def run(self, inputs: FloatArray) -> FloatArray:
         results: Any = self._request.infer({0: inputs})
@@ -104,6 +168,17 @@ class _OpenVinoModel:
         if not self._model.has_rt_info(["framework", key]):
             return None
         return str(self._model.get_rt_info(["framework", key]).astype(str))
+
+    def precision(self) -> dict[str, object]:
+        """The compiled model's precision hint and the runtime precision of its convolutions
+        (u8/i8: int8 kernels ran them)."""
+        convolutions: Counter[str] = Counter()
+        for op in self._compiled.get_runtime_model().get_ordered_ops():
+            info = op.get_rt_info()
+            if "onvolution" in info["layerType"].astype(str):
+                convolutions[info["runtimePrecision"].astype(str)] += 1
+        hint = self._compiled.get_property("INFERENCE_PRECISION_HINT")
+        return {"hint": str(hint.get_type_name()), "convolutions": dict(convolutions)}
 
 
 class _OnnxRuntimeModel:
@@ -130,3 +205,8 @@ class _OnnxRuntimeModel:
     def metadata(self, key: str) -> str | None:
         value = self._session.get_modelmeta().custom_metadata_map.get(key)
         return None if value is None else str(value)
+
+    def precision(self) -> dict[str, object]:
+        # onnxruntime's CPU provider computes the shipped float files in float32 and reports
+        # nothing more (it is given no int8 file: see load_model).
+        return {"hint": "f32"}

@@ -67,17 +67,8 @@ def build_pipeline(config: BoxConfig) -> VideoPipeline:
         TrackerSettings,
         VideoPipeline,
     )
-    from models.pipeline import PlateReader
-
     video = config.video
-    reader = PlateReader(
-        expected=video.formats,
-        detector_side=video.detector_side,
-        threads=video.threads,
-        coarse_side=video.coarse_side,
-        fine_sides=video.fine_sides,
-        runtime=video.runtime,
-    )
+    reader = video.plate_reader()
     settings = PipelineSettings(
         events=EventSettings(
             camera_id=config.device_id,

@@ -72,16 +72,26 @@ def test_a_coarse_first_search_reads_the_same_plate() -> None:
     assert reading is not None and reading.text == "123ABC01"
 
 
-def test_a_plate_too_small_for_the_detector_side_is_found_on_a_finer_rung() -> None:
-    # The whole scene at 40 % in a 1080p frame: its plate text is 12 px high, 4 px at 640.
+def test_a_plate_found_on_a_finer_rung_is_read_and_the_rungs_are_tried_in_order() -> None:
+    # The whole scene at 40 % in a 1080p frame: its plate text is 12 px high. Whichever rung
+    # reads it (that depends on the CPU's rounding and the model), the ladder reads it, after
+    # trying the rungs smallest first and stopping at the first confident plate.
     small = cv2.resize(street_scene("123ABC01"), None, fx=0.4, fy=0.4, interpolation=cv2.INTER_AREA)
     frame = np.full((1080, 1920, 3), 90, np.uint8)
     frame[600 : 600 + small.shape[0], 900 : 900 + small.shape[1]] = small
-    # Whether 640 alone reads it depends on the CPU's rounding and on the model: not asserted
-    # (a reader that improves must not break the suite). The ladder must read it.
     ladder = PlateReader(expected=(FormatFamily.KZ,), detector_side=640, fine_sides=(1920,))
+    searched: list[int | None] = []
+    detect = ladder._detector.detect
+
+    def counting_detect(image: npt.NDArray[np.uint8], side: int | None = None) -> list[TextBox]:
+        if image.shape == frame.shape:  # the whole frame: a rung (not the second look)
+            searched.append(side)
+        return detect(image, side)
+
+    ladder._detector.detect = counting_detect  # type: ignore[method-assign]
     reading = ladder.read(frame)
     assert reading is not None and reading.text == "123ABC01"
+    assert searched in ([640], [640, 1920])
 
 
 def test_a_small_plate_is_read_again_enlarged_and_keeps_its_first_box(
@@ -137,8 +147,31 @@ def test_evaluate_scores_a_folder_and_ends_with_one_json_line(tmp_path: Path) ->
     assert result.returncode == 0, result.stderr
     lines = result.stdout.strip().splitlines()
     summary = json.loads(lines[-1])
-    assert set(summary) == {"images", "plates", "exact", "detected", "median_ms", "runtime"}
+    assert {
+        "images",
+        "plates",
+        "exact",
+        "detected",
+        "median_ms",
+        "p95_ms",
+        "max_ms",
+        "stages_median_ms",
+        "peak_rss_mb",
+        "runtime",
+        "precision",
+        "model_precisions",
+        "cpu_flags",
+        "settings",
+        "overrides",
+    } <= set(summary)
     assert summary["runtime"] == "openvino"
+    assert summary["median_ms"] <= summary["p95_ms"] <= summary["max_ms"]
+    assert set(summary["stages_median_ms"]) == {"load", "detect", "recognise", "decode"}
+    assert summary["stages_median_ms"]["detect"] > 0
+    assert summary["peak_rss_mb"] > 50
+    assert summary["model_precisions"]["text_detector"]["hint"] == "f32"  # never bfloat16
+    assert summary["overrides"] == ["detector_side"]
+    assert "override: video.detector_side = 640" in result.stderr
     assert (summary["images"], summary["plates"]) == (3, 3)
     assert summary["exact"] == pytest.approx(2 / 3, abs=1e-3)
     assert summary["detected"] == 1.0
@@ -266,3 +299,65 @@ def test_a_reader_warmed_up_reads_as_before(reader: PlateReader) -> None:
     before = reader.read(scene)
     reader.warm_up(scene.shape)
     assert reader.read(scene) == before
+
+
+def evaluation_settings(result: subprocess.CompletedProcess[str]) -> dict[str, object]:
+    assert result.returncode == 0, result.stderr
+    summary: dict[str, object] = json.loads(result.stdout.splitlines()[-1])
+    return summary
+
+
+def test_evaluate_runs_the_boxs_video_settings_and_prints_what_the_options_override(
+    tmp_path: Path,
+) -> None:
+    from edge.box.config import VideoSettings
+
+    photos = tmp_path / "photos"
+    photos.mkdir()
+    write_sample(photos, "one", "ABC1234", "ABC1234")
+    box = tmp_path / "box.toml"
+    box.write_text(
+        BOX_CONFIG.format(max_plates=2).replace(
+            'source = "0"\n',
+            'source = "0"\ndetector_side = 800\ncoarse_side = 480\nfine_sides = [1280]\n'
+            'formats = ["br"]\nprecision = "f32"\nruntime = "onnxruntime"\nthreads = 1\n',
+        ),
+        encoding="utf-8",
+    )
+    command = [sys.executable, "-m", "models.evaluate", str(photos)]
+
+    def run(*options: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [*command, *options], capture_output=True, text=True, timeout=120, check=False
+        )
+
+    as_the_box = evaluation_settings(run("--config", str(box)))
+    overridden = run("--config", str(box), "--formats", "us", "--coarse-side", "0")
+    defaults = evaluation_settings(run())
+    refused = run("--config", str(box), "--detector-side", "100")
+
+    assert as_the_box["settings"] == {
+        "detector_side": 800,
+        "coarse_side": 480,
+        "fine_sides": [1280],
+        "max_plates_per_frame": 2,
+        "formats": ["br"],
+        "runtime": "onnxruntime",
+        "precision": "f32",
+        "threads": 1,
+    }
+    assert (as_the_box["runtime"], as_the_box["precision"]) == ("onnxruntime", "f32")
+    assert as_the_box["overrides"] == []
+    changed = evaluation_settings(overridden)["settings"]
+    assert changed["formats"] == ["us"] and changed["coarse_side"] is None  # type: ignore[index]
+    assert changed["detector_side"] == 800  # type: ignore[index]
+    assert 'override: video.formats = ["us"]' in overridden.stderr
+    assert "override: video.coarse_side = null" in overridden.stderr
+    # Without a file: the box's own defaults, the one source of them.
+    box_defaults = VideoSettings(source="0")
+    assert defaults["settings"] == {
+        key: box_defaults.model_dump(mode="json")[key]
+        for key in as_the_box["settings"]  # type: ignore[union-attr]
+    }
+    assert refused.returncode == 1
+    assert "video.detector_side" in refused.stderr
