@@ -13,8 +13,9 @@ from central_ingest.store.appeal_schema import (
     APPEALS_MIGRATION,
     CASE_CANCELLED_NEEDS_APPROVAL,
 )
+from central_ingest.store.roadside_schema import CASES_TABLE, MIGRATION_8, ROADSIDE_DDL
 
-SCHEMA_VERSION = 7
+SCHEMA_VERSION = 8
 
 # Forward steps from the version a database file records to the next: each a list of
 # statements run in one transaction by ``Store.migrate``. A new database is created at
@@ -99,9 +100,14 @@ MIGRATIONS: dict[int, tuple[str, ...]] = {
     # hand-over, no entry into force), and an appeal decided "cancelled" cancels the case
     # (store/appeal_schema.py).
     7: APPEALS_MIGRATION,
+    # 7 -> 8: roadside protocols (store/roadside_schema.py): the officers' IIN and unit, the
+    # terminals' blocks of protocol numbers, the protocols, and cases opened from them (a
+    # source, no fixation, the status 'warned'), which rebuilds the cases table.
+    8: MIGRATION_8,
 }
 
-DDL = """
+DDL = (
+    """
 CREATE TABLE IF NOT EXISTS meta (
     key TEXT PRIMARY KEY,
     value TEXT NOT NULL
@@ -125,7 +131,9 @@ CREATE TABLE IF NOT EXISTS operators (
     password_hash TEXT NOT NULL,
     active INTEGER NOT NULL DEFAULT 1,
     created_at TEXT NOT NULL,
-    language TEXT CHECK (language IN ('kk', 'ru', 'en'))
+    language TEXT CHECK (language IN ('kk', 'ru', 'en')),
+    iin TEXT,
+    unit TEXT
 );
 
 CREATE TABLE IF NOT EXISTS sessions (
@@ -231,36 +239,9 @@ CREATE TABLE IF NOT EXISTS case_numbers (
     last INTEGER NOT NULL
 );
 
-CREATE TABLE IF NOT EXISTS cases (
-    case_number TEXT PRIMARY KEY,
-    fixation_id TEXT NOT NULL UNIQUE REFERENCES fixations(fixation_id),
-    plate TEXT NOT NULL,
-    owner_id TEXT,
-    owner_name TEXT,
-    owner_phone TEXT,
-    owner_email TEXT,
-    violation TEXT NOT NULL,
-    article TEXT NOT NULL,
-    part TEXT NOT NULL,
-    offence_at TEXT NOT NULL,
-    mrp_kzt INTEGER NOT NULL,
-    fine_mrp INTEGER NOT NULL,
-    fine_minor INTEGER NOT NULL CHECK (fine_minor > 0),
-    discount_percent INTEGER NOT NULL,
-    resolution_at TEXT NOT NULL,
-    resolved_by TEXT NOT NULL REFERENCES operators(username),
-    discount_deadline TEXT NOT NULL,
-    entry_into_force TEXT NOT NULL,
-    voluntary_deadline TEXT NOT NULL,
-    limitation_at TEXT NOT NULL,
-    status TEXT NOT NULL DEFAULT 'open'
-        CHECK (status IN ('open', 'paid', 'underpaid', 'sent_to_bailiffs', 'cancelled', 'expired')),
-    paid_minor INTEGER NOT NULL DEFAULT 0,
-    updated_at TEXT NOT NULL,
-    -- Last, where ALTER TABLE puts it in a database brought forward from version 1.
-    owner_language TEXT CHECK (owner_language IN ('kk', 'ru', 'en'))
-);
-CREATE INDEX IF NOT EXISTS cases_status ON cases(status, voluntary_deadline);
+"""
+    + f"{CASES_TABLE};\n"
+    + """CREATE INDEX IF NOT EXISTS cases_status ON cases(status, voluntary_deadline);
 CREATE INDEX IF NOT EXISTS cases_plate_time ON cases(plate, offence_at, fixation_id);
 CREATE INDEX IF NOT EXISTS cases_owner ON cases(owner_id);
 
@@ -412,10 +393,15 @@ BEGIN SELECT RAISE(ABORT, 'case has a payment or is not open: it is never handed
 -- ---------------------------------------------------------------------------------------------
 
 -- Nothing becomes a case without an officer's decision, and a decision is final.
+-- A roadside case has no fixation: its officer's protocol of the same number stands for it.
 CREATE TRIGGER IF NOT EXISTS case_needs_confirmed_fixation BEFORE INSERT ON cases
-WHEN NOT EXISTS (SELECT 1 FROM fixations
-                 WHERE fixation_id = NEW.fixation_id AND status = 'confirmed')
-BEGIN SELECT RAISE(ABORT, 'a case is opened only from a fixation an officer confirmed'); END;
+WHEN (NEW.fixation_id IS NOT NULL
+      AND NOT EXISTS (SELECT 1 FROM fixations
+                      WHERE fixation_id = NEW.fixation_id AND status = 'confirmed'))
+  OR (NEW.fixation_id IS NULL
+      AND NOT EXISTS (SELECT 1 FROM roadside_protocols WHERE case_number = NEW.case_number))
+BEGIN SELECT RAISE(ABORT,
+    'a case is opened only from a fixation an officer confirmed or a protocol he signed'); END;
 CREATE TRIGGER IF NOT EXISTS fixation_decided_once BEFORE UPDATE ON fixations
 WHEN OLD.status != 'awaiting_review'
 BEGIN SELECT RAISE(ABORT, 'a fixation is decided once: the decision is final'); END;
@@ -458,8 +444,8 @@ BEGIN SELECT RAISE(ABORT, 'a payment matched to a case stays matched to it'); EN
 
 -- Paid, cancelled and expired are final; a cancellation needs a second officer's approval.
 CREATE TRIGGER IF NOT EXISTS case_closed_stays_closed BEFORE UPDATE OF status ON cases
-WHEN OLD.status IN ('paid', 'cancelled', 'expired') AND NEW.status != OLD.status
-BEGIN SELECT RAISE(ABORT, 'a paid, cancelled or expired case is closed for good'); END;
+WHEN OLD.status IN ('paid', 'cancelled', 'expired', 'warned') AND NEW.status != OLD.status
+BEGIN SELECT RAISE(ABORT, 'a paid, cancelled, expired or warned case is closed for good'); END;
 -- case_cancelled_needs_approval: with the appeals, at the end (store/appeal_schema.py).
 CREATE UNIQUE INDEX IF NOT EXISTS cancellation_one_pending
     ON cancellation_requests(case_number) WHERE status = 'pending';
@@ -469,6 +455,8 @@ BEGIN SELECT RAISE(ABORT, 'a cancellation request is decided once'); END;
 CREATE INDEX IF NOT EXISTS bailiff_handovers_case ON bailiff_handovers(case_number);
 CREATE INDEX IF NOT EXISTS cases_limitation ON cases(status, limitation_at);
 """
+)
 DDL += f"{NOTIFICATION_MESSAGES};\n{NOTIFICATION_MESSAGES_INDEX};\n"
 DDL += f"{CASE_LINKS};\n" + "".join(f"{index};\n" for index in CASE_LINKS_INDEXES)
 DDL += APPEALS_DDL + f"{CASE_CANCELLED_NEEDS_APPROVAL};\n"
+DDL += ROADSIDE_DDL

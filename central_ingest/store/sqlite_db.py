@@ -149,6 +149,18 @@ class SqliteStore(Store):
                 (str(SCHEMA_VERSION),),
             )
             return
+        # A step may rebuild a table others refer to (version 8 rebuilds cases): foreign keys
+        # are off while the steps run (SQLite ignores the switch inside a transaction) and are
+        # checked before the commit instead, so a step that broke one is rolled back whole.
+        conn.execute("PRAGMA foreign_keys = OFF")
+        try:
+            self._migrate_steps()
+        finally:
+            conn.execute("PRAGMA foreign_keys = ON")
+        # Tables, indexes and triggers added without a column change are created as before.
+        conn.executescript(DDL)
+
+    def _migrate_steps(self) -> None:
         with self.transaction() as database:
             row = database.conn.execute(
                 "SELECT value FROM meta WHERE key = 'schema_version'"
@@ -165,8 +177,12 @@ class SqliteStore(Store):
                 database.conn.execute(
                     "UPDATE meta SET value = ? WHERE key = 'schema_version'", (str(step),)
                 )
-        # Tables, indexes and triggers added without a column change are created as before.
-        conn.executescript(DDL)
+            broken = database.conn.execute("PRAGMA foreign_key_check").fetchall()
+            if broken:
+                raise RuntimeError(
+                    f"migrating {self.path} would break {len(broken)} references"
+                    f" (first: {tuple(broken[0])}); nothing was changed"
+                )
 
     @contextmanager
     def transaction(self) -> Iterator[SqliteDatabase]:

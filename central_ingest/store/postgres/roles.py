@@ -55,6 +55,10 @@ APP_PRIVILEGES: dict[str, tuple[str, ...]] = {
     "tree_heads": APPEND_ONLY,
     "double_reviews": READ_WRITE,
     "case_links": READ_WRITE,
+    "protocol_number_sequence": READ_WRITE,
+    "protocol_number_blocks": APPEND_ONLY,
+    "roadside_protocols": APPEND_ONLY,
+    "roadside_protocol_photos": APPEND_ONLY,
     # Filed and decided, never deleted (store/postgres/appeal_rules.py).
     **APPEALS_PRIVILEGES,
 }

@@ -52,7 +52,7 @@ def test_a_version_1_database_is_brought_forward_and_keeps_every_row(tmp_path: P
         version = store.db.conn.execute(
             "SELECT value FROM meta WHERE key = 'schema_version'"
         ).fetchone()[0]
-        assert int(version) == SCHEMA_VERSION == 7
+        assert int(version) == SCHEMA_VERSION == 8
         indexes = {
             row[0]
             for row in store.db.conn.execute("SELECT name FROM sqlite_master WHERE type = 'index'")
@@ -70,6 +70,20 @@ def test_a_version_1_database_is_brought_forward_and_keeps_every_row(tmp_path: P
         )
         assert "language" in _columns(path, "vehicles")
         assert "owner_language" in _columns(path, "cases")
+        # Version 8 rebuilt cases (roadside protocols): every case is a camera case, and the
+        # rules on cases that went with the old table are back.
+        assert {"iin", "unit"} <= _columns(path, "operators")
+        assert store.db.conn.execute("SELECT DISTINCT source FROM cases").fetchall() == [
+            ("camera",)
+        ]
+        case_triggers = {
+            row[0]
+            for row in store.db.conn.execute(
+                "SELECT name FROM sqlite_master WHERE type = 'trigger' AND tbl_name = 'cases'"
+            )
+        }
+        assert {"case_closed_stays_closed", "case_needs_confirmed_fixation"} <= case_triggers
+        assert store.db.conn.execute("PRAGMA foreign_key_check").fetchall() == []
         assert _counts(path) == before
 
         config = load_config(data_dir=tmp_path / "registry")
