@@ -19,6 +19,7 @@ from contract.config_file import ConfigError, load_toml
 from i18n import FALLBACK_LANGUAGE, Language, language_or_none
 from terminal.acquirer_link import AcquirerTls, client_context
 from terminal.paper import profile_names
+from terminal.roadside.settings import RoadsideSettings
 
 
 class _Section(BaseModel):
@@ -130,6 +131,9 @@ class TerminalConfig(_Section):
     emv: EmvSettings | None = None
     ecr: EcrSettings | None = None
     token: TokenSection | None = None
+    roadside: RoadsideSettings | None = Field(
+        default=None, description="the roadside protocol (terminal/roadside); none: payments only"
+    )
 
     @field_validator("agency")
     @classmethod

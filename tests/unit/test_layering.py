@@ -54,6 +54,8 @@ MODULE_LAYERS = {
     "central_ingest.pki_officers": "services",
     "central_ingest.ingest": "services",
     "central_ingest.notify": "services",
+    # Appeals: filing (the files' real types), deciding, reading (issue 16).
+    "central_ingest.appeals": "services",
     # Which senders the configuration asks for (outside notify for its catalog: registry).
     "central_ingest.notice_senders": "services",
     "central_ingest.audit": "services",
@@ -66,6 +68,11 @@ MODULE_LAYERS = {
     "central_ingest.api.deps": "api_shared",
     "central_ingest.api.errors": "api_shared",
     "central_ingest.console": "console",
+    # The driver's case page (issue 16); its links are a service the notices use.
+    "central_ingest.driver": "driver",
+    "central_ingest.driver.links": "services",
+    # Token buckets per source, standard library only: the API's and the driver page's.
+    "central_ingest.api.rate_limit": "api_shared",
     # create_app wires the API's routes and the console into one application.
     "central_ingest.api.app": "application",
     # The plate models: the reader the box runs (manifest, formats, runtime, OCR, pipeline).
@@ -74,6 +81,8 @@ MODULE_LAYERS = {
     "models.evaluate": "models.tools",
     "models.scoring": "models.tools",
     "models.synth": "models.synth",
+    # The int8 detector calibrated on synthetic frames (offline, never run by the box).
+    "models.quantise": "models.synth",
     # The firmware bridge: framing, messages and NMEA are pure; link the pure link policy.
     "firmware_bridge.frame": "bridge.core",
     "firmware_bridge.messages": "bridge.core",
@@ -128,6 +137,15 @@ MODULE_LAYERS = {
     "terminal.cli": "terminal.cli",
     "terminal.__main__": "terminal.cli",
     "terminal.sim": "terminal.sim",
+    # The roadside protocol (issue 15): its code table and drafting rules are pure; the rest of
+    # the package (the store, the population register, the registry's number blocks, GPS,
+    # camera, printer) are its adapters; the desk is the service the touch UI calls.
+    "terminal.roadside": "terminal.roadside.adapters",
+    "terminal.roadside.codes": "terminal.roadside.core",
+    "terminal.roadside.drafting": "terminal.roadside.core",
+    "terminal.roadside.settings": "terminal.roadside.core",
+    "terminal.roadside.desk": "terminal.roadside.service",
+    "terminal.roadside.wiring": "terminal.roadside.wiring",
     # The harness the tests share (brokers, free ports, databases): not the product.
     "tests.support": "test_support",
 }
@@ -139,6 +157,8 @@ PACKAGE_LAYERS = {
     "terminal": "terminal.core",
     # The bridge's face (Direction, LoopCrossing, ...): what the box may import of it.
     "firmware_bridge": "bridge.face",
+    # Re-exports the roadside desk and its types: the face the touch UI imports.
+    "terminal.roadside": "terminal.roadside.service",
 }
 
 # The package itself (a docstring), ``python -m central_ingest`` and the ``erap-registry``
@@ -177,9 +197,15 @@ ALLOWED_IMPORTS: dict[str, frozenset[str]] = {
     # The officers' console: the API's sign-in and errors (not its routes), the services, and
     # the store's read models of the review desk.
     "console": frozenset({"console", "api_shared", "services", "store", "core", "config", *_BASE}),
+    # The driver's case page: the console's Jinja2 language wiring, the API's rate limits
+    # and the services (the notices' citation of the article).
+    "driver": frozenset(
+        {"driver", "console", "api_shared", "services", "store", "core", "config", *_BASE}
+    ),
     "application": frozenset(
         {
             "application",
+            "driver",
             "console",
             "api",
             "api_shared",
@@ -196,6 +222,7 @@ ALLOWED_IMPORTS: dict[str, frozenset[str]] = {
         {
             "cli",
             "application",
+            "driver",
             "console",
             "api",
             "api_shared",
@@ -252,20 +279,41 @@ ALLOWED_IMPORTS: dict[str, frozenset[str]] = {
     "models.tools": frozenset({"models.tools", "models.reader", "contract"}),
     # TLV, EMV, ISO 8583, money, officer rules and the terminal's sentences: pure.
     "terminal.core": frozenset({"terminal.core", *_BASE}),
+    # The roadside code table, the repeat rule and drafting: pure, on the contract's types.
+    "terminal.roadside.core": frozenset({"terminal.roadside.core", "terminal.core", *_BASE}),
     # PC/SC, the acquirer's TLS link, the printer and the receipt (its lines are pure, the
     # module prints through escpos), the journal (SQLite through localdb), the officer's token
     # and the registry's HTTP client.
     "terminal.adapters": frozenset({"terminal.adapters", "terminal.core", "localdb", *_BASE}),
+    # The roadside journal (SQLite through localdb), the population register, the registry's
+    # number blocks, the car's GPS (NMEA judged by the bridge's pure GpsTracker), camera and
+    # printer (the receipt's paper code).
+    "terminal.roadside.adapters": frozenset(
+        {"terminal.roadside.adapters", "terminal.roadside.core", "terminal.adapters"}
+        | {"terminal.core", "localdb", "bridge.core", *_BASE}
+    ),
     # The two payment devices (this kernel with its acquirer, the bank's POS over ECR).
     "terminal.devices": frozenset(_TERMINAL),
     # Settings and loading, checked against their adapters when loaded (the acquirer's TLS
     # files open, the printer's profile exists): above the adapters, below what they build.
     "terminal.config": frozenset(
-        {"terminal.config", "terminal.adapters", "terminal.core"} | {*_BASE}
+        {"terminal.config", "terminal.adapters", "terminal.core", "terminal.roadside.core"}
+        | {*_BASE}
     ),
     "terminal.service": frozenset({"terminal.service", *_TERMINAL}),
+    # The roadside desk: over its adapters and the payment service's result and identity.
+    "terminal.roadside.service": frozenset(
+        {"terminal.roadside.service", "terminal.roadside.adapters", "terminal.roadside.core"}
+        | {"terminal.service", *_TERMINAL}
+    ),
     "terminal.wiring": frozenset(
         {"terminal.wiring", "terminal.config", "terminal.service", *_TERMINAL}
+    ),
+    # The roadside desk from the configuration, over the payment terminal's own parts.
+    "terminal.roadside.wiring": frozenset(
+        {"terminal.roadside.wiring", "terminal.roadside.service", "terminal.roadside.adapters"}
+        | {"terminal.roadside.core", "terminal.wiring", "terminal.config", "terminal.service"}
+        | {*_TERMINAL}
     ),
     # erap-terminal: starts whatever it runs.
     "terminal.cli": frozenset(
@@ -295,7 +343,7 @@ IMPORT_EXCEPTIONS = {
 # Layers whose modules name no storage, network, device or model library (FORBIDDEN).
 PURE_LAYERS = frozenset(
     {"core", "contract", "bridge.core", "bridge.link", "edge.rules", "edge.delivery"}
-    | {"terminal.core"}
+    | {"terminal.core", "terminal.roadside.core"}
 )
 
 

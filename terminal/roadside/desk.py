@@ -1,0 +1,522 @@
+"""The officer's roadside desk: the service the touch UI calls, over the terminal's parts.
+
+The order of a stop: ``background`` (the vehicle's and the person's cases, the person from the
+population register), ``assess`` (the part and amount under the code table, a repeat within a
+year moving to the higher part), ``place`` (the GPS fix or a typed address), ``take_photo``,
+then ``sign_and_record``: the officer's token signs, the terminal seals, and ONE transaction
+consumes the protocol number and journals the signed protocol; the driver's copy is printed
+after it, and the protocol goes to the registry whenever the link is up (``sync``). ``pay``
+takes the on-the-spot amount by card for the protocol's case number and prints its receipt.
+
+Every outcome is a sentence (``i18n.Text``) for the officer; nothing here needs the network
+except ``background`` (which says what it could not check) and the refill of numbers.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Protocol
+from uuid import UUID
+
+from contract import (
+    DeviceKey,
+    MessageKind,
+    Payment,
+    PaymentChannel,
+    ReceiptStatus,
+    encode_envelope,
+    seal,
+)
+from contract.roadside import ProtocolOutcome, ProtocolPlace, RoadsideProtocol
+from i18n import Language, Message, Text
+from terminal.journal import Journal, PaymentState
+from terminal.messages import SpokenError
+from terminal.officer_token import OfficerSession
+from terminal.payment_device import ChargeRequest, PaymentDevice
+from terminal.protocol_signing import sign_protocol
+from terminal.receipt import PrinterUnavailable, ReceiptData, ReceiptPrinter
+from terminal.registry_client import CaseForPayment, RegistryClient, RegistryUnavailable
+from terminal.roadside.camera import Photo, photo_path
+from terminal.roadside.codes import Assessment, CodeTable, EarlierOffence, assess
+from terminal.roadside.drafting import (
+    Draft,
+    GpsFix,
+    NumberPolicy,
+    build_protocol,
+    merge_cases,
+    open_cases,
+    protocol_place,
+    this_year,
+)
+from terminal.roadside.paper_copy import ProtocolCopy, case_url
+from terminal.roadside.population import Person, PopulationRegister, PopulationUnavailable
+from terminal.roadside.printer import CopyPrinter
+from terminal.roadside.registry_link import RoadsideRegistry
+from terminal.roadside.store import JournalledProtocol, NumberTaken, Outgoing, RoadsideStore
+from terminal.service import PaymentResult, TerminalIdentity
+
+log = logging.getLogger(__name__)
+
+
+class GpsSource(Protocol):
+    def fix(self) -> tuple[GpsFix | None, str | None]: ...
+
+
+class PhotoSource(Protocol):
+    def take(self) -> Photo: ...
+
+
+class NoNumbers(SpokenError):
+    pass
+
+
+@dataclass(frozen=True)
+class Background:
+    """What the officer sees before he chooses the article."""
+
+    vehicle_cases: list[CaseForPayment]
+    person: Person | None
+    person_cases: list[CaseForPayment]
+    history: list[EarlierOffence]  # the person's and the vehicle's cases, each once
+    open_cases: list[EarlierOffence]
+    this_year: list[EarlierOffence]
+    notes: list[Message] = field(default_factory=list)  # what could not be checked, and why
+
+
+@dataclass(frozen=True)
+class Placed:
+    place: ProtocolPlace | None
+    no_fix_reason: str | None  # None: the GPS fix was used
+
+
+@dataclass(frozen=True)
+class Recorded:
+    protocol: RoadsideProtocol
+    assessment: Assessment | None  # None when the protocol was already journalled
+    printed: bool
+    sent: bool
+    message: Message
+    duplicate: bool = False
+
+
+@dataclass(frozen=True)
+class SyncReport:
+    sent: int
+    left: int
+    problem: Message | None = None
+
+
+def _earlier(case: CaseForPayment) -> EarlierOffence:
+    return EarlierOffence(case.case_number, case.article, case.part, case.offence_at, case.status)
+
+
+class RoadsideDesk:
+    def __init__(
+        self,
+        *,
+        identity: TerminalIdentity,
+        key: DeviceKey,
+        store: RoadsideStore,
+        journal: Journal,
+        registry: RegistryClient,
+        numbers: RoadsideRegistry,
+        population: PopulationRegister,
+        codes: CodeTable,
+        gps: GpsSource,
+        printer: CopyPrinter,
+        receipt_printer: ReceiptPrinter,
+        device: PaymentDevice,
+        clock: Callable[[], datetime],
+        camera: PhotoSource | None = None,
+        photo_dir: Path | None = None,
+        policy: NumberPolicy = NumberPolicy(),
+        language: Language = "ru",
+    ) -> None:
+        self._identity = identity
+        self._key = key
+        self._store = store
+        self._journal = journal
+        self._registry = registry
+        self._numbers = numbers
+        self._population = population
+        self.codes = codes
+        self._gps = gps
+        self._printer = printer
+        self._receipt_printer = receipt_printer
+        self._device = device
+        self._clock = clock
+        self._camera = camera
+        self._photo_dir = photo_dir
+        self._policy = policy
+        self._language: Language = language
+
+    # --- numbers -----------------------------------------------------------------------------
+
+    def ensure_numbers(self) -> int:
+        """Ask the registry for a block when the numbers run low and the link is up; the
+        numbers left afterwards. A link that is down is no error here: the block waits."""
+        remaining = self._store.remaining()
+        if not self._policy.should_fetch(remaining):
+            return remaining
+        try:
+            block = self._numbers.fetch_block(self._policy.block_size)
+        except RegistryUnavailable as exc:
+            log.warning("no new protocol numbers (%s numbers left): %s", remaining, exc)
+            return remaining
+        self._store.add_block(block)
+        return self._store.remaining()
+
+    def numbers_left(self) -> int:
+        return self._store.remaining()
+
+    # --- drafting ----------------------------------------------------------------------------
+
+    def background(self, plate: str, iin: str | None = None) -> Background:
+        notes: list[Message] = []
+        vehicle: list[CaseForPayment] = []
+        person_cases: list[CaseForPayment] = []
+        person: Person | None = None
+        try:
+            vehicle = self._registry.cases_by_plate(plate)
+            if iin:
+                person_cases = self._registry.cases_by_iin(iin)
+        except RegistryUnavailable as exc:
+            notes.append(
+                Text(
+                    "The vehicle's and the person's cases could not be checked: %(reason)s",
+                    reason=exc.text,
+                )
+            )
+        if iin:
+            try:
+                person = self._population.person(iin)
+                if person is None:
+                    notes.append(
+                        Text("The population register has no person with IIN %(iin)s.", iin=iin)
+                    )
+            except PopulationUnavailable as exc:
+                notes.append(exc.text)
+        history = merge_cases(map(_earlier, vehicle), map(_earlier, person_cases))
+        now = self._clock()
+        return Background(
+            vehicle_cases=vehicle,
+            person=person,
+            person_cases=person_cases,
+            history=history,
+            open_cases=open_cases(history),
+            this_year=this_year(history, now),
+            notes=notes,
+        )
+
+    def assess(self, article: str, part: int, history: Sequence[EarlierOffence] = ()) -> Assessment:
+        return assess(self.codes, article, part, history, self._clock())
+
+    def place(self, typed_address: str | None = None) -> Placed:
+        """The protocol's place: the GPS fix, else the typed address (flagged); with neither,
+        ``place`` is None and ``no_fix_reason`` says why there is no fix."""
+        fix, reason = self._gps.fix()
+        if fix is None and not (typed_address or "").strip():
+            return Placed(None, reason or "no fix")
+        return Placed(protocol_place(fix, typed_address), None if fix else reason)
+
+    def take_photo(self) -> Photo:
+        if self._camera is None:
+            raise SpokenError(Text("This terminal has no camera configured."))
+        return self._camera.take()
+
+    # --- signing, journal, paper -------------------------------------------------------------
+
+    def sign_and_record(
+        self,
+        draft: Draft,
+        officer: OfficerSession,
+        protocol_id: UUID,
+        *,
+        history: Sequence[EarlierOffence] = (),
+        language: Language | None = None,
+        send: bool = True,
+    ) -> Recorded:
+        """Sign, journal (with the number, in one transaction), print the driver's copy, and
+        send it if the link is up. The same ``protocol_id`` again (a double tap, a retry after
+        a crash) returns the journalled protocol: one protocol, one number."""
+        copy_language = language or self._language
+        earlier = self._store.protocol(str(protocol_id))
+        if earlier is not None:
+            return Recorded(
+                earlier.signed.protocol,
+                None,
+                earlier.printed_at is not None,
+                earlier.sent_at is not None,
+                Text(
+                    "Protocol %(number)s was already recorded on this terminal.",
+                    number=earlier.number,
+                ),
+                duplicate=True,
+            )
+        self.ensure_numbers()
+        now = self._clock()
+        assessment = assess(self.codes, draft.article, draft.part, history, now)
+        for _ in range(3):  # a number taken meanwhile: sign again with the next
+            slot = self._store.next_number()
+            if slot is None:
+                raise NoNumbers(
+                    Text(
+                        "No protocol numbers are left on this terminal and the registry cannot"
+                        " be reached for more: write this protocol on the paper form, and"
+                        " connect the terminal to get numbers."
+                    )
+                )
+            protocol = build_protocol(
+                draft,
+                assessment,
+                protocol_id=protocol_id,
+                protocol_number=slot.number,
+                officer_iin=officer.iin,
+                drawn_up_at=now,
+            )
+            # A token pulled here raises TokenGone: nothing is journalled, the number stays free.
+            envelope = sign_protocol(
+                protocol,
+                officer,
+                device_id=self._identity.device_id,
+                device_key=self._key,
+                now=now,
+            )
+            try:
+                self._store.record_signed(
+                    slot, envelope, encode_envelope(envelope), copy_language, now
+                )
+            except NumberTaken:
+                continue
+            break
+        else:
+            raise NoNumbers(Text("The protocol number could not be reserved: sign again."))
+        printed, message = self._print(str(protocol_id), copy_language, officer.name)
+        sent = False
+        if send:
+            report = self.sync()
+            sent = report.problem is None
+        return Recorded(protocol, assessment, printed, sent, message)
+
+    def _copy(self, journalled: JournalledProtocol, officer_name: str) -> ProtocolCopy:
+        protocol = journalled.signed.protocol
+        entry = self.codes.entry(protocol.article, protocol.part)
+        return ProtocolCopy(
+            agency=self._identity.agency,
+            protocol=protocol,
+            offence=entry.title,
+            officer_name=officer_name,
+            case_url=case_url(self._identity.case_url_template, protocol.protocol_number),
+            on_the_spot_minor=self._on_the_spot(protocol),
+        )
+
+    def _on_the_spot(self, protocol: RoadsideProtocol) -> int | None:
+        if protocol.outcome is not ProtocolOutcome.FINE or protocol.amount_minor is None:
+            return None
+        percent = self.codes.discount_percent
+        return protocol.amount_minor * (100 - percent) // 100
+
+    def _print(self, protocol_id: str, language: Language, officer_name: str) -> tuple[bool, Text]:
+        journalled = self._store.protocol(protocol_id)
+        assert journalled is not None
+        try:
+            self._printer.print_copy(self._copy(journalled, officer_name), language)
+        except PrinterUnavailable as exc:
+            self._store.print_failed(protocol_id, str(exc))
+            return False, Text(
+                "Protocol %(number)s is signed and kept. %(printer)s",
+                number=journalled.number,
+                printer=exc.text,
+            )
+        self._store.printed(protocol_id, self._clock())
+        return True, Text(
+            "Protocol %(number)s is signed, kept and printed: give the driver his copy.",
+            number=journalled.number,
+        )
+
+    def print_copy(
+        self, protocol_id: UUID, officer_name: str, language: Language | None = None
+    ) -> Text:
+        """Print the driver's copy again (out of paper, a jam, the driver's other language)."""
+        journalled = self._store.protocol(str(protocol_id))
+        if journalled is None:
+            raise SpokenError(
+                Text("There is no protocol %(id)s on this terminal.", id=str(protocol_id))
+            )
+        chosen: Language = language or journalled.language  # type: ignore[assignment]
+        printed, message = self._print(str(protocol_id), chosen, officer_name)
+        if not printed:
+            raise PrinterUnavailable(message)
+        return message
+
+    def unprinted(self) -> list[RoadsideProtocol]:
+        return [row.signed.protocol for row in self._store.unprinted()]
+
+    # --- payment -----------------------------------------------------------------------------
+
+    def pay(
+        self, protocol_id: UUID, payment_id: UUID, language: Language | None = None
+    ) -> PaymentResult:
+        """The on-the-spot amount for the protocol's case, by card, with no network needed: the
+        protocol stands whatever the card does, and a declined card can pay later."""
+        key = str(payment_id)
+        journalled = self._store.protocol(str(protocol_id))
+        if journalled is None:
+            raise SpokenError(
+                Text("There is no protocol %(id)s on this terminal.", id=str(protocol_id))
+            )
+        protocol = journalled.signed.protocol
+        number = protocol.protocol_number
+        earlier = self._journal.payment(key)
+        if earlier is not None:
+            return PaymentResult(
+                key,
+                earlier.state,
+                earlier.message or Text("This payment was already processed."),
+                number,
+                earlier.amount_minor,
+            )
+        due = self._on_the_spot(protocol)
+        if due is None:
+            return PaymentResult(
+                key,
+                PaymentState.NOT_CHARGED,
+                Text("Protocol %(number)s is a warning: there is nothing to pay.", number=number),
+                number,
+            )
+        paid = self._journal.approved_for_case(number)
+        if paid is not None:
+            return PaymentResult(
+                key,
+                PaymentState.NOT_CHARGED,
+                Text(
+                    "Case %(case)s was already paid on this terminal (RRN %(rrn)s). Nothing was"
+                    " charged.",
+                    case=number,
+                    rrn=paid.rrn or "",
+                ),
+                number,
+            )
+        if not self._journal.start(key, number, due, self._clock()):
+            return self.pay(protocol_id, payment_id, language)
+        charge = self._device.charge(ChargeRequest(key, due))
+        if not charge.approved:
+            return PaymentResult(
+                key,
+                charge.state,
+                Text(
+                    "%(outcome)s Protocol %(number)s stands; the driver can pay later.",
+                    outcome=charge.message,
+                    number=number,
+                ),
+                number,
+                due,
+            )
+        assert charge.card is not None and charge.acquirer is not None
+        paid_at = self._clock()
+        report = Payment(
+            payment_id=payment_id,
+            case_number=number,
+            amount_minor=due,
+            paid_at=paid_at,
+            channel=PaymentChannel.TERMINAL,
+            card=charge.card,
+            acquirer=charge.acquirer,
+        )
+        envelope = seal(MessageKind.PAYMENT, self._identity.device_id, report, self._key)
+        # The report first: it goes to the registry only after the protocol (store.outgoing),
+        # never through the camera cases' outbox, which knows no order.
+        self._store.queue_payment(key, str(protocol_id), encode_envelope(envelope), paid_at)
+        self._journal.update(
+            key,
+            PaymentState.APPROVED,
+            paid_at,
+            paid_at=paid_at.isoformat(),
+            masked_pan=charge.card.masked_pan,
+            scheme=charge.card.scheme,
+            aid=charge.card.aid,
+            approval_code=charge.acquirer.approval_code,
+            rrn=charge.acquirer.rrn,
+            stan=charge.acquirer.stan,
+        )
+        self._journal.disarm_reversal(key)
+        receipt = self._receipt(protocol, key)
+        message: Message = Text("Approved. Give the payer the receipt.")
+        try:
+            self._receipt_printer.print_receipt(receipt, language or journalled.language)  # type: ignore[arg-type]
+        except PrinterUnavailable as exc:
+            message = Text("Approved. %(printer)s", printer=exc.text)
+        reported = self.sync().left == 0
+        return PaymentResult(key, PaymentState.APPROVED, message, number, due, receipt, reported)
+
+    def _receipt(self, protocol: RoadsideProtocol, payment_id: str) -> ReceiptData:
+        row = self._journal.payment(payment_id)
+        assert row is not None and row.paid_at is not None and protocol.amount_minor is not None
+        return ReceiptData(
+            agency=self._identity.agency,
+            terminal_id=self._identity.terminal_id,
+            paid_at=datetime.fromisoformat(row.paid_at),
+            masked_pan=row.masked_pan or "",
+            scheme=row.scheme or "",
+            aid=row.aid or "",
+            amount_minor=row.amount_minor,
+            approval_code=row.approval_code or "",
+            rrn=row.rrn or "",
+            stan=row.stan or "",
+            case_number=protocol.protocol_number,
+            legal_basis=Text(
+                "CoAO RK art. %(article)s part %(part)s",
+                article=protocol.article,
+                part=protocol.part,
+            ),
+            full_minor=protocol.amount_minor,
+            discounted_minor=row.amount_minor,
+            case_url=case_url(self._identity.case_url_template, protocol.protocol_number),
+        )
+
+    # --- the way to the registry -------------------------------------------------------------
+
+    def sync(self) -> SyncReport:
+        """Send what waits, in the journal's order, each exactly once (a resend is a duplicate
+        at the registry); stop at the first failure so nothing overtakes what came before."""
+        self.ensure_numbers()
+        sent = 0
+        pending = self._store.outgoing()
+        for index, item in enumerate(pending):
+            try:
+                if item.kind == "protocol":
+                    self._upload_photos(item)
+                status = self._registry.submit(item.envelope)
+            except RegistryUnavailable as exc:
+                self._store.send_failed(item, str(exc))
+                return SyncReport(sent, len(pending) - index, exc.text)
+            if status is ReceiptStatus.RETRY:
+                self._store.send_failed(item, "the registry asked to send it again later")
+                return SyncReport(
+                    sent,
+                    len(pending) - index,
+                    Text("The registry asked for the protocols again later: they stay queued."),
+                )
+            if status is ReceiptStatus.REJECTED:
+                # Kept in the registry's dead letters with its reason; resending the same
+                # bytes cannot change that, so it does not hold up the rest.
+                log.error("the registry refused %s %s", item.kind, item.message_id)
+            self._store.sent(item, status.value, self._clock())
+            sent += 1
+        return SyncReport(sent, 0)
+
+    def _upload_photos(self, item: Outgoing) -> None:
+        if self._photo_dir is None:
+            return
+        journalled = self._store.protocol(item.protocol_id)
+        assert journalled is not None
+        for sha in journalled.signed.protocol.photo_sha256:
+            path = photo_path(self._photo_dir, sha)
+            self._numbers.upload_photo(sha, path.read_bytes())
+
+    def pending(self) -> int:
+        return len(self._store.outgoing())
