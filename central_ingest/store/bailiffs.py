@@ -135,6 +135,12 @@ def hand_over_overdue(db: Database, issuer: Issuer, now: datetime, limit: int) -
         "SELECT * FROM cases WHERE status = 'open' AND voluntary_deadline < ?"
         " AND limitation_at > ? AND paid_minor = 0 AND owner_id IS NOT NULL"
         " AND NOT EXISTS (SELECT 1 FROM payments WHERE matched_case = cases.case_number)"
+        # An open appeal suspends the resolution (core/appeals.py; the database refuses too).
+        " AND NOT EXISTS (SELECT 1 FROM appeals WHERE appeals.case_number = cases.case_number"
+        " AND appeals.status = 'open')"
+        # A payment made elsewhere held for the case (its appeal was open): never to bailiffs.
+        " AND NOT EXISTS (SELECT 1 FROM inbound_payments"
+        " WHERE inbound_payments.matched_case = cases.case_number)"
         " ORDER BY voluntary_deadline, case_number LIMIT ?",
         (at, at, limit),
     )

@@ -13,9 +13,10 @@ from central_ingest.store.appeal_schema import (
     APPEALS_MIGRATION,
     CASE_CANCELLED_NEEDS_APPROVAL,
 )
+from central_ingest.store.inbound_payments_schema import INBOUND_DDL, INBOUND_MIGRATION
 from central_ingest.store.roadside_schema import CASES_TABLE, MIGRATION_8, ROADSIDE_DDL
 
-SCHEMA_VERSION = 8
+SCHEMA_VERSION = 9
 
 # Forward steps from the version a database file records to the next: each a list of
 # statements run in one transaction by ``Store.migrate``. A new database is created at
@@ -104,6 +105,11 @@ MIGRATIONS: dict[int, tuple[str, ...]] = {
     # terminals' blocks of protocol numbers, the protocols, and cases opened from them (a
     # source, no fixation, the status 'warned'), which rebuilds the cases table.
     8: MIGRATION_8,
+    # 8 -> 9: payments made in banks and through eGov: each once by the institution's
+    # reference, with its reconciliation; the statement files imported; the notifications'
+    # nonces. A case such a payment names never goes to bailiffs
+    # (store/inbound_payments_schema.py).
+    9: INBOUND_MIGRATION,
 }
 
 DDL = (
@@ -460,3 +466,4 @@ DDL += f"{NOTIFICATION_MESSAGES};\n{NOTIFICATION_MESSAGES_INDEX};\n"
 DDL += f"{CASE_LINKS};\n" + "".join(f"{index};\n" for index in CASE_LINKS_INDEXES)
 DDL += APPEALS_DDL + f"{CASE_CANCELLED_NEEDS_APPROVAL};\n"
 DDL += ROADSIDE_DDL
+DDL += INBOUND_DDL

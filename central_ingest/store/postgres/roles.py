@@ -20,6 +20,7 @@ from __future__ import annotations
 from collections.abc import Collection
 
 from central_ingest.store.postgres.appeal_rules import APPEALS_PRIVILEGES
+from central_ingest.store.postgres.inbound_payment_rules import INBOUND_PRIVILEGES
 
 OWNER = "erap_owner"
 APP = "erap_app"
@@ -61,6 +62,8 @@ APP_PRIVILEGES: dict[str, tuple[str, ...]] = {
     "roadside_protocol_photos": APPEND_ONLY,
     # Filed and decided, never deleted (store/postgres/appeal_rules.py).
     **APPEALS_PRIVILEGES,
+    # Payments made elsewhere (store/postgres/inbound_payment_rules.py).
+    **INBOUND_PRIVILEGES,
 }
 
 # What the read-only role may not read at all, and the tables it reads only some columns of.

@@ -58,6 +58,7 @@ Differences, and why:
 from __future__ import annotations
 
 from central_ingest.store.appeal_schema import APPEAL_TRIGGER_NAMES
+from central_ingest.store.inbound_payments_schema import TRIGGER_NAMES as INBOUND_TRIGGER_NAMES
 
 _SETTINGS = "LANGUAGE plpgsql SET search_path = pg_catalog, public, pg_temp"
 
@@ -297,4 +298,5 @@ SQLITE_TRIGGERS_KEPT = (
     "cancellation_decided_once",
     "double_review_decided_once",
     *APPEAL_TRIGGER_NAMES,
+    *INBOUND_TRIGGER_NAMES,
 )

@@ -21,6 +21,7 @@ from psycopg import sql
 from central_ingest.store.errors import StoreError
 from central_ingest.store.postgres.appeal_rules import APPEALS
 from central_ingest.store.postgres.connection import MIGRATION_LOCK
+from central_ingest.store.postgres.inbound_payment_rules import INBOUND_PAYMENTS
 from central_ingest.store.postgres.roadside_schema import ROADSIDE
 from central_ingest.store.postgres.roles import APP_PRIVILEGES, OWNER, grant_statements
 from central_ingest.store.postgres.rules import FUNCTIONS, TRIGGERS
@@ -32,7 +33,7 @@ from central_ingest.store.postgres.tables import (
     TABLES,
 )
 
-SCHEMA_VERSION = 8
+SCHEMA_VERSION = 9
 
 # Each step: the SQL scripts that take the database from the previous version to this one.
 MIGRATIONS: dict[int, tuple[str, ...]] = {
@@ -43,6 +44,7 @@ MIGRATIONS: dict[int, tuple[str, ...]] = {
     6: (CASE_LINKS,),
     7: (APPEALS,),
     8: (ROADSIDE,),
+    9: (INBOUND_PAYMENTS,),
 }
 
 
