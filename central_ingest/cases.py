@@ -153,6 +153,10 @@ class CaseService:
             deadlines=fines.case_deadlines(now, config.deadlines),
         )
 
+    def now(self) -> datetime:
+        """The registry's time (its clock), for pages that show what is due at this moment."""
+        return self._now()
+
     def _now(self) -> datetime:
         moment = self._clock()
         if moment.tzinfo is None:

@@ -235,6 +235,43 @@ class ConsoleSettings(_Section):
     )
 
 
+class DriverPageSettings(_Section):
+    """The driver's case page ([driver_page]): how long its links open the case, and how fast
+    a case number and plate may be tried (central_ingest.driver uses it)."""
+
+    link_days: int = Field(
+        default=120,
+        ge=1,
+        le=730,
+        description="how long the link a notice carries opens the case page (a newer notice"
+        " brings a fresh link)",
+    )
+    lookup_minutes: int = Field(
+        default=60,
+        ge=1,
+        le=24 * 60,
+        description="how long the page opened by a case number and plate stays open",
+    )
+    lookups_per_minute: float = Field(
+        default=5.0,
+        gt=0,
+        description="case number and plate lookups one client address may make, on average",
+    )
+    lookup_burst: int = Field(default=10, ge=1, description="lookups one address may make at once")
+    case_tries_per_hour: float = Field(
+        default=6.0,
+        gt=0,
+        description="wrong plates tried against one case number, from every address together,"
+        " before that case number is refused for a while: a case cannot be found by guessing",
+    )
+    case_try_burst: int = Field(default=5, ge=1)
+    max_tracked: int = Field(
+        default=100_000,
+        ge=100,
+        description="client addresses and case numbers whose tries are remembered at once",
+    )
+
+
 class RegistryConfig(_Section):
     data_dir: Path = Path("var/registry")
     database: str | None = Field(
@@ -294,6 +331,7 @@ class RegistryConfig(_Section):
     http_ingest: HttpIngestLimits = Field(default_factory=HttpIngestLimits)
     api: ApiSettings = Field(default_factory=ApiSettings)
     console: ConsoleSettings = Field(default_factory=ConsoleSettings)
+    driver_page: DriverPageSettings = Field(default_factory=DriverPageSettings)
 
     @property
     def db_path(self) -> Path:

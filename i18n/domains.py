@@ -7,6 +7,7 @@ that shows it (the terminal carries no console strings):
 - ``registry``: the registry's refusals (API errors), state and reason labels, shared by the
   console and the notices;
 - ``notices``: SMS and e-mail to vehicle owners;
+- ``driver``: the driver's case page (its statuses and history words come from ``console``);
 - ``terminal``: the patrol car's terminal, its commands and the printed receipt.
 
 Paths are relative to the repository root. ``ignore`` names folders skipped inside them.
@@ -38,8 +39,9 @@ DOMAINS: dict[str, Domain] = {
     domain.name: domain
     for domain in (
         Domain("console", ("central_ingest/console",), fallbacks=("registry",)),
-        Domain("registry", ("central_ingest",), ignore=("console", "notify")),
+        Domain("registry", ("central_ingest",), ignore=("console", "notify", "driver")),
         Domain("notices", ("central_ingest/notify",), fallbacks=("registry",)),
+        Domain("driver", ("central_ingest/driver",), fallbacks=("console",)),
         Domain("terminal", ("terminal",), ignore=("sim",)),
     )
 }

@@ -27,6 +27,7 @@ from central_ingest.api.settings import ApiSettings
 from central_ingest.cases import CaseService
 from central_ingest.config import RegistryConfig
 from central_ingest.console import install_console
+from central_ingest.driver.app import install_driver
 from central_ingest.operators import Operators
 from central_ingest.store.db import Store
 from central_ingest.wiring import build_case_service, build_operators, open_registry_store
@@ -95,4 +96,5 @@ def create_app(
     ):
         app.include_router(module.router)
     install_console(app, config.console)
+    install_driver(app, config.driver_page)
     return app

@@ -17,6 +17,7 @@ from typing import Any, Literal
 
 from central_ingest.config import RegistryConfig
 from central_ingest.core.clock import iso
+from central_ingest.driver.links import notice_link
 from central_ingest.notify.texts import CaseNotice, email_body, email_subject, sms_text
 from central_ingest.store.db import Database
 from central_ingest.store.notifications import NewNotice, insert_notices
@@ -94,6 +95,9 @@ def enqueue_case_opened(
 ) -> int:
     """Queue the notices of a newly opened case. Runs inside the caller's transaction;
     returns how many notices were queued."""
+    # The link the notices carry: a fresh one to the driver's case page, born in this
+    # transaction with the notices (central_ingest/driver/links.py).
+    case = {**case, "page_link": notice_link(db, case["case_number"], config, now)}
     notices = case_opened_notices(case, config, now)
     insert_notices(db, notices, iso(now))
     return len(notices)

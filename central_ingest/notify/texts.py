@@ -69,7 +69,8 @@ class CaseNotice:
         discount_percent = int(case["discount_percent"])
         return cls(
             case_number=case["case_number"],
-            link=f"{base_url.rstrip('/')}/{case['case_number']}",
+            # The driver page's link made with the notice (driver/links.py), when given.
+            link=case.get("page_link") or f"{base_url.rstrip('/')}/{case['case_number']}",
             plate=case["plate"],
             owner_name=case.get("owner_name"),
             violation=str(case["violation"]),
