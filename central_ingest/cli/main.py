@@ -18,6 +18,7 @@ from rich.console import Console
 from rich.table import Table
 
 from central_ingest.api.app import create_app
+from central_ingest.cli.appeals import appeals_app
 from central_ingest.cli.audit import audit_app
 from central_ingest.cli.backup import BACKUP_HELP, backup
 from central_ingest.cli.common import (
@@ -56,6 +57,7 @@ app.add_typer(audit_app, name="audit")
 app.add_typer(operators_app, name="operator")
 app.add_typer(ops_app, name="ops")
 app.add_typer(pki_app, name="pki")
+app.add_typer(appeals_app, name="appeals")
 app.command("backup", help=BACKUP_HELP)(backup)
 
 console = Console()

@@ -272,6 +272,8 @@ class CaseState:
     has_debtor: bool
     voluntary_deadline: datetime
     limitation_at: datetime
+    # An appeal filed and not yet decided suspends the resolution (core/appeals.py).
+    appeal_open: bool = False
 
 
 def check_transition(case_number: str, current: CaseStatus, target: CaseStatus) -> None:
@@ -299,6 +301,14 @@ def handover_refusal(case: CaseState, now: datetime) -> DomainError | None:
             "paid_never_to_bailiffs",
             Text(
                 "Case %(case)s has a payment: a paid case is never handed to bailiffs.",
+                case=case.case_number,
+            ),
+        )
+    if case.appeal_open:
+        return Conflict(
+            "appeal_open",
+            Text(
+                "Case %(case)s is under appeal: it goes to no bailiff until the appeal is decided.",
                 case=case.case_number,
             ),
         )
