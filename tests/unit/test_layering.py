@@ -73,11 +73,6 @@ MODULE_LAYERS = {
     "central_ingest.driver.links": "services",
     # Token buckets per source, standard library only: the API's and the driver page's.
     "central_ingest.api.rate_limit": "api_shared",
-    # The driver's case page (issue 16); its links are a service the notices use.
-    "central_ingest.driver": "driver",
-    "central_ingest.driver.links": "services",
-    # Token buckets per source, standard library only: the API's and the driver page's.
-    "central_ingest.api.rate_limit": "api_shared",
     # create_app wires the API's routes and the console into one application.
     "central_ingest.api.app": "application",
     # The plate models: the reader the box runs (manifest, formats, runtime, OCR, pipeline).
@@ -202,11 +197,6 @@ ALLOWED_IMPORTS: dict[str, frozenset[str]] = {
     # The officers' console: the API's sign-in and errors (not its routes), the services, and
     # the store's read models of the review desk.
     "console": frozenset({"console", "api_shared", "services", "store", "core", "config", *_BASE}),
-    # The driver's case page: the console's Jinja2 language wiring, the API's rate limits
-    # and the services (the notices' citation of the article).
-    "driver": frozenset(
-        {"driver", "console", "api_shared", "services", "store", "core", "config", *_BASE}
-    ),
     # The driver's case page: the console's Jinja2 language wiring, the API's rate limits
     # and the services (the notices' citation of the article).
     "driver": frozenset(
