@@ -14,7 +14,9 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from uuid import UUID, uuid4
 
+import cv2
 import httpx
+import numpy as np
 
 from contract.roadside import ProtocolNumberBlock, ProtocolOutcome
 from terminal.config import TerminalConfig
@@ -96,6 +98,16 @@ class GpsReceiver:
     def stop(self) -> None:
         self._stop.set()
         self.pair.stop()
+
+
+def write_video(path: Path, frames: int = 4) -> None:
+    """A short MJPEG clip: frame i is a grey level of 40 * (i + 1) with a white box."""
+    writer = cv2.VideoWriter(str(path), cv2.VideoWriter.fourcc(*"MJPG"), 10, (320, 240))
+    for index in range(frames):
+        frame = np.full((240, 320, 3), 40 * (index + 1), dtype=np.uint8)
+        cv2.rectangle(frame, (40 + 20 * index, 60), (140 + 20 * index, 120), (255, 255, 255), -1)
+        writer.write(frame)
+    writer.release()
 
 
 def officer_token(hsm: SoftHsm, agency: AgencyCa, now: datetime, iin: str | None = None) -> str:

@@ -19,18 +19,9 @@ from terminal.roadside.camera import CameraUnavailable, CarCamera, photo_path
 from terminal.roadside.codes import assess
 from terminal.roadside.drafting import Draft, build_protocol, protocol_place
 from terminal.roadside.table_file import load_code_table
+from tests.integration.terminal.roadside.rig import write_video
 
 DATE = datetime(2026, 3, 10, 9, 30, tzinfo=UTC)
-
-
-def write_video(path: Path, frames: int = 4) -> None:
-    """A short MJPEG clip: frame i is a grey level of 40 * (i + 1) with a white box."""
-    writer = cv2.VideoWriter(str(path), cv2.VideoWriter.fourcc(*"MJPG"), 10, (320, 240))
-    for index in range(frames):
-        frame = np.full((240, 320, 3), 40 * (index + 1), dtype=np.uint8)
-        cv2.rectangle(frame, (40 + 20 * index, 60), (140 + 20 * index, 120), (255, 255, 255), -1)
-        writer.write(frame)
-    writer.release()
 
 
 def test_photos_are_jpegs_kept_under_their_sha256(tmp_path: Path) -> None:
