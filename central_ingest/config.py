@@ -216,6 +216,26 @@ class NoticeDelivery(_Section):
     email: SmtpSettings | None = None
 
 
+class AppealSettings(_Section):
+    """Appeals filed by drivers ([appeals]); the appeal period itself is deadlines.appeal_days."""
+
+    max_files: int = Field(
+        default=5, ge=0, le=5, description="photos or PDFs one appeal may carry (5 at most)"
+    )
+    max_file_bytes: int = Field(
+        default=10 * 1024 * 1024,
+        ge=1024,
+        le=50 * 1024 * 1024,
+        description="the largest photo or PDF accepted, in bytes",
+    )
+    max_image_pixels: int = Field(
+        default=50_000_000,
+        ge=1_000_000,
+        description="a photo with more pixels is refused unread (a small file can decode to"
+        " gigabytes)",
+    )
+
+
 class ConsoleSettings(_Section):
     """The officers' console ([console]): practice, not law (central_ingest.console uses it)."""
 
@@ -331,6 +351,7 @@ class RegistryConfig(_Section):
     http_ingest: HttpIngestLimits = Field(default_factory=HttpIngestLimits)
     api: ApiSettings = Field(default_factory=ApiSettings)
     console: ConsoleSettings = Field(default_factory=ConsoleSettings)
+    appeals: AppealSettings = Field(default_factory=AppealSettings)
     driver_page: DriverPageSettings = Field(default_factory=DriverPageSettings)
 
     @property

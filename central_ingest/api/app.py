@@ -12,6 +12,7 @@ from fastapi import FastAPI
 
 from central_ingest.api import (
     routes_admin,
+    routes_appeals,
     routes_audit,
     routes_auth,
     routes_bailiffs,
@@ -68,6 +69,7 @@ def create_app(
             {"name": "authentication", "description": "Operators' sessions."},
             {"name": "review", "description": "Officers confirm or reject camera fixations."},
             {"name": "cases", "description": "Cases and their two-person cancellation."},
+            {"name": "appeals", "description": "Drivers' appeals and their decisions."},
             {"name": "reports", "description": "Oversight reports (read-only)."},
             {"name": "audit", "description": "Tamper evidence for the prosecutor (read-only)."},
             {"name": "bailiffs", "description": "The feed the bailiffs' system polls."},
@@ -93,6 +95,7 @@ def create_app(
         routes_admin,
         routes_system,
         routes_terminal,
+        routes_appeals,
     ):
         app.include_router(module.router)
     install_console(app, config.console)

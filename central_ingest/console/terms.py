@@ -67,6 +67,8 @@ LEDGER_ACTIONS: Mapping[str, str] = {
     "cancelled": labels.CASE_STATUSES[CaseStatus.CANCELLED],
     "handover": N_("handed over for enforcement"),
     "recall": N_("recalled from bailiffs"),
+    "appeal_filed": N_("appeal filed"),
+    "appeal_decided": N_("appeal decided"),
 }
 
 # Names the templates use; None: every table of the registry's labels in turn.
