@@ -43,9 +43,17 @@ from models.ocr import (
     Image,
     TextBox,
     TextDetector,
+    TextRead,
     TextRecognizer,
 )
-from models.plate_format import FormatFamily, PlateText, decode, plate_likeness
+from models.plate_format import (
+    FORMAT_NAMES,
+    TWO_LINE_FORMATS,
+    FormatFamily,
+    PlateText,
+    decode,
+    plate_likeness,
+)
 from models.runtime import Inference, Precision, Runtime, choose_precision, cpu_flags, resolve
 
 DETECTOR = "text_detector"
@@ -81,6 +89,15 @@ SURROUNDINGS_SIZES = tuple(
 # with its contrast equalised (CLAHE at this clip limit). Only then: equalising every frame read
 # fewer plates right (us exact 0.829, br 0.956), as it also sharpens noise and stickers.
 CONTRAST_CLIP_LIMIT = 2.0
+# Two-line plates (motorcycles, trailers, square rear plates) show as two text lines stacked on
+# one plate: lines of like height (the taller at most STACK_HEIGHT_RATIO times the shorter),
+# overlapping horizontally by at least half the narrower, at most STACK_MAX_GAP line heights
+# apart (centre to centre: a line height plus that gap). They are read as one candidate, top
+# line then bottom, kept only when the joined text
+# is a layout that comes on two lines (models.plate_format.TWO_LINE_FORMATS): two unrelated
+# stacked strings (a slogan under a number) would otherwise make plate-like text of their own.
+STACK_HEIGHT_RATIO = 1.6
+STACK_MAX_GAP = 0.6
 # A line found again on a larger rung, overlapping one already read at least this much, is the
 # same crop give or take a pixel: its reading would be the same.
 SAME_LINE_IOU = 0.9
@@ -130,6 +147,40 @@ def candidate_boxes(boxes: Sequence[TextBox]) -> list[Box]:
                 count += 1
                 candidates.append(run)
     return candidates
+
+
+def stacked_lines(lines: Sequence[Box]) -> list[tuple[Box, Box]]:
+    """(top, bottom) pairs of candidate lines that could be the two lines of one plate."""
+    pairs: list[tuple[Box, Box]] = []
+    for top in lines:
+        for bottom in lines:
+            taller, shorter = max(top.h, bottom.h), min(top.h, bottom.h)
+            if bottom.y <= top.y or shorter * STACK_HEIGHT_RATIO < taller:
+                continue
+            # Centre to centre: the detector's boxes are padded and overlap by up to a third.
+            apart = (bottom.y + bottom.h / 2) - (top.y + top.h / 2)
+            if not 0.5 * taller <= apart <= (1 + STACK_MAX_GAP) * taller:
+                continue
+            overlap = min(top.x2, bottom.x2) - max(top.x, bottom.x)
+            if overlap >= 0.5 * min(top.w, bottom.w):
+                pairs.append((top, bottom))
+    return pairs
+
+
+def region_fields(lines: Sequence[Box]) -> list[tuple[Box, Box]]:
+    """(line, region) pairs: a smaller, raised text box just right of a line, as Russian plates
+    print their region code (in a box at the right, above "RUS"); `_same_line` does not join
+    them. The pair is read part by part and kept only as a known layout (see _read_lines)."""
+    pairs: list[tuple[Box, Box]] = []
+    for line in lines:
+        for region in lines:
+            if not 0.3 * line.h <= region.h < line.h:
+                continue
+            if not line.y - 0.5 * region.h <= region.y <= line.y + 0.5 * line.h:
+                continue
+            if -0.3 * region.h <= region.x - line.x2 <= 1.2 * line.h:
+                pairs.append((line, region))
+    return pairs
 
 
 def candidate_score(reading: PlateText, box: Box) -> float:
@@ -271,22 +322,40 @@ class PlateReader:
         with `on_line_of`, only lines on that box's text line are read."""
         readings: list[PlateReading] = []
         best: PlateReading | None = None
-        for box in sorted(candidate_boxes(boxes), key=lambda box: box.h, reverse=True):
-            if only_best and _cannot_win(round(box.h / zoom), best):
-                break
-            if zoom == 1.0 and any(box.iou(reading.box) >= SAME_LINE_IOU for reading in known):
-                continue
-            in_frame = Box(
+        lines = candidate_boxes(boxes)
+        stacked = {top.union(bottom): (top, bottom) for top, bottom in stacked_lines(lines)}
+        beside = {line.union(code): (line, code) for line, code in region_fields(lines)}
+        joined = {**beside, **stacked}
+        reads: dict[Box, TextRead] = {}
+        parts_of_plates: set[Box] = set()
+
+        def to_frame(box: Box) -> Box:
+            return Box(
                 origin[0] + round(box.x / zoom),
                 origin[1] + round(box.y / zoom),
                 round(box.w / zoom),
                 round(box.h / zoom),
             )
+
+        for box in sorted([*lines, *joined], key=lambda box: box.h, reverse=True):
+            if only_best and _cannot_win(round(box.h / zoom), best):
+                break
+            if zoom == 1.0 and any(box.iou(reading.box) >= SAME_LINE_IOU for reading in known):
+                continue
+            in_frame = to_frame(box)
             if on_line_of is not None and not _share_a_line(in_frame, on_line_of):
                 continue
-            read = self._recognizer.read(crop_with_margin(image, box))
+            parts = joined.get(box, (box,))
+            read = self._read_parts(image, parts, reads)
             decoded = decode(read.text, read.confidences, self.expected)
-            score = candidate_score(decoded, in_frame)
+            if len(parts) > 1 and decoded.format not in (
+                TWO_LINE_FORMATS if box in stacked else FORMAT_NAMES
+            ):
+                continue
+            if len(parts) > 1:
+                parts_of_plates.update(to_frame(part) for part in parts)
+            # A two-line plate's shape is its lines', not the near-square of both together.
+            score = candidate_score(decoded, max(parts, key=lambda part: part.w))
             reading = PlateReading(
                 decoded.text, decoded.confidence, decoded.format, in_frame, read.text, score
             )
@@ -295,7 +364,25 @@ class PlateReader:
                 best is None or _standing(score, in_frame.h) > _standing(best.score, best.box.h)
             ):
                 best = reading
-        return readings
+        # A line that is a part of a known layout read whole (one line of a two-line plate,
+        # a number without its region code) is no plate by itself.
+        return [
+            replace(reading, score=0.0) if reading.box in parts_of_plates else reading
+            for reading in readings
+        ]
+
+    def _read_parts(
+        self, image: Image, parts: Sequence[Box], reads: dict[Box, TextRead]
+    ) -> TextRead:
+        """The lines `parts` read in turn and joined (each line read once per call of
+        `_read_lines`: a line is a candidate alone and a part of stacked ones)."""
+        for part in parts:
+            if part not in reads:
+                reads[part] = self._recognizer.read(crop_with_margin(image, part))
+        return TextRead(
+            "".join(reads[part].text for part in parts),
+            tuple(conf for part in parts for conf in reads[part].confidences),
+        )
 
     def refine(self, image: Image, reading: PlateReading) -> PlateReading:
         """Search and read a small plate's surroundings again, enlarged (see the module doc)."""

@@ -136,6 +136,9 @@ FORMATS: tuple[PlateFormat, ...] = (
     BR_LEGACY,
     BR_MERCOSUR,
 )
+FORMAT_NAMES = frozenset(plate_format.name for plate_format in FORMATS)
+# The layouts that also come on two lines (read top line first).
+TWO_LINE_FORMATS = frozenset(plate_format.name for plate_format in FORMATS if plate_format.top_line)
 # What a Kazakh site expects: its own plates and its neighbours'.
 KAZAKH_ROADS: tuple[FormatFamily, ...] = (
     FormatFamily.KZ,

@@ -3,9 +3,11 @@
     python -m models.synth video road.mp4 --vehicles 7 --seed 3
     python -m models.synth video road.avi --vehicle "123 ABC 01:0:72" --vehicle "555 KZ 05:1:95"
     python -m models.synth plates samples/ --count 50 --seed 1 --degrade
+    python -m models.synth kz-set kz-set/ --count 1000 --seed 7
 
 `video` writes the video and `road.json` next to it (per vehicle: plate, lane, speed, radar
-frame and time, visible frames). The same seed gives the same video.
+frame and time, visible frames). The same seed gives the same video. `kz-set` writes the
+evaluation set of Kazakh and neighbouring plates in road scenes (models.synth.kzset).
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
+from models.synth.kzset import write_set
 from models.synth.plates import Degradation, parse_plate, random_plate_text, render_plate
 from models.synth.scene import SceneSettings, VehicleSpec, random_vehicles, render_video
 
@@ -132,3 +135,35 @@ def plates(
         index[name] = text
     (out_dir / "index.json").write_text(json.dumps(index, indent=1) + "\n", encoding="utf-8")
     stderr.print(f"{count} plates in {out_dir}")
+
+
+@app.command("kz-set")
+def kz_set(
+    out_dir: Annotated[Path, typer.Argument(help="Folder for <name>.jpg + <name>.txt pairs.")],
+    count: Annotated[int, typer.Option(min=1, max=100_000, help="How many images.")] = 1000,
+    seed: Annotated[int, typer.Option(help="Seed: the same seed gives the same set.")] = 7,
+) -> None:
+    """Road scenes with the plates a Kazakh road sees (Kazakh, Russian, Kyrgyz, Uzbek; one- and
+    two-line; night IR, motion blur, angle, dirt, JPEG), annotated as models.evaluate reads."""
+    with Progress(
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeRemainingColumn(),
+        console=stderr,
+    ) as progress:
+        task = progress.add_task(out_dir.name, total=count)
+        try:
+            written = write_set(
+                out_dir, count, seed, lambda done: progress.update(task, completed=done)
+            )
+        except OSError as error:
+            stderr.print(f"[red]{error}[/red]")
+            raise typer.Exit(2) from None
+    two_line = sum(item.two_line for item in written)
+    families = sorted({item.format.split("_")[0] for item in written})
+    stderr.print(
+        f"{count} images in {out_dir} (seed {seed}): {two_line} two-line plates, "
+        f"families {', '.join(families)}; evaluate with "
+        f"python -m models.evaluate {out_dir} --config deploy/box.example.toml"
+    )

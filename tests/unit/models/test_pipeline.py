@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 
 from models.ocr import Box, TextBox
-from models.pipeline import candidate_boxes, candidate_score, crop_with_margin
-from models.plate_format import FormatFamily, decode
+from models.pipeline import candidate_boxes, candidate_score, crop_with_margin, stacked_lines
+from models.plate_format import TWO_LINE_FORMATS, FormatFamily, decode
 
 
 def boxes(*rects: tuple[int, int, int, int]) -> list[TextBox]:
@@ -46,3 +46,25 @@ def test_crops_are_widened_by_a_share_of_their_height_within_the_image() -> None
     image = np.zeros((100, 200, 3), np.uint8)
     assert crop_with_margin(image, Box(50, 10, 60, 20), margin=0.5).shape == (20, 80, 3)
     assert crop_with_margin(image, Box(0, 10, 195, 20), margin=0.5).shape == (20, 200, 3)
+
+
+def test_two_stacked_lines_of_one_plate_pair_up_top_first() -> None:
+    # A square plate: "1234" over "AB77", like heights, aligned, a few pixels apart.
+    top, bottom = Box(100, 50, 60, 24), Box(96, 80, 70, 24)
+    assert stacked_lines([bottom, top]) == [(top, bottom)]
+
+
+def test_lines_side_by_side_far_apart_or_of_other_height_do_not_stack() -> None:
+    top = Box(100, 50, 60, 24)
+    beside = Box(200, 80, 60, 24)  # below but not under it
+    far_below = Box(100, 140, 60, 24)
+    small_print = Box(100, 80, 60, 10)  # a slogan under the number
+    for other in (beside, far_below, small_print):
+        assert stacked_lines([top, other]) == []
+
+
+def test_a_two_line_layout_is_known_and_scored_by_its_lines_shape() -> None:
+    reading = decode("1234" + "AB77", [0.95] * 8, (FormatFamily.RU,))
+    assert (reading.text, reading.format) == ("1234AB77", "ru_motorcycle")
+    assert reading.format in TWO_LINE_FORMATS
+    assert candidate_score(reading, Box(0, 0, 70, 24)) > candidate_score(reading, Box(0, 0, 70, 58))
