@@ -24,21 +24,17 @@ from uuid import UUID
 
 from contract import (
     DeviceKey,
-    MessageKind,
-    Payment,
-    PaymentChannel,
     ReceiptStatus,
     encode_envelope,
-    seal,
 )
-from contract.roadside import ProtocolOutcome, ProtocolPlace, RoadsideProtocol
+from contract.roadside import ProtocolPlace, RoadsideProtocol
 from i18n import Language, Message, Text
-from terminal.journal import Journal, PaymentState
+from terminal.journal import Journal
 from terminal.messages import SpokenError
 from terminal.officer_token import OfficerSession
-from terminal.payment_device import ChargeRequest, PaymentDevice
+from terminal.payment_device import PaymentDevice
 from terminal.protocol_signing import sign_protocol
-from terminal.receipt import PrinterUnavailable, ReceiptData, ReceiptPrinter
+from terminal.receipt import PrinterUnavailable, ReceiptPrinter
 from terminal.registry_client import CaseForPayment, RegistryClient, RegistryUnavailable
 from terminal.roadside.camera import Photo, photo_path
 from terminal.roadside.codes import Assessment, CodeTable, EarlierOffence, assess
@@ -53,6 +49,7 @@ from terminal.roadside.drafting import (
     this_year,
 )
 from terminal.roadside.paper_copy import ProtocolCopy, case_url
+from terminal.roadside.payments import RoadsideCashier, on_the_spot_minor
 from terminal.roadside.population import Person, PopulationRegister, PopulationUnavailable
 from terminal.roadside.printer import CopyPrinter
 from terminal.roadside.registry_link import RoadsideRegistry
@@ -153,6 +150,17 @@ class RoadsideDesk:
         self._photo_dir = photo_dir
         self._policy = policy
         self._language: Language = language
+        self._cashier = RoadsideCashier(
+            identity=identity,
+            key=key,
+            store=store,
+            journal=journal,
+            device=device,
+            receipt_printer=receipt_printer,
+            clock=clock,
+            discount_percent=codes.discount_percent,
+            send=lambda: self.sync().left,
+        )
 
     # --- numbers -----------------------------------------------------------------------------
 
@@ -315,10 +323,20 @@ class RoadsideDesk:
         )
 
     def _on_the_spot(self, protocol: RoadsideProtocol) -> int | None:
-        if protocol.outcome is not ProtocolOutcome.FINE or protocol.amount_minor is None:
-            return None
-        percent = self.codes.discount_percent
-        return protocol.amount_minor * (100 - percent) // 100
+        return on_the_spot_minor(protocol, self.codes.discount_percent)
+
+    # --- payment -----------------------------------------------------------------------------
+
+    def pay(
+        self, protocol_id: UUID, payment_id: UUID, language: Language | None = None
+    ) -> PaymentResult:
+        """The on-the-spot amount for the protocol's case by card (``RoadsideCashier.pay``)."""
+        return self._cashier.pay(protocol_id, payment_id, language)
+
+    def settle_pending(self) -> list[PaymentResult]:
+        """At start-up, BEFORE the payment terminal's own ``settle_pending`` (which looks camera
+        cases up in the registry, where an offline protocol's case is not yet)."""
+        return self._cashier.settle_pending()
 
     def _print(self, protocol_id: str, language: Language, officer_name: str) -> tuple[bool, Text]:
         journalled = self._store.protocol(protocol_id)
@@ -355,128 +373,6 @@ class RoadsideDesk:
 
     def unprinted(self) -> list[RoadsideProtocol]:
         return [row.signed.protocol for row in self._store.unprinted()]
-
-    # --- payment -----------------------------------------------------------------------------
-
-    def pay(
-        self, protocol_id: UUID, payment_id: UUID, language: Language | None = None
-    ) -> PaymentResult:
-        """The on-the-spot amount for the protocol's case, by card, with no network needed: the
-        protocol stands whatever the card does, and a declined card can pay later."""
-        key = str(payment_id)
-        journalled = self._store.protocol(str(protocol_id))
-        if journalled is None:
-            raise SpokenError(
-                Text("There is no protocol %(id)s on this terminal.", id=str(protocol_id))
-            )
-        protocol = journalled.signed.protocol
-        number = protocol.protocol_number
-        earlier = self._journal.payment(key)
-        if earlier is not None:
-            return PaymentResult(
-                key,
-                earlier.state,
-                earlier.message or Text("This payment was already processed."),
-                number,
-                earlier.amount_minor,
-            )
-        due = self._on_the_spot(protocol)
-        if due is None:
-            return PaymentResult(
-                key,
-                PaymentState.NOT_CHARGED,
-                Text("Protocol %(number)s is a warning: there is nothing to pay.", number=number),
-                number,
-            )
-        paid = self._journal.approved_for_case(number)
-        if paid is not None:
-            return PaymentResult(
-                key,
-                PaymentState.NOT_CHARGED,
-                Text(
-                    "Case %(case)s was already paid on this terminal (RRN %(rrn)s). Nothing was"
-                    " charged.",
-                    case=number,
-                    rrn=paid.rrn or "",
-                ),
-                number,
-            )
-        if not self._journal.start(key, number, due, self._clock()):
-            return self.pay(protocol_id, payment_id, language)
-        charge = self._device.charge(ChargeRequest(key, due))
-        if not charge.approved:
-            return PaymentResult(
-                key,
-                charge.state,
-                Text(
-                    "%(outcome)s Protocol %(number)s stands; the driver can pay later.",
-                    outcome=charge.message,
-                    number=number,
-                ),
-                number,
-                due,
-            )
-        assert charge.card is not None and charge.acquirer is not None
-        paid_at = self._clock()
-        report = Payment(
-            payment_id=payment_id,
-            case_number=number,
-            amount_minor=due,
-            paid_at=paid_at,
-            channel=PaymentChannel.TERMINAL,
-            card=charge.card,
-            acquirer=charge.acquirer,
-        )
-        envelope = seal(MessageKind.PAYMENT, self._identity.device_id, report, self._key)
-        # The report first: it goes to the registry only after the protocol (store.outgoing),
-        # never through the camera cases' outbox, which knows no order.
-        self._store.queue_payment(key, str(protocol_id), encode_envelope(envelope), paid_at)
-        self._journal.update(
-            key,
-            PaymentState.APPROVED,
-            paid_at,
-            paid_at=paid_at.isoformat(),
-            masked_pan=charge.card.masked_pan,
-            scheme=charge.card.scheme,
-            aid=charge.card.aid,
-            approval_code=charge.acquirer.approval_code,
-            rrn=charge.acquirer.rrn,
-            stan=charge.acquirer.stan,
-        )
-        self._journal.disarm_reversal(key)
-        receipt = self._receipt(protocol, key)
-        message: Message = Text("Approved. Give the payer the receipt.")
-        try:
-            self._receipt_printer.print_receipt(receipt, language or journalled.language)  # type: ignore[arg-type]
-        except PrinterUnavailable as exc:
-            message = Text("Approved. %(printer)s", printer=exc.text)
-        reported = self.sync().left == 0
-        return PaymentResult(key, PaymentState.APPROVED, message, number, due, receipt, reported)
-
-    def _receipt(self, protocol: RoadsideProtocol, payment_id: str) -> ReceiptData:
-        row = self._journal.payment(payment_id)
-        assert row is not None and row.paid_at is not None and protocol.amount_minor is not None
-        return ReceiptData(
-            agency=self._identity.agency,
-            terminal_id=self._identity.terminal_id,
-            paid_at=datetime.fromisoformat(row.paid_at),
-            masked_pan=row.masked_pan or "",
-            scheme=row.scheme or "",
-            aid=row.aid or "",
-            amount_minor=row.amount_minor,
-            approval_code=row.approval_code or "",
-            rrn=row.rrn or "",
-            stan=row.stan or "",
-            case_number=protocol.protocol_number,
-            legal_basis=Text(
-                "CoAO RK art. %(article)s part %(part)s",
-                article=protocol.article,
-                part=protocol.part,
-            ),
-            full_minor=protocol.amount_minor,
-            discounted_minor=row.amount_minor,
-            case_url=case_url(self._identity.case_url_template, protocol.protocol_number),
-        )
 
     # --- the way to the registry -------------------------------------------------------------
 

@@ -52,6 +52,7 @@ MODULE_LAYERS = {
     "central_ingest.jobs": "services",
     "central_ingest.pki": "services",
     "central_ingest.pki_officers": "services",
+    "central_ingest.roadside": "services",
     "central_ingest.ingest": "services",
     "central_ingest.notify": "services",
     # Appeals: filing (the files' real types), deciding, reading (issue 16).
@@ -145,6 +146,7 @@ MODULE_LAYERS = {
     "terminal.roadside.drafting": "terminal.roadside.core",
     "terminal.roadside.settings": "terminal.roadside.core",
     "terminal.roadside.desk": "terminal.roadside.service",
+    "terminal.roadside.payments": "terminal.roadside.service",
     "terminal.roadside.wiring": "terminal.roadside.wiring",
     # The harness the tests share (brokers, free ports, databases): not the product.
     "tests.support": "test_support",

@@ -223,6 +223,29 @@ def test_a_declined_card_leaves_the_protocol_standing_and_it_is_paid_later(rig: 
     assert paid.state is PaymentState.APPROVED
 
 
+def test_a_lost_answer_is_settled_by_asking_the_pos_never_by_charging_again(rig: Rig) -> None:
+    rig.link.up = False
+    rig.give_block(1, 10)
+    rig.restart(pos_mode="lose-answer")
+    recorded = rig.desk.sign_and_record(rig.draft(), rig.officer, uuid4())
+    copy_lines(rig)
+    payment_id = uuid4()
+    first = rig.desk.pay(recorded.protocol.protocol_id, payment_id)
+    assert first.state is PaymentState.AUTHORISING
+    assert "do not take it again" in translator("terminal", "en").text(first.message)
+    again = rig.desk.pay(recorded.protocol.protocol_id, payment_id)  # a second tap: no charge
+    assert again.state is PaymentState.AUTHORISING
+    (settled,) = rig.desk.settle_pending()  # at start-up and periodically
+    assert (
+        settled.state is PaymentState.APPROVED
+        and settled.case_number == recorded.protocol.protocol_number
+    )
+    rig.printer.take_receipt()
+    assert len(rig.pos_journal.read_text().splitlines()) == 1  # the POS charged once
+    assert [item.kind for item in rig.desk._store.outgoing()] == ["protocol", "payment"]
+    assert rig.desk.settle_pending() == []
+
+
 def test_a_token_pulled_mid_signature_journals_nothing(
     hsm: SoftHsm, agency: AgencyCa, rig: Rig, tmp_path: Path, token_label: str
 ) -> None:
