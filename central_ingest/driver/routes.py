@@ -8,7 +8,7 @@ from datetime import timedelta
 from typing import Annotated
 
 from fastapi import APIRouter, Path, Request
-from fastapi.responses import FileResponse, RedirectResponse, Response
+from fastapi.responses import RedirectResponse, Response
 
 from central_ingest.core.clock import iso
 from central_ingest.driver.access import CaseOpened, LinkRefused, app_state, registry_of, store_of
@@ -18,8 +18,7 @@ from central_ingest.driver.throttle import LookupThrottle
 from central_ingest.driver.web import chosen_language, render
 from central_ingest.notify.outbox import DOMAIN as NOTICES_DOMAIN
 from central_ingest.notify.texts import CaseNotice, article_citation
-from central_ingest.store.case_links import case_plate, fixation_image, purge_expired_lookups
-from central_ingest.store.case_reads import case_row
+from central_ingest.store.case_links import case_image, case_plate, purge_expired_lookups
 from i18n import Language, translator
 
 router = APIRouter(prefix="/cases", include_in_schema=False)
@@ -122,20 +121,25 @@ def citation(page: DriverPage, language: Language) -> str:
 
 @router.get("/{token}/photos/{sha256}")
 def photo(request: Request, opened: CaseOpened, sha256: SHA256) -> Response:
-    """One of the case's own images; any other hash is not found, whatever is stored."""
-    store = store_of(request)
-    row = case_row(store.db, opened.case_number)
-    if row is None or fixation_image(store.db, row["fixation_id"], sha256) is None:
+    """One of the case's own images; any other hash is not found, whatever is stored. Read
+    whole (a photo is a few hundred kilobytes) in the worker thread the route runs in."""
+    if case_image(store_of(request).db, opened.case_number, sha256) is None:
         return Response(status_code=404, headers={"Cache-Control": "no-store"})
+    # Content-addressed: the bytes behind a hash never change, so the phone keeps them. Private:
+    # the address holds the link's token; no shared cache keeps it.
+    headers = {
+        "Cache-Control": "private, max-age=86400, immutable",
+        "ETag": f'"{sha256}"',
+        "Referrer-Policy": "no-referrer",
+    }
+    if request.headers.get("if-none-match") == headers["ETag"]:
+        return Response(status_code=304, headers=headers)
     path = app_state(request, "device_ingest").evidence.path_for(sha256)
-    if not path.exists():
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
         return Response(status_code=404, headers={"Cache-Control": "no-store"})
-    return FileResponse(
-        path,
-        media_type="image/jpeg",
-        # Private: the address holds the link's token; no shared cache keeps it.
-        headers={"Cache-Control": "private, max-age=3600", "Referrer-Policy": "no-referrer"},
-    )
+    return Response(data, media_type="image/jpeg", headers=headers)
 
 
 async def link_refused(request: Request, exc: Exception) -> Response:

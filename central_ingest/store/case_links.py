@@ -3,8 +3,8 @@
 A link is a random token the driver holds (in a notice, or after looking the case up by number
 and plate); the table keeps only its SHA-256, so a copy of the database opens no page. Every
 query here is answered from an index: ``case_links`` by its primary key, the case's evidence
-by ``fixation_evidence``'s key, its history by ``ledger_entity``, its notices by
-``notifications_case`` (schema 6), its payments by ``payments_case``.
+by the case's and ``fixation_evidence``'s keys, its history by ``ledger_entity``, its notices
+by ``notifications_case`` (schema 6), its payments by ``payments_case``.
 """
 
 from __future__ import annotations
@@ -92,11 +92,12 @@ def case_payments(db: Database, case_number: str) -> list[dict[str, Any]]:
     )
 
 
-def fixation_image(db: Database, fixation_id: str, sha256: str) -> str | None:
-    """The role of image ``sha256`` if it is evidence of this fixation, else None: the page
-    serves only its own case's photos, whatever hash is asked for."""
+def case_image(db: Database, case_number: str, sha256: str) -> str | None:
+    """The role of image ``sha256`` if it is evidence of this case's fixation, else None: the
+    page serves only its own case's photos, whatever hash is asked for."""
     row = db.conn.execute(
-        "SELECT role FROM fixation_evidence WHERE fixation_id = ? AND sha256 = ?",
-        (fixation_id, sha256),
+        "SELECT fe.role FROM cases c JOIN fixation_evidence fe ON fe.fixation_id = c.fixation_id"
+        " WHERE c.case_number = ? AND fe.sha256 = ?",
+        (case_number, sha256),
     ).fetchone()
     return None if row is None else str(row[0])

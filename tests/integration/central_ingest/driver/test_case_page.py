@@ -99,6 +99,11 @@ def test_the_notices_link_opens_the_case_with_its_photos_and_nothing_of_the_owne
         photo = client.get(f"/cases/{token}/photos/{sha}")
         assert photo.status_code == 200 and photo.content == data
         assert photo.headers["content-type"] == "image/jpeg"
+        # Content-addressed: the phone keeps it, and asks again only to hear "not modified".
+        again = client.get(
+            f"/cases/{token}/photos/{sha}", headers={"If-None-Match": photo.headers["etag"]}
+        )
+        assert again.status_code == 304 and not again.content
 
 
 def test_a_link_serves_only_its_own_cases_photos(env: ApiEnv) -> None:
