@@ -292,6 +292,45 @@ class DriverPageSettings(_Section):
     )
 
 
+class PayerInstitution(_Section):
+    """A bank or eGov reporting the payments made through it ([[bank_payments.institutions]]):
+    it signs each notification with its Ed25519 key (central_ingest/ingest/bank_payments.py)."""
+
+    id: str = Field(
+        pattern=r"^[a-z0-9][a-z0-9_-]{1,31}$",
+        description="names it in the X-Erap-Institution header, the statements and the ledger",
+    )
+    channel: Literal["bank", "egov"] = "bank"
+    public_key: str = Field(
+        pattern=r"^[A-Za-z0-9_-]{43}$",
+        description="its Ed25519 public key: 32 bytes, base64url without padding",
+    )
+    name: str = Field(default="", description="for people: the institution's name")
+
+
+class BankPaymentSettings(_Section):
+    """Payments made elsewhere ([bank_payments]): who may report them and how a notification's
+    signature is bounded in time."""
+
+    institutions: list[PayerInstitution] = Field(default_factory=list)
+    replay_window_s: int = Field(
+        default=300,
+        ge=10,
+        le=3600,
+        description="a notification signed further from the registry's clock is refused; its"
+        " nonce is remembered twice as long",
+    )
+    max_notification_bytes: int = Field(default=16 * 1024, ge=1024, le=1024 * 1024)
+
+    @model_validator(mode="after")
+    def _one_entry_per_institution(self) -> BankPaymentSettings:
+        ids = [institution.id for institution in self.institutions]
+        repeated = sorted({name for name in ids if ids.count(name) > 1})
+        if repeated:
+            raise ValueError(f"each institution is listed once; repeated: {', '.join(repeated)}")
+        return self
+
+
 class RegistryConfig(_Section):
     data_dir: Path = Path("var/registry")
     database: str | None = Field(
@@ -351,6 +390,7 @@ class RegistryConfig(_Section):
     http_ingest: HttpIngestLimits = Field(default_factory=HttpIngestLimits)
     api: ApiSettings = Field(default_factory=ApiSettings)
     console: ConsoleSettings = Field(default_factory=ConsoleSettings)
+    bank_payments: BankPaymentSettings = Field(default_factory=BankPaymentSettings)
     appeals: AppealSettings = Field(default_factory=AppealSettings)
     driver_page: DriverPageSettings = Field(default_factory=DriverPageSettings)
 

@@ -17,6 +17,7 @@ from central_ingest.api import (
     routes_auth,
     routes_bailiffs,
     routes_cases,
+    routes_payments,
     routes_reports,
     routes_review,
     routes_system,
@@ -29,6 +30,7 @@ from central_ingest.cases import CaseService
 from central_ingest.config import RegistryConfig
 from central_ingest.console import install_console
 from central_ingest.driver.app import install_driver
+from central_ingest.ingest.bank_payments import BankPayments
 from central_ingest.operators import Operators
 from central_ingest.store.db import Store
 from central_ingest.wiring import build_case_service, build_operators, open_registry_store
@@ -73,6 +75,7 @@ def create_app(
             {"name": "reports", "description": "Oversight reports (read-only)."},
             {"name": "audit", "description": "Tamper evidence for the prosecutor (read-only)."},
             {"name": "bailiffs", "description": "The feed the bailiffs' system polls."},
+            {"name": "payments", "description": "Payments made in banks and through eGov."},
             {"name": "administration", "description": "Operator accounts; devices, read-only."},
             {"name": "devices", "description": "Signed messages and evidence from devices."},
             {"name": "system", "description": "Health and metrics."},
@@ -83,6 +86,7 @@ def create_app(
     app.state.store = store
     app.state.registry = registry or build_case_service(store, config)
     app.state.operators = operators or build_operators(store, config)
+    app.state.bank_payments = BankPayments(store, config)
     install_error_handlers(app)
     install_device_ingest(app, store, config)
     for module in (
@@ -96,6 +100,7 @@ def create_app(
         routes_system,
         routes_terminal,
         routes_appeals,
+        routes_payments,
     ):
         app.include_router(module.router)
     install_console(app, config.console)

@@ -32,6 +32,7 @@ from central_ingest.cli.common import (
 from central_ingest.cli.common import open_config as _open_config
 from central_ingest.cli.operators import operators_app
 from central_ingest.cli.ops import ops_app
+from central_ingest.cli.payments import payments_app
 from central_ingest.cli.pki import pki_app
 from central_ingest.config import RegistryConfig
 from central_ingest.pki import CertificateAuthority, PkiError
@@ -57,6 +58,7 @@ app.add_typer(audit_app, name="audit")
 app.add_typer(operators_app, name="operator")
 app.add_typer(ops_app, name="ops")
 app.add_typer(pki_app, name="pki")
+app.add_typer(payments_app, name="payments")
 app.add_typer(appeals_app, name="appeals")
 app.command("backup", help=BACKUP_HELP)(backup)
 
