@@ -188,10 +188,12 @@ class RoadsideDesk:
         vehicle: list[CaseForPayment] = []
         person_cases: list[CaseForPayment] = []
         person: Person | None = None
+        registry_answered = False
         try:
             vehicle = self._registry.cases_by_plate(plate)
             if iin:
                 person_cases = self._registry.cases_by_iin(iin)
+            registry_answered = True
         except RegistryUnavailable as exc:
             notes.append(
                 Text(
@@ -208,6 +210,8 @@ class RoadsideDesk:
                     )
             except PopulationUnavailable as exc:
                 notes.append(exc.text)
+        if registry_answered:  # the link is up: top the protocol numbers up meanwhile
+            self.ensure_numbers()
         history = merge_cases(map(_earlier, vehicle), map(_earlier, person_cases))
         now = self._clock()
         return Background(
@@ -265,7 +269,10 @@ class RoadsideDesk:
                 ),
                 duplicate=True,
             )
-        self.ensure_numbers()
+        if self._store.next_number() is None:
+            # Only when none is left: a refill below the low water waits for ``sync`` and
+            # ``background``, so a slow mobile link never delays a signature.
+            self.ensure_numbers()
         now = self._clock()
         assessment = assess(self.codes, draft.article, draft.part, history, now)
         for _ in range(3):  # a number taken meanwhile: sign again with the next
