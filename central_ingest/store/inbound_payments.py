@@ -21,6 +21,7 @@ from central_ingest.core import fines
 from central_ingest.core import reconciliation as recon
 from central_ingest.core.cases import CaseStatus
 from central_ingest.core.clock import iso, parse_iso
+from central_ingest.store.appeals import appeal_of_case
 from central_ingest.store.bailiffs import Issuer, recall
 from central_ingest.store.case_reads import case_row, case_state
 from central_ingest.store.case_status import case_entry, set_case_status
@@ -99,10 +100,11 @@ def record_inbound(
     statement_id: int | None,
     actor: str,
     issuer: Issuer,
-    under_appeal: bool = False,
 ) -> dict[str, Any]:
     """Reconcile a payment reported for the first time, store it and apply it to its case;
-    returns its row. The caller has made sure that the reference is new."""
+    returns its row. The caller has made sure that the reference is new. A case under appeal
+    keeps the payment aside (flagged) until the appeal is decided: the decision says whether
+    anything is owed."""
     case_number = report.case_number.strip().upper()
     case = case_row(db, case_number)
     if case is None:
@@ -114,8 +116,12 @@ def record_inbound(
             parse_iso(case["discount_deadline"]),
             report.paid_at,
         )
+        appeal = appeal_of_case(db, case_number)
         result = recon.reconcile(
-            case_state(case), report.amount_minor, due, under_appeal=under_appeal
+            case_state(case),
+            report.amount_minor,
+            due,
+            under_appeal=appeal is not None and appeal["status"] == "open",
         )
     at = iso(received_at)
     matched = None if case is None else case_number

@@ -19,6 +19,8 @@ import uvicorn
 from fastapi import FastAPI
 
 from central_ingest.api.app import create_app
+from central_ingest.appeals.service import AppealService
+from central_ingest.core.appeals import AppealDecision, DecidedAs
 from central_ingest.core.clock import iso
 from central_ingest.ingest.bank_payments import (
     NOTIFICATIONS_PATH,
@@ -245,41 +247,38 @@ def test_a_payment_for_a_cancelled_case_is_kept_flagged_and_refunded(scene: Scen
     assert scene.http.get("/v1/payments/refunds").status_code == 401
 
 
-def test_a_case_a_payment_made_elsewhere_was_matched_to_never_reaches_the_bailiffs(
+def test_a_payment_for_a_case_under_appeal_is_held_and_the_case_never_reaches_the_bailiffs(
     scene: Scene,
 ) -> None:
-    """Even when the payment did not change the case (held while an appeal was open), the
-    database refuses the hand-over, whatever code tries it."""
-    from central_ingest.core.reconciliation import Source
-    from central_ingest.store.bailiffs import Issuer
-    from central_ingest.store.inbound_payments import PaymentReport, record_inbound
-
+    """The driver appealed, then paid in his bank anyway: the payment is kept aside and
+    flagged, not applied, while the appeal is open. The appeal upheld, the case is open and
+    overdue again, yet it goes to no bailiff: the hand-over skips it, and the database refuses
+    a hand-typed UPDATE."""
     world = scene.world
     case_number = world.open_case()
-    with world.store.transaction() as db:
-        row = record_inbound(
-            db,
-            PaymentReport(
-                institution="halyk",
-                reference="HB-0900",
-                channel="bank",
-                source=Source.NOTIFICATION,
-                case_number=case_number,
-                amount_minor=HALF,
-                currency="KZT",
-                paid_at=world.clock.now,
-                payload="{}",
-                payload_sha256="0" * 64,
-            ),
-            received_at=world.clock.now,
-            statement_id=None,
-            actor="institution:halyk",
-            issuer=Issuer("KZ-GP", "https://erap.example.kz/cases"),
-            under_appeal=True,
-        )
-    assert (row["outcome"], row["matched_case"]) == ("case_appealed", case_number)
+    appeals = AppealService(world.store, world.config, clock=world.clock)
+    appeal = appeals.file(case_number, "I was not driving that day.", [])
+    response = scene.notify(case_number, HALF, reference="HB-0900")
+    assert response.status_code == 200, response.text
+    answer = response.json()
+    assert (answer["outcome"], answer["matched_case"], answer["refund_minor"]) == (
+        "case_appealed",
+        case_number,
+        0,
+    )
     assert scene.case(case_number) == ("open", 0)
-    world.clock.advance(days=60)
+    exceptions = scene.http.get("/v1/payments/exceptions", headers=scene.supervisor).json()
+    assert [(row["reference"], row["outcome"]) for row in exceptions] == [
+        ("HB-0900", "case_appealed")
+    ]
+
+    appeals.decide(
+        appeal.appeal_id,
+        SUPERVISORS[0],
+        decision=AppealDecision.UPHELD,
+        decided_as=DecidedAs.SUPERVISOR,
+    )
+    world.clock.advance(days=120)
     assert world.registry.hand_over_overdue() == []
     with (
         pytest.raises(Exception, match="never handed to bailiffs"),
@@ -289,3 +288,7 @@ def test_a_case_a_payment_made_elsewhere_was_matched_to_never_reaches_the_bailif
             "UPDATE cases SET status = 'sent_to_bailiffs' WHERE case_number = ?", (case_number,)
         )
     assert scene.case(case_number) == ("open", 0)
+    # The same case without the payment would have gone: the rule is the payment's.
+    other = world.open_case()
+    world.clock.advance(days=120)
+    assert world.registry.hand_over_overdue() == [other]
