@@ -11,7 +11,14 @@ from fastapi import APIRouter, Path, Request
 from fastapi.responses import RedirectResponse, Response
 
 from central_ingest.core.clock import iso
-from central_ingest.driver.access import CaseOpened, LinkRefused, app_state, registry_of, store_of
+from central_ingest.driver.access import (
+    LinkRefused,
+    Token,
+    app_state,
+    opened_case,
+    registry_of,
+    store_of,
+)
 from central_ingest.driver.links import LinkState, issue_token
 from central_ingest.driver.page import DriverPage, driver_page
 from central_ingest.driver.throttle import LookupThrottle
@@ -92,7 +99,9 @@ async def lookup(request: Request) -> Response:
 
 
 @router.get("/{token}")
-def case_page(request: Request, opened: CaseOpened) -> Response:
+def case_page(request: Request, token: Token) -> Response:
+    # The link checked here rather than as a dependency: one worker thread per page, not two.
+    opened = opened_case(request, token)
     store, registry = store_of(request), registry_of(request)
     page = driver_page(store, registry, opened.case_number, opened.now)
     language = chosen_language(request, page.case.owner_language)
@@ -120,9 +129,10 @@ def citation(page: DriverPage, language: Language) -> str:
 
 
 @router.get("/{token}/photos/{sha256}")
-def photo(request: Request, opened: CaseOpened, sha256: SHA256) -> Response:
+def photo(request: Request, token: Token, sha256: SHA256) -> Response:
     """One of the case's own images; any other hash is not found, whatever is stored. Read
     whole (a photo is a few hundred kilobytes) in the worker thread the route runs in."""
+    opened = opened_case(request, token)
     if case_image(store_of(request).db, opened.case_number, sha256) is None:
         return Response(status_code=404, headers={"Cache-Control": "no-store"})
     # Content-addressed: the bytes behind a hash never change, so the phone keeps them. Private:

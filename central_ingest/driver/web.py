@@ -12,16 +12,20 @@ driver -> console -> registry.
 
 from __future__ import annotations
 
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
 from fastapi import Request
 from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
+from jinja2 import pass_context
+from jinja2.runtime import Context
 
 from central_ingest.console.language import (
     LANGUAGE_COOKIE,
     LANGUAGE_COOKIE_SECONDS,
+    NOTHING,
     registry_language,
 )
 from central_ingest.console.language import install as install_language
@@ -46,8 +50,22 @@ SECURITY_HEADERS = {
     "X-Robots-Tag": "noindex, nofollow",
 }
 
+
+@lru_cache(maxsize=4096)
+def _money(language: Language, minor: int) -> str:
+    return make_translator(DOMAIN, language).money(minor)
+
+
+@pass_context
+def _tenge(context: Context, minor: int | None) -> str:
+    """The console's ``tenge``, remembered: a page shows five amounts, and the fines are a
+    few dozen figures in all (CLDR's formatting is most of what an amount costs)."""
+    return NOTHING if minor is None else _money(context["language"], minor)
+
+
 TEMPLATES = Jinja2Templates(directory=TEMPLATES_DIR)
 install_language(TEMPLATES.env)
+TEMPLATES.env.filters["tenge"] = _tenge
 TEMPLATES.env.globals.update(STATIC_PATH=STATIC_PATH)
 
 
