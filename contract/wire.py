@@ -55,9 +55,7 @@ class MessageKind(StrEnum):
     FIXATION = "fixation"
     PAYMENT = "payment"
     DEVICE_STATUS = "device_status"
-    # An officer's roadside protocol (contract.roadside), sent by his car's terminal. Not in
-    # PERMITTED_KINDS yet: until the registry stores protocols, the ingest refuses them
-    # (kind_not_permitted) and keeps them in dead-letters instead of dropping them.
+    # An officer's roadside protocol (contract.roadside), sent by his car's terminal.
     ROADSIDE_PROTOCOL = "roadside_protocol"
 
 
@@ -70,7 +68,9 @@ class DeviceKind(StrEnum):
 # Which device kinds may send which messages: a camera never reports a payment.
 PERMITTED_KINDS: dict[DeviceKind, frozenset[MessageKind]] = {
     DeviceKind.CAMERA: frozenset({MessageKind.FIXATION, MessageKind.DEVICE_STATUS}),
-    DeviceKind.TERMINAL: frozenset({MessageKind.PAYMENT, MessageKind.DEVICE_STATUS}),
+    DeviceKind.TERMINAL: frozenset(
+        {MessageKind.PAYMENT, MessageKind.DEVICE_STATUS, MessageKind.ROADSIDE_PROTOCOL}
+    ),
     DeviceKind.BANK: frozenset({MessageKind.PAYMENT}),
 }
 

@@ -20,6 +20,7 @@ from central_ingest.api import (
     routes_payments,
     routes_reports,
     routes_review,
+    routes_roadside,
     routes_system,
     routes_terminal,
 )
@@ -100,6 +101,7 @@ def create_app(
         routes_system,
         routes_terminal,
         routes_appeals,
+        routes_roadside,
         routes_payments,
     ):
         app.include_router(module.router)

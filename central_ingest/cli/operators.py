@@ -24,8 +24,10 @@ from rich.table import Table
 from central_ingest.cli.common import cli_translator, open_config, refuse, say
 from central_ingest.config import RegistryConfig
 from central_ingest.core.errors import DomainError
+from central_ingest.core.iin import is_valid_iin
 from central_ingest.core.labels import ROLES, label
 from central_ingest.operators import Operators, Role
+from central_ingest.roadside import set_officer_identity
 from central_ingest.wiring import build_operators, open_registry_store
 from i18n import LANGUAGE_NAMES, LANGUAGES, Language, PluralText, Text, Translator, language_or_none
 
@@ -67,6 +69,20 @@ PasswordStdinOption = Annotated[
 ]
 
 
+IinOption = Annotated[
+    str | None,
+    typer.Option(
+        "--iin",
+        help="The officer's IIN as his signing certificate names it (12 digits); roadside"
+        " protocols he signs are accepted only from an active account holding it.",
+    ),
+]
+UnitOption = Annotated[
+    str | None,
+    typer.Option("--unit", help="The officer's unit, e.g. 'Astana road police, 2nd battalion'."),
+]
+
+
 def _operators(
     config_path: Path | None, data_dir: Path | None
 ) -> tuple[Operators, RegistryConfig, Translator]:
@@ -105,11 +121,16 @@ def add(
         str, typer.Option("--display-name", help="Full name shown in the console and reports.")
     ],
     password_stdin: PasswordStdinOption = False,
+    iin: IinOption = None,
+    unit: UnitOption = None,
     config: ConfigOption = None,
     data_dir: DataDirOption = None,
 ) -> None:
     """Create an operator account."""
-    operators, _config, reader = _operators(config, data_dir)
+    operators, settings, reader = _operators(config, data_dir)
+    if iin is not None and not is_valid_iin(iin.strip()):
+        # Refused before the account exists: an officer without his IIN signs nothing.
+        raise refuse(reader, _invalid_iin(iin), 1)
     try:
         operator = operators.create(
             username,
@@ -129,6 +150,50 @@ def add(
             role=reader.gettext(label(operator.role.value, ROLES)),
         ),
     )
+    if iin is not None or unit is not None:
+        _set_identity(settings, reader, operator.username, iin, unit)
+
+
+def _invalid_iin(iin: str) -> Text:
+    return Text("%(iin)s is not a valid IIN: 12 digits with a correct check digit.", iin=iin)
+
+
+def _set_identity(
+    settings: RegistryConfig,
+    reader: Translator,
+    username: str,
+    iin: str | None,
+    unit: str | None,
+) -> None:
+    try:
+        stored_iin, stored_unit = set_officer_identity(
+            open_registry_store(settings), username, iin=iin, unit=unit
+        )
+    except DomainError as exc:
+        raise _fail(exc, reader) from None
+    say(
+        reader,
+        Text(
+            "%(user)s: IIN %(iin)s, unit %(unit)s.",
+            user=username,
+            iin=stored_iin or "-",
+            unit=stored_unit or "-",
+        ),
+    )
+
+
+@operators_app.command("identity")
+def identity(
+    username: Annotated[str, typer.Argument(help="Login name.")],
+    iin: IinOption = None,
+    unit: UnitOption = None,
+    config: ConfigOption = None,
+    data_dir: DataDirOption = None,
+) -> None:
+    """Set an officer's IIN (as his signing certificate names it: his roadside protocols are
+    accepted only while his account is active) and his unit; an empty value clears it."""
+    _operators_unused, settings, reader = _operators(config, data_dir)
+    _set_identity(settings, reader, username, iin, unit)
 
 
 @operators_app.command("set-password")

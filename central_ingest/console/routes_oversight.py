@@ -171,7 +171,8 @@ def case_page(
             title=translate.text(Text("No such case")),
             message=translate.text(Text("There is no case %(case)s.", case=case_number)),
         )
-    fixation = registry.fixation(case.fixation_id)
+    # A roadside case was opened from an officer's protocol, not from a camera's fixation.
+    fixation = None if case.fixation_id is None else registry.fixation(case.fixation_id)
     proofs = None
     if user.role in AUDIT_ROLES:
         proofs = case_inclusion_proofs(store, case_number)

@@ -56,10 +56,12 @@ class CaseStatus(StrEnum):
     SENT_TO_BAILIFFS = "sent_to_bailiffs"
     CANCELLED = "cancelled"
     EXPIRED = "expired"
+    # A roadside protocol that ends in a warning: its case is closed at once, with no fine.
+    WARNED = "warned"
 
     @property
     def closed(self) -> bool:
-        """Paid, cancelled or expired: nothing more happens to the case itself."""
+        """Paid, cancelled, expired or warned: nothing more happens to the case itself."""
         return self in _CLOSED
 
     @property
@@ -68,7 +70,7 @@ class CaseStatus(StrEnum):
         return self in _UNEXECUTED
 
 
-_CLOSED = frozenset({CaseStatus.PAID, CaseStatus.CANCELLED, CaseStatus.EXPIRED})
+_CLOSED = frozenset({CaseStatus.PAID, CaseStatus.CANCELLED, CaseStatus.EXPIRED, CaseStatus.WARNED})
 _UNEXECUTED = frozenset({CaseStatus.OPEN, CaseStatus.UNDERPAID, CaseStatus.SENT_TO_BAILIFFS})
 
 CASE_TRANSITIONS: dict[CaseStatus, frozenset[CaseStatus]] = {
@@ -89,6 +91,7 @@ CASE_TRANSITIONS: dict[CaseStatus, frozenset[CaseStatus]] = {
     CaseStatus.PAID: frozenset(),
     CaseStatus.CANCELLED: frozenset(),
     CaseStatus.EXPIRED: frozenset(),
+    CaseStatus.WARNED: frozenset(),
 }
 
 

@@ -17,6 +17,7 @@ from typing import Protocol
 
 from pydantic import ValidationError
 
+from central_ingest.core.roadside import ProtocolRejection
 from contract import (
     PERMITTED_KINDS,
     SUPPORTED_SCHEMA_VERSIONS,
@@ -88,7 +89,9 @@ class DeviceIdentity(Protocol):
 
 @dataclass(frozen=True)
 class Refused:
-    reason: Rejection
+    # A roadside protocol's own checks (core.roadside) have codes of their own, with the same
+    # retryable / after_signature properties.
+    reason: Rejection | ProtocolRejection
     detail: str
     device_id: str | None = None
     message_id: str | None = None

@@ -60,6 +60,7 @@ CASE_STATUSES: Mapping[str, str] = {
     CaseStatus.SENT_TO_BAILIFFS: N_("sent to bailiffs"),
     CaseStatus.CANCELLED: N_("cancelled"),
     CaseStatus.EXPIRED: N_("enforcement time-barred"),
+    CaseStatus.WARNED: N_("closed with a warning"),
 }
 
 FIXATION_STATUSES: Mapping[str, str] = {

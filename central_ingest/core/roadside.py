@@ -17,7 +17,12 @@ the car (device), the certification centre (certificate) or personnel (officer):
    (``certificate_revoked``; ``revocation_unknown`` when there is no such list);
 6. the certificate names a valid IIN (``certificate_without_iin``), the protocol's own
    officer IIN is that one (``officer_mismatch``), and it belongs to an active officer
-   (``not_an_active_officer``).
+   (``not_an_active_officer``);
+7. then, by the registry's service with its own records: the number lies in a block the
+   registry issued to the very terminal that sent it (``protocol_number_not_issued``), the
+   article is one of the registry's fine schedule (``article_unknown``) and the fine is that
+   article's in MRP of the day (``amount_mismatch``), and its photos were uploaded
+   (``photo_missing``, the terminal sends again).
 
 A revoked certificate refuses the protocol whatever its signing time: that time is the
 terminal's claim, and a stolen token's thief would claim an earlier one.
@@ -37,12 +42,13 @@ from cryptography.exceptions import InvalidSignature
 from pydantic import ValidationError
 
 from central_ingest.core.errors import DomainError
+from central_ingest.core.fines import FineSchedule, fine_minor
 from central_ingest.core.iin import is_valid_iin
 from contract.cms import CmsError, verify_detached
 from contract.officer_certificate import Validity, certificate_iin, validity_at
 from contract.roadside import RoadsideProtocol, SignedRoadsideProtocol, protocol_signed_bytes
 from contract.signing import PublicKey, signed_bytes_and_body, verify_signature
-from contract.wire import MessageKind
+from contract.wire import MessageKind, ViolationCode
 from i18n.text import Text
 
 _DAY = "%Y-%m-%d %H:%M UTC"
@@ -61,6 +67,22 @@ class ProtocolRejection(StrEnum):
     CERTIFICATE_WITHOUT_IIN = "certificate_without_iin"
     OFFICER_MISMATCH = "officer_mismatch"
     NOT_AN_ACTIVE_OFFICER = "not_an_active_officer"
+    NUMBER_NOT_ISSUED = "protocol_number_not_issued"
+    ARTICLE_UNKNOWN = "article_unknown"
+    AMOUNT_MISMATCH = "amount_mismatch"
+    PHOTO_MISSING = "photo_missing"
+
+    @property
+    def retryable(self) -> bool:
+        """The terminal should send it again later: the registry lacks a current revocation
+        list, or a photo is still on its way. Every other refusal is final."""
+        return self in (ProtocolRejection.REVOCATION_UNKNOWN, ProtocolRejection.PHOTO_MISSING)
+
+    @property
+    def after_signature(self) -> bool:
+        """As ``core.intake.Rejection.after_signature``: only a message whose device signature
+        verified is answered, and kept whole in the dead-letters."""
+        return self is not ProtocolRejection.BAD_DEVICE_SIGNATURE
 
 
 class ProtocolRefused(DomainError):
@@ -252,3 +274,82 @@ def _check_revocation(
                 date=revoked.revocation_date_utc.strftime(_DAY),
             ),
         )
+
+
+@dataclass(frozen=True)
+class RoadsideAssessment:
+    """What the registry makes of a protocol's article: the camera violation it stands under
+    (cases are kept by violation) and the fine in MRP (0 for a warning)."""
+
+    violation: ViolationCode
+    fine_mrp: int
+
+
+def assess_protocol(
+    protocol: RoadsideProtocol, schedule: FineSchedule, mrp_kzt: int
+) -> RoadsideAssessment:
+    """The protocol's article against the registry's fine schedule. A part the schedule lists
+    must carry its fine exactly (its MRP times the MRP of the offence's day); a part it does
+    not list (a repeat offence, say) must carry whole MRP."""
+    article, part = protocol.article, str(protocol.part)
+    listed: dict[ViolationCode, dict[str, int]] = {
+        ViolationCode.SPEEDING: {band.part: band.fine_mrp for band in schedule.speeding_bands}
+    }
+    articles = {schedule.speeding_article: ViolationCode.SPEEDING}
+    for code, fixed in schedule.fixed.items():
+        articles.setdefault(fixed.article, code)
+        listed.setdefault(code, {})[fixed.part] = fixed.fine_mrp
+    violation = articles.get(article)
+    if violation is None:
+        raise ProtocolRefused(
+            ProtocolRejection.ARTICLE_UNKNOWN,
+            Text(
+                "Article %(article)s is not in the registry's fine schedule: the terminal's code"
+                " table and the registry's differ.",
+                article=article,
+            ),
+        )
+    amount = protocol.amount_minor
+    if amount is None:
+        return RoadsideAssessment(violation, 0)
+    per_mrp = fine_minor(1, mrp_kzt)
+    fine_mrp = listed.get(violation, {}).get(part)
+    if fine_mrp is None and amount % per_mrp == 0:
+        fine_mrp = amount // per_mrp
+    if fine_mrp is None or amount != fine_minor(fine_mrp, mrp_kzt):
+        raise ProtocolRefused(
+            ProtocolRejection.AMOUNT_MISMATCH,
+            Text(
+                "The protocol's fine of %(amount)s tiyn is not the fine of article %(article)s"
+                " part %(part)s at %(mrp)s tenge per MRP (%(expected)s).",
+                amount=amount,
+                article=article,
+                part=part,
+                mrp=mrp_kzt,
+                expected="whole MRP" if fine_mrp is None else fine_minor(fine_mrp, mrp_kzt),
+            ),
+        )
+    return RoadsideAssessment(violation, fine_mrp)
+
+
+def number_not_issued(protocol_number: str, device_id: str) -> ProtocolRefused:
+    return ProtocolRefused(
+        ProtocolRejection.NUMBER_NOT_ISSUED,
+        Text(
+            "Protocol number %(number)s was not issued to terminal %(device)s: it lies in none of"
+            " the blocks of numbers the registry gave that terminal.",
+            number=protocol_number,
+            device=device_id,
+        ),
+    )
+
+
+def photo_missing(sha256: str) -> ProtocolRefused:
+    return ProtocolRefused(
+        ProtocolRejection.PHOTO_MISSING,
+        Text(
+            "Photo %(sha256)s of the protocol has not been uploaded yet; the terminal sends the"
+            " protocol again once it is.",
+            sha256=sha256,
+        ),
+    )

@@ -119,7 +119,9 @@ class FixationView(_View):
 
 class CaseView(_View):
     case_number: str
-    fixation_id: str
+    fixation_id: str | None = Field(
+        description="the camera fixation it was opened from; None for a roadside protocol"
+    )
     status: CaseStatus
     plate: str
     owner_id: str | None = Field(description="IIN or BIN; None when the register had no record")

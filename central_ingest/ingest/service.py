@@ -27,6 +27,7 @@ from central_ingest.core.intake import (
     authenticate,
     parse_envelope,
 )
+from central_ingest.roadside import RoadsideIntake
 from central_ingest.store import ingest as repo
 from central_ingest.store.bailiffs import Issuer
 from central_ingest.store.db import Database, Store
@@ -44,6 +45,7 @@ from contract import (
     now_utc,
     parse_device_topic,
 )
+from contract.roadside import SignedRoadsideProtocol
 
 Channel = Literal["mqtt", "http"]
 
@@ -83,6 +85,8 @@ class IngestService:
             agency_code=config.agency_code, case_link_base_url=config.case_link_base_url
         )
         self._clock = clock
+        # An officer's protocol passes its own checks too, and opens its case as it is stored.
+        self.roadside = RoadsideIntake(config)
         self._counts_lock = threading.Lock()
         self.counts: Counter[str] = Counter()
 
@@ -150,15 +154,17 @@ class IngestService:
                     )
                 )
                 continue
-            checked.append(
-                authenticate(
-                    entry,
-                    topic_claim=topic_claim,
-                    devices=devices,
-                    evidence_sizes=sizes.get,
-                    capture_window=window,
-                )
+            result = authenticate(
+                entry,
+                topic_claim=topic_claim,
+                devices=devices,
+                evidence_sizes=sizes.get,
+                capture_window=window,
             )
+            if isinstance(result, Accepted) and isinstance(result.body, SignedRoadsideProtocol):
+                device_key = devices[result.envelope.device_id].public_key
+                result = self.roadside.check(db, entry[0], result, device_key, received_at)
+            checked.append(result)
         return checked
 
     def _store_all(
@@ -173,7 +179,7 @@ class IngestService:
         known = _known_messages(
             db, {str(entry.envelope.message_id) for entry in checked if isinstance(entry, Accepted)}
         )
-        writer = _BulkWriter(db, self._issuer, received_at)
+        writer = _BulkWriter(db, self._issuer, received_at, self.roadside)
         outcomes: list[Outcome] = []
         for item, entry in zip(items, checked, strict=True):
             refusal = entry
@@ -248,9 +254,12 @@ class _BulkWriter:
     """Collects the rows of a batch and writes them with one statement per table. Payments go
     through the case lifecycle at once (after a flush), since they change cases."""
 
-    def __init__(self, db: Database, issuer: Issuer, received_at: str) -> None:
+    def __init__(
+        self, db: Database, issuer: Issuer, received_at: str, roadside: RoadsideIntake
+    ) -> None:
         self.db = db
         self._issuer = issuer
+        self._roadside = roadside
         self._received_at = received_at
         self._ledger: LedgerAppender | None = None
         self._messages: list[tuple[object, ...]] = []
@@ -281,6 +290,11 @@ class _BulkWriter:
                 received_at=parse_iso(self._received_at),
                 issuer=self._issuer,
             )
+            return
+        if isinstance(body, SignedRoadsideProtocol):
+            # The protocol opens its case (and queues its notices) at once, as a payment does.
+            self.flush()
+            self._roadside.write(self.db, message_row, accepted)
             return
         self._messages.append(message_row)
         if isinstance(body, Fixation):

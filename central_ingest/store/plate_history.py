@@ -54,7 +54,9 @@ def plate_history(store: Store, plate: str, *, leave_out: str, limit: int) -> Pl
         EarlierCase(*row)
         for row in conn.execute(
             "SELECT case_number, offence_at, violation, status, fine_minor, paid_minor"
-            " FROM cases WHERE plate = ? AND fixation_id != ? ORDER BY offence_at DESC LIMIT ?",
+            # A roadside case has no fixation: it is an earlier case all the same.
+            " FROM cases WHERE plate = ? AND (fixation_id IS NULL OR fixation_id != ?)"
+            " ORDER BY offence_at DESC LIMIT ?",
             (plate, leave_out, limit),
         )
     ]
@@ -63,6 +65,7 @@ def plate_history(store: Store, plate: str, *, leave_out: str, limit: int) -> Pl
         (plate, leave_out),
     ).fetchone()
     (cases_total,) = conn.execute(
-        "SELECT count(*) FROM cases WHERE plate = ? AND fixation_id != ?", (plate, leave_out)
+        "SELECT count(*) FROM cases WHERE plate = ? AND (fixation_id IS NULL OR fixation_id != ?)",
+        (plate, leave_out),
     ).fetchone()
     return PlateHistory(plate, fixations, cases, int(fixations_total), int(cases_total))
