@@ -36,6 +36,7 @@ from central_ingest.core import reconciliation as recon
 from central_ingest.core.clock import iso
 from central_ingest.core.errors import Conflict, Forbidden, InvalidInput
 from central_ingest.ingest.camt054 import Statement, StatementLine, read_statement
+from central_ingest.notify import outbox
 from central_ingest.store import inbound_payments as inbound
 from central_ingest.store.bailiffs import Issuer
 from central_ingest.store.db import Database, Store
@@ -271,6 +272,7 @@ class BankPayments:
                     actor=f"institution:{institution}",
                     issuer=self._issuer,
                 )
+                _tell_the_driver(db, row, now, self._config)
                 return PaymentAnswer.of(row, duplicate=False)
             if known["payload_sha256"] != body_sha256:
                 differing = recon.discrepancy(
@@ -419,6 +421,7 @@ class BankPayments:
                 actor=actor,
                 issuer=self._issuer,
             )
+            _tell_the_driver(db, row, now, self._config)
             summary.new_payments += 1
             summary.outcomes[row["outcome"]] += 1
             summary.refund_minor += int(row["refund_minor"])
@@ -436,6 +439,29 @@ class BankPayments:
 
     def refunds(self, limit: int = 200) -> list[dict[str, Any]]:
         return inbound.refund_rows(self._store.db, _checked_limit(limit))
+
+
+def _tell_the_driver(
+    db: Database, row: Mapping[str, Any], now: datetime, config: RegistryConfig
+) -> None:
+    """THE call site of the driver's notice that a payment made elsewhere reached the case
+    (``notify.outbox.queue_status_notice``, kind ``payment_received``: the notices' part of
+    issue 16), in the payment's own transaction and only when the payment changed the case.
+    Until that function exists, no notice is queued."""
+    queue = getattr(outbox, "queue_status_notice", None)
+    if queue is None or row["matched_case"] is None or row["outcome"] not in _CHANGES_CASE:
+        return
+    queue(
+        db,
+        row["matched_case"],
+        "payment_received",
+        now,
+        config=config,
+        amount_minor=int(row["amount_minor"]),
+    )
+
+
+_CHANGES_CASE = frozenset({recon.Outcome.MATCHED.value, recon.Outcome.WRONG_AMOUNT.value})
 
 
 def _checked_limit(limit: int) -> int:

@@ -27,6 +27,7 @@ from central_ingest.ingest.bank_payments import (
     BankPayments,
     notification_headers,
 )
+from central_ingest.notify import outbox
 from central_ingest.operators import Operators
 from contract import DeviceKey
 from tests.support.api import FAST_HASHER, PASSWORD
@@ -292,3 +293,17 @@ def test_a_payment_for_a_case_under_appeal_is_held_and_the_case_never_reaches_th
     other = world.open_case()
     world.clock.advance(days=120)
     assert world.registry.hand_over_overdue() == [other]
+
+
+def test_the_driver_is_told_when_a_payment_made_elsewhere_reaches_the_case(scene: Scene) -> None:
+    if getattr(outbox, "queue_status_notice", None) is None:
+        pytest.skip("the notices at each change of status (queue_status_notice) are not built yet")
+    case_number = scene.world.open_case()
+    notices = "SELECT COUNT(*) FROM notifications WHERE case_number = ?"
+    before = int(scene.world.scalar(notices, case_number))
+    assert scene.notify(case_number, HALF).json()["outcome"] == "matched"
+    assert int(scene.world.scalar(notices, case_number)) > before
+    # A payment that changes nothing on the case (unknown, or a second one) tells nobody.
+    told = int(scene.world.scalar(notices, case_number))
+    assert scene.notify(case_number, HALF).json()["outcome"] == "case_closed"
+    assert int(scene.world.scalar(notices, case_number)) == told
