@@ -9,12 +9,13 @@ from pathlib import Path
 import psycopg
 import pytest
 
+from central_ingest.appeals import AppealService
 from central_ingest.core.cases import CaseStatus, hand_over
 from central_ingest.core.clock import iso
 from central_ingest.core.errors import Conflict
 from central_ingest.store.case_reads import case_state, require_case
 from central_ingest.store.postgres.db import translate
-from tests.support.registry_fixtures import REVIEWERS, SUPERVISORS, RegistryWorld
+from tests.support.registry_fixtures import OWNER_PERSON, REVIEWERS, SUPERVISORS, RegistryWorld
 from tests.support.stores import owner_database
 
 # Every test here runs on SQLite and on PostgreSQL (tests/support/stores.py).
@@ -284,9 +285,14 @@ def test_the_database_keeps_a_closed_case_closed(world: RegistryWorld) -> None:
 
 
 def test_the_52000_citizens_scenario_end_to_end(world: RegistryWorld) -> None:
-    """Paid before the deadline: never sent. Paid after the hand-over: recalled at once."""
+    """Paid before the deadline: never sent. Paid after the hand-over: recalled at once.
+    Appealed within the period and not yet decided: never sent, whatever the dates say."""
     paid_in_time = world.open_case()
     paid_late = world.open_case()
+    under_appeal = world.open_case()
+    AppealService(world.store, world.config, clock=world.clock).file_for_driver(
+        under_appeal, OWNER_PERSON.plate, "I was abroad that day.", []
+    )
     world.clock.advance(days=39)
     world.pay(paid_in_time, 10 * 3932 * 100)
     world.clock.advance(days=2)
@@ -301,3 +307,5 @@ def test_the_52000_citizens_scenario_end_to_end(world: RegistryWorld) -> None:
     assert feed[1]["recorded_at"] == iso(world.clock.now)
     assert world.registry.case(paid_late).status is CaseStatus.PAID
     assert world.registry.case(paid_in_time).status is CaseStatus.PAID
+    assert under_appeal not in {item["case_number"] for item in feed}
+    assert world.registry.case(under_appeal).status is CaseStatus.OPEN
