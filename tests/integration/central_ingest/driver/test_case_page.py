@@ -106,6 +106,18 @@ def test_the_notices_link_opens_the_case_with_its_photos_and_nothing_of_the_owne
         assert again.status_code == 304 and not again.content
 
 
+def test_a_paid_case_says_so_and_shows_the_payment_not_how_to_pay(env: ApiEnv) -> None:
+    case_number = env.world.open_case()
+    assert env.world.pay(case_number, 1_966_000) == "settled"
+    page = env.client().get(f"/cases/{notice_link(env, case_number)}?lang=ru")
+    assert page.status_code == 200
+    assert "Штраф оплачен. Больше ничего платить не нужно." in page.text
+    assert f"19{NBSP}660,00{NBSP}₸, 10.03.2025 11:00" in page.text  # the payment received
+    assert 'id="pay"' not in page.text and 'id="due-now"' not in page.text
+    # The history: the payment applied, and the status it left the case in.
+    assert 'платёж зачтён <span class="muted">(оплачено)</span>' in page.text
+
+
 def test_a_link_serves_only_its_own_cases_photos(env: ApiEnv) -> None:
     first = env.world.open_case()
     second = env.world.open_case()
