@@ -10,10 +10,12 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
+from central_ingest.audit import verify_registry
 from central_ingest.cli.main import app as registry_cli
 from central_ingest.ingest.bank_payments import BankPayments, notification_headers
 from central_ingest.ingest.camt054 import StatementRefused
 from central_ingest.store.db import Store
+from contract import DeviceKey
 from tests.support.bank_statements import Bank, Line, statement_xml
 from tests.support.registry_fixtures import RegistryWorld
 from tests.support.stores import current_database
@@ -137,6 +139,11 @@ def test_a_statement_counts_notified_payments_once_and_sorts_out_the_rest(tmp_pa
         "reported_again",
     ]
 
+    # The prosecutor's verification recomputes each case from its ledger entries: the
+    # payments' entries account for every change.
+    report = verify_registry(world.store, DeviceKey.generate().public_key_b64, over)
+    assert report.ok, [problem.render(None) for problem in report.problems]
+
     # The same file again changes nothing; another file under the same message id is refused.
     after = _state(world.store)
     again = service.import_statement(statement, "halyk")
@@ -196,3 +203,21 @@ def test_a_statement_that_fails_the_schema_is_refused_with_its_line_and_imports_
         registry_cli, ["payments", "refunds", "--config", str(config), "--json"], env=env
     )
     assert listed.exit_code == 0 and json.loads(listed.output) == []
+    nothing = runner.invoke(
+        registry_cli,
+        ["--language", "ru", "payments", "exceptions", "--config", str(config)],
+        env=env,
+    )
+    assert nothing.exit_code == 0 and "Платежей для вывода нет." in nothing.output
+
+    statement.write_bytes(
+        statement_xml("HALYK-2025-03-12", [Line("HB-11", 90_000, "Штраф KZ-GP-2025-7777777")])
+    )
+    assert runner.invoke(registry_cli, [*args, "--config", str(config)], env=env).exit_code == 0
+    table = runner.invoke(
+        registry_cli,
+        ["--language", "kk", "payments", "exceptions", "--config", str(config)],
+        env={**env, "COLUMNS": "200"},  # one line per payment
+    )
+    assert table.exit_code == 0, table.output
+    assert "HB-11" in table.output and "мұндай іс жоқ" in table.output
