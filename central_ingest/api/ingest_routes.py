@@ -47,6 +47,10 @@ _STATUS_BY_REASON = {
     "evidence_missing": 409,
     "evidence_mismatch": 422,
     "message_id_conflict": 409,
+    # A roadside protocol the registry cannot check yet: the terminal sends it again later.
+    # Its other refusals (core.roadside) are final: 422.
+    "revocation_unknown": 409,
+    "photo_missing": 409,
 }
 
 
