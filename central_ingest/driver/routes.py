@@ -56,7 +56,10 @@ def lookup_form(request: Request) -> Response:
 @router.post("/lookup")
 async def lookup(request: Request) -> Response:
     """Case number and plate: the case's page if they belong together. A wrong pair and a case
-    number that does not exist get the same answer; either way nothing is written."""
+    number that does not exist get the same answer; either way nothing is written.
+
+    No CSRF token: there is no session to ride on, and a forged POST only opens, in the
+    forger's victim's browser, a case whose number and plate the forger already knows."""
     language = chosen_language(request)
     form = await request.form()
     raw_case, raw_plate = form.get("case_number"), form.get("plate")
