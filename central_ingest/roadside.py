@@ -401,3 +401,17 @@ def set_officer_identity(
             )
     log.info("identity of operator %s set: IIN %s, unit %s", username, iin, unit)
     return iin, unit
+
+
+# --- the prosecutor's report ---------------------------------------------------------------
+
+
+def roadside_officer_report(
+    store: Store, *, since: datetime | None = None, until: datetime | None = None
+) -> list[dict[str, Any]]:
+    """Per officer: protocols written, warnings, fines, and those later cancelled by the same
+    officer or by his unit; the officers with most such cancellations first."""
+    low = iso(since) if since is not None else "0001-01-01T00:00:00Z"
+    high = iso(until) if until is not None else "9999-12-31T23:59:59Z"
+    with store.db.snapshot():
+        return repo.officer_report(store.db, since=low, until=high)

@@ -1,5 +1,5 @@
-"""The roadside protocol's routes: blocks of protocol numbers for the terminals, and the
-officers' certificate revocation list the registry publishes.
+"""The roadside protocol's routes: blocks of protocol numbers for the terminals, the officers'
+certificate revocation list the registry publishes, and the prosecutor's per-officer report.
 
 A terminal asks for a block while it has the network, then numbers, prints and takes payment
 for protocols with none (``contract.roadside.ProtocolNumberBlock``). The request is signed in
@@ -17,14 +17,20 @@ from datetime import UTC, datetime
 from email.utils import format_datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Header, Request, Response
+from fastapi import APIRouter, Header, Query, Request, Response
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from central_ingest.api.errors import refusal
+from central_ingest.api.auth import Overseer
+from central_ingest.api.deps import StoreDep
+from central_ingest.api.errors import AUTH_RESPONSES, refusal
 from central_ingest.api.ingest_routes import DeviceIngest, authenticate_device_request
-from central_ingest.roadside import MAX_BLOCK_SIZE, allocate_protocol_block
+from central_ingest.roadside import (
+    MAX_BLOCK_SIZE,
+    allocate_protocol_block,
+    roadside_officer_report,
+)
 from contract import DeviceKind, now_utc
 from contract.roadside import ProtocolNumberBlock
 
@@ -49,7 +55,7 @@ DeviceHeader = Annotated[str, Header()]
     response_model=ProtocolNumberBlock,
     responses={
         403: refusal("not signed by an active payment terminal within the clock window"),
-        422: refusal(f"the body is not {{\"size\": 1..{MAX_BLOCK_SIZE}}}"),
+        422: refusal(f'the body is not {{"size": 1..{MAX_BLOCK_SIZE}}}'),
     },
     summary="Terminal: set aside the next block of protocol numbers for this terminal",
 )
@@ -126,3 +132,37 @@ def _modified(ingest: DeviceIngest) -> datetime:
         return datetime.fromtimestamp(path.stat().st_mtime, UTC)
     except FileNotFoundError:
         return now_utc()
+
+
+class RoadsideOfficerRow(BaseModel):
+    officer: str
+    unit: str | None
+    protocols: int
+    warnings: int
+    fines: int
+    cancelled: int = Field(description="protocols whose case was later cancelled")
+    cancelled_by_officer: int = Field(
+        description="cancelled on a request the officer himself made or approved"
+    )
+    cancelled_by_unit: int = Field(
+        description="cancelled on a request another officer of his unit made or approved"
+    )
+
+
+@router.get(
+    "/v1/reports/roadside-officers",
+    response_model=list[RoadsideOfficerRow],
+    responses=AUTH_RESPONSES,
+    tags=["reports"],
+    summary="Per officer: roadside protocols, warnings, fines, and those cancelled from inside",
+)
+def roadside_officers(
+    _: Overseer,
+    store: StoreDep,
+    since: Annotated[datetime | None, Query(description="drawn up at or after")] = None,
+    until: Annotated[datetime | None, Query(description="drawn up before")] = None,
+) -> list[RoadsideOfficerRow]:
+    """Protocols later cancelled by the officer who wrote them, or by his own unit, are what
+    the prosecutor looks for: the officers with most of them come first."""
+    rows = roadside_officer_report(store, since=since, until=until)
+    return [RoadsideOfficerRow.model_validate(row) for row in rows]

@@ -207,3 +207,54 @@ def store_protocol(
             at=at,
             **case_details,
         )
+
+
+OFFICER_REPORT_COLUMNS = (
+    "officer",
+    "unit",
+    "protocols",
+    "warnings",
+    "fines",
+    "cancelled",
+    "cancelled_by_officer",
+    "cancelled_by_unit",
+)
+
+# A case cancelled on a request its own officer made or approved counts against the officer;
+# one another officer of his unit asked for or approved, against the unit. That is the pattern
+# the prosecutor looks for: protocols written, then quietly undone from inside.
+_BY_OFFICER = "(r.requested_by = p.officer OR r.decided_by = p.officer)"
+_BY_UNIT = (
+    "(p.officer_unit IS NOT NULL AND NOT (r.requested_by = p.officer OR r.decided_by = p.officer)"
+    " AND (asked.unit = p.officer_unit OR approved.unit = p.officer_unit))"
+)
+_OFFICER_REPORT = f"""SELECT p.officer, p.officer_unit, count(*),
+ sum(CASE WHEN p.outcome = 'warning' THEN 1 ELSE 0 END),
+ sum(CASE WHEN p.outcome = 'fine' THEN 1 ELSE 0 END),
+ sum(CASE WHEN c.status = 'cancelled' THEN 1 ELSE 0 END),
+ sum(CASE WHEN c.status = 'cancelled' AND {_BY_OFFICER} THEN 1 ELSE 0 END),
+ sum(CASE WHEN c.status = 'cancelled' AND {_BY_UNIT} THEN 1 ELSE 0 END)
+FROM roadside_protocols p
+JOIN cases c ON c.case_number = p.case_number
+LEFT JOIN cancellation_requests r ON r.case_number = p.case_number AND r.status = 'approved'
+LEFT JOIN operators asked ON asked.username = r.requested_by
+LEFT JOIN operators approved ON approved.username = r.decided_by
+WHERE p.drawn_up_at >= ? AND p.drawn_up_at < ?
+GROUP BY p.officer, p.officer_unit"""
+
+
+def officer_report(db: Database, *, since: str, until: str) -> list[dict[str, Any]]:
+    """Per officer (and the unit he wrote in), the protocols drawn up in [since, until)."""
+    rows = db.conn.execute(_OFFICER_REPORT, (since, until)).fetchall()
+    report = [dict(zip(OFFICER_REPORT_COLUMNS, row, strict=True)) for row in rows]
+    for row in report:
+        for key in OFFICER_REPORT_COLUMNS[2:]:
+            row[key] = int(row[key] or 0)
+    report.sort(
+        key=lambda row: (
+            -(row["cancelled_by_officer"] + row["cancelled_by_unit"]),
+            -row["protocols"],
+            row["officer"],
+        )
+    )
+    return report

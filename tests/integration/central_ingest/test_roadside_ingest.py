@@ -10,8 +10,9 @@ from pathlib import Path
 
 import pytest
 
+from central_ingest.audit import verify_registry
 from central_ingest.core.cases import CaseStatus
-from contract import ReceiptStatus
+from contract import DeviceKey, ReceiptStatus
 from contract.roadside import DriverSignature, ProtocolOutcome, ProtocolPlace
 from tests.support.officer_pki import AgencyCa
 from tests.support.registry_fixtures import REVIEWERS, RegistryWorld
@@ -195,3 +196,26 @@ def test_a_fine_that_is_not_the_articles_is_refused(desk: RoadsideDesk) -> None:
     outcome = desk.send(desk.sign(protocol, officer))
     assert (outcome.status, outcome.reason) == (ReceiptStatus.REJECTED, "amount_mismatch")
     assert str(FINE_592_1) in outcome.detail
+
+
+def test_roadside_cases_pass_the_audit_and_an_edit_of_one_is_seen(desk: RoadsideDesk) -> None:
+    """The verifier recomputes every case from its ledger entries: a roadside case (no
+    fixation, a warning with no fine) verifies like a camera case, and an edited one does not."""
+    world = desk.world
+    officer = desk.officer()
+    block = desk.block()
+    fine, warning = block.number(block.first), block.number(block.first + 1)
+    desk.send(desk.sign(desk.protocol(officer, fine), officer))
+    protocol = desk.protocol(officer, warning, outcome=ProtocolOutcome.WARNING, amount_minor=None)
+    desk.send(desk.sign(protocol, officer))
+    world.pay(fine, FINE_592_1 // 2)
+    key = DeviceKey.generate().public_key_b64
+    report = verify_registry(world.store, key)
+    assert report.ok, [str(problem) for problem in report.problems]
+    assert report.records_checked == 2
+    with world.store.transaction() as db:
+        db.conn.execute(
+            "UPDATE cases SET resolved_by = ? WHERE case_number = ?", (REVIEWERS[1], fine)
+        )
+    problems = [str(problem) for problem in verify_registry(world.store, key).problems]
+    assert len(problems) == 1 and "resolved_by" in problems[0], problems

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import threading
+from datetime import timedelta
 from pathlib import Path
 
 import httpx
@@ -14,12 +15,13 @@ from cryptography import x509
 from fastapi.testclient import TestClient
 
 from central_ingest.core import fines
-from central_ingest.roadside import allocate_protocol_block
+from central_ingest.roadside import allocate_protocol_block, set_officer_identity
 from contract import encode_envelope, now_utc
-from contract.roadside import ProtocolNumberBlock
+from contract.roadside import ProtocolNumberBlock, ProtocolOutcome
 from contract.signing import device_request_headers
-from tests.support.api import ApiEnv, build_env
-from tests.support.roadside_registry import RoadsideDesk
+from tests.support.api import PROSECUTOR, ApiEnv, build_env
+from tests.support.registry_fixtures import REVIEWERS, SUPERVISORS
+from tests.support.roadside_registry import OFFICER, UNIT, RoadsideDesk
 
 pytestmark = pytest.mark.usefixtures("registry_store")
 
@@ -160,4 +162,52 @@ def test_a_protocol_over_the_device_ingest_route_opens_its_case(
     assert answer.status_code < 300, answer.text
     assert answer.json()["status"] == "stored"
     assert env.world.registry.case(block.number(2)).resolved_by == "aigerim"
+    desk.close()
+
+
+def test_the_prosecutor_sees_protocols_cancelled_by_their_officer_or_his_unit(
+    env: ApiEnv, tmp_path: Path
+) -> None:
+    world = env.world
+    desk = RoadsideDesk.create(world, tmp_path)
+    officer = desk.officer()  # aigerim, of UNIT
+    set_officer_identity(world.store, REVIEWERS[1], iin=None, unit=UNIT)
+    block = desk.block(size=4)
+    numbers = [block.number(n) for n in range(block.first, block.last + 1)]
+    for number in numbers[:3]:
+        assert desk.send(desk.sign(desk.protocol(officer, number), officer)).reason is None
+    warning = desk.protocol(officer, numbers[3], outcome=ProtocolOutcome.WARNING, amount_minor=None)
+    assert desk.send(desk.sign(warning, officer)).reason is None
+    registry = world.registry
+    # Asked for by the officer himself; by another officer of his unit; by a supervisor of none.
+    for case_number, asked, approved in [
+        (numbers[0], OFFICER, SUPERVISORS[0]),
+        (numbers[1], REVIEWERS[1], SUPERVISORS[1]),
+        (numbers[2], SUPERVISORS[0], SUPERVISORS[1]),
+    ]:
+        request = registry.request_cancellation(case_number, asked, "the driver showed papers")
+        registry.decide_cancellation(request.request_id, approved, approve=True)
+
+    answer = env.client().get("/v1/reports/roadside-officers", headers=env.headers(PROSECUTOR))
+    assert answer.status_code == 200, answer.text
+    assert answer.json() == [
+        {
+            "officer": OFFICER,
+            "unit": UNIT,
+            "protocols": 4,
+            "warnings": 1,
+            "fines": 3,
+            "cancelled": 3,
+            "cancelled_by_officer": 1,
+            "cancelled_by_unit": 1,
+        }
+    ]
+    later = env.client().get(
+        "/v1/reports/roadside-officers",
+        params={"since": (world.clock() + timedelta(minutes=1)).isoformat()},
+        headers=env.headers(PROSECUTOR),
+    )
+    assert later.json() == []
+    reviewer = env.client().get("/v1/reports/roadside-officers", headers=env.headers(OFFICER))
+    assert reviewer.status_code == 403
     desk.close()
