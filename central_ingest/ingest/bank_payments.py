@@ -2,16 +2,17 @@
 day's statement file, both reconciled against the cases (``core.reconciliation``).
 
 **The notification** is ``POST /v1/payments/notifications`` with a JSON body
-(``PaymentNotification``) and four headers: ``X-Erap-Institution`` (its id in
-``[[bank_payments.institutions]]``), ``X-Erap-Timestamp`` (when it signed, ISO 8601 with an
-offset), ``X-Erap-Nonce`` (16 to 64 letters, digits, ``-`` or ``_``, never used twice) and
-``X-Erap-Signature``: Ed25519, as the registry's devices sign (``contract.signing``), over
-``notification_signing_bytes``, the canonical JSON of the method, the path, those three values
-and the SHA-256 of the exact body. It is checked in this order, and a refusal changes nothing:
-the institution is known, the timestamp reads, the signature matches, the timestamp is within
-``replay_window_s`` of the registry's clock, the nonce was not used with another body, the
-body is a payment. A payment is known by the institution's reference: the same notification
-again answers what the first one did, and the same reference with other facts is refused.
+(``PaymentNotification``, in ``ingest.bank_notifications`` with what follows) and four
+headers: ``X-Erap-Institution`` (its id in ``[[bank_payments.institutions]]``),
+``X-Erap-Timestamp`` (when it signed, ISO 8601 with an offset), ``X-Erap-Nonce`` (16 to 64
+letters, digits, ``-`` or ``_``, never used twice) and ``X-Erap-Signature``: Ed25519, as the
+registry's devices sign (``contract.signing``), over ``notification_signing_bytes``, the
+canonical JSON of the method, the path, those three values and the SHA-256 of the exact body.
+It is checked in this order, and a refusal changes nothing: the institution is known, the
+timestamp reads, the signature matches, the timestamp is within ``replay_window_s`` of the
+registry's clock, the body is a payment, the nonce was not used with another body.
+A payment is known by the institution's reference: the same notification again answers what
+the first one did, and the same reference with other facts is refused.
 
 **The statement** (camt.054.001.08, ``ingest.camt054``) is imported whole or not at all, in
 one transaction; its lines that the notifications already brought are duplicates, counted
@@ -22,99 +23,38 @@ from __future__ import annotations
 
 import getpass
 import hashlib
-import re
 from collections import Counter
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any, Literal
-
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from typing import Any
 
 from central_ingest.config import PayerInstitution, RegistryConfig
 from central_ingest.core import reconciliation as recon
 from central_ingest.core.clock import iso
-from central_ingest.core.errors import Conflict, Forbidden, InvalidInput
+from central_ingest.core.errors import Conflict, InvalidInput
+from central_ingest.ingest.bank_notifications import (
+    NONCE_PATTERN,
+    NotificationRefused,
+    notification_signing_bytes,
+    parse_notification,
+)
 from central_ingest.ingest.camt054 import Statement, StatementLine, read_statement
 from central_ingest.notify import outbox
 from central_ingest.store import inbound_payments as inbound
 from central_ingest.store.bailiffs import Issuer
 from central_ingest.store.db import Database, Store
-from contract import DeviceKey, now_utc
-from contract.signing import canonical_json, load_public_key, verify_signature
-from contract.wire import UtcDatetime
+from contract import now_utc
+from contract.signing import load_public_key, verify_signature
 from i18n import N_
 from i18n.text import Text
 
-NOTIFICATIONS_PATH = "/v1/payments/notifications"
-INSTITUTION_HEADER = "X-Erap-Institution"
-TIMESTAMP_HEADER = "X-Erap-Timestamp"
-NONCE_HEADER = "X-Erap-Nonce"
-SIGNATURE_HEADER = "X-Erap-Signature"
-_NONCE = re.compile(r"^[A-Za-z0-9_-]{16,64}$")
 MAX_LIST = 1000
 
 ProgressCallback = Callable[[str, int, int], None]
 # Stages of a statement's import, shown by the command line's progress bar.
 STAGE_CHECKING = N_("Checking the statement")
 STAGE_RECONCILING = N_("Reconciling payments")
-
-
-class PaymentNotification(BaseModel):
-    """What a bank or eGov says of one payment it took for a case."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    reference: str = Field(
-        min_length=1,
-        max_length=35,
-        pattern=r"^[A-Za-z0-9/_.:-]+$",
-        description="the institution's own reference of the payment: the AcctSvcrRef its"
-        " statement gives the same payment",
-    )
-    case_number: str = Field(min_length=3, max_length=40, description="as the payer gave it")
-    amount_minor: int = Field(gt=0, description="amount paid, in tiyn (1/100 KZT)")
-    currency: Literal["KZT"] = "KZT"
-    paid_at: UtcDatetime
-
-
-class NotificationRefused(Forbidden):
-    """The notification is not from a known institution, or not signed by it just now."""
-
-
-def notification_signing_bytes(
-    *, institution: str, timestamp: str, nonce: str, body_sha256: str
-) -> bytes:
-    """What an institution signs: the request, its time, its nonce and the body's hash."""
-    return canonical_json(
-        {
-            "method": "POST",
-            "path": NOTIFICATIONS_PATH,
-            "institution": institution,
-            "timestamp": timestamp,
-            "nonce": nonce,
-            "body_sha256": body_sha256,
-        }
-    )
-
-
-def notification_headers(
-    key: DeviceKey, institution: str, body: bytes, *, nonce: str, now: datetime | None = None
-) -> dict[str, str]:
-    """The headers an institution sends with ``body`` (its side of the protocol: tests, demo)."""
-    timestamp = (now or now_utc()).isoformat()
-    data = notification_signing_bytes(
-        institution=institution,
-        timestamp=timestamp,
-        nonce=nonce,
-        body_sha256=hashlib.sha256(body).hexdigest(),
-    )
-    return {
-        INSTITUTION_HEADER: institution,
-        TIMESTAMP_HEADER: timestamp,
-        NONCE_HEADER: nonce,
-        SIGNATURE_HEADER: key.sign(data),
-    }
 
 
 @dataclass(frozen=True)
@@ -203,7 +143,7 @@ class BankPayments:
         nothing changed, when it is not what it claims."""
         payer = self.institution(institution)
         signed_at = self._signed_at(timestamp)
-        if not _NONCE.fullmatch(nonce):
+        if not NONCE_PATTERN.fullmatch(nonce):
             raise NotificationRefused(
                 "nonce_invalid",
                 Text("The nonce must be 16 to 64 letters, digits, “-” or “_”, used only once."),
@@ -235,7 +175,7 @@ class BankPayments:
                     now=iso(now),
                 ),
             )
-        notification = _notification(body)
+        notification = parse_notification(body)
         report = inbound.PaymentReport(
             institution=institution,
             reference=notification.reference,
@@ -248,55 +188,68 @@ class BankPayments:
             payload=body.decode("utf-8"),
             payload_sha256=body_sha256,
         )
+        # Deliveries racing each other are one after the other here: every write transaction
+        # holds the ledger's lock (store/postgres/db.py), so the second finds the first's row.
         with self._store.transaction() as db:
-            first_body = inbound.nonce_seen(db, institution, nonce)
-            if first_body is not None and first_body != body_sha256:
+            return self._record_notification(db, report, nonce, now, window)
+
+    def _record_notification(
+        self,
+        db: Database,
+        report: inbound.PaymentReport,
+        nonce: str,
+        now: datetime,
+        window: timedelta,
+    ) -> PaymentAnswer:
+        institution, body_sha256 = report.institution, report.payload_sha256
+        first_body = inbound.nonce_seen(db, institution, nonce)
+        if first_body is not None and first_body != body_sha256:
+            raise Conflict(
+                "nonce_replayed",
+                Text(
+                    "Nonce %(nonce)s of %(institution)s was already used for another"
+                    " notification: a nonce is used once; nothing was recorded.",
+                    nonce=nonce,
+                    institution=institution,
+                ),
+            )
+        if first_body is None:
+            inbound.keep_nonce(db, institution, nonce, body_sha256, now, window)
+        known = inbound.inbound_payment(db, institution, report.reference)
+        if known is None:
+            row = inbound.record_inbound(
+                db,
+                report,
+                received_at=now,
+                statement_id=None,
+                actor=f"institution:{institution}",
+                issuer=self._issuer,
+            )
+            _tell_the_driver(db, row, now, self._config)
+            return PaymentAnswer.of(row, duplicate=False)
+        if known["payload_sha256"] != body_sha256:
+            differing = recon.discrepancy(
+                recon.ReportedFacts(
+                    known["case_number"], int(known["amount_minor"]), known["currency"]
+                ),
+                report.facts,
+            )
+            if differing:
                 raise Conflict(
-                    "nonce_replayed",
+                    "reference_conflict",
                     Text(
-                        "Nonce %(nonce)s of %(institution)s was already used for another"
-                        " notification: a nonce is used once; nothing was recorded.",
-                        nonce=nonce,
+                        "Payment %(reference)s of %(institution)s was reported before with"
+                        " another %(fields)s: a reference names one payment; nothing was"
+                        " recorded.",
+                        reference=report.reference,
                         institution=institution,
+                        fields=", ".join(differing),
                     ),
                 )
-            if first_body is None:
-                inbound.keep_nonce(db, institution, nonce, body_sha256, now, window)
-            known = inbound.inbound_payment(db, institution, notification.reference)
-            if known is None:
-                row = inbound.record_inbound(
-                    db,
-                    report,
-                    received_at=now,
-                    statement_id=None,
-                    actor=f"institution:{institution}",
-                    issuer=self._issuer,
-                )
-                _tell_the_driver(db, row, now, self._config)
-                return PaymentAnswer.of(row, duplicate=False)
-            if known["payload_sha256"] != body_sha256:
-                differing = recon.discrepancy(
-                    recon.ReportedFacts(
-                        known["case_number"], int(known["amount_minor"]), known["currency"]
-                    ),
-                    report.facts,
-                )
-                if differing:
-                    raise Conflict(
-                        "reference_conflict",
-                        Text(
-                            "Payment %(reference)s of %(institution)s was reported before with"
-                            " another %(fields)s: a reference names one payment; nothing was"
-                            " recorded.",
-                            reference=notification.reference,
-                            institution=institution,
-                            fields=", ".join(differing),
-                        ),
-                    )
-                inbound.note_reported_again(
-                    db, known, report, received_at=now, actor=f"institution:{institution}"
-                )
-            return PaymentAnswer.of(known, duplicate=True)
+            inbound.note_reported_again(
+                db, known, report, received_at=now, actor=f"institution:{institution}"
+            )
+        return PaymentAnswer.of(known, duplicate=True)
 
     @staticmethod
     def _signed_at(timestamp: str) -> datetime:
@@ -470,17 +423,3 @@ def _checked_limit(limit: int) -> int:
             "invalid_limit", Text("List 1 to %(most)s payments at a time.", most=MAX_LIST)
         )
     return limit
-
-
-def _notification(body: bytes) -> PaymentNotification:
-    try:
-        return PaymentNotification.model_validate_json(body)
-    except ValidationError as exc:
-        problems = "; ".join(
-            f"{'.'.join(str(part) for part in error['loc']) or 'body'}: {error['msg']}"
-            for error in exc.errors()[:3]
-        )
-        raise InvalidInput(
-            "notification_invalid",
-            Text("The notification is not a payment report: %(problems)s.", problems=problems),
-        ) from None

@@ -8,6 +8,7 @@ import json
 import threading
 import uuid
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -22,11 +23,8 @@ from central_ingest.api.app import create_app
 from central_ingest.appeals.service import AppealService
 from central_ingest.core.appeals import AppealDecision, DecidedAs
 from central_ingest.core.clock import iso
-from central_ingest.ingest.bank_payments import (
-    NOTIFICATIONS_PATH,
-    BankPayments,
-    notification_headers,
-)
+from central_ingest.ingest.bank_notifications import NOTIFICATIONS_PATH, notification_headers
+from central_ingest.ingest.bank_payments import BankPayments
 from central_ingest.notify import outbox
 from central_ingest.operators import Operators
 from contract import DeviceKey
@@ -307,3 +305,24 @@ def test_the_driver_is_told_when_a_payment_made_elsewhere_reaches_the_case(scene
     told = int(scene.world.scalar(notices, case_number))
     assert scene.notify(case_number, HALF).json()["outcome"] == "case_closed"
     assert int(scene.world.scalar(notices, case_number)) == told
+
+
+def test_the_same_payment_delivered_many_times_at_once_is_recorded_once(scene: Scene) -> None:
+    """A bank's retries racing each other over eight connections: one records the payment,
+    every other answers as a repeat, and the case is paid once."""
+    case_number = scene.world.open_case()
+    body = json.dumps(
+        {
+            "reference": "HB-RACE",
+            "case_number": case_number,
+            "amount_minor": HALF,
+            "paid_at": iso(scene.world.clock.now),
+        }
+    ).encode()
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        answers = list(pool.map(lambda _: scene.send(body), range(8)))
+    assert [answer.status_code for answer in answers] == [200] * 8, [a.text for a in answers]
+    assert sorted(answer.json()["duplicate"] for answer in answers) == [False] + [True] * 7
+    assert {answer.json()["outcome"] for answer in answers} == {"matched"}
+    assert scene.count("inbound_payments") == 1
+    assert scene.case(case_number) == ("paid", HALF)

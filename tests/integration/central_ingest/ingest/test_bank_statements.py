@@ -12,7 +12,8 @@ from typer.testing import CliRunner
 
 from central_ingest.audit import verify_registry
 from central_ingest.cli.main import app as registry_cli
-from central_ingest.ingest.bank_payments import BankPayments, notification_headers
+from central_ingest.ingest.bank_notifications import notification_headers
+from central_ingest.ingest.bank_payments import BankPayments
 from central_ingest.ingest.camt054 import StatementRefused
 from central_ingest.store.db import Store
 from contract import DeviceKey
