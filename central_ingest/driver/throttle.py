@@ -11,6 +11,11 @@ Two sets of token buckets (``api.rate_limit.SourceLimiter``), both in this proce
   after a guessing attack on it, the owner opens the case from the notice's link, or waits.
 
 A refusal says when to come back (``Retry-After``) and is the same for every case number.
+
+The buckets live in the serving process: a registry served by several processes behind the
+reverse proxy multiplies the rates by their number (still a few dozen guesses an hour per case
+number against the hundreds of millions of plates), and a restart refills them, at most one
+burst more.
 """
 
 from __future__ import annotations

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path
 
@@ -116,6 +117,20 @@ def test_a_paid_case_says_so_and_shows_the_payment_not_how_to_pay(env: ApiEnv) -
     assert 'id="pay"' not in page.text and 'id="due-now"' not in page.text
     # The history: the payment applied, and the status it left the case in.
     assert 'платёж зачтён <span class="muted">(оплачено)</span>' in page.text
+
+
+def test_the_page_speaks_the_owners_language_unless_the_reader_chooses(env: ApiEnv) -> None:
+    env.world.vehicles.upsert([replace(OWNER_PERSON, plate="321KAZ02", language="kk")])
+    case_number = env.world.open_case(plate="321KAZ02")
+    token = notice_link(env, case_number)
+    client = env.client()
+    # The language the notice came in, whatever the browser prefers.
+    page = client.get(f"/cases/{token}", headers={"Accept-Language": "ru-RU,ru;q=0.9"})
+    assert '<html lang="kk">' in page.text and f"№ {case_number}" in page.text
+    # A choice made on the page wins, and is kept for the next page.
+    chosen = client.get(f"/cases/{token}?lang=ru")
+    assert '<html lang="ru">' in chosen.text and "erap_lang=ru" in chosen.headers["set-cookie"]
+    assert '<html lang="ru">' in client.get(f"/cases/{token}").text
 
 
 def test_a_link_serves_only_its_own_cases_photos(env: ApiEnv) -> None:
