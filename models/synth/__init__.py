@@ -9,6 +9,10 @@ Public face:
 - `render_video(path, vehicles, seed, settings)`: a 1280x720 road with `VehicleSpec`s driving
   at the camera, written with OpenCV, plus a JSON sidecar (`RenderedVideo`, `VehiclePass`).
 - `python -m models.synth video OUT.mp4 --vehicles N --seed S` (and `plates DIR`).
+- `python -m models.synth kz-set OUT --count 1000 --seed 7`: the evaluation set of the plates a
+  Kazakh road sees (Kazakh, Russian, Kyrgyz, Uzbek; one- and two-line) in road scenes, drawn by
+  `models.synth.layouts` in the stroke typeface of `models.synth.glyphs` (no font file), with
+  the camera's effects of `models.synth.kzset`; annotated as `python -m models.evaluate` reads.
 
 Needs Pillow (for the bundled FreeType font) and OpenCV.
 """

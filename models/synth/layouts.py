@@ -25,7 +25,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from models.plate_format import DIGIT, LETTER, FormatFamily, PlateFormat
+from models.plate_format import DIGIT, FormatFamily, PlateFormat
 from models.synth.glyphs import draw_text, text_width
 from models.synth.plates import Image
 
@@ -306,4 +306,4 @@ def draw(plate_format: PlateFormat, text: str, height_px: int, two_line: bool = 
     return canvas
 
 
-__all__ = ["LETTER", "Design", "Field", "design", "draw"]
+__all__ = ["Design", "Field", "design", "draw"]

@@ -5,7 +5,13 @@ from __future__ import annotations
 import numpy as np
 
 from models.ocr import Box, TextBox
-from models.pipeline import candidate_boxes, candidate_score, crop_with_margin, stacked_lines
+from models.pipeline import (
+    candidate_boxes,
+    candidate_score,
+    crop_with_margin,
+    region_fields,
+    stacked_lines,
+)
 from models.plate_format import TWO_LINE_FORMATS, FormatFamily, decode
 
 
@@ -68,3 +74,12 @@ def test_a_two_line_layout_is_known_and_scored_by_its_lines_shape() -> None:
     assert (reading.text, reading.format) == ("1234AB77", "ru_motorcycle")
     assert reading.format in TWO_LINE_FORMATS
     assert candidate_score(reading, Box(0, 0, 70, 24)) > candidate_score(reading, Box(0, 0, 70, 58))
+
+
+def test_a_raised_smaller_region_field_right_of_a_number_pairs_with_it() -> None:
+    # A Russian plate: "A123BC" 35 px high, the region "77" 22 px high, raised, in its box.
+    number, region = Box(100, 50, 100, 35), Box(215, 46, 30, 22)
+    assert region_fields([number, region]) == [(number, region)]
+    # Far to the right, below the line, or as tall as the number: no region field of it.
+    for other in (Box(300, 46, 30, 22), Box(215, 80, 30, 22), Box(215, 50, 30, 35)):
+        assert region_fields([number, other]) == []
