@@ -15,6 +15,7 @@ except ``background`` (which says what it could not check) and the refill of num
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -150,6 +151,7 @@ class RoadsideDesk:
         self._photo_dir = photo_dir
         self._policy = policy
         self._language: Language = language
+        self._sync_lock = threading.Lock()
         self._cashier = RoadsideCashier(
             identity=identity,
             key=key,
@@ -313,8 +315,9 @@ class RoadsideDesk:
         printed, message = self._print(str(protocol_id), copy_language, officer.name)
         sent = False
         if send:
-            report = self.sync()
-            sent = report.problem is None
+            self.sync()
+            after = self._store.protocol(str(protocol_id))
+            sent = after is not None and after.send_status in ("stored", "duplicate")
         return Recorded(protocol, assessment, printed, sent, message)
 
     def _copy(self, journalled: JournalledProtocol, officer_name: str) -> ProtocolCopy:
@@ -385,11 +388,19 @@ class RoadsideDesk:
 
     def sync(self) -> SyncReport:
         """Send what waits, in the journal's order, each exactly once (a resend is a duplicate
-        at the registry); stop at the first failure so nothing overtakes what came before."""
+        at the registry); stop at the first failure so nothing overtakes what came before.
+        One sync at a time (the screen's and a periodic one may meet)."""
+        with self._sync_lock:
+            return self._sync()
+
+    def _sync(self) -> SyncReport:
         self.ensure_numbers()
         sent = 0
+        refused: list[str] = []
         pending = self._store.outgoing()
         for index, item in enumerate(pending):
+            if item.kind == "payment" and item.protocol_id in refused:
+                continue  # its case is not in the registry: held with the refused protocol
             try:
                 if item.kind == "protocol":
                     self._upload_photos(item)
@@ -408,9 +419,21 @@ class RoadsideDesk:
                 # Kept in the registry's dead letters with its reason; resending the same
                 # bytes cannot change that, so it does not hold up the rest.
                 log.error("the registry refused %s %s", item.kind, item.message_id)
+                if item.kind == "protocol":
+                    refused.append(item.protocol_id)
             self._store.sent(item, status.value, self._clock())
             sent += 1
-        return SyncReport(sent, 0)
+        problem: Message | None = None
+        if refused:
+            numbers = ", ".join(
+                row.number for row in map(self._store.protocol, refused) if row is not None
+            )
+            problem = Text(
+                "The registry refused protocol %(numbers)s (its reason is in the registry's"
+                " dead letters): a payment taken for it waits; tell the duty officer.",
+                numbers=numbers,
+            )
+        return SyncReport(sent, 0, problem)
 
     def _upload_photos(self, item: Outgoing) -> None:
         if self._photo_dir is None:

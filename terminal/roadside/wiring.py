@@ -3,6 +3,8 @@ the same journal, registry client, payment device and printer the payment termin
 
 from __future__ import annotations
 
+import logging
+import threading
 from collections.abc import Callable
 from datetime import datetime
 
@@ -25,6 +27,8 @@ from terminal.roadside.table_file import load_code_table
 from terminal.service import TerminalIdentity
 from terminal.wiring import build_payment_device
 
+log = logging.getLogger(__name__)
+
 JOURNAL_FILE = "terminal.db"  # the payment journal's file: the protocols live beside them
 
 
@@ -34,8 +38,27 @@ class Roadside:
     def __init__(self, desk: RoadsideDesk, parts: list[Callable[[], None]]) -> None:
         self.desk = desk
         self._parts = parts
+        self._stop = threading.Event()
+        self._syncer: threading.Thread | None = None
+
+    def start_sync(self, interval_s: float = 30.0) -> None:
+        """Send the queue whenever the link is back: a sync every ``interval_s`` seconds (the
+        desk's sync is one at a time, so the screen's own never meets this one halfway)."""
+
+        def loop() -> None:
+            while not self._stop.wait(interval_s):
+                try:
+                    self.desk.sync()
+                except Exception:  # a bug must not end the loop: the queue would stall
+                    log.exception("the roadside sync failed")
+
+        self._syncer = threading.Thread(target=loop, name="roadside-sync", daemon=True)
+        self._syncer.start()
 
     def close(self) -> None:
+        self._stop.set()
+        if self._syncer is not None:
+            self._syncer.join(timeout=10)
         for close in reversed(self._parts):
             close()
 

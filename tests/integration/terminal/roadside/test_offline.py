@@ -10,6 +10,7 @@ bank POS over ECR, the printer on a pty."""
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -22,6 +23,7 @@ from cryptography.hazmat.primitives.serialization import Encoding
 from central_ingest.roadside import CA_FILE, CRL_FILE, officer_ca_dir
 from central_ingest.store import roadside as roadside_store
 from contract import ReceiptStatus, encode_envelope
+from i18n import translator
 from terminal.journal import PaymentState
 from terminal.roadside import NoNumbers
 from terminal.sim.harness import PrinterPty
@@ -227,3 +229,54 @@ def test_numbers_come_from_the_registry_when_low_and_the_link_is_up(rig: Rig) ->
         rig, "SELECT first_number, last_number FROM protocol_number_blocks ORDER BY 1"
     )
     assert blocks == [(1, 50), (51, 100)]  # from the registry's one counter: never overlapping
+
+
+def test_the_queue_goes_by_itself_when_the_link_returns(rig: Rig) -> None:
+    rig.desk.ensure_numbers()
+    rig.link.up = False
+    for _ in range(3):
+        rig.desk.sign_and_record(rig.draft(), rig.officer, uuid4())
+        rig.printer.take_receipt()
+    rig.roadside.start_sync(interval_s=0.1)
+    time.sleep(0.3)
+    assert rig.desk.pending() == 3  # still down: still queued
+    rig.link.up = True
+    deadline = time.monotonic() + 10
+    while rig.desk.pending() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert registry_rows(rig, "SELECT count(*) FROM roadside_protocols") == [(3,)]
+
+
+@pytest.fixture(scope="module")
+def stranger_label(agency: AgencyCa) -> str:
+    """A token of the agency's CA whose IIN is no operator of the registry."""
+    return officer_token(softhsm(), agency, NOW)
+
+
+def test_a_refused_protocol_holds_its_payment_and_not_the_next_protocol(
+    stranger_label: str, rig: Rig, tmp_path: Path
+) -> None:
+    rig.desk.ensure_numbers()
+    rig.link.up = False
+    stranger = sign_in(stranger_label, tmp_path / "stranger", NOW)
+    try:
+        refused = rig.desk.sign_and_record(rig.draft(), stranger, uuid4())
+    finally:
+        stranger.close()
+    rig.printer.take_receipt()
+    paid = rig.desk.pay(refused.protocol.protocol_id, uuid4())
+    assert paid.state is PaymentState.APPROVED
+    rig.printer.take_receipt()
+    accepted = rig.desk.sign_and_record(rig.draft(), rig.officer, uuid4())
+    rig.printer.take_receipt()
+    rig.link.up = True
+    report = rig.desk.sync()
+    assert report.sent == 2 and report.problem is not None
+    shown = translator("terminal", "en").text(report.problem)
+    assert refused.protocol.protocol_number in shown and "a payment taken for it waits" in shown
+    numbers = registry_rows(rig, "SELECT protocol_number FROM roadside_protocols")
+    assert numbers == [(accepted.protocol.protocol_number,)]
+    reasons = registry_rows(rig, "SELECT reason FROM dead_letters")
+    assert reasons == [("not_an_active_officer",)]
+    assert registry_rows(rig, "SELECT count(*) FROM payments") == [(0,)]  # held, not lost
+    assert [item.kind for item in rig.desk._store.outgoing()] == []
