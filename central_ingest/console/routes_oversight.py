@@ -34,6 +34,7 @@ from central_ingest.core.clock import local
 from central_ingest.core.errors import DomainError, NotFound
 from central_ingest.reports import removal_report
 from central_ingest.store.review_stats import disagreements, figures_of, officer_figures
+from central_ingest.store.roadside import protocol_of_case
 from i18n import Text
 
 router = APIRouter(prefix="/console", include_in_schema=False)
@@ -173,6 +174,7 @@ def case_page(
         )
     # A roadside case was opened from an officer's protocol, not from a camera's fixation.
     fixation = None if case.fixation_id is None else registry.fixation(case.fixation_id)
+    protocol = None if fixation is not None else protocol_of_case(store.db, case_number)
     proofs = None
     if user.role in AUDIT_ROLES:
         proofs = case_inclusion_proofs(store, case_number)
@@ -186,6 +188,7 @@ def case_page(
         user,
         case=case,
         fixation=fixation,
+        protocol=protocol,
         proofs=proofs,
         message=message,
         may_request=user.role in REVIEW_ROLES,

@@ -258,3 +258,34 @@ def officer_report(db: Database, *, since: str, until: str) -> list[dict[str, An
         )
     )
     return report
+
+
+def protocol_of_case(db: Database, case_number: str) -> dict[str, Any] | None:
+    """What the console shows of the protocol a roadside case was opened from."""
+    row = db.conn.execute(
+        "SELECT p.protocol_number, p.officer, o.display_name, p.officer_unit, p.device_id,"
+        " p.drawn_up_at, p.outcome, p.driver_signature, p.place_manual, p.address, p.lat, p.lon,"
+        " p.certificate_serial, p.received_at"
+        " FROM roadside_protocols p JOIN operators o ON o.username = p.officer"
+        " WHERE p.case_number = ?",
+        (case_number,),
+    ).fetchone()
+    if row is None:
+        return None
+    keys = (
+        "protocol_number",
+        "officer",
+        "officer_name",
+        "unit",
+        "device_id",
+        "drawn_up_at",
+        "outcome",
+        "driver_signature",
+        "place_manual",
+        "address",
+        "lat",
+        "lon",
+        "certificate_serial",
+        "received_at",
+    )
+    return dict(zip(keys, row, strict=True))
