@@ -9,7 +9,9 @@ returns; the modules below it:
 - ``store``: number blocks, the journal of signed protocols, the queue to the registry (SQLite);
 - ``population``, ``registry_link``: the population register and the registry's number blocks;
 - ``gps``, ``camera``, ``printer`` (with ``paper_copy``'s layout): the car's devices;
-- ``desk``: the service over them; ``wiring`` builds it from the terminal's configuration.
+- ``desk`` (with ``payments``): the service over them; ``terminal.roadside.wiring`` builds it
+  from the terminal's configuration (imported by name: the configuration imports this
+  package's settings, so the package cannot import the wiring back).
 """
 
 from terminal.roadside.camera import CameraUnavailable, Photo
@@ -18,6 +20,7 @@ from terminal.roadside.desk import (
     Background,
     NoNumbers,
     Placed,
+    ProtocolEntry,
     Recorded,
     RoadsideDesk,
     SyncReport,
@@ -41,6 +44,7 @@ __all__ = [
     "Photo",
     "Placed",
     "PopulationUnavailable",
+    "ProtocolEntry",
     "Recorded",
     "RoadsideDesk",
     "SyncReport",

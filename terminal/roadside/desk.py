@@ -102,6 +102,14 @@ class Recorded:
 
 
 @dataclass(frozen=True)
+class ProtocolEntry:
+    protocol: RoadsideProtocol
+    printed: bool
+    registry_status: str | None  # None: still queued; "stored", "duplicate" or "rejected"
+    language: str  # the copy's
+
+
+@dataclass(frozen=True)
 class SyncReport:
     sent: int
     left: int
@@ -380,6 +388,15 @@ class RoadsideDesk:
         if not printed:
             raise PrinterUnavailable(message)
         return message
+
+    def protocols(self) -> list[ProtocolEntry]:
+        """Every protocol on this terminal, oldest first, with its paper and registry state."""
+        return [
+            ProtocolEntry(
+                row.signed.protocol, row.printed_at is not None, row.send_status, row.language
+            )
+            for row in self._store.protocols()
+        ]
 
     def unprinted(self) -> list[RoadsideProtocol]:
         return [row.signed.protocol for row in self._store.unprinted()]

@@ -173,6 +173,12 @@ def test_a_fine_is_signed_journalled_printed_in_russian_and_paid_at_half(rig: Ri
     twice = rig.desk.pay(protocol_id, uuid4())
     assert twice.state is PaymentState.NOT_CHARGED  # paid already on this terminal
     assert [item.kind for item in rig.desk._store.outgoing()] == ["protocol", "payment"]
+    (entry,) = rig.desk.protocols()
+    assert (entry.protocol.protocol_id, entry.printed, entry.registry_status) == (
+        protocol_id,
+        True,
+        None,
+    )
 
 
 def test_a_warning_is_printed_in_kazakh_and_has_nothing_to_pay(rig: Rig) -> None:
