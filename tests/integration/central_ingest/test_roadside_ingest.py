@@ -5,6 +5,7 @@ the dead-letters with the reason code and the sentence saying which check failed
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -12,8 +13,10 @@ import pytest
 
 from central_ingest.audit import verify_registry
 from central_ingest.core.cases import CaseStatus
+from central_ingest.store.evidence import EvidenceStore
 from contract import DeviceKey, ReceiptStatus
 from contract.roadside import DriverSignature, ProtocolOutcome, ProtocolPlace
+from tests.support.evidence_images import evidence_jpeg
 from tests.support.officer_pki import AgencyCa
 from tests.support.registry_fixtures import REVIEWERS, RegistryWorld
 from tests.support.roadside_registry import FINE_592_1, OFFICER, UNIT, RoadsideDesk
@@ -219,3 +222,28 @@ def test_roadside_cases_pass_the_audit_and_an_edit_of_one_is_seen(desk: Roadside
         )
     problems = [str(problem) for problem in verify_registry(world.store, key).problems]
     assert len(problems) == 1 and "resolved_by" in problems[0], problems
+
+
+def test_a_protocol_waits_for_its_photos_then_keeps_them(desk: RoadsideDesk) -> None:
+    world = desk.world
+    officer = desk.officer()
+    block = desk.block()
+    photo = evidence_jpeg("roadside", seed=5)
+    sha256 = hashlib.sha256(photo).hexdigest()
+    protocol = desk.protocol(officer, block.number(block.first), photo_sha256=[sha256])
+    envelope = desk.sign(protocol, officer)
+
+    early = desk.send(envelope)
+    assert (early.status, early.reason) == (ReceiptStatus.RETRY, "photo_missing")
+    assert desk.dead_letter(str(envelope.message_id))["retryable"] == 1
+    EvidenceStore(world.store, world.config.evidence_dir, world.config.max_evidence_bytes).put(
+        sha256, photo, uploaded_by=world.terminal_id, now=world.clock()
+    )
+    assert desk.send(envelope).status is ReceiptStatus.STORED
+    assert (
+        world.scalar(
+            "SELECT sha256 FROM roadside_protocol_photos WHERE protocol_id = ?",
+            str(protocol.protocol_id),
+        )
+        == sha256
+    )
