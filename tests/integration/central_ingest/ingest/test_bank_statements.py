@@ -140,6 +140,25 @@ def test_a_statement_counts_notified_payments_once_and_sorts_out_the_rest(tmp_pa
         "reported_again",
     ]
 
+    # The bank's notification of a payment the statement brought first, arriving late: a
+    # repeat, answered with what the statement's line did; the case is not paid twice.
+    late = _notify(
+        world,
+        service,
+        bank,
+        {
+            "reference": "HB-2",
+            "case_number": short,
+            "amount_minor": HALF - 100_000,
+            "paid_at": world.clock.now.isoformat(),
+        },
+    )
+    assert late == "wrong_amount"
+    assert world.scalar("SELECT paid_minor FROM cases WHERE case_number = ?", short) == (
+        HALF - 100_000
+    )
+    assert world.scalar("SELECT reported_again FROM inbound_payments WHERE reference = 'HB-2'") == 1
+
     # The prosecutor's verification recomputes each case from its ledger entries: the
     # payments' entries account for every change.
     report = verify_registry(world.store, DeviceKey.generate().public_key_b64, over)
