@@ -57,6 +57,8 @@ def _case_entities(tables: AuditTables, case_number: str) -> list[tuple[str, str
     entities = [("case", case_number), ("bailiff", case_number)]
     entities += [("fixation", fixation_id) for fixation_id in tables.case_fixation_ids(case_number)]
     entities += [("payment", payment_id) for payment_id in tables.case_payment_ids(case_number)]
+    # Payments made in banks and through eGov, named institution:reference in the ledger.
+    entities += [("inbound_payment", name) for name in tables.case_inbound_payment_ids(case_number)]
     entities += [
         ("cancellation", request_id) for request_id in tables.case_cancellation_ids(case_number)
     ]

@@ -159,6 +159,15 @@ class AuditTables:
             (case_number, case_number),
         )
 
+    def case_inbound_payment_ids(self, case_number: str) -> list[str]:
+        """The payments made elsewhere matched to the case or naming it, as the ledger names
+        them (store/inbound_payments.py ledger_id: institution:reference)."""
+        return self._ids(
+            "SELECT institution || ':' || reference FROM inbound_payments"
+            " WHERE matched_case = ? OR case_number = ?",
+            (case_number, case_number),
+        )
+
     def case_cancellation_ids(self, case_number: str) -> list[str]:
         """The case's cancellation requests."""
         return self._ids(

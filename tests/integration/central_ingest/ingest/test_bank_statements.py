@@ -11,6 +11,7 @@ import pytest
 from typer.testing import CliRunner
 
 from central_ingest.audit import verify_registry
+from central_ingest.audit.proofs import case_inclusion_proofs
 from central_ingest.cli.main import app as registry_cli
 from central_ingest.ingest.bank_notifications import notification_headers
 from central_ingest.ingest.bank_payments import BankPayments
@@ -163,6 +164,13 @@ def test_a_statement_counts_notified_payments_once_and_sorts_out_the_rest(tmp_pa
     # payments' entries account for every change.
     report = verify_registry(world.store, DeviceKey.generate().public_key_b64, over)
     assert report.ok, [problem.render(None) for problem in report.problems]
+    # The case's history for the prosecutor holds the payment's own entries, with proofs.
+    bundle = case_inclusion_proofs(world.store, notified).to_json()
+    actions = [
+        (item["entry"]["entity_type"], item["entry"]["action"]) for item in bundle["entries"]
+    ]
+    assert ("inbound_payment", "received") in actions
+    assert ("inbound_payment", "reported_again") in actions
 
     # The same file again changes nothing; another file under the same message id is refused.
     after = _state(world.store)
