@@ -1,7 +1,14 @@
 """The driver's copy on the car's ESC/POS printer (python-escpos over serial), printed the way
 the payment receipt is (``terminal.receipt``): each line as text in a code page of the
 printer's profile or as a raster image (``terminal.paper``), the headings bold and centred,
-then the QR code of the driver's case link and the cut."""
+then the QR code of the driver's case link and the cut.
+
+A printer with a paper sensor (``paper_sensor``, the [roadside] setting ``printer_paper_sensor``)
+is asked for its paper before each copy (DLE EOT 4, Epson's real-time paper status): one that
+is out of paper would otherwise take the bytes into its buffer and print nothing, and the
+protocol would count as printed. Out of paper, or no answer, is ``PrinterUnavailable``: the
+protocol is kept and the copy printed again later.
+"""
 
 from __future__ import annotations
 
@@ -13,6 +20,9 @@ from i18n import Language, Text, translator
 from terminal.paper import PaperLine, PaperProfile, load_profile, paper_lines
 from terminal.receipt import ESC_INIT, PrinterUnavailable
 from terminal.roadside.paper_copy import HEADING_LINES, ProtocolCopy, protocol_lines
+
+PAPER_STATUS = b"\x10\x04\x04"  # DLE EOT 4: transmit the paper roll sensor's status
+PAPER_END = 0x60  # bits 5 and 6: the paper end sensor sees no paper
 
 
 class CopyPrinter(Protocol):
@@ -27,9 +37,11 @@ class EscposProtocolPrinter:
         *,
         profile: str = "default",
         width_px: int | None = None,
+        paper_sensor: bool = False,
     ) -> None:
         self._device = device
         self._baudrate = baudrate
+        self._paper_sensor = paper_sensor
         self.paper: PaperProfile = load_profile(profile, width_px)
 
     def paper_lines(self, copy: ProtocolCopy, language: Language) -> list[PaperLine]:
@@ -56,6 +68,8 @@ class EscposProtocolPrinter:
         )
         try:
             printer.open()
+            if self._paper_sensor:
+                self._check_paper(printer)
             printer._raw(ESC_INIT)
             printer.set(align="center", bold=True)
             for index, line in enumerate(lines):
@@ -64,6 +78,8 @@ class EscposProtocolPrinter:
                 printer._raw(line.command())
             printer.qr(copy.case_url, native=self.paper.native_qr, size=4)
             printer.cut()
+        except PrinterUnavailable:
+            raise
         except Exception as exc:  # python-escpos raises serial and its own errors alike
             raise PrinterUnavailable(
                 Text(
@@ -74,3 +90,24 @@ class EscposProtocolPrinter:
             ) from exc
         finally:
             printer.close()
+
+    def _check_paper(self, printer: Serial) -> None:
+        printer.device.reset_input_buffer()
+        printer._raw(PAPER_STATUS)
+        answer = printer.device.read(1)  # one byte: no waiting for more than the printer sends
+        if not answer:
+            raise PrinterUnavailable(
+                Text(
+                    "The printer on %(device)s did not answer: the protocol is kept; check the"
+                    " paper and print the copy again.",
+                    device=self._device,
+                )
+            )
+        if answer[0] & PAPER_END == PAPER_END:
+            raise PrinterUnavailable(
+                Text(
+                    "The printer on %(device)s is out of paper: the protocol is kept; put in a"
+                    " new roll and print the copy again.",
+                    device=self._device,
+                )
+            )

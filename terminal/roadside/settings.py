@@ -26,6 +26,10 @@ class RoadsideSettings(BaseModel):
         description='what OpenCV opens: a device index ("0"), an RTSP URL or a file; none:'
         " no photos",
     )
+    printer_paper_sensor: bool = Field(
+        default=False,
+        description="the printer answers DLE EOT 4: ask it for paper before each copy",
+    )
     code_table: Path | None = Field(
         default=None, description="default: the table shipped with the terminal"
     )

@@ -107,6 +107,7 @@ def build_roadside(
             config.printer_baudrate,
             profile=config.printer_profile,
             width_px=config.printer_width_px,
+            paper_sensor=settings.printer_paper_sensor,
         ),
         receipt_printer=EscposReceiptPrinter(
             config.printer_device,

@@ -110,6 +110,38 @@ def write_video(path: Path, frames: int = 4) -> None:
     writer.release()
 
 
+class PaperPrinter(PrinterPty):
+    """A printer with a paper sensor: it answers DLE EOT 4 with its paper status (Epson's bits:
+    0x12 paper present, 0x72 paper end), and prints nothing while it has no paper."""
+
+    QUERY = b"\x10\x04\x04"
+
+    def __init__(self, workdir: Path) -> None:
+        super().__init__(workdir)
+        self.has_paper = True
+
+    def start(self) -> PaperPrinter:
+        self._pair.start()
+        fd = os.open(self._pair.far, os.O_RDWR | os.O_NOCTTY)
+        threading.Thread(target=self._answer, args=(fd,), daemon=True).start()
+        return self
+
+    def _answer(self, fd: int) -> None:
+        while True:
+            try:
+                chunk = os.read(fd, 4096)
+            except OSError:
+                return
+            if not chunk:
+                return
+            while self.QUERY in chunk:
+                chunk = chunk.replace(self.QUERY, b"", 1)
+                os.write(fd, b"\x12" if self.has_paper else b"\x72")
+            if self.has_paper:
+                with self._lock:
+                    self._buffer += chunk
+
+
 def officer_token(hsm: SoftHsm, agency: AgencyCa, now: datetime, iin: str | None = None) -> str:
     label = f"officer-rs-{next(_labels)}"
     hsm.officer_token(
@@ -140,6 +172,7 @@ class Rig:
     workdir: Path
     population_url: str
     camera: str | None = None
+    paper_sensor: bool = False
     closers: list[Callable[[], None]] = field(default_factory=list)
     _roadside: Roadside | None = None
 
@@ -206,6 +239,7 @@ def _build(rig: Rig, pos_mode: str) -> Roadside:
             "population_register_url": rig.population_url,
             "gps_port": str(rig.gps.pair.near),
             "camera": rig.camera,
+            "printer_paper_sensor": rig.paper_sensor,
             "numbers_low_water": 5,
             "numbers_block_size": 50,
         },
@@ -223,6 +257,7 @@ def make_rig(
     population_url: str,
     pos_mode: str = "approve",
     camera: str | None = None,
+    paper_sensor: bool = False,
 ) -> Rig:
     gps = GpsReceiver(workdir).start()
     link = Link(env.client()._transport)
@@ -236,6 +271,7 @@ def make_rig(
         workdir=workdir,
         population_url=population_url,
         camera=camera,
+        paper_sensor=paper_sensor,
     )
     rig.closers.append(gps.stop)
     rig._roadside = _build(rig, pos_mode)

@@ -21,6 +21,7 @@ from i18n import translator
 from terminal.journal import PaymentState
 from terminal.officer_rules import TokenGone
 from terminal.paper import load_profile
+from terminal.receipt import PrinterUnavailable
 from terminal.roadside import DraftRefused, NoNumbers
 from terminal.sim.escpos_reader import read_paper
 from terminal.sim.harness import PrinterPty
@@ -28,6 +29,7 @@ from tests.integration.terminal.roadside.rig import (
     NO_FIX,
     PERSON_IIN,
     PLATE,
+    PaperPrinter,
     Rig,
     close_rig,
     make_rig,
@@ -197,7 +199,7 @@ def test_a_warning_is_printed_in_kazakh_and_has_nothing_to_pay(rig: Rig) -> None
     assert rig.desk.numbers_left() == 10
 
 
-def test_out_of_paper_keeps_the_protocol_and_the_copy_prints_later(rig: Rig) -> None:
+def test_an_unplugged_printer_keeps_the_protocol_and_the_copy_prints_later(rig: Rig) -> None:
     rig.give_block(1, 10)
     device = rig.printer.device
     unplugged = device.with_name("printer-unplugged")
@@ -213,6 +215,41 @@ def test_out_of_paper_keeps_the_protocol_and_the_copy_prints_later(rig: Rig) -> 
     rig.desk.print_copy(recorded.protocol.protocol_id, rig.officer.name)
     lines, _ = copy_lines(rig)
     assert "Протокол и дело: KZ-GP-R00000001" in lines and rig.desk.unprinted() == []
+
+
+def test_a_printer_out_of_paper_says_so_and_the_copy_prints_on_the_new_roll(
+    tmp_path: Path, token_label: str, population: PopulationRegisterProcess
+) -> None:
+    printer = PaperPrinter(tmp_path).start()
+    officer = sign_in(token_label, tmp_path, NOW)
+    env = build_env(tmp_path / "registry")
+    rig = make_rig(
+        env,
+        workdir=tmp_path,
+        printer=printer,
+        officer=officer,
+        population_url=population.url,
+        paper_sensor=True,
+    )
+    try:
+        rig.give_block(1, 10)
+        rig.link.up = False
+        printer.has_paper = False
+        recorded = rig.desk.sign_and_record(rig.draft(), officer, uuid4())
+        assert not recorded.printed
+        shown = translator("terminal", "en").text(recorded.message)
+        assert "is out of paper: the protocol is kept" in shown
+        with pytest.raises(PrinterUnavailable):  # still no paper: still said
+            rig.desk.print_copy(recorded.protocol.protocol_id, officer.name)
+        assert [p.protocol_number for p in rig.desk.unprinted()] == ["KZ-GP-R00000001"]
+        printer.has_paper = True  # the officer puts in a new roll
+        rig.desk.print_copy(recorded.protocol.protocol_id, officer.name)
+        lines, _ = copy_lines(rig)
+        assert "Протокол и дело: KZ-GP-R00000001" in lines and rig.desk.unprinted() == []
+    finally:
+        close_rig(rig)
+        officer.close()
+        printer.stop()
 
 
 def test_a_declined_card_leaves_the_protocol_standing_and_it_is_paid_later(rig: Rig) -> None:
