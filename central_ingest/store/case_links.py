@@ -83,12 +83,14 @@ def case_history(db: Database, case_number: str) -> list[dict[str, Any]]:
 
 
 def case_payments(db: Database, case_number: str) -> list[dict[str, Any]]:
-    """The payments matched to the case (amount, when, how), oldest first; no card data."""
+    """The payments matched to the case (amount, when, how), oldest first; no card data. A
+    payment made in a bank or through eGov counts too, once, whatever its reconciliation."""
     return all_rows(
         db,
         "SELECT amount_minor, paid_at, channel FROM payments WHERE matched_case = ?"
-        " ORDER BY paid_at",
-        (case_number,),
+        " UNION ALL SELECT amount_minor, paid_at, channel FROM inbound_payments"
+        " WHERE matched_case = ? ORDER BY paid_at",
+        (case_number, case_number),
     )
 
 

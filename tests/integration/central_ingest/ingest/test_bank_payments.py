@@ -27,6 +27,7 @@ from central_ingest.ingest.bank_notifications import NOTIFICATIONS_PATH, notific
 from central_ingest.ingest.bank_payments import BankPayments
 from central_ingest.notify import outbox
 from central_ingest.operators import Operators
+from central_ingest.store.case_links import case_payments
 from contract import DeviceKey
 from tests.support.api import FAST_HASHER, PASSWORD
 from tests.support.bank_statements import Bank
@@ -176,6 +177,9 @@ def test_a_signed_notification_pays_the_case_and_the_same_one_again_answers_the_
     assert scene.count("inbound_payments") == 1
     assert scene.case(case_number) == ("paid", HALF)
     assert scene.count("ledger") == ledger_size
+    # The driver's page lists the payment, once.
+    paid = case_payments(scene.world.store.db, case_number)
+    assert [(row["amount_minor"], row["channel"]) for row in paid] == [(HALF, "bank")]
 
 
 def test_forged_stale_replayed_and_conflicting_notifications_are_refused_and_change_nothing(
