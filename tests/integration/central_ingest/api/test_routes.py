@@ -67,6 +67,7 @@ ENDPOINTS: list[tuple[str, str, dict[str, Any] | None, set[Role]]] = [
     ("GET", "/v1/reports/limitation", None, OVERSIGHT),
     ("GET", "/v1/reports/removals?by=officer", None, OVERSIGHT),
     ("GET", "/v1/reports/payments", None, OVERSIGHT),
+    ("GET", "/v1/reports/roadside-officers", None, OVERSIGHT),
     ("GET", "/v1/dead-letters", None, OVERSIGHT),
     ("GET", "/v1/dead-letters/summary", None, OVERSIGHT),
     ("GET", "/v1/dead-letters/sources", None, OVERSIGHT),
@@ -138,11 +139,15 @@ def test_the_matrix_covers_every_operator_route(shared: tuple[ApiEnv, dict[Role,
         ("GET", f"/v1/terminal/cases/by-{key}/{{{name}}}")
         for key, name in (("number", "case_number"), ("plate", "plate"), ("iin", "iin"))
     }
+    # Signed by terminals too; tests/integration/central_ingest/api/test_roadside_routes.py.
+    device_routes.add(("POST", "/v1/terminal/protocol-number-blocks"))
     public = {
         ("GET", "/healthz"),
         ("GET", "/metrics"),
         ("POST", "/v1/auth/token"),
         ("POST", "/v1/auth/logout"),
+        # The officers' CRL is public: whoever checks a printed protocol's signature needs it.
+        ("GET", "/v1/pki/officers.crl"),
     }
     documented = (
         {
