@@ -176,6 +176,18 @@ class BankPayments:
                 ),
             )
         notification = parse_notification(body)
+        if notification.paid_at > now + window:
+            # The 50% window is judged by when the payment was made: a time still to come
+            # would decide it wrongly, whoever sent it.
+            raise InvalidInput(
+                "paid_at_in_future",
+                Text(
+                    "The payment is dated %(paid)s, after the registry's clock (%(now)s): a"
+                    " payment is reported once it is made.",
+                    paid=iso(notification.paid_at),
+                    now=iso(now),
+                ),
+            )
         report = inbound.PaymentReport(
             institution=institution,
             reference=notification.reference,

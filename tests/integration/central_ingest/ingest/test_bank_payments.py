@@ -208,6 +208,15 @@ def test_forged_stale_replayed_and_conflicting_notifications_are_refused_and_cha
     assert "amount_minor" in other_amount.json()["detail"]
     not_a_payment = scene.send(b'{"reference": "HB-0200", "amount_minor": -5}')
     assert refusal(not_a_payment) == (422, "notification_invalid")
+    future = json.dumps(
+        {
+            "reference": "HB-0201",
+            "case_number": case_number,
+            "amount_minor": HALF,
+            "paid_at": iso(scene.world.clock.now + timedelta(days=1)),
+        }
+    ).encode()
+    assert refusal(scene.send(future)) == (422, "paid_at_in_future")
     # A body altered on the way, under the signature of the original.
     body = b'{"reference":"HB-0300","case_number":"X-2025-0000001","amount_minor":1,'
     body += f'"paid_at":"{iso(scene.world.clock.now)}"}}'.encode()

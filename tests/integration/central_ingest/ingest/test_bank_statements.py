@@ -202,6 +202,12 @@ def test_a_statement_that_fails_the_schema_is_refused_with_its_line_and_imports_
     for broken in (good[:-40], b"<!DOCTYPE d [<!ENTITY x 'y'>]><d>&x;</d>"):
         with pytest.raises(StatementRefused):
             service.import_statement(broken, "halyk")
+    # Valid by the schema, yet not the registry's: a payment in another currency.
+    dollars = statement_xml(
+        "HALYK-2025-03-13", [Line("HB-20", HALF, f"Штраф {case_number}", currency="USD")]
+    )
+    with pytest.raises(StatementRefused, match="in USD; the registry's account takes KZT only"):
+        service.import_statement(dollars, "halyk")
     assert _state(world.store) == before
 
     # The command a clerk runs says the same, in the language asked, and exits 1.
