@@ -5,7 +5,9 @@ what reconciliation could not settle and what must be refunded.
 An institution has no operator session: its notification is authenticated by its Ed25519
 signature alone. A refusal (403 unknown institution, bad signature or stale timestamp; 409
 replayed nonce or a reference reused for other facts; 422 not a payment report; 413 too
-large) changes nothing.
+large) changes nothing. A 403 costs the client address a token of the same buckets as the
+devices' unverifiable messages (``[http_ingest]``, api/rate_limit.py): an address that keeps
+sending what no institution signed is answered 429 before its body is read.
 """
 
 from __future__ import annotations
@@ -19,6 +21,9 @@ from pydantic import BaseModel, Field
 
 from central_ingest.api.auth import Overseer
 from central_ingest.api.errors import AUTH_RESPONSES, ApiError, refusal
+from central_ingest.api.ingest_routes import DeviceIngest
+from central_ingest.api.rate_limit import SourceLimiter, source_key
+from central_ingest.ingest.bank_notifications import NotificationRefused
 from central_ingest.ingest.bank_payments import MAX_LIST, BankPayments, PaymentAnswer
 from i18n import Text
 
@@ -87,6 +92,11 @@ Signed = Annotated[str, Header()]
         409: refusal("a nonce used before for another body, or a reference for other facts"),
         413: refusal("the notification is larger than [bank_payments] max_notification_bytes"),
         422: refusal("the body is not a payment report"),
+        429: refusal(
+            "this address sent too many notifications no institution signed; retry after"
+            " Retry-After",
+            retry_after=True,
+        ),
     },
 )
 async def notification(
@@ -97,6 +107,16 @@ async def notification(
     x_erap_signature: Signed,
 ) -> NotificationAnswer:
     service = bank_payments_of(request)
+    limiter = _limiter(request)
+    source = source_key(request.client.host if request.client else None)
+    wait_s = limiter.retry_after(source)
+    if wait_s is not None:
+        raise ApiError(
+            429,
+            "rate_limited",
+            Text("Too many attempts: try again in a few minutes."),
+            {"Retry-After": str(wait_s)},
+        )
     limit = service.max_notification_bytes
     body = b""
     async for chunk in request.stream():
@@ -107,15 +127,24 @@ async def notification(
                 "notification_too_large",
                 Text("A payment notification is at most %(bytes)s bytes.", bytes=limit),
             )
-    answer = await run_in_threadpool(
-        service.receive_notification,
-        institution=x_erap_institution,
-        timestamp=x_erap_timestamp,
-        nonce=x_erap_nonce,
-        signature=x_erap_signature,
-        body=body,
-    )
+    try:
+        answer = await run_in_threadpool(
+            service.receive_notification,
+            institution=x_erap_institution,
+            timestamp=x_erap_timestamp,
+            nonce=x_erap_nonce,
+            signature=x_erap_signature,
+            body=body,
+        )
+    except NotificationRefused:
+        limiter.charge(source)
+        raise
     return NotificationAnswer.of(answer)
+
+
+def _limiter(request: Request) -> SourceLimiter:
+    ingest: DeviceIngest = request.app.state.device_ingest
+    return ingest.limiter
 
 
 Limit = Annotated[int, Query(ge=1, le=MAX_LIST)]

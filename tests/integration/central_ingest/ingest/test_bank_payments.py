@@ -123,7 +123,12 @@ class Scene:
 @pytest.fixture
 def scene(tmp_path: Path) -> Iterator[Scene]:
     bank = Bank()
-    world = RegistryWorld.create(tmp_path, bank_payments={"institutions": [bank.entry()]})
+    world = RegistryWorld.create(
+        tmp_path,
+        bank_payments={"institutions": [bank.entry()]},
+        # Refusals an address may cause at once, and almost no refill within a test.
+        http_ingest={"refusals_per_s": 0.01, "burst": 8},
+    )
     operators = Operators(
         world.store,
         session_hours=world.config.session_hours,
@@ -339,3 +344,27 @@ def test_the_same_payment_delivered_many_times_at_once_is_recorded_once(scene: S
     assert {answer.json()["outcome"] for answer in answers} == {"matched"}
     assert scene.count("inbound_payments") == 1
     assert scene.case(case_number) == ("paid", HALF)
+
+
+def test_an_address_that_keeps_sending_forgeries_is_throttled(scene: Scene) -> None:
+    case_number = scene.world.open_case()
+    forger = DeviceKey.generate()
+    codes = [scene.notify(case_number, HALF, key=forger).status_code for _ in range(10)]
+    assert codes == [403] * 8 + [429] * 2
+    # Even a good notification from that address waits; another address is heard.
+    throttled = scene.notify(case_number, HALF)
+    assert throttled.status_code == 429
+    assert int(throttled.headers["Retry-After"]) >= 1
+    assert throttled.json()["error"] == "rate_limited"
+    assert scene.count("inbound_payments") == 0
+    elsewhere = httpx.Client(
+        base_url=str(scene.http.base_url),
+        transport=httpx.HTTPTransport(local_address="127.0.0.2"),
+        timeout=10,
+    )
+    with elsewhere:
+        scene.http, own = elsewhere, scene.http
+        try:
+            assert scene.notify(case_number, HALF).json()["outcome"] == "matched"
+        finally:
+            scene.http = own
