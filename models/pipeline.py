@@ -77,13 +77,13 @@ REFINE_GROW_Y = 0.4
 REFINE_MAX_ZOOM = 3.0
 # The second look's regions are at most 128 px high (REFINE_HEIGHT grown by twice
 # REFINE_GROW_Y) and, for text up to 8 times wider than high, at most this wide; few crops
-# read are wider either. The detector sees them at their own size rounded to multiples of 32.
+# read are wider either. The detector sees each region on one canvas of this size, padded
+# with the region's mean colour (`on_canvas`): OpenVINO keeps about 6 MB of plans per input
+# shape, and the 80 shapes the regions came in at their own sizes (multiples of 32) took the
+# box's resident memory from about 0.7 to 1.2 GB.
 WARM_UP_MAX_WIDTH = 640
-SURROUNDINGS_SIZES = tuple(
-    (width, height)
-    for width in range(32, WARM_UP_MAX_WIDTH + 1, 32)
-    for height in range(32, 2 * REFINE_HEIGHT + 1, 32)
-)
+SECOND_LOOK_CANVAS = (WARM_UP_MAX_WIDTH, 2 * REFINE_HEIGHT)  # width, height
+SURROUNDINGS_SIZES = (SECOND_LOOK_CANVAS,)
 # Dusk, night and haze leave plates of dark grey on grey that the detector does not see at any
 # size. A frame where no rung read a confident plate is searched once more at detector_side
 # with its contrast equalised (CLAHE at this clip limit). Only then: equalising every frame read
@@ -347,15 +347,15 @@ class PlateReader:
                 continue
             parts = joined.get(box, (box,))
             read = self._read_parts(image, parts, reads)
-            decoded = decode(read.text, read.confidences, self.expected)
+            decoded = decode(read.text, read.confidences, self.expected, two_line=box in stacked)
             if len(parts) > 1 and decoded.format not in (
                 TWO_LINE_FORMATS if box in stacked else FORMAT_NAMES
             ):
                 continue
-            if len(parts) > 1:
-                parts_of_plates.update(to_frame(part) for part in parts)
             # A two-line plate's shape is its lines', not the near-square of both together.
             score = candidate_score(decoded, max(parts, key=lambda part: part.w))
+            if len(parts) > 1 and score > 0:
+                parts_of_plates.update(to_frame(part) for part in parts)
             reading = PlateReading(
                 decoded.text, decoded.confidence, decoded.format, in_frame, read.text, score
             )
@@ -394,7 +394,7 @@ class PlateReader:
             again
             for again in self._read_lines(
                 region,
-                self._detector.detect(region, max(region.shape[:2])),
+                self._detector.detect(*on_canvas(region)),
                 (x1, y1),
                 zoom,
                 on_line_of=box,
@@ -402,7 +402,12 @@ class PlateReader:
             if again.score > 0
         ]
         best = max(same_line, key=lambda again: again.score, default=None)
-        if best is None or best.score < reading.score:
+        # A known layout read whole is not replaced by a string of no layout (its number
+        # without the region code, say), however confidently that is read.
+        demoted = (
+            reading.format in FORMAT_NAMES and best is not None and best.format not in FORMAT_NAMES
+        )
+        if best is None or best.score < reading.score or demoted:
             return replace(reading, refined=True)
         # The text is the second look's; the box stays the first pass's, which spans the
         # plate rather than only its glyphs (evidence crops and tracking use it).
@@ -440,6 +445,21 @@ def enlarged_surroundings(image: Image, box: Box) -> tuple[Image, tuple[int, int
     zoom = min(REFINE_MAX_ZOOM, REFINE_HEIGHT / max(1, box.h))
     region = cv2.resize(image[y1:y2, x1:x2], None, fx=zoom, fy=zoom, interpolation=cv2.INTER_CUBIC)
     return np.asarray(region, np.uint8), (x1, y1), zoom
+
+
+def on_canvas(region: Image) -> tuple[Image, int]:
+    """The second look's region at the top left of a SECOND_LOOK_CANVAS of its mean colour,
+    with the detector side that sees the canvas at its own size; a region larger than the
+    canvas (text wider than 8 times its height) as it is, at its own size."""
+    height, width = region.shape[:2]
+    canvas_w, canvas_h = SECOND_LOOK_CANVAS
+    if width > canvas_w or height > canvas_h:
+        return region, max(height, width)
+    mean = cv2.mean(region)[:3]
+    canvas = np.empty((canvas_h, canvas_w, 3), np.uint8)
+    canvas[:] = np.asarray([round(value) for value in mean], np.uint8)
+    canvas[:height, :width] = region
+    return canvas, canvas_w
 
 
 def equalise_contrast(image: Image) -> Image:

@@ -76,6 +76,8 @@ COUNTRY_MARKS = {
     FormatFamily.KG: "KG",
     FormatFamily.UZ: "UZ",
 }
+# Where the mark stands beside the number: read along, its letters lead or trail the text.
+MARK_SIDES = {FormatFamily.KZ: "start", FormatFamily.RU: "end", FormatFamily.UZ: "end"}
 
 
 @dataclass(frozen=True)
@@ -258,13 +260,26 @@ def _confidence(scores: Sequence[float], substitutions: int) -> float:
 
 def _without_mark(
     text: str, scores: list[float], family: FormatFamily
-) -> tuple[str, list[float]] | None:
-    """The text and scores without the family's country mark, when it holds the mark once."""
+) -> list[tuple[str, list[float]]]:
+    """The text and scores without the family's country mark: the whole mark where the text
+    holds it once, and a part of it (KZ's K, UZ's Z, RUS's S) at the end of the text on the
+    mark's side, where the recogniser reads a letter of the mark along with the number."""
     mark = COUNTRY_MARKS.get(family)
-    if mark is None or text.count(mark) != 1:
-        return None
-    at = text.index(mark)
-    return text[:at] + text[at + len(mark) :], scores[:at] + scores[at + len(mark) :]
+    if mark is None:
+        return []
+    variants: list[tuple[str, list[float]]] = []
+    if text.count(mark) == 1:
+        at = text.index(mark)
+        variants.append(
+            (text[:at] + text[at + len(mark) :], scores[:at] + scores[at + len(mark) :])
+        )
+    side = MARK_SIDES.get(family)
+    for size in range(1, len(mark) + 1):
+        if side == "start" and text[:size] in mark:
+            variants.append((text[size:], scores[size:]))
+        if side == "end" and text[-size:] in mark:
+            variants.append((text[:-size], scores[:-size]))
+    return variants
 
 
 def family_fits(
@@ -280,9 +295,7 @@ def family_fits(
     for plate_format in formats:
         family = plate_format.family
         allow = family in expected
-        for variant in ((text, scores), _without_mark(text, scores, family)):
-            if variant is None:
-                continue
+        for variant in ((text, scores), *_without_mark(text, scores, family)):
             fitted = fit(variant[0], plate_format, allow)
             if fitted is None:
                 continue
@@ -304,6 +317,7 @@ def decode(
     confidences: Sequence[float] | None = None,
     expected: Iterable[FormatFamily] = (FormatFamily.KZ,),
     formats: Sequence[PlateFormat] = FORMATS,
+    two_line: bool | None = None,
 ) -> PlateText:
     """Decode a raw recogniser string against the known plate formats.
 
@@ -311,9 +325,13 @@ def decode(
     character counts as certain. `expected` names the families whose positional prior may
     correct characters; other families are only recognised when read exactly. When the
     families that fit with the fewest corrections disagree on the text, nothing is corrected.
+    `two_line`: whether `raw` was read from two stacked lines (True) or one (False): only the
+    layouts made that way are tried (a Russian motorcycle plate is never one line); None: all.
     """
     text, scores = _clean_with_confidences(raw, confidences)
     expected_families = frozenset(expected)
+    if two_line is not None:
+        formats = [f for f in formats if (f.top_line > 0 if two_line else f.one_line)]
     fits = family_fits(text, scores, expected_families, formats)
     if fits:
         fewest = min(reading.substitutions for reading in fits)

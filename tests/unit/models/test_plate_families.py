@@ -122,3 +122,18 @@ def test_every_layout_is_letters_digits_and_regions_with_valid_codes() -> None:
         regions = plate_format.layout.count("R")
         assert all(len(code) == regions for code in plate_format.regions)
         assert 0 <= plate_format.top_line < len(plate_format.layout)
+
+
+def test_a_letter_of_the_country_mark_read_along_is_dropped_on_its_side() -> None:
+    # The K of KZ at the left of a Kazakh plate; the S of RUS after a Russian region.
+    assert decode("K122XWR06", expected=ROADS).text == "122XWR06"
+    assert decode("A123BC77S", expected=ROADS).text == "A123BC77"
+
+
+def test_layouts_made_only_on_two_lines_are_not_read_from_one_line() -> None:
+    # 3100TT03 fits the Russian motorcycle plate as read, which is never one line; read from
+    # one line it is a Kazakh plate with O read as 0.
+    assert decode("3100TT03", expected=ROADS, two_line=False).text == "310OTT03"
+    assert decode("3100TT03", expected=ROADS, two_line=True).format == "ru_motorcycle"
+    # Read from two lines only the layouts that come on two lines fit: no Kyrgyz plate.
+    assert decode("01123ABC", expected=ROADS, two_line=True).format == GENERIC
