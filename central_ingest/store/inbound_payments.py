@@ -2,11 +2,11 @@
 payment once with its reconciliation, and the case it changes; one ledger entry per change.
 Every function runs inside the caller's write transaction (``Store.transaction``).
 
-A payment is ``inbound_payments`` row, keyed by its institution and the institution's own
+A payment is an ``inbound_payments`` row, keyed by its institution and the institution's own
 reference, so that the notification and the statement line of one payment count once. Its
 facts never change (triggers); only what later reports say of it does (``reported_again``,
-``statement_confirmed_at``, ``discrepancy``). A case an inbound payment names is never handed
-to bailiffs, whatever became of the payment (triggers, like ``payments``).
+``statement_confirmed_at``, ``discrepancy``). A case an inbound payment is matched to is never
+handed to bailiffs, whatever became of the payment (triggers, like ``payments``).
 """
 
 from __future__ import annotations
