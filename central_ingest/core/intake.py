@@ -29,6 +29,7 @@ from contract import (
     SignedEnvelope,
     verify_signature,
 )
+from contract.roadside import SignedRoadsideProtocol
 from contract.signing import signed_bytes_and_body
 from contract.wire import Body
 
@@ -258,6 +259,8 @@ def authenticate(
         if isinstance(body, Fixation)
         else body.payment_id
         if isinstance(body, Payment)
+        else body.protocol_id
+        if isinstance(body, SignedRoadsideProtocol)
         else None
     )
     if body_id is not None and body_id != envelope.message_id:

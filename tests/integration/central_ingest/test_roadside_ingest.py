@@ -8,14 +8,20 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Iterator
 from pathlib import Path
+from uuid import uuid4
 
 import pytest
 
 from central_ingest.audit import verify_registry
 from central_ingest.core.cases import CaseStatus
 from central_ingest.store.evidence import EvidenceStore
-from contract import DeviceKey, ReceiptStatus
-from contract.roadside import DriverSignature, ProtocolOutcome, ProtocolPlace
+from contract import DeviceKey, MessageKind, ReceiptStatus, seal
+from contract.roadside import (
+    DriverSignature,
+    ProtocolOutcome,
+    ProtocolPlace,
+    SignedRoadsideProtocol,
+)
 from tests.support.evidence_images import evidence_jpeg
 from tests.support.officer_pki import AgencyCa
 from tests.support.registry_fixtures import REVIEWERS, RegistryWorld
@@ -247,3 +253,22 @@ def test_a_protocol_waits_for_its_photos_then_keeps_them(desk: RoadsideDesk) -> 
         )
         == sha256
     )
+
+
+def test_a_protocol_under_another_message_id_is_refused(desk: RoadsideDesk) -> None:
+    """The message id is the protocol's id, so that a resend is a duplicate: a terminal that
+    sent it under another id would defeat that, and is told so."""
+    officer = desk.officer()
+    block = desk.block()
+    signed = desk.sign(desk.protocol(officer, block.number(block.first)), officer)
+    body = SignedRoadsideProtocol.model_validate(signed.body)
+    other = seal(
+        MessageKind.ROADSIDE_PROTOCOL,
+        desk.world.terminal_id,
+        body,
+        desk.world.terminal_key,
+        message_id=uuid4(),
+    )
+    outcome = desk.send(other)
+    assert (outcome.status, outcome.reason) == (ReceiptStatus.REJECTED, "id_mismatch")
+    assert _count(desk, "SELECT count(*) FROM cases") == 0
