@@ -41,6 +41,7 @@ STATE_INTERVAL_S = 1.0
 DARK, LIGHT = 50.0, 80.0
 RETRY_LIMIT = 100
 FIRST_FRAME_LOG = "first frame read"
+WARM_UP_LOG = "plate reader warmed up"
 
 
 @dataclass
@@ -53,9 +54,12 @@ class RecorderCounters:
 
 
 def paced(frames: Iterable[VideoFrame], counters: RecorderCounters) -> Iterator[VideoFrame]:
-    """A file's frames at the pace a live camera delivers them: late frames are dropped."""
-    started = time.monotonic()
+    """A file's frames at the pace a live camera delivers them: late frames are dropped. The
+    clock starts when the first frame arrives (after the box's warm-up, which reads it)."""
+    started: float | None = None
     for frame in frames:
+        if started is None:
+            started = time.monotonic() - frame.timestamp
         lag = time.monotonic() - started - frame.timestamp
         if lag > 0.1:
             counters.dropped_frames += 1
@@ -135,9 +139,9 @@ class Recorder:
 
     def _video(self) -> None:
         try:
-            frames: Iterable[VideoFrame] = self._source
+            frames: Iterable[VideoFrame] = self._warmed_up()
             if isinstance(self._source, VideoFileSource) and self.config.video.realtime:
-                frames = paced(self._source, self.counters)
+                frames = paced(frames, self.counters)
             for frame in frames:
                 if self._stop.is_set():
                     break
@@ -153,6 +157,39 @@ class Recorder:
             self._events.put(None)
         except BaseException as error:  # handed to the main thread, which reports and exits
             self._events.put(error)
+
+    def _warmed_up(self) -> Iterator[VideoFrame]:
+        """The source's frames, the first read before going live: the pipeline plans the
+        shapes of the camera's frame size and the motion regions first (WARM_UP_LOG)."""
+        frames = iter(self._source)
+        first = next(frames, None)
+        if first is None:
+            return
+        if isinstance(self._source, VideoFileSource):
+            # A file's frames are stamped from when its reading starts: played again from
+            # the start after the warm-up, so that the warm-up does not age them (their times
+            # are joined with the radar's).
+            close = getattr(frames, "close", None)
+            if close is not None:
+                close()
+            self._warm_up(first)
+            yield from self._source
+            return
+        self._warm_up(first)
+        yield first
+        yield from frames
+
+    def _warm_up(self, first: VideoFrame) -> None:
+        started = time.monotonic()
+        sizes = self._pipeline.warm_up(first.image.shape)
+        log.info(
+            "%s: %d image sizes for %dx%d frames in %.1f s",
+            WARM_UP_LOG,
+            len(sizes),
+            first.image.shape[1],
+            first.image.shape[0],
+            time.monotonic() - started,
+        )
 
     def _want_illuminator(self, brightness: float) -> None:
         if brightness < DARK and self._illuminator is not True:

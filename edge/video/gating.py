@@ -51,8 +51,21 @@ class MotionSettings:
     method: MotionMethod = MotionMethod.DIFFERENCE
     region_margin: float = 0.25  # grow the moving region so a plate at its edge is whole
     # Region sides are rounded up to multiples of this: the detector then sees few input sizes,
-    # and OpenVINO plans (20-70 ms) and keeps in memory (about 6 MB) each size it sees.
-    region_step: int = 128
+    # and OpenVINO plans (20-70 ms) and keeps in memory (about 6 MB) each size it sees. The box
+    # plans every size at start (region_sizes): at 128 px a 1280x720 camera gave 60 sizes
+    # (330 MB of plans), at 256 px 15 (bench/recognition.py, models/manifest.json).
+    region_step: int = 256
+
+
+def region_sizes(settings: MotionSettings, width: int, height: int) -> set[tuple[int, int]]:
+    """Every (width, height) a moving region of a width x height frame can have: sides in
+    multiples of `region_step`, or the frame's own side where it is not one (BBox.snapped),
+    and the whole frame (the first frame, or a zone's bounding box that spans it). The box
+    plans the detector for each at start."""
+    step = settings.region_step
+    widths = {*range(step, width, step), width}
+    heights = {*range(step, height, step), height}
+    return {(region_w, region_h) for region_w in widths for region_h in heights}
 
 
 @dataclass(frozen=True)

@@ -22,7 +22,7 @@ from edge.video.evidence import (
     plate_crop,
     sharpness,
 )
-from edge.video.gating import FrameSampler, MotionGate, MotionSettings
+from edge.video.gating import FrameSampler, MotionGate, MotionSettings, region_sizes
 from edge.video.geometry import BBox
 from edge.video.recogniser import PlateRecogniser
 from edge.video.sources import Frame, VideoFrame
@@ -116,6 +116,19 @@ class VideoPipeline:
                     track.best, frame.captured_at, frame.image
                 )
         return events
+
+    def warm_up(self, frame_shape: tuple[int, ...]) -> list[tuple[int, int]]:
+        """Plan the recogniser for what frames of `frame_shape` lead to: the whole frame and,
+        with motion gating, every region size the gate can hand over (OpenVINO plans a shape
+        in 20-70 ms the first time it meets it: better at start than on the first vehicles).
+        Returns the image sizes (width, height) warmed."""
+        height, width = frame_shape[:2]
+        sizes = {(width, height)}
+        if self._gate is not None:
+            sizes |= region_sizes(self._gate.settings, width, height)
+        ordered = sorted(sizes)
+        self._recogniser.warm_up(*((size[1], size[0], 3) for size in ordered))
+        return ordered
 
     def finish(self) -> list[VideoEvent]:
         return self._with_evidence(self.core.finish(), None)

@@ -41,3 +41,7 @@ class PlateRecogniser(Protocol):
     def read_plates(self, image: Frame, limit: int = 1) -> Sequence[PlateReading]:
         """Up to `limit` plates in `image`, best first, boxes in `image`'s pixels."""
         ...
+
+    def warm_up(self, *image_shapes: tuple[int, ...]) -> None:
+        """Prepare for images of these shapes (plan them), before the first frame is read."""
+        ...

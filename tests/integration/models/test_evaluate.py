@@ -18,7 +18,7 @@ import numpy.typing as npt
 import pytest
 
 from models.ocr import Box, TextBox, TextDetector
-from models.pipeline import SURROUNDINGS_SIZES, PlateReader, enlarged_surroundings
+from models.pipeline import SURROUNDINGS_SIZES, PlateReader, enlarged_surroundings, on_canvas
 from models.plate_format import FormatFamily
 
 PLATE_X, PLATE_Y, PLATE_W, PLATE_H = 360, 300, 270, 60
@@ -289,7 +289,9 @@ def test_the_second_looks_regions_come_in_the_sizes_warmed_up(height: int, aspec
     frame = np.zeros((720, 1280, 3), np.uint8)
     box = Box(500, 300, round(aspect * height), height)
     region, origin, zoom = enlarged_surroundings(frame, box)
-    assert TextDetector.input_size(region.shape, max(region.shape)) in SURROUNDINGS_SIZES
+    canvas, side = on_canvas(region)
+    assert TextDetector.input_size(canvas.shape, side) in SURROUNDINGS_SIZES
+    assert (canvas[: region.shape[0], : region.shape[1]] == region).all()
     assert origin == (box.x - round(0.6 * height), box.y - round(0.4 * height))
     assert round(box.h * zoom) == min(64, 3 * height)
 

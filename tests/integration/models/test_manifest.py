@@ -44,3 +44,28 @@ def test_a_missing_model_file_is_refused(tmp_path: Path) -> None:
     entry = load_manifest()["text_recognizer"]
     with pytest.raises(ModelChecksumError, match="is missing"):
         verify({"text_recognizer": replace(entry, path=tmp_path / "absent.onnx")})
+
+
+def test_the_int8_detector_ships_with_its_weights_checksums_licence_and_calibration() -> None:
+    entry = load_manifest()["text_detector_int8"]
+    assert entry.path.suffix == ".xml" and entry.weights is not None
+    assert entry.weights == entry.path.with_suffix(".bin")
+    assert sha256_of(entry.path) == entry.sha256
+    assert sha256_of(entry.weights) == entry.weights_sha256
+    # Shipped in the repository: small enough to keep there.
+    assert entry.path.stat().st_size + entry.weights.stat().st_size < 10_000_000
+    raw = json.loads(MANIFEST_PATH.read_text(encoding="utf-8"))["models"]["text_detector_int8"]
+    assert raw["licence"].startswith("Apache-2.0") and "derived" in raw["licence"]
+    calibration = raw["calibration"]
+    assert calibration["command"].startswith("python -m models.quantise")
+    assert f"--seed {calibration['seed']}" in calibration["command"]
+    assert "synth" in calibration["data"]
+
+
+def test_a_modified_int8_weights_file_is_refused(tmp_path: Path) -> None:
+    entry = load_manifest()["text_detector_int8"]
+    assert entry.weights is not None
+    tampered = tmp_path / "det.bin"
+    tampered.write_bytes(b"\x01" + entry.weights.read_bytes()[1:])
+    with pytest.raises(ModelChecksumError, match=r"det\.bin has checksum .* replaced or corrupted"):
+        verify({"text_detector_int8": replace(entry, weights=tampered)})

@@ -87,3 +87,21 @@ def test_in_float32_the_plate_reader_reads_alike() -> None:
     assert readings[0] is not None and readings[1] is not None
     assert readings[0].text == readings[1].text == "777AB02"
     assert abs(readings[0].box.x - readings[1].box.x) <= 2
+
+
+def test_the_int8_detector_runs_its_convolutions_in_int8_and_reads_the_plate() -> None:
+    reader = PlateReader(expected=(FormatFamily.KZ,), detector_side=640, precision=Precision.INT8)
+    reading = reader.read(street_scene("777AB02"))
+    assert reading is not None and reading.text == "777AB02"
+    report = reader.precisions()["text_detector"]
+    assert report["hint"] == "f32"  # the layers left in float: float32, not bfloat16
+    convolutions = report["convolutions"]
+    assert isinstance(convolutions, dict)
+    assert convolutions.get("u8", 0) + convolutions.get("i8", 0) > 0
+
+
+def test_onnxruntime_is_given_no_int8_model() -> None:
+    with pytest.raises(RuntimeError, match="choose precision f32 or auto"):
+        PlateReader(runtime=Runtime.ONNXRUNTIME, precision=Precision.INT8)
+    fallback = PlateReader(runtime=Runtime.ONNXRUNTIME, precision=Precision.AUTO)
+    assert fallback.precision is Precision.F32
