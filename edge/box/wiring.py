@@ -67,6 +67,7 @@ def build_pipeline(config: BoxConfig) -> VideoPipeline:
         TrackerSettings,
         VideoPipeline,
     )
+
     video = config.video
     reader = video.plate_reader()
     settings = PipelineSettings(
