@@ -255,3 +255,39 @@ def unlock_token(config: Path = ConfigOption) -> None:
         _say(t.text(exc.text), "red")
         raise typer.Exit(1) from exc
     _say(t.text(Text("The token %(serial)s is unlocked with the new PIN.", serial=serial)))
+
+
+@app.command()
+def ui(config: Path = ConfigOption) -> None:
+    """Serve the officer's touch UI (roadside protocols, sign-in with the token) to the car's
+    browser at http://127.0.0.1:<port>/, the port of the ui section (loopback only; it works
+    with the network down)."""
+    from terminal.ui.server import serve  # FastAPI and uvicorn only for this command
+
+    try:
+        settings = load_config(config)
+        key = DeviceKey.load(settings.key_path)
+    except (OSError, ValueError, ConfigError) as exc:
+        raise _unusable(config, exc) from exc
+    t = translator("terminal", settings.language)
+    if settings.token is None or settings.roadside is None:
+        _say(
+            t.text(
+                Text(
+                    "The touch UI needs the [token] and [roadside] sections in the terminal"
+                    " configuration: this terminal takes payments only."
+                )
+            ),
+            "red",
+        )
+        raise typer.Exit(2)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    _say(
+        t.text(
+            Text(
+                "The touch UI is at http://127.0.0.1:%(port)s/ (this machine only).",
+                port=settings.ui.port,
+            )
+        )
+    )
+    serve(settings, key)

@@ -100,6 +100,30 @@ class TokenSection(_Section):
     )
 
 
+# The officer's touch UI (terminal/ui) answers on the loopback interface only: the car's
+# browser runs on the same machine, and nothing else in the car or on the mobile link may reach
+# a page that signs protocols with the officer's token.
+LOOPBACK_HOST = "127.0.0.1"
+
+
+class UiSettings(_Section):
+    host: str = Field(default=LOOPBACK_HOST, description="always 127.0.0.1 (loopback only)")
+    port: int = Field(default=8470, gt=0, lt=65536)
+    sync_interval_s: float = Field(
+        default=30.0, gt=0, description="seconds between sends of the queued protocols"
+    )
+
+    @field_validator("host")
+    @classmethod
+    def _loopback_only(cls, host: str) -> str:
+        if host != LOOPBACK_HOST:
+            raise ValueError(
+                f"the touch UI answers on {LOOPBACK_HOST} only (the car's own browser): {host!r}"
+                " would let other machines sign in with the officer's token"
+            )
+        return host
+
+
 class TerminalConfig(_Section):
     device_id: str
     terminal_id: str = Field(min_length=8, max_length=8, description="acquirer's DE41")
@@ -134,6 +158,7 @@ class TerminalConfig(_Section):
     roadside: RoadsideSettings | None = Field(
         default=None, description="the roadside protocol (terminal/roadside); none: payments only"
     )
+    ui: UiSettings = Field(default_factory=UiSettings, description="the officer's touch UI")
 
     @field_validator("agency")
     @classmethod

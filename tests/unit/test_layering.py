@@ -148,6 +148,8 @@ MODULE_LAYERS = {
     "terminal.roadside.desk": "terminal.roadside.service",
     "terminal.roadside.payments": "terminal.roadside.service",
     "terminal.roadside.wiring": "terminal.roadside.wiring",
+    # The officer's touch UI (issue 15): the desk's screens, started by `erap-terminal ui`.
+    "terminal.ui": "terminal.ui",
     # The harness the tests share (brokers, free ports, databases): not the product.
     "tests.support": "test_support",
 }
@@ -317,9 +319,16 @@ ALLOWED_IMPORTS: dict[str, frozenset[str]] = {
         | {"terminal.roadside.core", "terminal.wiring", "terminal.config", "terminal.service"}
         | {*_TERMINAL}
     ),
+    # The touch UI: screens over the roadside desk; it builds the desk from the configuration.
+    "terminal.ui": frozenset(
+        {"terminal.ui", "terminal.roadside.wiring", "terminal.roadside.service"}
+        | {"terminal.roadside.adapters", "terminal.roadside.core", "terminal.wiring"}
+        | {"terminal.config", "terminal.service", *_TERMINAL}
+    ),
     # erap-terminal: starts whatever it runs.
     "terminal.cli": frozenset(
-        {"terminal.cli", "terminal.wiring", "terminal.config", "terminal.service", *_TERMINAL}
+        {"terminal.cli", "terminal.wiring", "terminal.config", "terminal.service", "terminal.ui"}
+        | {*_TERMINAL}
     ),
     # The tests' harness starts every part: never imported by the product.
     "test_support": frozenset(
