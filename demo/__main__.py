@@ -5,17 +5,19 @@ jobs); a camera box (`erap-box bridge`, `recorder`, `sender`) watching a video r
 our synthetic plates while the microcontroller simulator's radar measures each vehicle; a
 scripted officer reviewing the fixations; a payment terminal (`python -m terminal`) charging a
 virtual EMV card through pcscd and the acquirer simulator; a second officer approving a
-cancellation; the daily jobs sixty days later handing the unpaid case to the bailiffs; the
-prosecutor verifying the audit chain.
+cancellation; the driver's side (demo/driver_side.py: his SMS through the SMSC simulator, his
+case page, a payment at his bank reconciled, an appeal decided); the daily jobs sixty days
+later handing the unpaid case to the bailiffs; the prosecutor verifying the audit chain.
 
 ``--store postgresql`` (or DEMO_STORE=postgresql, ``make demo DEMO_STORE=postgresql``) tells the
 same story with the registry on a PostgreSQL 15 primary and its synchronous streaming standby
 (demo/registry_store.py); the default is the registry's SQLite file.
 
 The demo is a showcase, and reuses the tests' harness for what it starts around the product:
-the Mosquitto broker (tests/support/broker.py) and the PostgreSQL servers
-(tests/support/postgres_server.py, postgres_cluster.py). What is the demo's own story (the
-camera box, the registry and terminal sides, the narration) stays in demo/.
+the Mosquitto broker (tests/support/broker.py), the operator's SMSC (tests/support/smsc.py)
+and the PostgreSQL servers (tests/support/postgres_server.py, postgres_cluster.py). What is
+the demo's own story (the camera box, the registry, terminal and driver sides, the narration)
+stays in demo/.
 
 ``--once`` (or DEMO_ONCE=1) exits after the summary, with status 0 only if every check passed.
 Otherwise the console stays up until Ctrl-C, then every process is stopped.
@@ -40,6 +42,7 @@ import httpx
 from central_ingest.config import RegistryConfig
 from contract import DeviceKind
 from demo.camera_box import CameraBox, RadarPass, box_config_text
+from demo.driver_side import PAID_AT_BANK, DriverSide
 from demo.registry_side import (
     Officers,
     cli,
@@ -82,6 +85,7 @@ VEHICLES = [
     VehicleSpec(WITHIN_LIMIT, lane=0, speed_kmh=56.0),
     VehicleSpec(LEFT_UNPAID, lane=1, speed_kmh=112.0),
     VehicleSpec(EMERGENCY, lane=0, speed_kmh=91.0),
+    VehicleSpec(PAID_AT_BANK, lane=1, speed_kmh=83.0),
 ]
 SPEEDING = sorted(v.plate for v in VEHICLES if v.speed_kmh > LIMIT_KMH + 10)
 
@@ -138,7 +142,11 @@ def run(args: argparse.Namespace) -> int:
 
 
 def tell(args: argparse.Namespace, data_dir: Path, database: DemoDatabase) -> int:
-    config = RegistryConfig(data_dir=data_dir / "registry", database=database.url)
+    http_port = free_port()
+    driver = DriverSide(data_dir / "smsc", http_port)  # the operator's SMSC, the driver's bank
+    config = RegistryConfig(
+        data_dir=data_dir / "registry", database=database.url, **driver.registry_settings()
+    )
     config.data_dir.mkdir(parents=True)
     summary = Summary()
 
@@ -163,8 +171,10 @@ def tell(args: argparse.Namespace, data_dir: Path, database: DemoDatabase) -> in
     broker = MosquittoBroker(data_dir / "broker", extra_config=["max_inflight_messages 1000"])
     broker.start()
     say(f"mosquitto on 127.0.0.1:{broker.port} (config {broker.config_path})")
-    http_port = free_port()
-    registry = start_registry(config, http_port, broker.port)
+    driver.start_smsc()
+    registry = start_registry(
+        config, http_port, broker.port, driver.write_config(config.data_dir / "registry.toml")
+    )
     base_url = f"http://127.0.0.1:{http_port}"
     say(f"registry on {base_url} (log {config.data_dir / 'registry.log'})")
     api = httpx.Client(base_url=base_url, timeout=30)
@@ -224,7 +234,7 @@ def tell(args: argparse.Namespace, data_dir: Path, database: DemoDatabase) -> in
                 f"{len(cases)} cases opened, 1 rejected",
             )
 
-            missing = {PAYS_ON_THE_SPOT, CANCELLED, LEFT_UNPAID} - cases.keys()
+            missing = {PAYS_ON_THE_SPOT, CANCELLED, LEFT_UNPAID, PAID_AT_BANK} - cases.keys()
             if missing:
                 raise StoryBroken(
                     f"no case for {', '.join(sorted(missing))}: the camera misread a plate, "
@@ -283,6 +293,8 @@ def tell(args: argparse.Namespace, data_dir: Path, database: DemoDatabase) -> in
                 own == 403 and approved == 200,
                 f"requester got {own}, supervisor {approved}",
             )
+
+            driver.tell(summary, officers, config, cases[PAID_AT_BANK], cases[LEFT_UNPAID])
 
             chapter("Sixty days later: the daily jobs")
             handed = run_jobs_as_of(config, in_days(60))
@@ -363,6 +375,7 @@ def tell(args: argparse.Namespace, data_dir: Path, database: DemoDatabase) -> in
             f"Console: {base_url}/console   API: {base_url}/docs   (operators aidana, serik, "
             f"prosecutor; password {DEMO_PASSWORD!r})"
         )
+        driver.print_links()
         if not args.once:
             console.print("Everything keeps running; press Ctrl-C to stop.")
             _wait_for_interrupt(registry.poll)
@@ -375,6 +388,7 @@ def tell(args: argparse.Namespace, data_dir: Path, database: DemoDatabase) -> in
         reads.close()
         registry.send_signal(signal.SIGTERM)
         registry.wait(timeout=30)
+        driver.stop()
         broker.stop()
     console.print("all processes stopped")
     return 0 if summary.passed else 1

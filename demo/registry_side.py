@@ -17,8 +17,11 @@ import httpx
 from central_ingest.cases import CaseService
 from central_ingest.config import RegistryConfig
 from central_ingest.jobs import RegistryJobs
+from central_ingest.notice_senders import make_sender
 from central_ingest.operators import Operators, Role
+from central_ingest.store.db import Store
 from central_ingest.store.devices import register_device
+from central_ingest.store.postgres.db import PostgresStore
 from central_ingest.vehicles import DEMO_SEED, SqliteVehicleRegister
 from central_ingest.wiring import open_registry_store
 from contract import DeviceKey, DeviceKind, now_utc
@@ -70,9 +73,12 @@ def provision(
 
 
 def start_registry(
-    config: RegistryConfig, http_port: int, mqtt_port: int
+    config: RegistryConfig, http_port: int, mqtt_port: int, config_file: Path | None = None
 ) -> subprocess.Popen[bytes]:
+    """``erap-registry serve``; ``config_file``: the settings ``config`` holds beyond its data
+    directory and database (the SMSC, the banks: demo/driver_side.py writes them)."""
     log_path = config.data_dir / "registry.log"
+    settings = [] if config_file is None else ["--config", str(config_file)]
     with log_path.open("wb") as log:
         process = subprocess.Popen(
             [
@@ -86,6 +92,7 @@ def start_registry(
                 str(http_port),
                 "--mqtt-port",
                 str(mqtt_port),
+                *settings,
             ],
             cwd=ROOT,
             stdout=subprocess.DEVNULL,
@@ -197,10 +204,16 @@ def run_jobs_as_of(config: RegistryConfig, moment: datetime) -> list[str]:
     """The registry's daily jobs as they will run at ``moment`` (the demo cannot wait two
     months for a deadline): cases unpaid past their voluntary deadline go to the bailiffs."""
     store = open_registry_store(config)
+    # The SMSC where [notices.sms] says, as the serving registry sends; unbound at the end, so
+    # that the simulator's receipts go back to the serving registry's session.
+    sender = make_sender(config)
     try:
         registry = CaseService(store, config, SqliteVehicleRegister(store), clock=lambda: moment)
-        return RegistryJobs(store, config, registry).run_once().handed_over
+        return RegistryJobs(store, config, registry, sender).run_once().handed_over
     finally:
+        close = getattr(sender, "close", None)
+        if close is not None:
+            close()
         store.close()
 
 
@@ -229,19 +242,34 @@ def in_days(days: int) -> datetime:
 
 
 def delivered_notices(config: RegistryConfig) -> list[dict[str, Any]]:
-    """The SMS and e-mails the registry's sender delivered (its file stands in for the SMS
-    gateway and the mail relay), in the order they went out."""
+    """The SMS the operator's SMSC confirmed delivered (its receipts, as the registry
+    recorded them), in the order they were queued, then the e-mails the registry's sender
+    wrote to its file (it stands in for the mail relay)."""
+    store = open_registry_store(config)
+    try:
+        sms = [
+            {**row, "channel": "sms"}
+            for row in store.db.query(
+                "SELECT case_number, language, body, created_at FROM notifications"
+                " WHERE channel = 'sms' AND delivered_at IS NOT NULL ORDER BY notification_id"
+            )
+        ]
+    finally:
+        close_store(store)
     path = config.notification_outbox_path
-    if not path.exists():
-        return []
-    lines = path.read_text(encoding="utf-8").splitlines()
-    return [json.loads(line) for line in lines if line.strip()]
+    lines = path.read_text(encoding="utf-8").splitlines() if path.exists() else []
+    return sms + [json.loads(line) for line in lines if line.strip()]
+
+
+def close_store(store: Store) -> None:
+    if isinstance(store, PostgresStore):
+        store.shutdown()
+    else:
+        store.close()
 
 
 def sms_languages(notices: list[dict[str, Any]], case_number: str) -> list[str]:
-    """The languages of a case's SMS, in the order they went out."""
-    return [
-        notice["language"]
-        for notice in notices
-        if notice["case_number"] == case_number and notice["channel"] == "sms"
-    ]
+    """The languages of the SMS queued when the case opened, in the order they went out (the
+    later ones tell of its changes of status)."""
+    sms = [n for n in notices if n["case_number"] == case_number and n["channel"] == "sms"]
+    return [n["language"] for n in sms if n["created_at"] == sms[0]["created_at"]]
