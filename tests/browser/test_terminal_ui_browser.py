@@ -226,7 +226,10 @@ def test_an_officer_draws_up_a_fine_and_a_warning_on_the_tablet(
             "пр. Кабанбай батыра, 62",
         )
         assert browser.find_element(By.ID, "open-cases").text
+        browser.execute_script("document.getElementById('found').scrollIntoView()")
         screens.shot("fine-lookup")
+        browser.execute_script("document.getElementById('articles').scrollIntoView()")
+        screens.shot("fine-articles")
         tap(browser, "take-photo")
         wait_for(browser, lambda d: "(1)" in d.find_element(By.CSS_SELECTOR, "#photos h2").text)
         type_into(browser, "explanation", "Не заметил сигнал")
