@@ -70,13 +70,21 @@ def no_such_case_for_driver() -> NotFound:
     )
 
 
-def _queue_notice(db: Database, case_number: str, kind: str, now: datetime, **params: Any) -> None:
-    """THE call site of the driver's notices about appeals, in the appeal's transaction.
-    ``notify.outbox.queue_status_notice`` is the notices' part of issue 16 (kinds
-    appeal_received and appeal_decided); until it is there, no notice is queued."""
+def _queue_notice(
+    db: Database,
+    case_number: str,
+    kind: str,
+    now: datetime,
+    config: RegistryConfig,
+    **params: Any,
+) -> None:
+    """THE call site of the driver's notices about appeals (kinds appeal_received and
+    appeal_decided), in the appeal's transaction, after the case row changed.
+    ``notify.outbox.queue_status_notice`` is the notices' part of issue 16; until it is in the
+    tree no notice is queued."""
     queue = getattr(outbox, "queue_status_notice", None)
     if queue is not None:
-        queue(db, case_number, kind, now, **params)
+        queue(db, case_number, kind, now, config=config, **params)
 
 
 class AppealService:
@@ -155,7 +163,9 @@ class AppealService:
             appeal_id = store.file_appeal(
                 tx, fresh, text=body, channel=channel, due=due, attachments=records, now=now
             )
-            _queue_notice(tx, case_number, "appeal_received", now, appeal_id=appeal_id)
+            _queue_notice(
+                tx, case_number, "appeal_received", now, self._config, appeal_id=appeal_id
+            )
         return self.appeal(appeal_id)
 
     def _checked_files(self, files: Sequence[Upload]) -> list[tuple[Upload, AttachmentType]]:
@@ -226,7 +236,7 @@ class AppealService:
                     part=amended.assessment.part,
                     fine_minor=amended.fine_minor,
                 )
-            _queue_notice(tx, case["case_number"], "appeal_decided", now, **params)
+            _queue_notice(tx, case["case_number"], "appeal_decided", now, config, **params)
         return self.appeal(appeal_id)
 
     def check_decider(self, officer: str, decided_as: DecidedAs) -> None:
