@@ -28,6 +28,7 @@ from central_ingest.core import fines
 from central_ingest.core.cases import FixationStatus, RejectReason
 from central_ingest.core.clock import parse_iso
 from central_ingest.core.errors import InvalidInput
+from central_ingest.core.undelivered import HeldCaseView
 from central_ingest.core.views import (
     CancellationView,
     CaseView,
@@ -35,7 +36,8 @@ from central_ingest.core.views import (
     NoticeView,
     RegisteredVehicle,
 )
-from central_ingest.notify.outbox import enqueue_case_opened
+from central_ingest.notify.outbox import enqueue_case_opened, queue_status_notice
+from central_ingest.notify.reminders import DailyNotices, handover_rule, queue_daily_notices
 from central_ingest.store import (
     bailiffs,
     cancellations,
@@ -359,17 +361,48 @@ class CaseService:
     # --- bailiffs and limitation -------------------------------------------------------------
 
     def hand_over_overdue(self, batch_size: int = DEFAULT_BATCH_SIZE) -> list[str]:
-        """Send every unpaid case past its voluntary deadline to bailiffs, one transaction per
-        batch so that payments arriving meanwhile are not held up for long."""
+        """Send every unpaid case past its voluntary deadline whose driver was told of the
+        resolution to bailiffs, with a notice telling him so, one transaction per batch so that
+        payments arriving meanwhile are not held up for long. The others wait on the
+        supervisor's list (``undelivered_cases``)."""
         _check_batch_size(batch_size)
         now = self._now()
+        rule = handover_rule(self._config)
         handed: list[str] = []
+        after: tuple[str, str] | None = None
         while True:
             with self._store.transaction() as db:
-                batch = bailiffs.hand_over_overdue(db, self._issuer(), now, batch_size)
-            handed.extend(batch)
-            if len(batch) < batch_size:
+                batch = bailiffs.hand_over_overdue(
+                    db, self._issuer(), now, batch_size, rule, after=after
+                )
+                for case_number in batch.handed:
+                    queue_status_notice(
+                        db, case_number, "handed_to_bailiffs", now, config=self._config
+                    )
+            handed.extend(batch.handed)
+            if batch.after is None:
                 return handed
+            after = batch.after
+
+    def undelivered_cases(self, limit: int = MAX_NAME_SEARCH_RESULTS) -> list[HeldCaseView]:
+        """Overdue cases held from the bailiffs because their driver was not told of the
+        resolution, oldest deadline first, with why (the supervisor's list)."""
+        if not 1 <= limit <= MAX_FEED_PAGE:
+            raise InvalidInput(
+                "invalid_limit",
+                Text("The list shows between 1 and %(most)s cases.", most=MAX_FEED_PAGE),
+            )
+        now = self._now()
+        rule = handover_rule(self._config)
+        return [
+            HeldCaseView.build(held.case, held.told, rule, held.last_error)
+            for held in bailiffs.undelivered_cases(self._store.db, now, rule, limit)
+        ]
+
+    def queue_daily_notices(self) -> DailyNotices:
+        """The notices the calendar makes due today: the discount ends, the resolution entered
+        into force, another round of the resolution's notice."""
+        return queue_daily_notices(self._store, self._config, self._now())
 
     def bailiff_feed(self, after_seq: int = 0, limit: int = 1000) -> list[dict[str, Any]]:
         """Hand-over and recall documents after the bailiffs' cursor ``after_seq``, in order."""

@@ -72,6 +72,42 @@ class Deadlines(_Section):
     limitation_warning_days: int = Field(default=60, ge=1)
 
 
+class BailiffSettings(_Section):
+    """[bailiffs]: when an overdue case may go to the bailiffs without a delivered notice of
+    the resolution. The Code requires the driver to be told; where he cannot be reached, the
+    documented failed attempts stand in for it (the figures are the agency's reading of the
+    Code: *verify* with its lawyers). A case that has neither goes to the supervisor's list of
+    undelivered cases, never to the bailiffs."""
+
+    notice_attempts_required: int = Field(
+        default=3,
+        ge=1,
+        le=20,
+        description="rounds of the resolution's notice (every SMS and e-mail of the round"
+        " failed) before an unreachable driver's case may go to bailiffs",
+    )
+    notice_attempt_days: int = Field(
+        default=14,
+        ge=0,
+        le=365,
+        description="days from the first failed round to the last one, at least; the rounds"
+        " are spread evenly over them",
+    )
+    discount_reminder_days: int = Field(
+        default=2,
+        ge=1,
+        le=30,
+        description="the reminder that the discount ends goes out this many days before",
+    )
+
+    @property
+    def round_spacing_days(self) -> float:
+        """Days between two rounds of the resolution's notice."""
+        if self.notice_attempts_required < 2:
+            return float(self.notice_attempt_days)
+        return self.notice_attempt_days / (self.notice_attempts_required - 1)
+
+
 class MqttBroker(_Section):
     """One region's broker, as the ingest worker connects to it."""
 
@@ -385,6 +421,7 @@ class RegistryConfig(_Section):
     )
     fines: FineSchedule = Field(default_factory=FineSchedule)
     deadlines: Deadlines = Field(default_factory=Deadlines)
+    bailiffs: BailiffSettings = Field(default_factory=BailiffSettings)
     mqtt: MqttSettings = Field(default_factory=MqttSettings)
     dead_letters: DeadLetterSettings = Field(default_factory=DeadLetterSettings)
     http_ingest: HttpIngestLimits = Field(default_factory=HttpIngestLimits)

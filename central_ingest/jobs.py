@@ -96,10 +96,14 @@ class RegistryJobs:
 
     def run_once(self) -> JobsReport:
         """Everything once, in the order a day's work needs it: expiry before hand-over (an
-        expired case is no longer enforceable), then notices, then a tree head over it all."""
+        expired case is no longer enforceable); the day's notices queued and sent before the
+        hand-over (which needs the resolution's notice delivered), the hand-over's own notices
+        after it; then a tree head over it all."""
         expired = self._registry.expire_limited()
-        handed_over = self._registry.hand_over_overdue()
+        self._registry.queue_daily_notices()
         sent = self.deliver_notifications()
+        handed_over = self._registry.hand_over_overdue()
+        sent += self.deliver_notifications()
         return JobsReport(self.sign_tree_head(), handed_over, expired, sent)
 
     def start(self, stop: threading.Event) -> list[threading.Thread]:
@@ -121,6 +125,7 @@ class RegistryJobs:
 
     def _lifecycle(self) -> None:
         expired = self._registry.expire_limited()
+        self._registry.queue_daily_notices()
         handed_over = self._registry.hand_over_overdue()
         if expired or handed_over:
             log.info("expired %d cases, handed %d to bailiffs", len(expired), len(handed_over))

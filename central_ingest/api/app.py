@@ -23,6 +23,7 @@ from central_ingest.api import (
     routes_roadside,
     routes_system,
     routes_terminal,
+    routes_undelivered,
 )
 from central_ingest.api.errors import document_error_bodies, install_error_handlers
 from central_ingest.api.ingest_routes import install_device_ingest
@@ -97,6 +98,7 @@ def create_app(
         routes_reports,
         routes_audit,
         routes_bailiffs,
+        routes_undelivered,
         routes_admin,
         routes_system,
         routes_terminal,

@@ -34,6 +34,7 @@ from central_ingest.cli.operators import operators_app
 from central_ingest.cli.ops import ops_app
 from central_ingest.cli.payments import payments_app
 from central_ingest.cli.pki import pki_app
+from central_ingest.cli.undelivered import UNDELIVERED_HELP, undelivered
 from central_ingest.config import RegistryConfig
 from central_ingest.pki import CertificateAuthority, PkiError
 from central_ingest.store.db import is_postgres_target, migrate_database, redacted
@@ -61,6 +62,7 @@ app.add_typer(pki_app, name="pki")
 app.add_typer(payments_app, name="payments")
 app.add_typer(appeals_app, name="appeals")
 app.command("backup", help=BACKUP_HELP)(backup)
+app.command("undelivered", help=UNDELIVERED_HELP)(undelivered)
 
 console = Console()
 

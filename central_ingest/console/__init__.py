@@ -8,7 +8,13 @@ from pathlib import Path
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
-from central_ingest.console import routes_appeals, routes_oversight, routes_review, routes_session
+from central_ingest.console import (
+    routes_appeals,
+    routes_oversight,
+    routes_review,
+    routes_session,
+    routes_undelivered,
+)
 from central_ingest.console.desk import ReviewDesk
 from central_ingest.console.settings import ConsoleSettings
 from central_ingest.console.web import EXCEPTION_HANDLERS
@@ -24,7 +30,13 @@ def install_console(app: FastAPI, settings: ConsoleSettings | None = None) -> No
     )
     for kind, handler in EXCEPTION_HANDLERS.items():
         app.add_exception_handler(kind, handler)
-    for module in (routes_session, routes_review, routes_oversight, routes_appeals):
+    for module in (
+        routes_session,
+        routes_review,
+        routes_oversight,
+        routes_appeals,
+        routes_undelivered,
+    ):
         app.include_router(module.router)
     app.mount("/console/static", StaticFiles(directory=STATIC_DIR), name="console-static")
 

@@ -80,6 +80,8 @@ TABLES: Mapping[str, Mapping[str, str]] = {
     "cancellation_status": labels.CANCELLATION_STATUSES,
     "notice_state": labels.NOTICE_STATES,
     "notice_channel": labels.NOTICE_CHANNELS,
+    "notice_kind": labels.NOTICE_KINDS,
+    "held_reason": labels.HELD_REASONS,
     "role": labels.ROLES,
     "owner_kind": OWNER_KINDS,
     "light_phase": LIGHT_PHASES,

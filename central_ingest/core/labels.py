@@ -53,6 +53,24 @@ NOTICE_CHANNELS: Mapping[str, str] = {
     "email": N_("e-mail"),
 }
 
+# What a notice told the driver (store.notifications.NoticeKind).
+NOTICE_KINDS: Mapping[str, str] = {
+    "case_opened": N_("resolution"),
+    "discount_ending": N_("discount ends soon"),
+    "payment_received": N_("payment received"),
+    "entered_into_force": N_("entered into force"),
+    "appeal_received": N_("appeal received"),
+    "appeal_decided": N_("appeal decided"),
+    "handed_to_bailiffs": N_("handed to a bailiff"),
+}
+
+# Why an overdue case is held from the bailiffs (core.driver_told.HeldReason).
+HELD_REASONS: Mapping[str, str] = {
+    "no_contact": N_("no phone or e-mail known: nothing could be sent"),
+    "awaiting_delivery": N_("notice on its way, or sent without a delivery receipt"),
+    "attempts_incomplete": N_("attempts failed, fewer than the rule requires so far"),
+}
+
 CASE_STATUSES: Mapping[str, str] = {
     CaseStatus.OPEN: N_("open"),
     CaseStatus.PAID: N_("paid"),

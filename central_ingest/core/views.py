@@ -198,6 +198,22 @@ class NoticeView(_View):
     """A notice sent to the vehicle's owner about the case, and what became of it."""
 
     notification_id: int
+    kind: Literal[
+        "case_opened",
+        "discount_ending",
+        "payment_received",
+        "entered_into_force",
+        "appeal_received",
+        "appeal_decided",
+        "handed_to_bailiffs",
+    ] = Field(
+        description="what the notice told the driver; case_opened is the resolution, the one a"
+        " hand-over to bailiffs needs delivered"
+    )
+    attempt_round: int = Field(
+        description="the resolution's notice: which attempt to tell the driver (sent again"
+        " while every notice of the last round failed); 1 for the other kinds"
+    )
     channel: Literal["sms", "email"]
     recipient: str
     language: str = Field(description="kk, ru, en, or kk,ru for one e-mail holding both")

@@ -17,6 +17,7 @@ from datetime import datetime, timedelta
 from typing import Literal
 
 from central_ingest.config import RegistryConfig
+from central_ingest.core.cases import PaymentMatch
 from central_ingest.core.clock import iso, parse_iso
 from central_ingest.core.intake import (
     Accepted,
@@ -27,6 +28,7 @@ from central_ingest.core.intake import (
     authenticate,
     parse_envelope,
 )
+from central_ingest.notify.outbox import queue_status_notice
 from central_ingest.roadside import RoadsideIntake
 from central_ingest.store import ingest as repo
 from central_ingest.store.bailiffs import Issuer
@@ -179,7 +181,7 @@ class IngestService:
         known = _known_messages(
             db, {str(entry.envelope.message_id) for entry in checked if isinstance(entry, Accepted)}
         )
-        writer = _BulkWriter(db, self._issuer, received_at, self.roadside)
+        writer = _BulkWriter(db, self._issuer, received_at, self.roadside, self._config)
         outcomes: list[Outcome] = []
         for item, entry in zip(items, checked, strict=True):
             refusal = entry
@@ -250,14 +252,24 @@ class IngestService:
         return Outcome(ReceiptStatus.STORED, None, "stored", device_id, message_id, True)
 
 
+# An unknown case has nobody to tell; a closed one is told nothing new by a payment.
+_PAYMENT_WITHOUT_NOTICE = frozenset({PaymentMatch.UNKNOWN_CASE, PaymentMatch.CASE_CLOSED})
+
+
 class _BulkWriter:
     """Collects the rows of a batch and writes them with one statement per table. Payments go
     through the case lifecycle at once (after a flush), since they change cases."""
 
     def __init__(
-        self, db: Database, issuer: Issuer, received_at: str, roadside: RoadsideIntake
+        self,
+        db: Database,
+        issuer: Issuer,
+        received_at: str,
+        roadside: RoadsideIntake,
+        config: RegistryConfig,
     ) -> None:
         self.db = db
+        self._config = config
         self._issuer = issuer
         self._roadside = roadside
         self._received_at = received_at
@@ -281,15 +293,26 @@ class _BulkWriter:
         )
         if isinstance(body, Payment):
             self.flush()
-            repo.store_payment_message(
+            received = parse_iso(self._received_at)
+            match = repo.store_payment_message(
                 self.db,
                 message_row,
                 payment=body,
                 message_id=str(envelope.message_id),
                 device_id=envelope.device_id,
-                received_at=parse_iso(self._received_at),
+                received_at=received,
                 issuer=self._issuer,
             )
+            if PaymentMatch(match) not in _PAYMENT_WITHOUT_NOTICE:
+                # The driver is told in the payment's own transaction, what is left due or not.
+                queue_status_notice(
+                    self.db,
+                    body.case_number.strip().upper(),
+                    "payment_received",
+                    received,
+                    config=self._config,
+                    amount_minor=body.amount_minor,
+                )
             return
         if isinstance(body, SignedRoadsideProtocol):
             # The protocol opens its case (and queues its notices) at once, as a payment does.

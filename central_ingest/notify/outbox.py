@@ -1,12 +1,14 @@
-"""The notification outbox: the notices queued for a vehicle's owner when a case opens.
+"""The notification outbox: the notices queued for a vehicle's owner when a case opens, and at
+each later change of its status (``queue_status_notice``).
 
-Rows are written inside the case-opening transaction, so a notice exists if and only if the case
-does; the delivery worker sends them later. Each notice is written in the owner's language, as
-the vehicle register records it on the case (``owner_language``). Where the register does not
-know it, the notice goes out in both official languages, Kazakh (the state language) first, as
-state bodies send theirs: two SMS, Kazakh then Russian, and one e-mail holding the Kazakh text
-then the Russian, under a subject in both (``RegistryConfig.unknown_language_notices`` can
-choose the registry's default language instead).
+Rows are written inside the transaction that opens or changes the case, so a notice exists if
+and only if the change does; the delivery worker sends them later. Each notice is written in
+the owner's language, as the vehicle register records it on the case (``owner_language``).
+Where the register does not know it, the notice goes out in both official languages, Kazakh
+(the state language) first, as state bodies send theirs: two SMS, Kazakh then Russian, and
+one e-mail holding the Kazakh text then the Russian, under a subject in both
+(``RegistryConfig.unknown_language_notices`` can choose the registry's default language
+instead).
 """
 
 from __future__ import annotations
@@ -18,10 +20,20 @@ from typing import Any, Literal
 from central_ingest.config import RegistryConfig
 from central_ingest.core.clock import iso
 from central_ingest.driver.links import notice_link
+from central_ingest.notify.status_texts import (
+    APPEAL_DECISIONS,
+    STATUS_KINDS,
+    StatusFacts,
+    StatusKind,
+    status_email,
+    status_sms,
+    status_subject,
+)
 from central_ingest.notify.texts import CaseNotice, email_body, email_subject, sms_text
+from central_ingest.store.case_reads import case_row
 from central_ingest.store.db import Database
 from central_ingest.store.notifications import NewNotice, insert_notices
-from i18n import BOTH_OFFICIAL, Language, language_or_none, translator
+from i18n import BOTH_OFFICIAL, Language, Translator, language_or_none, translator
 
 DOMAIN = "notices"
 # Between the Kazakh and the Russian text of a bilingual e-mail.
@@ -52,17 +64,13 @@ def recorded_language(languages: Sequence[Language]) -> str:
 
 
 def case_opened_notices(
-    case: Mapping[str, Any], config: RegistryConfig, now: datetime
+    case: Mapping[str, Any], config: RegistryConfig, now: datetime, attempt_round: int = 1
 ) -> list[NewNotice]:
     """The SMS (one per language) and the e-mail (one, in every language) for a newly opened
-    case, each only if the owner has that contact."""
+    case, each only if the owner has that contact. ``attempt_round``: sent again because every
+    notice of the previous round failed (``core.driver_told.next_round``)."""
     notice = CaseNotice.from_case(case, config.case_link_base_url, now)
-    languages = notice_languages(
-        case.get("owner_language"),
-        unknown=config.unknown_language_notices,
-        default=config.language,
-    )
-    readers = [translator(DOMAIN, language) for language in languages]
+    readers = _readers(case, config)
     notices: list[NewNotice] = []
     if case.get("owner_phone"):
         notices.extend(
@@ -73,6 +81,7 @@ def case_opened_notices(
                 None,
                 sms_text(notice, t),
                 t.language,
+                attempt_round=attempt_round,
             )
             for t in readers
         )
@@ -84,10 +93,108 @@ def case_opened_notices(
                 case["owner_email"],
                 SUBJECT_SEPARATOR.join(email_subject(notice, t) for t in readers),
                 SECTION_BREAK.join(email_body(notice, t) for t in readers),
-                recorded_language(languages),
+                recorded_language([t.language for t in readers]),
+                attempt_round=attempt_round,
             )
         )
     return notices
+
+
+def _readers(case: Mapping[str, Any], config: RegistryConfig) -> list[Translator]:
+    languages = notice_languages(
+        case.get("owner_language"),
+        unknown=config.unknown_language_notices,
+        default=config.language,
+    )
+    return [translator(DOMAIN, language) for language in languages]
+
+
+def status_notices(
+    case: Mapping[str, Any],
+    kind: StatusKind,
+    facts: StatusFacts,
+    config: RegistryConfig,
+    now: datetime,
+) -> list[NewNotice]:
+    """The SMS and the e-mail telling the owner of a change of the case's status, in the same
+    languages and to the same contacts as the resolution's."""
+    notice = CaseNotice.from_case(case, config.case_link_base_url, now)
+    readers = _readers(case, config)
+    notices: list[NewNotice] = []
+    if case.get("owner_phone"):
+        notices.extend(
+            NewNotice(
+                notice.case_number,
+                "sms",
+                case["owner_phone"],
+                None,
+                status_sms(kind, notice, facts, t),
+                t.language,
+                kind=kind,
+            )
+            for t in readers
+        )
+    if case.get("owner_email"):
+        notices.append(
+            NewNotice(
+                notice.case_number,
+                "email",
+                case["owner_email"],
+                SUBJECT_SEPARATOR.join(status_subject(kind, notice, facts, t) for t in readers),
+                SECTION_BREAK.join(status_email(kind, notice, facts, t) for t in readers),
+                recorded_language([t.language for t in readers]),
+                kind=kind,
+            )
+        )
+    return notices
+
+
+def queue_status_notice(
+    db: Database,
+    case_number: str,
+    kind: str,
+    now: datetime,
+    *,
+    config: RegistryConfig,
+    **params: Any,
+) -> int:
+    """Queue the notices of a change of the case's status, inside the caller's transaction
+    (the one making the change, read after it: the case row says the new amounts). Returns how
+    many were queued: none for an unknown case or an owner with no contact.
+
+    ``kind`` and its ``params``: ``discount_ending``, ``entered_into_force``,
+    ``handed_to_bailiffs`` (none); ``appeal_received`` (``appeal_id``, optional);
+    ``payment_received`` (``amount_minor``: the payment just recorded); ``appeal_decided``
+    (``decision``: upheld, cancelled or amended; for amended ``article``, ``part`` and
+    ``fine_minor``, the new terms, unless the case row holds them already)."""
+    if kind not in STATUS_KINDS:
+        raise ValueError(f"no status notice of kind {kind!r}; one of {', '.join(STATUS_KINDS)}")
+
+    decision = params.pop("decision", None)
+    if kind == "appeal_decided" and decision not in APPEAL_DECISIONS:
+        raise ValueError(f"an appeal's decision is one of {', '.join(APPEAL_DECISIONS)}")
+    received = int(params.pop("amount_minor", 0))
+    if kind == "payment_received" and received <= 0:
+        raise ValueError("a payment_received notice needs the amount_minor received")
+    params.pop("appeal_id", None)  # the notice names the case; the appeal is the case's one
+    amended: dict[str, Any] = {
+        name: params.pop(name) for name in ("article", "part", "fine_minor") if name in params
+    }
+    if params:
+        raise ValueError(f"unexpected parameters for {kind}: {', '.join(sorted(params))}")
+    found = case_row(db, case_number)
+    if found is None:
+        return 0
+    case: dict[str, Any] = {**found, **amended}
+    facts = StatusFacts(
+        paid_minor=int(case["paid_minor"]), received_minor=received, decision=decision
+    )
+    if not (case.get("owner_phone") or case.get("owner_email")):
+        return 0  # nobody to tell: no link made either
+    case = {**case, "page_link": notice_link(db, case_number, config, now)}
+    notices = status_notices(case, kind, facts, config, now)
+    insert_notices(db, notices, iso(now))
+    return len(notices)
 
 
 def enqueue_case_opened(

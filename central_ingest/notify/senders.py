@@ -3,7 +3,9 @@
 A deployment sends SMS over SMPP to the operator's SMSC (``notify.smpp``) and e-mail through the
 agency's relay (``notify.smtp``), chosen by the configuration (``central_ingest.notice_senders``);
 ``FileSender`` writes each message as one JSON line instead, for tests, the demo, and as an
-audit trail of what would have been sent. A sender that learns what became of a message later
+audit trail of what would have been sent; that file is the end of the line for the embedded
+default, so a line written counts as the notice delivered (a hand-over to bailiffs needs the
+resolution's notice delivered: store.bailiffs). A sender that learns what became of a message later
 (the SMSC's delivery receipts) is also a ``ReceiptSource``.
 """
 
@@ -39,6 +41,8 @@ class Notification:
     body: str
     language: str
     attempt: int
+    kind: str = "case_opened"
+    """What the notice tells (store.notifications.NoticeKind)."""
 
 
 class DeliveryError(Exception):
@@ -59,6 +63,8 @@ class Sent:
 
     provider: str
     message_ids: tuple[str, ...]
+    delivered: bool = False
+    """The acceptance is the delivery: nothing comes after it (the outbox file)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -136,7 +142,7 @@ class FileSender(NotificationSender):
         self._clock = clock
         path.parent.mkdir(parents=True, exist_ok=True)
 
-    def send(self, notification: Notification) -> Sent | None:
+    def send(self, notification: Notification) -> Sent:
         line = {**asdict(notification), "delivered_at": iso(self._clock())}
         data = (json.dumps(line, ensure_ascii=False, sort_keys=True) + "\n").encode("utf-8")
         try:
@@ -153,4 +159,4 @@ class FileSender(NotificationSender):
                 f"only {written} of {len(data)} bytes reached {self.path} (disk full?)",
                 retryable=True,
             )
-        return None
+        return Sent("file", (), delivered=True)

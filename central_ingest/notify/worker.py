@@ -196,6 +196,7 @@ def _claim_due(
                 notice.body,
                 notice.language,
                 attempt=notice.attempt,
+                kind=notice.kind,
             ),
             lease_token,
         )
@@ -221,8 +222,9 @@ def _record(
             notification.notification_id,
             claim.lease_token,
             sent_at=iso(now),
-            provider=sent.provider if sent else None,
+            provider=sent.provider if sent and sent.message_ids else None,
             message_ids=sent.message_ids if sent else (),
+            delivered=sent.delivered if sent else False,
         )
     if outcome == "retry":
         return repo.reschedule(

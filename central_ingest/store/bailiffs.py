@@ -4,6 +4,13 @@ closed after it, and the numbered feed of those documents that the bailiffs' sys
 Each document is self-contained (a bailiff needs nothing else to open or stop enforcement),
 stored as canonical JSON, and its SHA-256 goes into the ledger. Functions that write run
 inside the caller's write transaction (``Store.transaction``).
+
+A case goes only once its driver was told of the resolution (``core.driver_told``): a
+delivered notice, or the failed rounds the Code's rule requires; the hand-over document says
+which. An overdue case without either is held and listed for a supervisor
+(``undelivered_cases``); the ``case_told_before_bailiffs`` trigger refuses the move to the
+bailiffs whatever code makes it, reading the rule from ``handover_rule``, which the hand-over
+keeps equal to the configuration.
 """
 
 from __future__ import annotations
@@ -17,7 +24,14 @@ from typing import Any
 
 from central_ingest.core import cases as rules
 from central_ingest.core.cases import CaseStatus, RecallReason
-from central_ingest.core.clock import iso
+from central_ingest.core.clock import iso, parse_iso
+from central_ingest.core.driver_told import (
+    HandoverRule,
+    NoticeRound,
+    NoticeState,
+    Told,
+    driver_told,
+)
 from central_ingest.store.case_reads import case_state
 from central_ingest.store.case_status import case_entry, set_case_status
 from central_ingest.store.db import Database
@@ -127,27 +141,136 @@ def recall(
     )
 
 
-def hand_over_overdue(db: Database, issuer: Issuer, now: datetime, limit: int) -> list[str]:
-    """Hand up to ``limit`` overdue, unpaid cases to bailiffs; returns their numbers."""
+# The notices of the resolution, round by round: what ``core.driver_told`` needs.
+_ROUNDS = (
+    "SELECT attempt_round, created_at, status, delivered_at FROM notifications"
+    " WHERE case_number = ? AND kind = 'case_opened' ORDER BY attempt_round, notification_id"
+)
+
+
+def _state(status: str, delivered_at: object) -> NoticeState:
+    if status == "pending":
+        return "queued"
+    if status == "failed":
+        return "failed"
+    return "delivered" if delivered_at is not None else "sent"
+
+
+def _moment(value: object) -> datetime:
+    return value if isinstance(value, datetime) else parse_iso(str(value))
+
+
+def resolution_rounds(db: Database, case_number: str) -> list[NoticeRound]:
+    """The rounds of the resolution's notice sent for the case, oldest first."""
+    grouped: dict[int, list[tuple[object, str, object]]] = {}
+    for number, created_at, status, delivered_at in db.conn.execute(
+        _ROUNDS, (case_number,)
+    ).fetchall():
+        grouped.setdefault(int(number), []).append((created_at, status, delivered_at))
+    rounds = []
+    for number, notices in sorted(grouped.items()):
+        delivered = [_moment(d) for _, _, d in notices if d is not None]
+        rounds.append(
+            NoticeRound(
+                number,
+                min(_moment(created) for created, _, _ in notices),
+                tuple(_state(status, d) for _, status, d in notices),
+                min(delivered, default=None),
+            )
+        )
+    return rounds
+
+
+def keep_rule(db: Database, rule: HandoverRule) -> None:
+    """Make ``handover_rule`` (what the database's trigger reads) say what the configuration
+    says, inside the hand-over's transaction."""
+    db.conn.execute(
+        "INSERT INTO handover_rule (rule_id, notice_attempts_required, notice_attempt_days)"
+        " VALUES (1, ?, ?) ON CONFLICT (rule_id) DO UPDATE"
+        " SET notice_attempts_required = excluded.notice_attempts_required,"
+        " notice_attempt_days = excluded.notice_attempt_days"
+        " WHERE handover_rule.notice_attempts_required != excluded.notice_attempts_required"
+        " OR handover_rule.notice_attempt_days != excluded.notice_attempt_days",
+        (rule.attempts_required, rule.attempt_days),
+    )
+
+
+def _told_document(told: Told) -> dict[str, Any]:
+    """How the driver was told, as the bailiff's document states it."""
+    if told.by is None:
+        raise ValueError("a case whose driver was not told is never handed over")
+    return {
+        "by": told.by.value,
+        "delivered_at": None if told.delivered_at is None else iso(told.delivered_at),
+        "failed_rounds": told.failed_rounds,
+        "first_failed_at": None if told.first_failed_at is None else iso(told.first_failed_at),
+        "last_failed_at": None if told.last_failed_at is None else iso(told.last_failed_at),
+    }
+
+
+# Overdue, unpaid, enforceable, with a debtor: the cases the hand-over looks at, in order.
+# Paged by (voluntary_deadline, case_number) after the last one looked at, so a case held
+# (its driver not told) is not looked at again in the same run.
+_OVERDUE = (
+    "SELECT * FROM cases WHERE status = 'open' AND voluntary_deadline < ?"
+    " AND limitation_at > ? AND paid_minor = 0 AND owner_id IS NOT NULL"
+    " AND NOT EXISTS (SELECT 1 FROM payments WHERE matched_case = cases.case_number)"
+    # An open appeal suspends the resolution (core/appeals.py; the database refuses too).
+    " AND NOT EXISTS (SELECT 1 FROM appeals WHERE appeals.case_number = cases.case_number"
+    " AND appeals.status = 'open')"
+    # A payment made elsewhere held for the case (its appeal was open): never to bailiffs.
+    " AND NOT EXISTS (SELECT 1 FROM inbound_payments"
+    " WHERE inbound_payments.matched_case = cases.case_number)"
+)
+# Only those whose driver may have been told: a delivered resolution notice, or at least as
+# many failed rounds as the rule requires (the span of days is checked by driver_told).
+_MAY_HAVE_BEEN_TOLD = (
+    " AND (EXISTS (SELECT 1 FROM notifications n WHERE n.case_number = cases.case_number"
+    " AND n.kind = 'case_opened' AND n.delivered_at IS NOT NULL)"
+    " OR (SELECT count(*) FROM (SELECT n.attempt_round FROM notifications n"
+    " WHERE n.case_number = cases.case_number AND n.kind = 'case_opened'"
+    " GROUP BY n.attempt_round"
+    " HAVING sum(CASE WHEN n.status = 'failed' THEN 0 ELSE 1 END) = 0) AS failed) >= ?)"
+)
+
+
+@dataclass(frozen=True)
+class HandoverBatch:
+    """One batch: the cases handed over, how many were looked at, and where the next batch
+    starts (None: nothing more to look at)."""
+
+    handed: list[str]
+    after: tuple[str, str] | None
+
+
+def hand_over_overdue(
+    db: Database,
+    issuer: Issuer,
+    now: datetime,
+    limit: int,
+    rule: HandoverRule,
+    after: tuple[str, str] | None = None,
+) -> HandoverBatch:
+    """Hand up to ``limit`` overdue, unpaid cases whose driver was told to bailiffs, looking at
+    the cases after ``after`` (the previous batch's); returns their numbers and the next
+    batch's start."""
     at = iso(now)
+    keep_rule(db, rule)
+    sql, params = _OVERDUE + _MAY_HAVE_BEEN_TOLD, [at, at, rule.attempts_required]
+    if after is not None:
+        sql += " AND (voluntary_deadline > ? OR (voluntary_deadline = ? AND case_number > ?))"
+        params += [after[0], after[0], after[1]]
     candidates = all_rows(
-        db,
-        "SELECT * FROM cases WHERE status = 'open' AND voluntary_deadline < ?"
-        " AND limitation_at > ? AND paid_minor = 0 AND owner_id IS NOT NULL"
-        " AND NOT EXISTS (SELECT 1 FROM payments WHERE matched_case = cases.case_number)"
-        # An open appeal suspends the resolution (core/appeals.py; the database refuses too).
-        " AND NOT EXISTS (SELECT 1 FROM appeals WHERE appeals.case_number = cases.case_number"
-        " AND appeals.status = 'open')"
-        # A payment made elsewhere held for the case (its appeal was open): never to bailiffs.
-        " AND NOT EXISTS (SELECT 1 FROM inbound_payments"
-        " WHERE inbound_payments.matched_case = cases.case_number)"
-        " ORDER BY voluntary_deadline, case_number LIMIT ?",
-        (at, at, limit),
+        db, sql + " ORDER BY voluntary_deadline, case_number LIMIT ?", [*params, limit]
     )
     handed: list[str] = []
     for case in candidates:
-        status = rules.hand_over(case_state(case), now)
         case_number = case["case_number"]
+        told = driver_told(resolution_rounds(db, case_number), rule)
+        if not told.told:
+            # Enough failed rounds, but not yet over enough days: held, next run looks again.
+            continue
+        status = rules.hand_over(case_state(case), now)
         set_case_status(
             db, case_number, expected=CaseStatus.OPEN, status=status, paid_minor=0, at=at
         )
@@ -159,8 +282,10 @@ def hand_over_overdue(db: Database, issuer: Issuer, now: datetime, limit: int) -
             action="sent_to_bailiffs",
             actor=HANDOVER_ACTOR,
             at=at,
+            driver_told=told.by.value if told.by else None,
         )
         document = _handover_document(case, issuer, at)
+        document["driver_told"] = _told_document(told)
         _append_bailiff_document(
             db,
             case_number=case_number,
@@ -170,7 +295,47 @@ def hand_over_overdue(db: Database, issuer: Issuer, now: datetime, limit: int) -
             at=at,
         )
         handed.append(case_number)
-    return handed
+    if len(candidates) < limit:
+        return HandoverBatch(handed, None)
+    last = candidates[-1]
+    return HandoverBatch(handed, (str(last["voluntary_deadline"]), str(last["case_number"])))
+
+
+@dataclass(frozen=True)
+class HeldCase:
+    """An overdue case held from the bailiffs because its driver was not told."""
+
+    case: dict[str, Any]
+    told: Told
+    last_error: str | None
+
+
+def undelivered_cases(
+    db: Database, now: datetime, rule: HandoverRule, limit: int
+) -> list[HeldCase]:
+    """Overdue cases that would go to bailiffs but for their driver not being told, oldest
+    deadline first: the supervisor's list. Cases whose failed rounds already satisfy the rule
+    are not held (the next hand-over takes them)."""
+    at = iso(now)
+    rows = all_rows(
+        db,
+        _OVERDUE + " AND NOT EXISTS (SELECT 1 FROM notifications n WHERE n.case_number ="
+        " cases.case_number AND n.kind = 'case_opened' AND n.delivered_at IS NOT NULL)"
+        " ORDER BY voluntary_deadline, case_number LIMIT ?",
+        (at, at, limit),
+    )
+    held = []
+    for case in rows:
+        told = driver_told(resolution_rounds(db, case["case_number"]), rule)
+        if told.told:
+            continue
+        error = db.conn.execute(
+            "SELECT last_error FROM notifications WHERE case_number = ? AND kind = 'case_opened'"
+            " AND last_error IS NOT NULL ORDER BY notification_id DESC LIMIT 1",
+            (case["case_number"],),
+        ).fetchone()
+        held.append(HeldCase(case, told, None if error is None else str(error[0])))
+    return held
 
 
 def bailiff_feed(db: Database, after_seq: int, limit: int) -> list[dict[str, Any]]:

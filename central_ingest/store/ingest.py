@@ -115,12 +115,13 @@ def store_payment_message(
     device_id: str,
     received_at: datetime,
     issuer: Issuer,
-) -> None:
+) -> str:
     """A payment's message (a row as ``INSERT_MESSAGE``), then the payment through the case
-    lifecycle (``store.payments.record_payment``), which appends to the ledger itself."""
+    lifecycle (``store.payments.record_payment``), which appends to the ledger itself; returns
+    how the payment matched."""
     with translated_errors():
         db.conn.execute(INSERT_MESSAGE, message)
-        record_payment(
+        return record_payment(
             db,
             payment=payment,
             message_id=message_id,

@@ -21,8 +21,20 @@ from typing import Any, Literal
 
 from central_ingest.store.db import Database, Store
 from central_ingest.store.errors import translated_errors
+from central_ingest.store.rows import all_rows
 
 NoticeChannel = Literal["sms", "email"]
+NoticeKind = Literal[
+    "case_opened",
+    "discount_ending",
+    "payment_received",
+    "entered_into_force",
+    "appeal_received",
+    "appeal_decided",
+    "handed_to_bailiffs",
+]
+RESOLUTION: NoticeKind = "case_opened"
+"""The notice of the resolution: the one a hand-over to bailiffs needs delivered."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,6 +48,10 @@ class NewNotice:
     subject: str | None
     body: str
     language: str
+    kind: NoticeKind = RESOLUTION
+    attempt_round: int = 1
+    """The resolution's notice: which attempt to tell the driver (1, then 2, 3 ... while every
+    notice of the last round failed); 1 for every other kind."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,6 +66,7 @@ class ClaimedNotice:
     body: str
     language: str
     attempt: int
+    kind: NoticeKind = RESOLUTION
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,7 +82,8 @@ def insert_notices(db: Database, notices: Iterable[NewNotice], created_at: str) 
     with translated_errors():
         db.conn.executemany(
             "INSERT INTO notifications (case_number, channel, recipient, subject, body,"
-            " language, created_at, next_attempt_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            " language, created_at, next_attempt_at, kind, attempt_round)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             [
                 (
                     n.case_number,
@@ -76,6 +94,8 @@ def insert_notices(db: Database, notices: Iterable[NewNotice], created_at: str) 
                     n.language,
                     created_at,
                     created_at,
+                    n.kind,
+                    n.attempt_round,
                 )
                 for n in notices
             ],
@@ -100,7 +120,7 @@ def claim_due(
     with translated_errors(), store.transaction() as db:
         rows = db.conn.execute(
             "SELECT notification_id, case_number, channel, recipient, subject, body, language,"
-            " attempts FROM notifications WHERE status = 'pending' AND next_attempt_at <= ?"
+            " attempts, kind FROM notifications WHERE status = 'pending' AND next_attempt_at <= ?"
             " ORDER BY next_attempt_at, notification_id LIMIT ?",
             (now, limit),
         ).fetchall()
@@ -113,6 +133,7 @@ def claim_due(
             body,
             language,
             attempts,
+            kind,
         ) in rows:
             if attempts >= max_attempts:
                 db.conn.execute(
@@ -137,6 +158,7 @@ def claim_due(
                     body,
                     language,
                     attempts + 1,
+                    kind,
                 )
             )
     return Claims(notices, abandoned)
@@ -162,15 +184,18 @@ def mark_sent(
     sent_at: str,
     provider: str | None = None,
     message_ids: Sequence[str] = (),
+    delivered: bool = False,
 ) -> bool:
     """Record that the channel accepted the notice, with the ids ``provider`` gave its parts
     (one per SMS part, in order), which its delivery receipts will quote; False if the claim
-    was lost."""
+    was lost. ``delivered``: the channel's acceptance is the delivery itself (the outbox file
+    of the embedded default, which nothing comes after)."""
     with translated_errors(), store.transaction() as db:
         cursor = db.conn.execute(
-            "UPDATE notifications SET status = 'sent', sent_at = ?, last_error = NULL"
-            " WHERE notification_id = ? AND status = 'pending' AND next_attempt_at = ?",
-            (sent_at, notification_id, lease_token),
+            "UPDATE notifications SET status = 'sent', sent_at = ?, last_error = NULL,"
+            " delivered_at = ? WHERE notification_id = ? AND status = 'pending'"
+            " AND next_attempt_at = ?",
+            (sent_at, sent_at if delivered else None, notification_id, lease_token),
         )
         if cursor.rowcount != 1:
             return False
@@ -263,6 +288,8 @@ class NoticeRecord:
     (the operator confirmed every part), ``failed`` (``reason``)."""
 
     notification_id: int
+    kind: NoticeKind
+    attempt_round: int
     channel: NoticeChannel
     recipient: str
     language: str
@@ -279,7 +306,8 @@ def notices_of_case(db: Database, case_number: str) -> list[NoticeRecord]:
     """The case's notices, oldest first, with their delivery states."""
     with translated_errors():
         rows = db.conn.execute(
-            "SELECT n.notification_id, n.channel, n.recipient, n.language, n.status,"
+            "SELECT n.notification_id, n.kind, n.attempt_round, n.channel, n.recipient,"
+            " n.language, n.status,"
             " n.attempts, n.created_at, n.sent_at, n.delivered_at, n.last_error,"
             " (SELECT count(*) FROM notification_messages m"
             "  WHERE m.notification_id = n.notification_id)"
@@ -289,6 +317,8 @@ def notices_of_case(db: Database, case_number: str) -> list[NoticeRecord]:
     records = []
     for (
         notification_id,
+        kind,
+        attempt_round,
         channel,
         recipient,
         language,
@@ -312,6 +342,8 @@ def notices_of_case(db: Database, case_number: str) -> list[NoticeRecord]:
         records.append(
             NoticeRecord(
                 int(notification_id),
+                kind,
+                int(attempt_round),
                 channel,
                 recipient,
                 language,
@@ -350,4 +382,56 @@ def mark_failed(store: Store, notification_id: int, lease_token: str, *, error: 
         store,
         "status = 'failed', last_error = :error",
         {"error": error, "notification_id": notification_id, "lease_token": lease_token},
+    )
+
+
+# --- the daily notices: candidates ------------------------------------------------------------
+
+
+def discount_ending_cases(
+    db: Database, *, now: str, until: str, limit: int
+) -> list[dict[str, Any]]:
+    """Open, unpaid cases whose discount ends after ``now`` and by ``until``, not yet
+    reminded."""
+    return all_rows(
+        db,
+        "SELECT * FROM cases WHERE status = 'open' AND paid_minor = 0"
+        " AND discount_deadline > ? AND discount_deadline <= ?"
+        " AND NOT EXISTS (SELECT 1 FROM notifications n WHERE n.case_number = cases.case_number"
+        " AND n.kind = 'discount_ending') ORDER BY discount_deadline, case_number LIMIT ?",
+        (now, until, limit),
+    )
+
+
+def entered_into_force_cases(
+    db: Database, *, now: str, since: str, limit: int
+) -> list[dict[str, Any]]:
+    """Cases not yet paid or closed whose resolution entered into force after ``since`` and by
+    ``now``, not yet told so. ``since`` keeps a database migrated with old cases from sending
+    notices about resolutions long in force."""
+    return all_rows(
+        db,
+        "SELECT * FROM cases WHERE status IN ('open', 'underpaid')"
+        " AND entry_into_force <= ? AND entry_into_force > ?"
+        " AND NOT EXISTS (SELECT 1 FROM notifications n WHERE n.case_number = cases.case_number"
+        " AND n.kind = 'entered_into_force') ORDER BY entry_into_force, case_number LIMIT ?",
+        (now, since, limit),
+    )
+
+
+def resolution_resend_cases(db: Database, *, limit: int) -> list[dict[str, Any]]:
+    """Open, unpaid cases whose resolution's notice was never delivered and whose last round
+    failed on every channel: candidates for another round (``core.driver_told.next_round``
+    decides)."""
+    return all_rows(
+        db,
+        "SELECT * FROM cases WHERE status = 'open' AND paid_minor = 0"
+        " AND EXISTS (SELECT 1 FROM notifications n WHERE n.case_number = cases.case_number"
+        " AND n.kind = 'case_opened' AND n.status = 'failed')"
+        " AND NOT EXISTS (SELECT 1 FROM notifications n WHERE n.case_number = cases.case_number"
+        " AND n.kind = 'case_opened' AND (n.status != 'failed' OR n.delivered_at IS NOT NULL)"
+        " AND n.attempt_round = (SELECT max(m.attempt_round) FROM notifications m"
+        " WHERE m.case_number = cases.case_number AND m.kind = 'case_opened'))"
+        " ORDER BY case_number LIMIT ?",
+        (limit,),
     )

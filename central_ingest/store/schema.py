@@ -3,6 +3,8 @@ enforced here, by constraints and triggers, not only in Python:
 
 - the ledger and the Merkle nodes are append-only;
 - a case with a payment is never handed to bailiffs;
+- a case goes to bailiffs only after its driver was told of the resolution
+  (store/notice_schema.py);
 - a cancellation is decided by someone other than who asked for it.
 """
 
@@ -14,9 +16,10 @@ from central_ingest.store.appeal_schema import (
     CASE_CANCELLED_NEEDS_APPROVAL,
 )
 from central_ingest.store.inbound_payments_schema import INBOUND_DDL, INBOUND_MIGRATION
+from central_ingest.store.notice_schema import NOTICE_DDL, NOTICE_MIGRATION
 from central_ingest.store.roadside_schema import CASES_TABLE, MIGRATION_8, ROADSIDE_DDL
 
-SCHEMA_VERSION = 9
+SCHEMA_VERSION = 10
 
 # Forward steps from the version a database file records to the next: each a list of
 # statements run in one transaction by ``Store.migrate``. A new database is created at
@@ -110,6 +113,9 @@ MIGRATIONS: dict[int, tuple[str, ...]] = {
     # nonces. A case such a payment names never goes to bailiffs
     # (store/inbound_payments_schema.py).
     9: INBOUND_MIGRATION,
+    # 9 -> 10: each notice's kind and its round of attempts to tell the driver of the
+    # resolution; a case reaches the bailiffs only after that (store/notice_schema.py).
+    10: NOTICE_MIGRATION,
 }
 
 DDL = (
@@ -313,7 +319,11 @@ CREATE TABLE IF NOT EXISTS notifications (
     sent_at TEXT,
     last_error TEXT,
     language TEXT NOT NULL DEFAULT 'en' CHECK (language IN ('kk', 'ru', 'en', 'kk,ru')),
-    delivered_at TEXT
+    delivered_at TEXT,
+    kind TEXT NOT NULL DEFAULT 'case_opened' CHECK (kind IN (
+        'case_opened', 'discount_ending', 'payment_received', 'entered_into_force',
+        'appeal_received', 'appeal_decided', 'handed_to_bailiffs')),
+    attempt_round INTEGER NOT NULL DEFAULT 1 CHECK (attempt_round >= 1)
 );
 CREATE INDEX IF NOT EXISTS notifications_due ON notifications(status, next_attempt_at);
 
@@ -467,3 +477,4 @@ DDL += f"{CASE_LINKS};\n" + "".join(f"{index};\n" for index in CASE_LINKS_INDEXE
 DDL += APPEALS_DDL + f"{CASE_CANCELLED_NEEDS_APPROVAL};\n"
 DDL += ROADSIDE_DDL
 DDL += INBOUND_DDL
+DDL += NOTICE_DDL

@@ -65,8 +65,10 @@ def bearer(token: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {token}"}
 
 
-def build_env(tmp_path: Path, *, api_settings: ApiSettings | None = None) -> ApiEnv:
-    world = RegistryWorld.create(tmp_path)
+def build_env(
+    tmp_path: Path, *, api_settings: ApiSettings | None = None, tell_drivers: bool = False
+) -> ApiEnv:
+    world = RegistryWorld.create(tmp_path, tell_drivers=tell_drivers)
     operators = Operators(
         world.store,
         session_hours=world.config.session_hours,

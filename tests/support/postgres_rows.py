@@ -124,7 +124,26 @@ class Rows:
         )
         return payment_id
 
-    def to_bailiffs(self, case_number: str) -> None:
+    def notice(self, case_number: str, *, delivered: bool = True) -> None:
+        """The resolution's SMS to the driver, delivered (or failed): a hand-over needs the
+        driver told (case_told_before_bailiffs)."""
+        self.conn.execute(
+            "INSERT INTO notifications (case_number, channel, recipient, body, language,"
+            " created_at, next_attempt_at, status, sent_at, delivered_at)"
+            " VALUES (%s, 'sms', '+77011234567', 'resolution', 'kk', %s, %s, %s, %s, %s)",
+            (
+                case_number,
+                self.at(),
+                self.at(),
+                "sent" if delivered else "failed",
+                self.at(),
+                self.at() if delivered else None,
+            ),
+        )
+
+    def to_bailiffs(self, case_number: str, *, told: bool = True) -> None:
+        if told:
+            self.notice(case_number)
         self.conn.execute(
             "UPDATE cases SET status = 'sent_to_bailiffs', updated_at = %s WHERE case_number = %s",
             (self.at(41), case_number),

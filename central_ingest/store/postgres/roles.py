@@ -21,6 +21,7 @@ from collections.abc import Collection
 
 from central_ingest.store.postgres.appeal_rules import APPEALS_PRIVILEGES
 from central_ingest.store.postgres.inbound_payment_rules import INBOUND_PRIVILEGES
+from central_ingest.store.postgres.notice_rules import NOTICE_PRIVILEGES
 
 OWNER = "erap_owner"
 APP = "erap_app"
@@ -64,6 +65,7 @@ APP_PRIVILEGES: dict[str, tuple[str, ...]] = {
     **APPEALS_PRIVILEGES,
     # Payments made elsewhere (store/postgres/inbound_payment_rules.py).
     **INBOUND_PRIVILEGES,
+    **NOTICE_PRIVILEGES,
 }
 
 # What the read-only role may not read at all, and the tables it reads only some columns of.

@@ -59,6 +59,7 @@ from __future__ import annotations
 
 from central_ingest.store.appeal_schema import APPEAL_TRIGGER_NAMES
 from central_ingest.store.inbound_payments_schema import TRIGGER_NAMES as INBOUND_TRIGGER_NAMES
+from central_ingest.store.notice_schema import NOTICE_TRIGGER_NAMES
 
 _SETTINGS = "LANGUAGE plpgsql SET search_path = pg_catalog, public, pg_temp"
 
@@ -299,4 +300,5 @@ SQLITE_TRIGGERS_KEPT = (
     "double_review_decided_once",
     *APPEAL_TRIGGER_NAMES,
     *INBOUND_TRIGGER_NAMES,
+    *NOTICE_TRIGGER_NAMES,
 )

@@ -22,6 +22,7 @@ from central_ingest.store.errors import StoreError
 from central_ingest.store.postgres.appeal_rules import APPEALS
 from central_ingest.store.postgres.connection import MIGRATION_LOCK
 from central_ingest.store.postgres.inbound_payment_rules import INBOUND_PAYMENTS
+from central_ingest.store.postgres.notice_rules import NOTICE_RULES
 from central_ingest.store.postgres.roadside_schema import ROADSIDE
 from central_ingest.store.postgres.roles import APP_PRIVILEGES, OWNER, grant_statements
 from central_ingest.store.postgres.rules import FUNCTIONS, TRIGGERS
@@ -33,7 +34,7 @@ from central_ingest.store.postgres.tables import (
     TABLES,
 )
 
-SCHEMA_VERSION = 9
+SCHEMA_VERSION = 10
 
 # Each step: the SQL scripts that take the database from the previous version to this one.
 MIGRATIONS: dict[int, tuple[str, ...]] = {
@@ -45,6 +46,7 @@ MIGRATIONS: dict[int, tuple[str, ...]] = {
     7: (APPEALS,),
     8: (ROADSIDE,),
     9: (INBOUND_PAYMENTS,),
+    10: (NOTICE_RULES,),
 }
 
 

@@ -34,7 +34,8 @@ pytestmark = pytest.mark.usefixtures("registry_store")
 
 @pytest.fixture
 def world(tmp_path: Path) -> RegistryWorld:
-    return RegistryWorld.create(tmp_path)
+    # Drivers told of each resolution at once: these tests are about what comes after.
+    return RegistryWorld.create(tmp_path, tell_drivers=True)
 
 
 # --- amounts and payments --------------------------------------------------------------------

@@ -75,6 +75,7 @@ ENDPOINTS: list[tuple[str, str, dict[str, Any] | None, set[Role]]] = [
     ("GET", "/v1/audit/verify", None, AUDIT),
     ("GET", f"/v1/audit/cases/{MISSING_CASE}", None, AUDIT),
     ("GET", "/v1/bailiffs/feed?after=0", None, BAILIFFS),
+    ("GET", "/v1/supervisor/undelivered", None, SUPERVISE),
     ("GET", "/v1/admin/devices", None, ADMIN),
     ("GET", "/v1/admin/operators", None, ADMIN),
     (

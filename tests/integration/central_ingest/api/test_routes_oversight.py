@@ -37,7 +37,7 @@ MISSING_CASE = "KZ-GP-2025-9999999"
 
 @pytest.fixture
 def env(tmp_path: Path) -> ApiEnv:
-    return build_env(tmp_path)
+    return build_env(tmp_path, tell_drivers=True)
 
 
 def _client(env: ApiEnv, username: str) -> TestClient:

@@ -36,7 +36,9 @@ pytestmark = pytest.mark.usefixtures("registry_store")
 
 @pytest.fixture
 def world(tmp_path: Path) -> RegistryWorld:
-    return RegistryWorld.create(tmp_path, appeals={"max_file_bytes": 64 * 1024})
+    # Drivers told of each resolution at once: a hand-over needs it, and these tests are
+    # about the appeal.
+    return RegistryWorld.create(tmp_path, tell_drivers=True, appeals={"max_file_bytes": 64 * 1024})
 
 
 @pytest.fixture

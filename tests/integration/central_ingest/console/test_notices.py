@@ -1,6 +1,7 @@
 """The console's case page lists the notices sent to the owner and what became of each, in the
 officer's language: SMS refused by the operator's SMSC (the simulator process) as undeliverable,
-the e-mail handed over."""
+the e-mail written to the outbox file, which is the end of the line (delivered). Each row says
+what the notice told the driver (here the resolution)."""
 
 from __future__ import annotations
 
@@ -24,14 +25,10 @@ SMSC_PASSWORD = "smsc-pw1"
 
 # The page's words for the states, as the catalogs have them (a missing translation would show
 # the English).
-WORDS: dict[Language, tuple[str, str, str]] = {
-    "en": ("Notices to the owner", "not delivered", "sent, no delivery receipt yet"),
-    "ru": ("Уведомления владельцу", "не доставлено", "отправлено, отчёта о доставке ещё нет"),
-    "kk": (
-        "Иесіне жіберілген хабарламалар",
-        "жеткізілмеді",
-        "жіберілді, жеткізу туралы есеп әлі жоқ",
-    ),
+WORDS: dict[Language, tuple[str, str, str, str]] = {
+    "en": ("Notices to the owner", "not delivered", "delivered", "resolution"),
+    "ru": ("Уведомления владельцу", "не доставлено", "доставлено", "постановление"),
+    "kk": ("Иесіне жіберілген хабарламалар", "жеткізілмеді", "жеткізілді", "қаулы"),
 }
 
 
@@ -81,9 +78,10 @@ def test_the_case_page_shows_each_notice_and_its_state(
     assert signed.status_code == 303
     page = client.get(f"/console/cases/{case_number}")
     assert page.status_code == 200
-    heading, failed, sent = WORDS[language]
+    heading, failed, delivered, resolution = WORDS[language]
     assert heading in page.text
     rows = page.text.split('<tr class="notice-')[1:]
-    assert [row.split('"')[0] for row in rows] == ["failed", "failed", "sent"]
+    assert [row.split('"')[0] for row in rows] == ["failed", "failed", "delivered"]
     assert all(failed in row and "UNDELIV, error 001" in row for row in rows[:2])
-    assert sent in rows[2] and "n.abenov@example.kz" in rows[2]
+    assert delivered in rows[2] and "n.abenov@example.kz" in rows[2]
+    assert all(f"<td>{resolution}</td>" in row for row in rows)

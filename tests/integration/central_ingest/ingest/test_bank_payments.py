@@ -123,8 +123,10 @@ class Scene:
 @pytest.fixture
 def scene(tmp_path: Path) -> Iterator[Scene]:
     bank = Bank()
+    # Drivers told of each resolution at once: a hand-over needs it (notify, issue 16).
     world = RegistryWorld.create(
         tmp_path,
+        tell_drivers=True,
         bank_payments={"institutions": [bank.entry()]},
         # Refusals an address may cause at once, and almost no refill within a test.
         http_ingest={"refusals_per_s": 0.01, "burst": 8},

@@ -19,7 +19,7 @@ import pytest
 from central_ingest.config import RegistryConfig
 from central_ingest.core.clock import iso
 from central_ingest.core.sms import sms_segments
-from central_ingest.notify.outbox import enqueue_case_opened
+from central_ingest.notify.outbox import queue_status_notice
 from central_ingest.notify.senders import FileSender
 from central_ingest.notify.worker import deliver_due
 from central_ingest.store.db import Store, open_store
@@ -319,7 +319,10 @@ def test_a_link_too_long_for_two_sms_still_goes_out_whole(store: Store) -> None:
 def test_notices_vanish_with_the_transaction_that_queued_them(store: Store) -> None:
     case = open_case(store, 1)
     with pytest.raises(RuntimeError), store.transaction() as db:
-        assert enqueue_case_opened(db, case, CONFIG, RESOLUTION_AT) == 2
+        queued = queue_status_notice(
+            db, case["case_number"], "entered_into_force", RESOLUTION_AT, config=CONFIG
+        )
+        assert queued == 2
         assert len(rows(store)) == 4
         raise RuntimeError("case opening failed after queueing")
     assert len(rows(store)) == 2

@@ -43,7 +43,8 @@ def raw_sql(world: RegistryWorld, sql: str, *params: object) -> None:
 
 @pytest.fixture
 def world(tmp_path: Path) -> RegistryWorld:
-    return RegistryWorld.create(tmp_path)
+    # Drivers told of each resolution at once: only the appeal keeps the case from bailiffs.
+    return RegistryWorld.create(tmp_path, tell_drivers=True)
 
 
 def _appealed_overdue_case(world: RegistryWorld) -> tuple[str, int]:

@@ -15,7 +15,14 @@ from central_ingest.core.clock import iso
 from central_ingest.core.errors import Conflict
 from central_ingest.store.case_reads import case_state, require_case
 from central_ingest.store.postgres.db import translate
-from tests.support.registry_fixtures import OWNER_PERSON, REVIEWERS, SUPERVISORS, RegistryWorld
+from tests.support.registry_fixtures import (
+    OWNER_PERSON,
+    OWNER_SECOND,
+    OWNER_UNREACHABLE,
+    REVIEWERS,
+    SUPERVISORS,
+    RegistryWorld,
+)
 from tests.support.stores import owner_database
 
 # Every test here runs on SQLite and on PostgreSQL (tests/support/stores.py).
@@ -28,7 +35,8 @@ REFUSED_TO_BAILIFFS = "never handed to bailiffs|closed for good|only an unpaid c
 
 @pytest.fixture
 def world(tmp_path: Path) -> RegistryWorld:
-    return RegistryWorld.create(tmp_path)
+    # Drivers told of each resolution at once: these tests are about what comes after.
+    return RegistryWorld.create(tmp_path, tell_drivers=True)
 
 
 # What either database raises when one of its rules refuses a statement.
@@ -309,3 +317,49 @@ def test_the_52000_citizens_scenario_end_to_end(world: RegistryWorld) -> None:
     assert world.registry.case(paid_in_time).status is CaseStatus.PAID
     assert under_appeal not in {item["case_number"] for item in feed}
     assert world.registry.case(under_appeal).status is CaseStatus.OPEN
+
+
+def test_the_52000_citizens_scenario_no_driver_left_untold_reaches_the_bailiffs(
+    world: RegistryWorld,
+) -> None:
+    """The seeds' other failure: cases sent "straight to bailiffs" because the driver's address
+    was not established. Overdue, unpaid, enforceable cases: only the one whose driver got the
+    resolution goes; the unreachable one and the one whose notice never arrived are held for a
+    supervisor; the feed holds nothing else, and every document says how the driver was told."""
+    world.vehicles.upsert([OWNER_UNREACHABLE])
+    told = world.open_case()
+    unreachable = world.open_case(plate=OWNER_UNREACHABLE.plate)
+    paid = world.open_case()
+    world.pay(paid, DISCOUNTED_2025)
+    # A driver told, who appealed within the period: held by the appeal, not by the notices.
+    under_appeal = world.open_case()
+    AppealService(world.store, world.config, clock=world.clock).file_for_driver(
+        under_appeal, OWNER_PERSON.plate, "I was abroad that day.", []
+    )
+    # Opened last: its notices stay queued, never delivered (open_case delivers all queued).
+    untold = world.open_case(plate=OWNER_SECOND.plate, told=False)
+    world.clock.advance(days=41)
+
+    assert world.registry.hand_over_overdue() == [told]
+    feed = world.registry.bailiff_feed()
+    assert [(item["kind"], item["case_number"]) for item in feed] == [("handover", told)]
+    for item in feed:
+        assert item["document"]["driver_told"]["by"] in {"delivered", "failed_attempts"}
+    # No case in the bailiffs' hands lacks a delivered resolution (or the rule's failed rounds).
+    untold_in_feed = world.scalar(
+        "SELECT count(*) FROM bailiff_handovers h WHERE h.kind = 'handover' AND NOT EXISTS"
+        " (SELECT 1 FROM notifications n WHERE n.case_number = h.case_number"
+        " AND n.kind = 'case_opened' AND n.delivered_at IS NOT NULL)"
+    )
+    assert untold_in_feed == 0
+    held = {case.case_number: case.reason.value for case in world.registry.undelivered_cases()}
+    assert held == {unreachable: "no_contact", untold: "awaiting_delivery"}
+    assert world.registry.case(under_appeal).status is CaseStatus.OPEN
+    for case_number in held:
+        with pytest.raises(REFUSED, match="driver was not told"):
+            raw_sql(
+                world,
+                "UPDATE cases SET status = 'sent_to_bailiffs' WHERE case_number = ?",
+                case_number,
+            )
+    assert world.registry.hand_over_overdue() == []

@@ -52,7 +52,7 @@ def test_a_version_1_database_is_brought_forward_and_keeps_every_row(tmp_path: P
         version = store.db.conn.execute(
             "SELECT value FROM meta WHERE key = 'schema_version'"
         ).fetchone()[0]
-        assert int(version) == SCHEMA_VERSION == 9
+        assert int(version) == SCHEMA_VERSION == 10
         indexes = {
             row[0]
             for row in store.db.conn.execute("SELECT name FROM sqlite_master WHERE type = 'index'")

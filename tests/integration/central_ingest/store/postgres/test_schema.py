@@ -22,6 +22,9 @@ from central_ingest.store import schema as sqlite_schema
 from central_ingest.store.postgres import roles
 from central_ingest.store.postgres.connection import configure
 from central_ingest.store.postgres.inbound_payment_rules import POSTGRES_ONLY_TRIGGERS
+from central_ingest.store.postgres.notice_rules import (
+    POSTGRES_ONLY_TRIGGERS as NOTICE_POSTGRES_ONLY_TRIGGERS,
+)
 from central_ingest.store.postgres.rules import SQLITE_TRIGGERS_KEPT
 from central_ingest.store.postgres.schema import (
     MIGRATIONS,
@@ -135,6 +138,7 @@ def test_migrate_creates_sqlites_tables_columns_indexes_and_triggers(owner: Any)
         "payments_no_truncate",
         "payments_lock_case",
         *POSTGRES_ONLY_TRIGGERS,
+        *NOTICE_POSTGRES_ONLY_TRIGGERS,
     }
     # Every object belongs to the owner role, whoever ran the migration.
     owners = owner.execute(
