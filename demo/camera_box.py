@@ -64,6 +64,7 @@ port = {mqtt_port}
 source = "{video}"
 realtime = true
 detector_side = 640          # plates are large in this scene: a smaller input reads more frames
+fine_sides = []              # and no larger rungs: a played file must keep its frame rate
 lane_edges = [{edges}]
 
 [serial]

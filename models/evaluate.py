@@ -71,7 +71,7 @@ def box_video_settings(config: Path | None, overrides: dict[str, Any]) -> VideoS
     if not overrides:
         return video
     try:
-        return VideoSettings.model_validate({**video.model_dump(), **overrides})
+        return VideoSettings.model_validate({**video.model_dump(exclude_unset=True), **overrides})
     except ValidationError as error:
         problems = "; ".join(
             f"video.{'.'.join(str(part) for part in problem['loc'])}: {problem['msg']}"
@@ -228,6 +228,7 @@ def main(
                 "threads",
             )
         },
+        "ladder": list(reader.sides),  # the detector sides searched, in order
         "overrides": sorted(given),
     }
     typer.echo(json.dumps(result))

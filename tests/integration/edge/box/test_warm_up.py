@@ -44,7 +44,7 @@ def test_the_recorder_warms_the_reader_for_the_frame_and_motion_regions_first(
     )
     raw = tomllib.loads((DEPLOY / "box.example.toml").read_text(encoding="utf-8"))
     raw["data_dir"] = str(tmp_path / "box")
-    raw["video"] |= {"source": str(footage), "detector_side": 640}
+    raw["video"] |= {"source": str(footage), "detector_side": 640, "coarse_side": None}
     config = BoxConfig.model_validate(raw)
     (tmp_path / "box").mkdir()
     pipeline = build_pipeline(config)
