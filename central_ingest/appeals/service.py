@@ -35,7 +35,7 @@ from central_ingest.core.appeals import (
 from central_ingest.core.cases import CaseStatus
 from central_ingest.core.clock import parse_iso
 from central_ingest.core.errors import Forbidden, InvalidInput, NotFound
-from central_ingest.notify import outbox
+from central_ingest.notify.outbox import queue_status_notice
 from central_ingest.store import appeals as store
 from central_ingest.store.appeal_files import AppealFiles
 from central_ingest.store.case_reads import case_row, require_case
@@ -68,23 +68,6 @@ def no_such_case_for_driver() -> NotFound:
         NO_SUCH_CASE_FOR_DRIVER,
         Text("No case matches this case number and plate; check both on the notice."),
     )
-
-
-def _queue_notice(
-    db: Database,
-    case_number: str,
-    kind: str,
-    now: datetime,
-    config: RegistryConfig,
-    **params: Any,
-) -> None:
-    """THE call site of the driver's notices about appeals (kinds appeal_received and
-    appeal_decided), in the appeal's transaction, after the case row changed.
-    ``notify.outbox.queue_status_notice`` is the notices' part of issue 16; until it is in the
-    tree no notice is queued."""
-    queue = getattr(outbox, "queue_status_notice", None)
-    if queue is not None:
-        queue(db, case_number, kind, now, config=config, **params)
 
 
 class AppealService:
@@ -163,8 +146,9 @@ class AppealService:
             appeal_id = store.file_appeal(
                 tx, fresh, text=body, channel=channel, due=due, attachments=records, now=now
             )
-            _queue_notice(
-                tx, case_number, "appeal_received", now, self._config, appeal_id=appeal_id
+            # The driver is told in the same transaction (notify/outbox.py).
+            queue_status_notice(
+                tx, case_number, "appeal_received", now, config=self._config, appeal_id=appeal_id
             )
         return self.appeal(appeal_id)
 
@@ -236,7 +220,9 @@ class AppealService:
                     part=amended.assessment.part,
                     fine_minor=amended.fine_minor,
                 )
-            _queue_notice(tx, case["case_number"], "appeal_decided", now, config, **params)
+            queue_status_notice(
+                tx, case["case_number"], "appeal_decided", now, config=config, **params
+            )
         return self.appeal(appeal_id)
 
     def check_decider(self, officer: str, decided_as: DecidedAs) -> None:

@@ -228,6 +228,13 @@ def test_cancelled_on_appeal_closes_the_case_with_every_step_in_the_ledger(
     assert decided["action"] == "appeal_decided" and decided["actor"] == SUPERVISOR
     assert decided["payload"]["decision"] == "cancelled"
     assert decided["payload"]["status"] == "cancelled"
+    # The driver was told of each step, by SMS and e-mail (notify/outbox.py).
+    kinds = world.store.db.conn.execute(
+        "SELECT kind, count(*) FROM notifications WHERE case_number = ?"
+        " AND kind IN ('appeal_received', 'appeal_decided') GROUP BY kind ORDER BY kind",
+        (case_number,),
+    ).fetchall()
+    assert [tuple(row) for row in kinds] == [("appeal_decided", 3), ("appeal_received", 3)]
     # Nothing left to hand over, whenever the jobs run.
     world.clock.advance(days=90)
     assert world.registry.hand_over_overdue() == []
