@@ -7,7 +7,9 @@ scripted officer reviewing the fixations; a payment terminal (`python -m termina
 virtual EMV card through pcscd and the acquirer simulator; a second officer approving a
 cancellation; the driver's side (demo/driver_side.py: his SMS through the SMSC simulator, his
 case page, a payment at his bank reconciled, an appeal decided); the daily jobs sixty days
-later handing the unpaid case to the bailiffs; the prosecutor verifying the audit chain.
+later handing the unpaid case to the bailiffs; the prosecutor verifying the audit chain; and
+a roadside stop (demo/roadside_stop.py): an officer draws up a protocol on the terminal's touch
+UI, signs it with his token, and the driver pays on the spot.
 
 ``--store postgresql`` (or DEMO_STORE=postgresql, ``make demo DEMO_STORE=postgresql``) tells the
 same story with the registry on a PostgreSQL 15 primary and its synchronous streaming standby
@@ -61,6 +63,7 @@ from demo.registry_store import (
     demo_database,
     ledger_entries,
 )
+from demo.roadside_stop import RoadsideStop
 from demo.story import Summary, chapter, console, say
 from demo.terminal_side import PaymentTerminalRig
 from i18n.formatting import money
@@ -182,6 +185,7 @@ def tell(args: argparse.Namespace, data_dir: Path, database: DemoDatabase) -> in
     reads = RegistryReads(config)
     box: CameraBox | None = None
     terminal: PaymentTerminalRig | None = None
+    roadside: RoadsideStop | None = None
     notices_shown: list[str] = []
     try:
         try:
@@ -284,6 +288,11 @@ def tell(args: argparse.Namespace, data_dir: Path, database: DemoDatabase) -> in
                 else (paid.stdout + paid.stderr)[-300:],
             )
 
+            roadside = RoadsideStop(
+                data_dir / "roadside", TERMINAL_ID, keys[TERMINAL_ID], config, base_url
+            ).start()
+            roadside.tell(summary, officers)
+
             chapter("Cancellation needs a second officer")
             own, approved = officers.cancel_with_two_officers(
                 cases[CANCELLED], "the driver proved the car was stolen that day"
@@ -380,6 +389,8 @@ def tell(args: argparse.Namespace, data_dir: Path, database: DemoDatabase) -> in
             console.print("Everything keeps running; press Ctrl-C to stop.")
             _wait_for_interrupt(registry.poll)
     finally:
+        if roadside is not None:
+            roadside.stop()
         if terminal is not None:
             terminal.stop()
         if box is not None:
