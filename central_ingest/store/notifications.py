@@ -413,6 +413,9 @@ def entered_into_force_cases(
         db,
         "SELECT * FROM cases WHERE status IN ('open', 'underpaid')"
         " AND entry_into_force <= ? AND entry_into_force > ?"
+        # An open appeal suspends the resolution: it is not in force, whatever the date says.
+        " AND NOT EXISTS (SELECT 1 FROM appeals a WHERE a.case_number = cases.case_number"
+        " AND a.status = 'open')"
         " AND NOT EXISTS (SELECT 1 FROM notifications n WHERE n.case_number = cases.case_number"
         " AND n.kind = 'entered_into_force') ORDER BY entry_into_force, case_number LIMIT ?",
         (now, since, limit),

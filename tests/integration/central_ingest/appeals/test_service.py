@@ -16,6 +16,7 @@ from central_ingest.core.appeals import AppealDecision, AppealStatus, DecidedAs
 from central_ingest.core.cases import CaseStatus
 from central_ingest.core.clock import local, parse_iso
 from central_ingest.core.errors import Conflict, InvalidInput, NotFound
+from central_ingest.notify.reminders import queue_daily_notices
 from central_ingest.store.appeal_files import AppealFiles
 from tests.support.appeal_files import (
     document_pdf,
@@ -277,3 +278,34 @@ def test_amended_to_another_part_recomputes_the_fine_at_the_offences_mrp(
         "fine_minor": PART_3_FINE_2025,
     }
     assert parse_iso(entry["payload"]["entry_into_force"]) == world.clock.now
+
+
+def _told_in_force(world: RegistryWorld, case_number: str) -> int:
+    return int(
+        world.scalar(
+            "SELECT count(*) FROM notifications WHERE case_number = ?"
+            " AND kind = 'entered_into_force'",
+            case_number,
+        )
+    )
+
+
+def test_no_entered_into_force_notice_while_the_appeal_is_open(
+    world: RegistryWorld, appeals: AppealService
+) -> None:
+    case_number = world.open_case()
+    appeal = appeals.file_for_driver(case_number, OWNER_PERSON.plate, "Not me.", [])
+    # Past the date the resolution would have entered into force: the daily job says nothing.
+    world.clock.advance(days=12)
+    queue_daily_notices(world.store, world.config, world.clock.now)
+    assert _told_in_force(world, case_number) == 0
+    appeals.decide(
+        appeal.appeal_id,
+        SUPERVISOR,
+        decision=AppealDecision.UPHELD,
+        decided_as=DecidedAs.SUPERVISOR,
+    )
+    # Upheld: in force from the decision, and the next daily run tells the driver.
+    world.clock.advance(hours=1)
+    queue_daily_notices(world.store, world.config, world.clock.now)
+    assert _told_in_force(world, case_number) > 0
