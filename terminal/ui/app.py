@@ -32,6 +32,7 @@ from terminal.roadside.codes import offence_day
 from terminal.roadside.payments import on_the_spot_minor
 from terminal.ui.drafts import DraftState
 from terminal.ui.pages import STATIC_DIR, render
+from terminal.ui.revocation import OfficerRevocations
 from terminal.ui.sessions import (
     LANGUAGE_COOKIE,
     PRE_CSRF_COOKIE,
@@ -56,6 +57,7 @@ class Station:
     language: Language
     port: int
     has_camera: bool = False
+    revocations: OfficerRevocations | None = None
     clock: Callable[[], datetime] = now_utc
 
 
@@ -148,6 +150,13 @@ def create_app(station: Station) -> FastAPI:
             officer = await run_in_threadpool(station.token.sign_in, pin, station.clock())
         except SpokenError as exc:
             return signed_out(request, exc.text)
+        if station.revocations is not None:
+            await run_in_threadpool(station.revocations.refresh)
+            try:
+                station.revocations.check(officer.certificate)
+            except SpokenError as exc:
+                officer.close()
+                return signed_out(request, exc.text)
         response = _see("/protocols")
         response.set_cookie(
             SESSION_COOKIE, sessions.open(officer), httponly=True, samesite="strict"

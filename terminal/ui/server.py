@@ -21,6 +21,7 @@ from terminal.officer_token import OfficerToken, PinCounter, TokenSettings
 from terminal.registry_client import RegistryUnavailable
 from terminal.roadside.wiring import Roadside, build_roadside
 from terminal.ui.app import Station, create_app
+from terminal.ui.revocation import OfficerRevocations
 from terminal.wiring import build_terminal
 
 log = logging.getLogger(__name__)
@@ -58,6 +59,8 @@ def serve(config: TerminalConfig, key: DeviceKey) -> None:
         raise ValueError(f"the touch UI binds {LOOPBACK_HOST} only")
     with httpx.Client(base_url=config.registry_url, timeout=15.0) as http:
         roadside = start_up(config, key, http)
+        revocations = OfficerRevocations(http, config.data_dir)
+        revocations.refresh()  # the network may be down: the list kept last time serves
         settings = config.roadside
         station = Station(
             desk=roadside.desk,
@@ -65,6 +68,7 @@ def serve(config: TerminalConfig, key: DeviceKey) -> None:
             language=config.language,
             port=config.ui.port,
             has_camera=settings is not None and settings.camera is not None,
+            revocations=revocations,
         )
         app = create_app(station)
         try:

@@ -12,16 +12,20 @@ from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import httpx
 import pytest
+from cryptography.hazmat.primitives.serialization import Encoding
 from fastapi.testclient import TestClient
 from pydantic import ValidationError
 
+from central_ingest.roadside import CA_FILE, CRL_FILE, officer_ca_dir
 from terminal.config import UiSettings
 from terminal.officer_token import OfficerToken, PinCounter, TokenSettings
 from terminal.paper import load_profile
 from terminal.sim.escpos_reader import read_paper
 from terminal.sim.harness import PrinterPty
 from terminal.ui.app import Station, create_app
+from terminal.ui.revocation import OfficerRevocations
 from tests.integration.terminal.roadside.rig import (
     NO_FIX,
     PERSON_IIN,
@@ -33,7 +37,7 @@ from tests.integration.terminal.roadside.rig import (
     officer_token,
     sign_in,
 )
-from tests.support.api import build_env
+from tests.support.api import BASE_URL, build_env
 from tests.support.officer_pki import SOFTHSM_MODULE, AgencyCa, SoftHsm, softhsm, valid_iin
 from tests.support.population_register import PopulationRegisterProcess
 
@@ -89,11 +93,17 @@ def rig(
     close_rig(made)
 
 
-def client(rig: Rig, label: str, tmp_path: Path, limit: int = 10) -> TestClient:
+def client(
+    rig: Rig,
+    label: str,
+    tmp_path: Path,
+    limit: int = 10,
+    revocations: OfficerRevocations | None = None,
+) -> TestClient:
     token = OfficerToken(
         TokenSettings(SOFTHSM_MODULE, label), PinCounter(tmp_path / "ui-pins.json", limit)
     )
-    station = Station(desk=rig.desk, token=token, language="en", port=PORT)
+    station = Station(desk=rig.desk, token=token, language="en", port=PORT, revocations=revocations)
     return TestClient(create_app(station), base_url=f"http://127.0.0.1:{PORT}")
 
 
@@ -139,6 +149,43 @@ def test_sign_in_counts_wrong_pins_locks_and_names_an_expired_certificate(
     with client(rig, expired, tmp_path / "expired") as ui:
         status, said = enter(ui, PIN)
         assert status == 401 and said.startswith("The certificate on the token expired on")
+
+
+def test_a_revoked_certificate_is_refused_at_sign_in_even_with_the_network_down_since(
+    rig: Rig, hsm: SoftHsm, agency: AgencyCa, tmp_path: Path
+) -> None:
+    revoked_label = f"officer-revoked-{NOW.timestamp():.0f}"
+    certificate = hsm.officer_token(
+        revoked_label,
+        PIN,
+        agency,
+        iin=valid_iin(),
+        name="Серік Оспанов",
+        not_before=NOW - timedelta(days=30),
+        not_after=NOW + timedelta(days=365),
+    )
+    kept = officer_token(hsm, agency, NOW)  # another officer's, not on the list
+    trust = officer_ca_dir(rig.env.world.config)  # what the registry publishes
+    trust.mkdir(parents=True, exist_ok=True)
+    (trust / CA_FILE).write_bytes(agency.certificate.public_bytes(Encoding.PEM))
+    revoked_at = NOW - timedelta(hours=2)
+    crl = agency.crl([(certificate, revoked_at)], NOW)
+    (trust / CRL_FILE).write_bytes(crl.public_bytes(Encoding.DER))
+    revocations = OfficerRevocations(
+        httpx.Client(transport=rig.link, base_url=BASE_URL), tmp_path / "terminal-ui"
+    )
+    with client(rig, revoked_label, tmp_path, revocations=revocations) as ui:
+        status, said = enter(ui, PIN)
+        assert status == 401
+        assert said == (
+            f"The certificate on the token (serial {certificate.serial_number:x}) was revoked on"
+            f" {revoked_at:%Y-%m-%d %H:%M} UTC: the officer cannot sign with it. Ask the"
+            " agency's certification centre."
+        )
+        rig.link.up = False  # the list kept on the terminal still refuses it
+        assert enter(ui, PIN)[1] == said
+    with client(rig, kept, tmp_path / "kept", revocations=revocations) as ui:
+        assert enter(ui, PIN) == (200, "")
 
 
 def test_forms_from_another_page_or_host_are_refused(
