@@ -13,6 +13,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import httpx
+import pkcs11
 import pytest
 from cryptography.hazmat.primitives.serialization import Encoding
 from fastapi.testclient import TestClient
@@ -245,3 +246,33 @@ def test_with_the_network_down_a_protocol_is_drawn_up_signed_printed_and_queued(
         today = ui.get("/protocols").text
         assert 'data-number="KZ-GP-R00000001"' in today and ">queued<" in today
         assert rig.desk.pending() == 1
+
+
+def test_a_token_pulled_before_sign_ends_the_session_and_journals_nothing(
+    rig: Rig, hsm: SoftHsm, agency: AgencyCa, tmp_path: Path
+) -> None:
+    rig.give_block(1, 10)
+    label = officer_token(hsm, agency, NOW)
+    with client(rig, label, tmp_path) as ui:
+        enter(ui, PIN)
+        edit = ui.post("/protocol/new", data={"csrf": csrf(ui.get("/protocols").text)})
+        fields = {
+            "csrf": csrf(edit.text),
+            "plate": PLATE,
+            "article": "590/1",
+            "outcome": "fine",
+            "address": "пр. Кабанбай батыра, 62",
+            "description": "Без ремня безопасности",
+            "refused": "1",
+        }
+        review = ui.post(str(edit.url.path), data={**fields, "action": "review"})
+        assert review.url.path.endswith("/review")
+        hsm.pull(label)  # the officer pulls his token out on the review screen
+        sign = review.url.path.replace("/review", "/sign")
+        pulled = ui.post(sign, data={"csrf": fields["csrf"]})
+        assert pulled.status_code == 401 and pulled.url.path == sign
+        assert "was pulled out or stopped answering: nothing was signed" in message(pulled.text)
+        assert rig.desk.protocols() == [] and rig.desk.numbers_left() == 10
+        # The session ended with the token: the next screen is the sign-in.
+        assert ui.get("/protocols", follow_redirects=False).headers["location"] == "/sign-in"
+    pkcs11.lib(str(SOFTHSM_MODULE)).reinitialize()  # the slots as they are now
