@@ -97,8 +97,10 @@ def create_app(station: Station) -> FastAPI:
         form = await _form(request)
         return form if same_secret(form.get("csrf"), visit.csrf) else None
 
-    def forbidden() -> PlainTextResponse:
-        return PlainTextResponse("refused: the form is not this session's", status_code=403)
+    def forbidden(request: Request) -> Response:
+        """A POST without this session's CSRF token: said in the officer's language, since
+        a form left open from an earlier session ends here too."""
+        return render(request, "refused.html", _language(request, station), status_code=403)
 
     def signed_out(request: Request, message: Message | None = None) -> Response:
         """The sign-in screen (a token gone or a session ended ends here too)."""
@@ -139,7 +141,7 @@ def create_app(station: Station) -> FastAPI:
     async def sign_in(request: Request) -> Response:
         form = await _form(request)
         if not same_secret(form.get("csrf"), request.cookies.get(PRE_CSRF_COOKIE)):
-            return forbidden()
+            return forbidden(request)
         pin = form.get("pin", "")
         if not pin.isdigit() or len(pin) > PIN_MAX:
             return signed_out(request, Text("Type the token's PIN with the digits on the screen."))
@@ -169,7 +171,7 @@ def create_app(station: Station) -> FastAPI:
         if visit is None:
             return _see("/sign-in")
         if await posted(request, visit) is None:
-            return forbidden()
+            return forbidden(request)
         sessions.close(request.cookies.get(SESSION_COOKIE))
         response = _see("/sign-in")
         response.delete_cookie(SESSION_COOKIE)
@@ -206,7 +208,7 @@ def create_app(station: Station) -> FastAPI:
         if visit is None:
             return _see("/sign-in")
         if await posted(request, visit) is None:
-            return forbidden()
+            return forbidden(request)
         protocol_id = uuid4()
         language = _language(request, station)
         visit.drafts[protocol_id] = DraftState(
@@ -250,7 +252,7 @@ def create_app(station: Station) -> FastAPI:
         visit, state = found
         form = await posted(request, visit)
         if form is None:
-            return forbidden()
+            return forbidden(request)
         here = f"/protocol/{protocol_id}/edit"
         if state.signed:
             return _see(f"/protocol/{protocol_id}")
@@ -326,7 +328,7 @@ def create_app(station: Station) -> FastAPI:
             return _see("/")
         visit, state = found
         if await posted(request, visit) is None:
-            return forbidden()
+            return forbidden(request)
         if state.draft is None:
             return _see(f"/protocol/{protocol_id}/edit")
         try:
@@ -387,7 +389,7 @@ def create_app(station: Station) -> FastAPI:
             return _see("/sign-in")
         form = await posted(request, visit)
         if form is None:
-            return forbidden()
+            return forbidden(request)
         state = visit.drafts.setdefault(protocol_id, DraftState(signed=True))
         try:
             payment_id = UUID(form.get("payment_id", ""))
@@ -413,7 +415,7 @@ def create_app(station: Station) -> FastAPI:
             return _see("/sign-in")
         form = await posted(request, visit)
         if form is None:
-            return forbidden()
+            return forbidden(request)
         state = visit.drafts.setdefault(protocol_id, DraftState(signed=True))
         language = language_or_none(form.get("copy_language"))
         try:

@@ -204,7 +204,8 @@ def test_forms_from_another_page_or_host_are_refused(
         assert enter(ui, PIN) == (200, "")  # signed in: the list of today's protocols
         page = ui.get("/protocols").text
         assert "Серік Оспанов" in page
-        assert ui.post("/protocol/new", data={"csrf": form}).status_code == 403  # not its token
+        stale = ui.post("/protocol/new", data={"csrf": form})  # not this session's token
+        assert stale.status_code == 403 and "Nothing was done" in stale.text
         started = ui.post("/protocol/new", data={"csrf": csrf(page)}, follow_redirects=False)
         assert started.status_code == 303 and started.headers["location"].endswith("/edit")
     with pytest.raises(ValidationError, match=r"127\.0\.0\.1 only"):
