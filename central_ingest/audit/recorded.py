@@ -72,6 +72,10 @@ _FIXATION_CLEARS = {
     "rejected": ("corrected_plate",),
 }
 _CASE_OPENED = tuple((name, name) for name in CASE_FIELDS if name not in ("status", "paid_minor"))
+# What an appeal's decision records (store/appeals.py): the dates an upheld or amended
+# resolution runs from again, and an amended one's article, part and fine under "amended_to".
+_APPEAL_DECIDED_DATES = ("entry_into_force", "voluntary_deadline", "limitation_at")
+_AMENDED_TO = ("article", "part", "fine_mrp", "fine_minor")
 _DEVICE_ACTOR = "device:"
 _OFFICER_ACTOR = "officer:"
 
@@ -164,6 +168,16 @@ def _apply_case(
         recorded.take("paid_minor", payload["paid_minor"], seq)
     else:
         recorded.forget("paid_minor")
+    if action == "appeal_decided":
+        for column in _APPEAL_DECIDED_DATES:
+            if column in payload:
+                recorded.take(column, payload[column], seq)
+        amended = payload.get("amended_to")
+        if isinstance(amended, dict):
+            for column in _AMENDED_TO:
+                if column in amended:
+                    recorded.take(column, amended[column], seq)
+        return complete
     if action != "opened":
         return complete
     for key, column in _CASE_OPENED:
