@@ -62,6 +62,17 @@ def test_the_int8_detector_ships_with_its_weights_checksums_licence_and_calibrat
     assert "synth" in calibration["data"]
 
 
+def test_the_int8_detectors_accuracy_is_recorded_against_the_float_model() -> None:
+    raw = json.loads(MANIFEST_PATH.read_text(encoding="utf-8"))["models"]["text_detector_int8"]
+    (measured,) = [version["measured"] for version in raw["history"]][-1:]
+    for photo_set in ("br", "us"):
+        figures = measured["against_float"][photo_set]
+        assert set(figures) == {"f32", "int8"}
+        for precision, figure in figures.items():
+            assert f"--precision {precision}" in figure["command"]
+            assert 0.0 <= figure["exact"] <= 1.0
+
+
 def test_a_modified_int8_weights_file_is_refused(tmp_path: Path) -> None:
     entry = load_manifest()["text_detector_int8"]
     assert entry.weights is not None
