@@ -22,6 +22,7 @@ from central_ingest.audit.report import (
 )
 from central_ingest.audit.tree import StoredSubtreeSource, UnreadableEntry
 from central_ingest.audit.verify_ledger import check_ledger, check_nodes
+from central_ingest.audit.verify_records import check_records
 from central_ingest.audit.verify_state import check_state
 from central_ingest.core import merkle
 from central_ingest.store.audit import AuditTables, read_snapshot
@@ -74,6 +75,7 @@ def verify_registry(
         check_ledger(tables, size, unusable, kept, report, progress)
         check_nodes(tables, size, report, progress)
         check_state(tables, report, progress)
+        check_records(tables, report)
         if case_number is not None:
             _check_case(tables, case_number, registry_public_key_b64, source, report)
         if size and report.tree_heads_checked == 0:

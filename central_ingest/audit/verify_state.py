@@ -166,7 +166,7 @@ def _compare(
     """Each stored field against the ledger's value, or, for what the ledger does not record
     itself, the signed envelope's. Values are shown as stored (codes and integers), for
     comparison with the database itself."""
-    table = _TABLES[kind]
+    table = _TABLES.get(kind, kind)  # the records beside them pass their table's name
     for column, value in stored.items():
         if column in recorded.values:
             expected = recorded.values[column]

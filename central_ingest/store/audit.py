@@ -204,6 +204,38 @@ class AuditTables:
         )
         return cursor
 
+    def keyed_rows(self, table: str, key: str, columns: Sequence[str]) -> Iterator[tuple[Any, ...]]:
+        """(key, *columns) of every row of ``table``, by key. ``table``, ``key`` (an SQL
+        expression over the row) and ``columns`` are the audit package's constants, never
+        input."""
+        cursor: Iterator[tuple[Any, ...]] = self._db.stream(
+            f"SELECT {key}, {', '.join(columns)} FROM {table} ORDER BY 1"
+        )
+        return cursor
+
+    def ledger_entries_of(
+        self, kind: str, actions: Sequence[str] = ()
+    ) -> Iterator[tuple[Any, Any, Any, Any, Any, Any]]:
+        """(entity_id, seq, action, actor, payload, recorded_at) of the ledger entries about
+        ``kind`` (only those of ``actions`` when given), by entity_id and then seq."""
+        only = f" AND action IN ({', '.join('?' * len(actions))})" if actions else ""
+        cursor: Iterator[tuple[Any, Any, Any, Any, Any, Any]] = self._db.stream(
+            "SELECT entity_id, seq, action, actor, payload, recorded_at FROM ledger"
+            f" WHERE entity_type = ?{only} ORDER BY entity_id, seq",
+            (kind, *actions),
+        )
+        return cursor
+
+    def appeal_attachments(self) -> Iterator[tuple[Any, Any, Any, Any]]:
+        """(case_number, sha256, content_type, size_bytes) of every appeal's attachments, by
+        case number and position."""
+        cursor: Iterator[tuple[Any, Any, Any, Any]] = self._db.stream(
+            "SELECT a.case_number, t.sha256, t.content_type, t.size_bytes"
+            " FROM appeal_attachments AS t JOIN appeals AS a ON a.appeal_id = t.appeal_id"
+            " ORDER BY a.case_number, t.position"
+        )
+        return cursor
+
     def fixation_evidence(self) -> Iterator[tuple[Any, Any, Any]]:
         """(fixation_id, role, sha256) of every evidence link, by fixation_id and sha256."""
         cursor: Iterator[tuple[Any, Any, Any]] = self._db.stream(
