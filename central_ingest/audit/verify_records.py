@@ -1,5 +1,6 @@
 """The verifier's check of the records that stand beside the cases: appeals, payments made in
-banks and through eGov, and roadside protocols. Each row is recomputed from the ledger entries
+banks and through eGov and the statements that bring them, roadside protocols and the blocks of
+numbers they are drawn up under. Each row is recomputed from the ledger entries
 that wrote it and compared field by field, like fixations and cases (``verify_state``): an
 appeal's decision, an amended fine, a bank's amount or a protocol's article edited behind the
 service's back is named with its table, row and field.
@@ -12,8 +13,11 @@ What each entry records (store/appeals.py, store/inbound_payments.py, store/road
   article, part and fine; the decider in its actor, the decision's time as the entry's);
 - a payment made elsewhere is "inbound_payment" institution:reference: "received" records
   every fact of the report and its reconciliation, "reported_again" each repeat;
+- a bank's statement file is "payment_statement" institution:message_id: "imported" records
+  its hash and counts, who imported it (its actor) and when (the entry's time);
 - a roadside protocol is "roadside_protocol" protocol_id: "received" records what the officer
-  signed, its terminal in its actor and its arrival as the entry's time.
+  signed, its terminal in its actor and its arrival as the entry's time; a block of protocol
+  numbers is "protocol_block" block_id: "issued" records its terminal, prefix and range.
 
 Fields an entry lacks are not compared (nothing older than these entries exists).
 """
@@ -110,6 +114,28 @@ _PROTOCOL_RECEIVED = (
     "amount_minor",
     "drawn_up_at",
     "driver_signature",
+)
+STATEMENT_KEY = "institution || ':' || message_id"
+"""A bank statement's ledger id (store/inbound_payments.py ledger_id)."""
+STATEMENT_FIELDS = (
+    "statement_id",
+    "file_sha256",
+    "imported_at",
+    "imported_by",
+    "entries",
+    "new_payments",
+    "duplicates",
+)
+_STATEMENT_IMPORTED = ("statement_id", "file_sha256", "entries", "new_payments", "duplicates")
+
+BLOCK_KEY = "CAST(block_id AS TEXT)"
+"""A block of protocol numbers' ledger id: its id as text, ordered as the ledger's are."""
+BLOCK_FIELDS = ("device_id", "prefix", "first_number", "last_number", "issued_at")
+_BLOCK_ISSUED = (
+    ("device_id", "device_id"),
+    ("prefix", "prefix"),
+    ("first", "first_number"),
+    ("last", "last_number"),
 )
 _DEVICE_ACTOR = "device:"
 _DRIVER_ACTOR = "driver:"
@@ -216,6 +242,23 @@ def _apply_protocol(
     recorded.take("received_at", at, seq)
 
 
+def _apply_statement(
+    recorded: Recorded, seq: int, action: str, actor: str, payload: dict[str, Any], at: object
+) -> None:
+    if action == "imported":
+        _take_from(recorded, seq, payload, ((name, name) for name in _STATEMENT_IMPORTED))
+        recorded.take("imported_at", at, seq)
+        recorded.take("imported_by", actor, seq)
+
+
+def _apply_block(
+    recorded: Recorded, seq: int, action: str, actor: str, payload: dict[str, Any], at: object
+) -> None:
+    if action == "issued":
+        _take_from(recorded, seq, payload, _BLOCK_ISSUED)
+        recorded.take("issued_at", at, seq)
+
+
 # --- the check ----------------------------------------------------------------------------------
 
 
@@ -233,6 +276,15 @@ _KINDS = (
     _Kind("appeals", "case_number", APPEAL_FIELDS, "case", APPEAL_ACTIONS, _apply_appeal),
     _Kind("inbound_payments", INBOUND_KEY, INBOUND_FIELDS, "inbound_payment", (), _apply_inbound),
     _Kind(
+        "payment_statements",
+        STATEMENT_KEY,
+        STATEMENT_FIELDS,
+        "payment_statement",
+        (),
+        _apply_statement,
+    ),
+    _Kind("protocol_number_blocks", BLOCK_KEY, BLOCK_FIELDS, "protocol_block", (), _apply_block),
+    _Kind(
         "roadside_protocols",
         "protocol_id",
         PROTOCOL_FIELDS,
@@ -244,8 +296,9 @@ _KINDS = (
 
 
 def check_records(tables: AuditTables, report: AuditReport) -> None:
-    """Every appeal, payment made elsewhere and roadside protocol against the state its ledger
-    entries give: a row edited, written or deleted behind the service's back shows up here."""
+    """Every appeal, payment made elsewhere, statement, roadside protocol and block of numbers
+    against the state its ledger entries give: a row edited, written or deleted behind the
+    service's back shows up here."""
     for kind in _KINDS:
         extra: list[Iterator[tuple[str, Any]]] = []
         if kind.table == "appeals":

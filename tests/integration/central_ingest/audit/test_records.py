@@ -1,6 +1,7 @@
-"""`audit verify` over everything issue 16 and 15 added to the ledger (on both stores): appeals
-decided upheld, cancelled and amended, a payment a bank notified, a roadside fine and a
-roadside warning, all written by the real services. The registry verifies as written; then one
+"""`audit verify` over everything issues 16 and 15 added to the ledger (on both stores): appeals
+decided upheld, cancelled and amended, a payment a bank notified and its statement brought
+again, a block of protocol numbers, a roadside fine and a roadside warning, all written by the
+real services. The registry verifies as written; then one
 field of each is changed behind the service's back (a plain sqlite3 or superuser psql
 connection, triggers silenced, as an intruder would) and the verifier names each table, row and
 field, the appeal's decision and text included."""
@@ -34,12 +35,14 @@ from central_ingest.ingest.bank_payments import BankPayments
 from central_ingest.store.postgres.db import translate
 from contract.roadside import ProtocolOutcome
 from tests.support.appeal_files import document_pdf, photo_jpeg
-from tests.support.bank_statements import Bank
+from tests.support.bank_statements import Bank, Line, statement_xml
 from tests.support.registry_fixtures import OWNER_PERSON, SUPERVISORS, RegistryWorld
 from tests.support.roadside_registry import RoadsideDesk
 from tests.support.stores import superuser_database
 
 pytestmark = pytest.mark.usefixtures("registry_store")
+
+STATEMENT = "HALYK-2025-03-19"
 
 
 @dataclass
@@ -114,7 +117,8 @@ def _bank_paid(world: RegistryWorld, bank: Bank) -> tuple[str, str]:
     headers = notification_headers(
         bank.key, bank.institution, body, nonce=uuid.uuid4().hex, now=world.clock.now
     )
-    BankPayments(world.store, world.config, clock=lambda: world.clock.now).receive_notification(
+    payments = BankPayments(world.store, world.config, clock=lambda: world.clock.now)
+    payments.receive_notification(
         institution=headers[INSTITUTION_HEADER],
         timestamp=headers[TIMESTAMP_HEADER],
         nonce=headers[NONCE_HEADER],
@@ -122,6 +126,9 @@ def _bank_paid(world: RegistryWorld, bank: Bank) -> tuple[str, str]:
         body=body,
     )
     assert world.registry.case(case_number).status is CaseStatus.PAID
+    # The day's statement brings the same payment again: a repeat, recorded as one.
+    statement = statement_xml(STATEMENT, [Line(reference, due, f"Штраф по делу {case_number}")])
+    payments.import_statement(statement, bank.institution)
     return case_number, f"{bank.institution}:{reference}"
 
 
@@ -193,11 +200,12 @@ def test_each_field_edited_behind_the_service_is_named(built: Built) -> None:
         name: str(world.scalar("SELECT appeal_id FROM appeals WHERE case_number = ?", number))
         for name, number in (("upheld", built.upheld), ("cancelled", built.cancelled))
     }
+    block_id = int(world.scalar("SELECT block_id FROM protocol_number_blocks"))
     fine_protocol = _protocol_id(built, built.roadside_fine)
     warning_protocol = _protocol_id(built, built.roadside_warning)
     new_text = "I admit it."
     # (table, key column, key, column, new value, the row's name in the sentence, the field's)
-    edits: list[tuple[str, str, str, str, object, str, str]] = [
+    edits: list[tuple[str, str, object, str, object, str, str]] = [
         ("appeals", "case_number", built.upheld, "decision", "cancelled", built.upheld, "decision"),
         ("appeals", "case_number", built.amended, "amended_fine_minor", 100, built.amended,
          "amended_fine_minor"),
@@ -212,6 +220,12 @@ def test_each_field_edited_behind_the_service_is_named(built: Built) -> None:
         ("cases", "case_number", built.bank_paid, "paid_minor", 0, built.bank_paid, "paid_minor"),
         ("inbound_payments", "case_number", built.bank_paid, "amount_minor", 1, built.reference,
          "amount_minor"),
+        ("inbound_payments", "case_number", built.bank_paid, "reported_again", 0,
+         built.reference, "reported_again"),
+        ("payment_statements", "message_id", STATEMENT, "entries", 9, f"halyk:{STATEMENT}",
+         "entries"),
+        ("protocol_number_blocks", "block_id", block_id, "last_number", 10_000, str(block_id),
+         "last_number"),
         ("cases", "case_number", built.roadside_fine, "fine_minor", 100, built.roadside_fine,
          "fine_minor"),
         ("roadside_protocols", "protocol_id", fine_protocol, "amount_minor", 100, fine_protocol,
