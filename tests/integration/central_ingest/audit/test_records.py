@@ -144,6 +144,10 @@ def built(tmp_path: Path) -> Iterator[Built]:
     cancelled = _appealed(world, appeals, AppealDecision.CANCELLED)
     amended = _appealed(world, appeals, AppealDecision.AMENDED)
     bank_paid, reference = _bank_paid(world, bank)
+    # As in the demo: the amended case, unpaid, goes to the bailiffs once its voluntary period
+    # (run again from the decision) is over, and so does the upheld one.
+    world.clock.advance(days=31)
+    assert sorted(world.registry.hand_over_overdue()) == sorted([upheld, amended])
     desk = RoadsideDesk.create(world, tmp_path)
     try:
         officer = desk.officer()
