@@ -76,6 +76,19 @@ ENDPOINTS: list[tuple[str, str, dict[str, Any] | None, set[Role]]] = [
     ("GET", f"/v1/audit/cases/{MISSING_CASE}", None, AUDIT),
     ("GET", "/v1/bailiffs/feed?after=0", None, BAILIFFS),
     ("GET", "/v1/supervisor/undelivered", None, SUPERVISE),
+    ("GET", "/v1/appeals", None, READ_CASES),
+    ("GET", "/v1/appeals/999999", None, READ_CASES),
+    ("GET", f"/v1/cases/{MISSING_CASE}/appeal", None, READ_CASES),
+    ("GET", "/v1/appeals/999999/attachments/1", None, READ_CASES),
+    ("POST", "/v1/appeals/999999/decision", {"decision": "upheld"}, SUPERVISE),
+    (
+        "POST",
+        "/v1/appeals/999999/court-decision",
+        {"decision": "upheld", "court_reference": "2-1234/2026"},
+        REVIEW,
+    ),
+    ("GET", "/v1/payments/exceptions", None, OVERSIGHT),
+    ("GET", "/v1/payments/refunds", None, OVERSIGHT),
     ("GET", "/v1/admin/devices", None, ADMIN),
     ("GET", "/v1/admin/operators", None, ADMIN),
     (
@@ -149,6 +162,11 @@ def test_the_matrix_covers_every_operator_route(shared: tuple[ApiEnv, dict[Role,
         ("POST", "/v1/auth/logout"),
         # The officers' CRL is public: whoever checks a printed protocol's signature needs it.
         ("GET", "/v1/pki/officers.crl"),
+        # The driver files with the case number and the plate, as on the driver's page
+        # (tests/integration/central_ingest/api/test_appeals.py); banks sign their notifications
+        # with their own keys (tests/integration/central_ingest/ingest/test_bank_payments.py).
+        ("POST", "/v1/cases/{case_number}/appeals"),
+        ("POST", "/v1/payments/notifications"),
     }
     documented = (
         {
@@ -165,6 +183,8 @@ def test_the_matrix_covers_every_operator_route(shared: tuple[ApiEnv, dict[Role,
             path.split("?")[0]
             .replace(MISSING_FIXATION, "{fixation_id}")
             .replace(MISSING_CASE, "{case_number}")
+            .replace("/appeals/999999", "/appeals/{appeal_id}")
+            .replace("/attachments/1", "/attachments/{position}")
             .replace("999999", "{request_id}")
             .replace("nobody", "{username}")
             .replace("0" * 64, "{sha256}")
