@@ -134,7 +134,9 @@ class TerminalConfig(_Section):
         default=FALLBACK_LANGUAGE,
         description="the officer's language, and the receipt's unless the payer picks one",
     )
-    case_url_template: str = "https://erap.kz/cases/{case_number}"
+    # The driver's lookup form with the case number filled in (the driver adds his plate): a
+    # copy printed offline cannot carry the token link a notice carries.
+    case_url_template: str = "https://erap.kz/cases/?case={case_number}"
     registry_url: str
     data_dir: Path
     key_path: Path

@@ -50,7 +50,11 @@ def normal_case_number(text: str) -> str:
 @router.get("")
 @router.get("/")
 def lookup_form(request: Request) -> Response:
-    return render(request, "lookup.html", chosen_language(request))
+    # ``?case=`` fills the case number in: the link printed where no token can be made (the
+    # roadside copy and receipt printed offline, the bailiffs' document) opens the form, and the
+    # driver adds his plate. It opens nothing by itself, so it gives nothing to guess with.
+    prefill = normal_case_number(request.query_params.get("case", ""))[:40]
+    return render(request, "lookup.html", chosen_language(request), case_number=prefill)
 
 
 @router.post("/lookup")

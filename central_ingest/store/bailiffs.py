@@ -21,6 +21,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
+from urllib.parse import quote
 
 from central_ingest.core import cases as rules
 from central_ingest.core.cases import CaseStatus, RecallReason
@@ -51,7 +52,9 @@ class Issuer:
     case_link_base_url: str
 
     def case_url(self, case_number: str) -> str:
-        return f"{self.case_link_base_url.rstrip('/')}/{case_number}"
+        # The driver's lookup form with the case number filled in: the driver's page opens only
+        # by a notice's own link or by the number with the plate, never by the number alone.
+        return f"{self.case_link_base_url.rstrip('/')}/?case={quote(case_number)}"
 
 
 def _handover_document(case: Mapping[str, Any], issuer: Issuer, at: str) -> dict[str, Any]:

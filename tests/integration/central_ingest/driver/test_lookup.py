@@ -12,6 +12,7 @@ from httpx import Response
 
 from central_ingest.config import DriverPageSettings
 from central_ingest.driver.throttle import LookupThrottle
+from central_ingest.store.bailiffs import Issuer
 from tests.support.api import ApiEnv, build_env
 
 pytestmark = pytest.mark.usefixtures("registry_store")
@@ -98,3 +99,24 @@ def test_guessing_plates_from_many_addresses_stops_at_the_case_number(env: ApiEn
         refused = lookup(env, target, "123ABC01", host="10.2.0.1")
         assert refused.status_code == 429 and THROTTLED in refused.text
     assert lookup(env, other, "123ABC01", host="10.3.0.1").status_code == 303
+
+
+def test_a_link_with_the_case_number_alone_fills_the_form_in_and_opens_nothing(
+    env: ApiEnv,
+) -> None:
+    """The link printed on a roadside copy, a receipt or a bailiffs' document carries the case
+    number only: it opens the lookup form with the number filled in, and the plate is still
+    needed to see the case."""
+    case_number = env.world.open_case()
+    issuer = Issuer(agency_code="KZ-GP", case_link_base_url="https://erap.example.kz/cases")
+    link = issuer.case_url(case_number)
+    assert link == f"https://erap.example.kz/cases/?case={case_number}"
+    links = count(env, "case_links")
+    form = env.client().get(link.removeprefix("https://erap.example.kz") + "&lang=ru")
+    assert form.status_code == 200
+    assert f'value="{case_number}"' in form.text
+    assert f"Дело № {case_number}" not in form.text
+    assert count(env, "case_links") == links
+    # Typed in lower case or with spaces, the number is filled in as the registry writes it.
+    spaced = env.client().get(f"/cases/?case= {case_number.lower()} ")
+    assert f'value="{case_number}"' in spaced.text
