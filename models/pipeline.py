@@ -35,6 +35,7 @@ from dataclasses import dataclass, replace
 import cv2
 import numpy as np
 
+from models.lines import candidate_boxes, region_field_boxes, region_fields, stacked_lines
 from models.manifest import load_manifest, verify
 from models.ocr import (
     RECOGNISER_MIN_WIDTH,
@@ -51,6 +52,7 @@ from models.plate_format import (
     TWO_LINE_FORMATS,
     FormatFamily,
     PlateText,
+    awaits_region,
     decode,
     plate_likeness,
 )
@@ -59,7 +61,6 @@ from models.runtime import Inference, Precision, Runtime, choose_precision, cpu_
 DETECTOR = "text_detector"
 DETECTOR_INT8 = "text_detector_int8"  # the same detector quantised (models.quantise)
 RECOGNIZER = "text_recognizer"
-MAX_MERGED_BOXES = 3
 MIN_CANDIDATE_CONFIDENCE = 0.3
 KNOWN_FORMAT_BONUS = 1.1
 # Detector boxes hug the glyphs and at times cut the first or last character: each crop is
@@ -89,15 +90,6 @@ SURROUNDINGS_SIZES = (SECOND_LOOK_CANVAS,)
 # with its contrast equalised (CLAHE at this clip limit). Only then: equalising every frame read
 # fewer plates right (us exact 0.829, br 0.956), as it also sharpens noise and stickers.
 CONTRAST_CLIP_LIMIT = 2.0
-# Two-line plates (motorcycles, trailers, square rear plates) show as two text lines stacked on
-# one plate: lines of like height (the taller at most STACK_HEIGHT_RATIO times the shorter),
-# overlapping horizontally by at least half the narrower, at most STACK_MAX_GAP line heights
-# apart (centre to centre: a line height plus that gap). They are read as one candidate, top
-# line then bottom, kept only when the joined text
-# is a layout that comes on two lines (models.plate_format.TWO_LINE_FORMATS): two unrelated
-# stacked strings (a slogan under a number) would otherwise make plate-like text of their own.
-STACK_HEIGHT_RATIO = 1.6
-STACK_MAX_GAP = 0.6
 # A line found again on a larger rung, overlapping one already read at least this much, is the
 # same crop give or take a pixel: its reading would be the same.
 SAME_LINE_IOU = 0.9
@@ -114,73 +106,6 @@ class PlateReading:
     raw: str
     score: float
     refined: bool = False  # read a second time enlarged (PlateReader.refine)
-
-
-def _same_line(left: Box, right: Box) -> bool:
-    """Whether `right` continues the text line of `left` (similar height, aligned, close)."""
-    taller, shorter = max(left.h, right.h), min(left.h, right.h)
-    if shorter * 1.6 < taller:
-        return False
-    overlap = min(left.y2, right.y2) - max(left.y, right.y)
-    if overlap < 0.5 * shorter:
-        return False
-    gap = right.x - left.x2
-    return -0.3 * shorter <= gap <= 1.2 * taller
-
-
-def candidate_boxes(boxes: Sequence[TextBox]) -> list[Box]:
-    """Each text box alone, plus runs of 2-3 neighbouring boxes on one line."""
-    ordered = sorted((text_box.box for text_box in boxes), key=lambda box: box.x)
-    candidates = list(ordered)
-    for start, first in enumerate(ordered):
-        run = first
-        last = first
-        count = 1
-        for following in ordered[start + 1 :]:
-            if count == MAX_MERGED_BOXES:
-                break
-            if following.x > last.x2 + 1.2 * max(last.h, following.h):
-                break
-            if _same_line(last, following):
-                run = run.union(following)
-                last = following
-                count += 1
-                candidates.append(run)
-    return candidates
-
-
-def stacked_lines(lines: Sequence[Box]) -> list[tuple[Box, Box]]:
-    """(top, bottom) pairs of candidate lines that could be the two lines of one plate."""
-    pairs: list[tuple[Box, Box]] = []
-    for top in lines:
-        for bottom in lines:
-            taller, shorter = max(top.h, bottom.h), min(top.h, bottom.h)
-            if bottom.y <= top.y or shorter * STACK_HEIGHT_RATIO < taller:
-                continue
-            # Centre to centre: the detector's boxes are padded and overlap by up to a third.
-            apart = (bottom.y + bottom.h / 2) - (top.y + top.h / 2)
-            if not 0.5 * taller <= apart <= (1 + STACK_MAX_GAP) * taller:
-                continue
-            overlap = min(top.x2, bottom.x2) - max(top.x, bottom.x)
-            if overlap >= 0.5 * min(top.w, bottom.w):
-                pairs.append((top, bottom))
-    return pairs
-
-
-def region_fields(lines: Sequence[Box]) -> list[tuple[Box, Box]]:
-    """(line, region) pairs: a smaller, raised text box just right of a line, as Russian plates
-    print their region code (in a box at the right, above "RUS"); `_same_line` does not join
-    them. The pair is read part by part and kept only as a known layout (see _read_lines)."""
-    pairs: list[tuple[Box, Box]] = []
-    for line in lines:
-        for region in lines:
-            if not 0.3 * line.h <= region.h < line.h:
-                continue
-            if not line.y - 0.5 * region.h <= region.y <= line.y + 0.5 * line.h:
-                continue
-            if -0.3 * region.h <= region.x - line.x2 <= 1.2 * line.h:
-                pairs.append((line, region))
-    return pairs
 
 
 def candidate_score(reading: PlateText, box: Box) -> float:
@@ -352,6 +277,11 @@ class PlateReader:
                 TWO_LINE_FORMATS if box in stacked else FORMAT_NAMES
             ):
                 continue
+            if len(parts) == 1 and decoded.format not in FORMAT_NAMES:
+                with_region = self._with_region_field(image, box, read)
+                if with_region is not None:
+                    decoded, field, read = with_region
+                    in_frame = to_frame(box.union(field))
             # A two-line plate's shape is its lines', not the near-square of both together.
             score = candidate_score(decoded, max(parts, key=lambda part: part.w))
             if len(parts) > 1 and score > 0:
@@ -383,6 +313,27 @@ class PlateReader:
             "".join(reads[part].text for part in parts),
             tuple(conf for part in parts for conf in reads[part].confidences),
         )
+
+    def _with_region_field(
+        self, image: Image, box: Box, read: TextRead
+    ) -> tuple[PlateText, Box, TextRead] | None:
+        """The line read as a number together with its region field (models.lines
+        .REGION_BESIDE), the field's box and both reads joined; None when the line is no such
+        number or no field reads as its region."""
+        if not awaits_region(decode(read.text).text, self.expected):
+            return None
+        for field in region_field_boxes(box, image.shape):
+            code = self._recognizer.read(image[field.y : field.y2, field.x : field.x2])
+            if not 2 <= len(code.text) <= 3:
+                continue
+            joined = TextRead(read.text + code.text, (*read.confidences, *code.confidences))
+            decoded = decode(joined.text, joined.confidences, self.expected, two_line=False)
+            # The field beside the line first: read as a region there, it is one; the line's
+            # own right end is tried only then, as it reads the number's last characters when
+            # the box holds the number alone.
+            if decoded.format in FORMAT_NAMES:
+                return decoded, field, joined
+        return None
 
     def refine(self, image: Image, reading: PlateReading) -> PlateReading:
         """Search and read a small plate's surroundings again, enlarged (see the module doc)."""

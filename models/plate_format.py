@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from enum import StrEnum
 
 DIGIT = "D"
@@ -242,15 +242,39 @@ def _every_block_has_evidence(read: str, fitted: str, layout: str) -> bool:
     """Each block of one class (digits, letters, region) keeps at least one character as read.
 
     A block made entirely of substitutions is no evidence for the format: an all-digit foreign
-    plate 1268205 would otherwise become the Kazakh organisation plate 126BZ05.
+    plate 1268205 would otherwise become the Kazakh organisation plate 126BZ05. A block of
+    one character at either end of the layout is exempt when the layout has blocks of its own
+    beside it that keep their evidence: the single series letter that opens a Russian plate is
+    as often O read as 0 as any other O, and the blocks after it still have to be read as the
+    layout says.
     """
     start = 0
     for end in range(1, len(layout) + 1):
         if end == len(layout) or layout[end] != layout[start]:
-            if all(r != f for r, f in zip(read[start:end], fitted[start:end], strict=True)):
+            lone_end = end - start == 1 and (start == 0 or end == len(layout))
+            substituted = all(
+                r != f for r, f in zip(read[start:end], fitted[start:end], strict=True)
+            )
+            if substituted and not (lone_end and len(layout) > 1):
                 return False
             start = end
     return True
+
+
+def awaits_region(text: str, expected: Iterable[FormatFamily]) -> bool:
+    """Whether cleaned `text` is the number of an expected one-line layout whose region code
+    stands in a field of its own at the end (Kazakh and Russian plates): the recogniser often
+    reads the number and leaves the smaller, raised region field out, or the detector finds
+    no box for it."""
+    families = frozenset(expected)
+    for plate_format in FORMATS:
+        region = len(plate_format.layout) - len(plate_format.layout.rstrip(REGION))
+        if not region or not plate_format.one_line or plate_format.family not in families:
+            continue
+        number = replace(plate_format, layout=plate_format.layout[:-region], regions=frozenset())
+        if fit(text, number, allow_substitution=True) is not None:
+            return True
+    return False
 
 
 def _confidence(scores: Sequence[float], substitutions: int) -> float:

@@ -4,14 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 
+from models.lines import candidate_boxes, region_field_boxes, region_fields, stacked_lines
 from models.ocr import Box, TextBox
-from models.pipeline import (
-    candidate_boxes,
-    candidate_score,
-    crop_with_margin,
-    region_fields,
-    stacked_lines,
-)
+from models.pipeline import candidate_score, crop_with_margin
 from models.plate_format import TWO_LINE_FORMATS, FormatFamily, decode
 
 
@@ -83,3 +78,17 @@ def test_a_raised_smaller_region_field_right_of_a_number_pairs_with_it() -> None
     # Far to the right, below the line, or as tall as the number: no region field of it.
     for other in (Box(300, 46, 30, 22), Box(215, 80, 30, 22), Box(215, 50, 30, 35)):
         assert region_fields([number, other]) == []
+
+
+def test_a_region_field_is_looked_for_beside_the_number_and_at_its_right_end() -> None:
+    number = Box(100, 50, 100, 40)
+    beside, inside = region_field_boxes(number, (720, 1280, 3))
+    # Beside: from just before the number's end to 1.6 line heights right of it, the top
+    # part of the line (the field is raised, "RUS" under it).
+    assert (beside.x, beside.x2) == (196, 264)
+    assert beside.y < number.y and beside.y2 < number.y2
+    # Inside: the box's own last quarter or so, where a box spanning the whole plate ends.
+    assert inside.x2 == number.x2 and number.x < inside.x < number.x2
+    # At the frame's edge the fields are clipped to it.
+    at_edge = region_field_boxes(Box(1200, 0, 70, 40), (720, 1280, 3))
+    assert all(field.x2 <= 1280 and field.y >= 0 for field in at_edge)

@@ -10,6 +10,7 @@ from models.plate_format import (
     KAZAKH_ROADS,
     RU_LETTERS,
     FormatFamily,
+    awaits_region,
     decode,
     normalise,
     plate_likeness,
@@ -137,3 +138,27 @@ def test_layouts_made_only_on_two_lines_are_not_read_from_one_line() -> None:
     assert decode("3100TT03", expected=ROADS, two_line=True).format == "ru_motorcycle"
     # Read from two lines only the layouts that come on two lines fit: no Kyrgyz plate.
     assert decode("01123ABC", expected=ROADS, two_line=True).format == GENERIC
+
+
+def test_a_russian_plates_leading_letter_read_as_zero_is_corrected() -> None:
+    # The series letter O that opens a Russian plate is read as 0 like any other O; the
+    # number's digits and letters and the region still have to read as the layout says.
+    reading = decode("0033EB50", expected=ROADS, two_line=False)
+    assert (reading.text, reading.format, reading.substitutions) == ("O033EB50", "ru_car", 1)
+    three_digit_region = decode("0362BM799", expected=ROADS, two_line=False)
+    assert (three_digit_region.text, three_digit_region.format) == ("O362BM799", "ru_car")
+
+
+def test_blocks_longer_than_one_character_still_need_a_character_as_read() -> None:
+    # All-digit foreign plates are not turned into Kazakh organisation plates (126BZ05).
+    assert decode("1268205", expected=ROADS, two_line=False).format == GENERIC
+
+
+def test_a_number_of_a_layout_with_a_region_field_awaits_its_region() -> None:
+    assert awaits_region("E414EX", ROADS)  # Russian car
+    assert awaits_region("0033EB", ROADS)  # its series letter O read as 0
+    assert awaits_region("CX3647", ROADS)  # Russian trailer
+    assert awaits_region("123ABC", ROADS)  # Kazakh person
+    # Only the layouts of the expected families: an American or a Brazilian site reads on.
+    assert not awaits_region("E414EX", (FormatFamily.US,))
+    assert not awaits_region("ABC1234", ROADS)
