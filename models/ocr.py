@@ -34,6 +34,11 @@ RECOGNISER_MIN_WIDTH = 192
 # is padded to a multiple of this many pixels so that few widths occur.
 SHAPE_STEP = 64
 PLATE_CHARACTERS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789")
+# The recogniser's alphabet also holds symbols and Greek capitals drawn like plate characters,
+# and gives them for glyphs of a plate: a Russian plate's series letters, smaller than its digits,
+# came out as the multiplication sign for X and the circle for O, and were lost. They are read as
+# the plate character they look like.
+LOOK_ALIKES = str.maketrans("×○〇ΑΒΕΖΗΙΚΜΝΟΡΤΥΧ", "XOOABEZHIKMNOPTYX")
 
 
 @dataclass(frozen=True)
@@ -217,7 +222,7 @@ class TextRecognizer:
         previous = -1
         for index, probability in zip(best.tolist(), probabilities.tolist(), strict=True):
             if index != previous and index != 0:
-                char = self._characters[index].upper()
+                char = self._characters[index].upper().translate(LOOK_ALIKES)
                 if char in PLATE_CHARACTERS:
                     text.append(char)
                     confidences.append(float(probability))

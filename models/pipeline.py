@@ -253,6 +253,7 @@ class PlateReader:
         joined = {**beside, **stacked}
         reads: dict[Box, TextRead] = {}
         parts_of_plates: set[Box] = set()
+        numbers_with_region: list[tuple[str, Box]] = []  # (number as read alone, plate's box)
 
         def to_frame(box: Box) -> Box:
             return Box(
@@ -280,8 +281,10 @@ class PlateReader:
             if len(parts) == 1 and decoded.format not in FORMAT_NAMES:
                 with_region = self._with_region_field(image, box, read)
                 if with_region is not None:
+                    number = decoded.text
                     decoded, field, read = with_region
                     in_frame = to_frame(box.union(field))
+                    numbers_with_region.append((number, in_frame))
             # A two-line plate's shape is its lines', not the near-square of both together.
             score = candidate_score(decoded, max(parts, key=lambda part: part.w))
             if len(parts) > 1 and score > 0:
@@ -295,9 +298,16 @@ class PlateReader:
             ):
                 best = reading
         # A line that is a part of a known layout read whole (one line of a two-line plate,
-        # a number without its region code) is no plate by itself.
+        # a number without its region code) is no plate by itself; nor is the number read
+        # alone again (from a merge of boxes, say) where it was read with its region field.
         return [
-            replace(reading, score=0.0) if reading.box in parts_of_plates else reading
+            replace(reading, score=0.0)
+            if reading.box in parts_of_plates
+            or any(
+                reading.text == number and reading.box.iou(plate) > 0
+                for number, plate in numbers_with_region
+            )
+            else reading
             for reading in readings
         ]
 
