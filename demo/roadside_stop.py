@@ -223,7 +223,8 @@ answer_timeout_s = 10
             " spot at 50%; the registry shows its case paid",
             bool(number)
             and case.get("status") == "paid"
-            and copy.qr_codes == [f"https://erap.kz/cases/{number}"]
+            # The terminal's default link: the driver's lookup form with the number filled in.
+            and copy.qr_codes == [f"https://erap.kz/cases/?case={number}"]
             and any(number in line for line in receipt.lines),
             f"{number} {case.get('status')}" if number else _said(signed.text)[-300:],
         )
