@@ -11,13 +11,12 @@ from __future__ import annotations
 
 import fcntl
 import itertools
-import os
 import sqlite3
 import threading
 from collections.abc import Iterator, Sequence
 from contextlib import closing, contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 from central_ingest.store.db import (
     CASEFOLD_FUNCTION,
@@ -114,14 +113,15 @@ class SqliteStore(Store):
         return SqliteDatabase(conn)
 
     def _write_lock_fd(self) -> int:
-        fd: int | None = getattr(self._local, "lock_fd", None)
-        if fd is None:
-            # One open file per thread: flock excludes other threads' descriptors too.
-            fd = os.open(
-                self.path.with_name(self.path.name + ".write-lock"), os.O_RDWR | os.O_CREAT
-            )
-            self._local.lock_fd = fd
-        return fd
+        lock: BinaryIO | None = getattr(self._local, "lock_file", None)
+        if lock is None:
+            # One open file per thread: flock excludes other threads' descriptors too. A file
+            # object, not a bare descriptor: when a server's worker thread ends, its thread-local
+            # file is collected and closed; a bare int leaked one descriptor per thread (a test
+            # run reached past 1,024, where select() refuses them).
+            lock = open(self.path.with_name(self.path.name + ".write-lock"), "ab", buffering=0)  # noqa: SIM115
+            self._local.lock_file = lock
+        return lock.fileno()
 
     @property
     def db(self) -> SqliteDatabase:
@@ -210,10 +210,10 @@ class SqliteStore(Store):
         if database is not None:
             database.close()
             self._local.db = None
-        lock_fd: int | None = getattr(self._local, "lock_fd", None)
-        if lock_fd is not None:
-            os.close(lock_fd)
-            self._local.lock_fd = None
+        lock: BinaryIO | None = getattr(self._local, "lock_file", None)
+        if lock is not None:
+            lock.close()
+            self._local.lock_file = None
 
 
 def migrate_file(path: Path) -> tuple[int | None, int]:
