@@ -98,6 +98,29 @@ class PrinterUnavailable(SpokenError):
     """The receipt could not be printed; the payment itself stands."""
 
 
+def open_serial_printer(device: str, baudrate: int, paper: PaperProfile) -> Serial:
+    """The ESC/POS printer on a serial line, opened (python-escpos's ``Serial``)."""
+    printer = Serial(devfile=device, baudrate=baudrate, timeout=2, dsrdtr=False, profile=paper.name)
+    printer.open()
+    return printer
+
+
+def write_paper(
+    printer: Serial, lines: list[PaperLine], headings: int, qr_url: str, paper: PaperProfile
+) -> None:
+    """One document as the terminal prints them all (receipt, roadside copy): the printer reset,
+    the first ``headings`` lines bold and centred, the rest left, the QR code of the case's link,
+    the cut."""
+    printer._raw(ESC_INIT)
+    printer.set(align="center", bold=True)
+    for index, line in enumerate(lines):
+        if index == headings:
+            printer.set(align="left", bold=False)
+        printer._raw(line.command())
+    printer.qr(qr_url, native=paper.native_qr, size=4)
+    printer.cut()
+
+
 class EscposReceiptPrinter:
     """``profile``: the printer's model in python-escpos's capabilities database (its code
     pages, paper width and features); ``width_px`` overrides the paper width it gives."""
@@ -130,23 +153,10 @@ class EscposReceiptPrinter:
 
     def print_receipt(self, data: ReceiptData, language: Language) -> None:
         lines = self.paper_lines(data, language)
-        printer = Serial(
-            devfile=self._device,
-            baudrate=self._baudrate,
-            timeout=2,
-            dsrdtr=False,
-            profile=self.paper.name,
-        )
+        printer: Serial | None = None
         try:
-            printer.open()
-            printer._raw(ESC_INIT)
-            printer.set(align="center", bold=True)
-            for index, line in enumerate(lines):
-                if index == HEADING_LINES:
-                    printer.set(align="left", bold=False)
-                printer._raw(line.command())
-            printer.qr(data.case_url, native=self.paper.native_qr, size=4)
-            printer.cut()
+            printer = open_serial_printer(self._device, self._baudrate, self.paper)
+            write_paper(printer, lines, HEADING_LINES, data.case_url, self.paper)
         except Exception as exc:  # python-escpos raises serial and its own errors alike
             raise PrinterUnavailable(
                 Text(
@@ -156,4 +166,5 @@ class EscposReceiptPrinter:
                 )
             ) from exc
         finally:
-            printer.close()
+            if printer is not None:
+                printer.close()

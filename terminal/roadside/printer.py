@@ -18,7 +18,7 @@ from escpos.printer import Serial  # type: ignore[import-untyped]
 
 from i18n import Language, Text, translator
 from terminal.paper import PaperLine, PaperProfile, load_profile, paper_lines
-from terminal.receipt import ESC_INIT, PrinterUnavailable
+from terminal.receipt import PrinterUnavailable, open_serial_printer, write_paper
 from terminal.roadside.paper_copy import HEADING_LINES, ProtocolCopy, protocol_lines
 
 PAPER_STATUS = b"\x10\x04\x04"  # DLE EOT 4: transmit the paper roll sensor's status
@@ -59,25 +59,12 @@ class EscposProtocolPrinter:
 
     def print_copy(self, copy: ProtocolCopy, language: Language) -> None:
         lines = self.paper_lines(copy, language)
-        printer = Serial(
-            devfile=self._device,
-            baudrate=self._baudrate,
-            timeout=2,
-            dsrdtr=False,
-            profile=self.paper.name,
-        )
+        printer: Serial | None = None
         try:
-            printer.open()
+            printer = open_serial_printer(self._device, self._baudrate, self.paper)
             if self._paper_sensor:
                 self._check_paper(printer)
-            printer._raw(ESC_INIT)
-            printer.set(align="center", bold=True)
-            for index, line in enumerate(lines):
-                if index == HEADING_LINES:
-                    printer.set(align="left", bold=False)
-                printer._raw(line.command())
-            printer.qr(copy.case_url, native=self.paper.native_qr, size=4)
-            printer.cut()
+            write_paper(printer, lines, HEADING_LINES, copy.case_url, self.paper)
         except PrinterUnavailable:
             raise
         except Exception as exc:  # python-escpos raises serial and its own errors alike
@@ -89,7 +76,8 @@ class EscposProtocolPrinter:
                 )
             ) from exc
         finally:
-            printer.close()
+            if printer is not None:
+                printer.close()
 
     def _check_paper(self, printer: Serial) -> None:
         printer.device.reset_input_buffer()
