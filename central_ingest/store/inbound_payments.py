@@ -19,14 +19,13 @@ from typing import Any
 
 from central_ingest.core import fines
 from central_ingest.core import reconciliation as recon
-from central_ingest.core.cases import CaseStatus
 from central_ingest.core.clock import iso, parse_iso
 from central_ingest.store.appeals import appeal_of_case
-from central_ingest.store.bailiffs import Issuer, recall
+from central_ingest.store.bailiffs import Issuer
 from central_ingest.store.case_reads import case_row, case_state
-from central_ingest.store.case_status import case_entry, set_case_status
 from central_ingest.store.db import Database
 from central_ingest.store.ledger import append_entry
+from central_ingest.store.payments import apply_to_case
 from central_ingest.store.rows import all_rows, one_row
 
 LEDGER_ENTITY = "inbound_payment"
@@ -176,36 +175,9 @@ def record_inbound(
     )
     change = result.case_change
     if case is not None and change is not None and change.case_status is not None:
-        assert change.paid_minor is not None
-        set_case_status(
-            db,
-            case_number,
-            expected=CaseStatus(case["status"]),
-            status=change.case_status,
-            paid_minor=change.paid_minor,
-            at=at,
+        apply_to_case(
+            db, case, change, actor=actor, at=at, issuer=issuer, inbound_payment=entity_id
         )
-        case_entry(
-            db,
-            case_number=case_number,
-            status=change.case_status,
-            paid_minor=change.paid_minor,
-            action="payment_applied",
-            actor=actor,
-            at=at,
-            inbound_payment=entity_id,
-            match_status=change.match.value,
-        )
-        if change.recall is not None:
-            recall(
-                db,
-                case_number,
-                change.recall,
-                paid_minor=change.paid_minor,
-                actor=actor,
-                at=at,
-                issuer=issuer,
-            )
     row = inbound_payment(db, report.institution, report.reference)
     assert row is not None
     return row

@@ -93,20 +93,23 @@ def record_payment(
         },
     )
     if case is not None and outcome.changes_case:
-        _apply_to_case(db, case, outcome, payment_id=payment_id, actor=actor, at=at, issuer=issuer)
+        apply_to_case(db, case, outcome, actor=actor, at=at, issuer=issuer, payment_id=payment_id)
     return outcome.match.value
 
 
-def _apply_to_case(
+def apply_to_case(
     db: Database,
     case: Mapping[str, Any],
     outcome: PaymentOutcome,
     *,
-    payment_id: str,
     actor: str,
     at: str,
     issuer: Issuer,
+    **payment_ref: str,
 ) -> None:
+    """What a payment does to its case, wherever it was made: the new status and amount, the
+    case's ledger entry naming the payment (``payment_ref``: the terminal's ``payment_id`` or a
+    bank's ``inbound_payment``), and the recall from the bailiffs when it pays them off."""
     assert outcome.case_status is not None and outcome.paid_minor is not None
     case_number = case["case_number"]
     set_case_status(
@@ -125,8 +128,8 @@ def _apply_to_case(
         action="payment_applied",
         actor=actor,
         at=at,
-        payment_id=payment_id,
         match_status=outcome.match.value,
+        **payment_ref,
     )
     if outcome.recall is not None:
         recall(
