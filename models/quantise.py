@@ -89,7 +89,7 @@ def _moving_region(frame: npt.NDArray[np.uint8], rng: random.Random) -> npt.NDAr
 def quantise(source: Path, out: Path, seed: int, frames: int) -> str:
     """Write the INT8 model to `out` (an OpenVINO IR .xml with its .bin); returns the sha256
     of the .xml and of the .bin."""
-    import nncf  # type: ignore[import-untyped]
+    import nncf
     import openvino  # type: ignore[import-untyped]
 
     model = openvino.Core().read_model(source)
