@@ -7,6 +7,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from selenium import webdriver
+from selenium.common.exceptions import NoSuchElementException, StaleElementReferenceException
 from selenium.webdriver.common.action_chains import ActionChains
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
@@ -39,7 +40,11 @@ class Screens:
 
 
 def wait_for(driver: webdriver.Chrome, condition: Callable[[webdriver.Chrome], object]) -> None:
-    WebDriverWait(driver, WAIT_S).until(condition)
+    # An element looked up while the page is being replaced (a form just posted) is missing or
+    # stale for a moment: both mean "not yet", as WebDriverWait already takes a missing one.
+    WebDriverWait(
+        driver, WAIT_S, ignored_exceptions=(NoSuchElementException, StaleElementReferenceException)
+    ).until(condition)
 
 
 def on_screen(driver: webdriver.Chrome) -> str | None:

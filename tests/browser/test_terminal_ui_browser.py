@@ -206,8 +206,8 @@ def test_an_officer_draws_up_a_fine_and_a_warning_on_the_tablet(
             browser, lambda d: d.find_element(By.TAG_NAME, "html").get_attribute("lang") == language
         )
         sign_in(browser, "000000")
-        message = browser.find_element(By.ID, "message").text
-        assert words["tries"] in message, message
+        # The PIN pad posts its form: wait for the answer page, not the pad still on screen.
+        wait_for(browser, lambda d: words["tries"] in d.find_element(By.ID, "message").text)
         screens.shot("wrong-pin")
         sign_in(browser, PIN)
         page_is(browser, "/protocols")
