@@ -36,12 +36,19 @@ from tests.support.evidence_images import evidence_jpeg
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def wait_until(condition: Callable[[], bool], timeout_s: float, what: str) -> None:
-    """Poll a condition that has no event to wait on (another process's database)."""
+def wait_until(
+    condition: Callable[[], bool],
+    timeout_s: float,
+    what: str,
+    detail: Callable[[], object] | None = None,
+) -> None:
+    """Poll a condition that has no event to wait on (another process's database); on
+    timeout, ``detail`` (a process's last log lines, say) goes into the message."""
     deadline = time.monotonic() + timeout_s
     while not condition():
         if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout_s} s waiting for {what}")
+            extra = f": {detail()}" if detail is not None else ""
+            raise AssertionError(f"timed out after {timeout_s} s waiting for {what}{extra}")
         time.sleep(0.02)
 
 
