@@ -35,7 +35,13 @@ from dataclasses import dataclass, replace
 import cv2
 import numpy as np
 
-from models.lines import candidate_boxes, region_field_boxes, region_fields, stacked_lines
+from models.lines import (
+    REGION_BESIDE,
+    candidate_boxes,
+    region_field_boxes,
+    region_fields,
+    stacked_lines,
+)
 from models.manifest import load_manifest, verify
 from models.ocr import (
     RECOGNISER_MIN_WIDTH,
@@ -75,6 +81,11 @@ ACCEPT_SCORE = 0.85
 REFINE_HEIGHT = 64
 REFINE_GROW_X = 0.6
 REFINE_GROW_Y = 0.4
+# ... and to the right as far as a Kazakh or Russian plate's region field can stand beside its
+# number (models.lines.REGION_BESIDE): a small plate's number read alone at the first look is
+# joined with its field at the second only where the region shows the field whole. Never
+# beyond what the canvas holds at the zoom (the region's width stays one warmed-up shape).
+REFINE_GROW_RIGHT = REGION_BESIDE[1]
 REFINE_MAX_ZOOM = 3.0
 # The second look's regions are at most 128 px high (REFINE_HEIGHT grown by twice
 # REFINE_GROW_Y) and, for text up to 8 times wider than high, at most this wide; few crops
@@ -251,7 +262,7 @@ class PlateReader:
         stacked = {top.union(bottom): (top, bottom) for top, bottom in stacked_lines(lines)}
         beside = {line.union(code): (line, code) for line, code in region_fields(lines)}
         joined = {**beside, **stacked}
-        reads: dict[Box, TextRead] = {}
+        reads: dict[tuple[int, int, int, int], TextRead] = {}  # by the crop's corners
         parts_of_plates: set[Box] = set()
         numbers_with_region: list[tuple[str, Box]] = []  # (number as read alone, plate's box)
 
@@ -272,7 +283,7 @@ class PlateReader:
             if on_line_of is not None and not _share_a_line(in_frame, on_line_of):
                 continue
             parts = joined.get(box, (box,))
-            read = self._read_parts(image, parts, reads)
+            read = self._read_parts(image, parts, reads, side_by_side=box in beside)
             decoded = decode(read.text, read.confidences, self.expected, two_line=box in stacked)
             if len(parts) > 1 and decoded.format not in (
                 TWO_LINE_FORMATS if box in stacked else FORMAT_NAMES
@@ -312,17 +323,31 @@ class PlateReader:
         ]
 
     def _read_parts(
-        self, image: Image, parts: Sequence[Box], reads: dict[Box, TextRead]
+        self,
+        image: Image,
+        parts: Sequence[Box],
+        reads: dict[tuple[int, int, int, int], TextRead],
+        side_by_side: bool = False,
     ) -> TextRead:
-        """The lines `parts` read in turn and joined (each line read once per call of
-        `_read_lines`: a line is a candidate alone and a part of stacked ones)."""
-        for part in parts:
-            if part not in reads:
-                reads[part] = self._recognizer.read(crop_with_margin(image, part))
-        return TextRead(
-            "".join(reads[part].text for part in parts),
-            tuple(conf for part in parts for conf in reads[part].confidences),
-        )
+        """The lines `parts` read in turn and joined (each crop read once per call of
+        `_read_lines`: a line is a candidate alone and a part of stacked ones). Parts
+        `side_by_side` (a number and its region field) are cut apart at their seam: the
+        margin that catches a line's cut end glyphs would read the field's first digit into
+        the number too (M336PX9 + 912)."""
+        texts: list[str] = []
+        confidences: list[float] = []
+        for index, part in enumerate(parts):
+            left, right = margin_span(image, part)
+            if side_by_side and index > 0:
+                left = max(left, part.x)
+            if side_by_side and index + 1 < len(parts):
+                right = min(right, max(part.x + 1, parts[index + 1].x))
+            key = (left, part.y, right, part.y2)
+            if key not in reads:
+                reads[key] = self._recognizer.read(image[part.y : part.y2, left:right])
+            texts.append(reads[key].text)
+            confidences += reads[key].confidences
+        return TextRead("".join(texts), tuple(confidences))
 
     def _with_region_field(
         self, image: Image, box: Box, read: TextRead
@@ -396,14 +421,17 @@ class PlateReader:
 
 
 def enlarged_surroundings(image: Image, box: Box) -> tuple[Image, tuple[int, int], float]:
-    """The second look's region around `box`: grown by REFINE_GROW_X/Y of its height, scaled
-    so that the box is REFINE_HEIGHT px high (at most REFINE_MAX_ZOOM times); with the region's
-    origin in the frame and the zoom."""
+    """The second look's region around `box`: grown by REFINE_GROW_X/Y of its height (to the
+    right by REFINE_GROW_RIGHT, as far as the canvas holds), scaled so that the box is
+    REFINE_HEIGHT px high (at most REFINE_MAX_ZOOM times); with the region's origin in the
+    frame and the zoom."""
     height, width = image.shape[:2]
     grow_x, grow_y = round(REFINE_GROW_X * box.h), round(REFINE_GROW_Y * box.h)
-    x1, y1 = max(0, box.x - grow_x), max(0, box.y - grow_y)
-    x2, y2 = min(width, box.x2 + grow_x), min(height, box.y2 + grow_y)
     zoom = min(REFINE_MAX_ZOOM, REFINE_HEIGHT / max(1, box.h))
+    x1, y1 = max(0, box.x - grow_x), max(0, box.y - grow_y)
+    y2 = min(height, box.y2 + grow_y)
+    right = min(box.x2 + round(REFINE_GROW_RIGHT * box.h), x1 + int(SECOND_LOOK_CANVAS[0] / zoom))
+    x2 = min(width, max(right, box.x2 + grow_x))
     region = cv2.resize(image[y1:y2, x1:x2], None, fx=zoom, fy=zoom, interpolation=cv2.INTER_CUBIC)
     return np.asarray(region, np.uint8), (x1, y1), zoom
 
@@ -431,10 +459,17 @@ def equalise_contrast(image: Image) -> Image:
     return np.asarray(cv2.cvtColor(equalised, cv2.COLOR_LAB2BGR), np.uint8)
 
 
+def margin_span(image: Image, box: Box, margin: float = CROP_MARGIN) -> tuple[int, int]:
+    """The columns of the box widened by `margin` times its height left and right, within
+    the image."""
+    grow = round(margin * box.h)
+    return max(0, box.x - grow), min(image.shape[1], box.x2 + grow)
+
+
 def crop_with_margin(image: Image, box: Box, margin: float = CROP_MARGIN) -> Image:
     """The box's pixels, widened by `margin` times its height left and right."""
-    grow = round(margin * box.h)
-    return image[box.y : box.y2, max(0, box.x - grow) : min(image.shape[1], box.x2 + grow)]
+    left, right = margin_span(image, box, margin)
+    return image[box.y : box.y2, left:right]
 
 
 def _share_a_line(first: Box, second: Box) -> bool:

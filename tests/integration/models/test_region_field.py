@@ -3,6 +3,7 @@ right, is read with the number, in layout order (number, then region)."""
 
 from __future__ import annotations
 
+import cv2
 import numpy as np
 import pytest
 
@@ -42,3 +43,25 @@ def test_a_russian_plate_is_read_whole_with_its_raised_region_code(
     assert (plate.text, plate.format) == (text, plate_format.name)
     # The reading's box reaches the region field at the plate's right end.
     assert plate.box.x2 >= right_edge - PLATE_HEIGHT // 2
+
+
+def rolled(plate: np.ndarray, degrees: float) -> np.ndarray:
+    """The plate turned in its plane, as a plate on a tilted bumper shows."""
+    height, width = plate.shape[:2]
+    turn = cv2.getRotationMatrix2D((width / 2, height / 2), degrees, 1.0)
+    return np.asarray(cv2.warpAffine(plate, turn, (width, height), borderValue=(60, 62, 64)))
+
+
+@pytest.mark.parametrize(
+    ("plate_format", "text", "height", "degrees"),
+    [(RU_CAR_3, "M336PX912", 36, 0.0), (RU_CAR, "K888CK23", 36, 3.0)],
+    ids=["three-digit-region", "tilted"],
+)
+def test_a_number_and_its_region_field_are_cut_apart_at_their_seam(
+    reader: PlateReader, plate_format: PlateFormat, text: str, height: int, degrees: float
+) -> None:
+    # The number's crop is widened to catch its own cut end glyphs; beside its region field
+    # it reached into the field (M336PX9 + 912 was no layout, so the number stood alone).
+    frame, _ = on_bumper(rolled(draw(plate_format, text, height), degrees))
+    plates = reader.read_plates(frame, limit=4)
+    assert [(plate.text, plate.format) for plate in plates[:1]] == [(text, plate_format.name)]
