@@ -13,10 +13,12 @@ This package imports no other part of the project, so each may import it; the pu
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Iterator
+from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 from urllib.parse import quote
 
-__all__ = ["DEFAULT_BUSY_TIMEOUT_S", "SYNCHRONOUS_LEVELS", "open_sqlite"]
+__all__ = ["DEFAULT_BUSY_TIMEOUT_S", "SYNCHRONOUS_LEVELS", "open_sqlite", "write_transaction"]
 
 # How long a connection waits for another's lock before "database is locked".
 DEFAULT_BUSY_TIMEOUT_S = 30.0
@@ -75,3 +77,21 @@ def open_sqlite(
         conn.close()
         raise
     return conn
+
+
+@contextmanager
+def write_transaction(
+    conn: sqlite3.Connection, lock: AbstractContextManager[object]
+) -> Iterator[sqlite3.Connection]:
+    """One atomic write on ``conn`` (opened by ``open_sqlite``: autocommit), one thread at a
+    time under ``lock``: BEGIN IMMEDIATE takes the file's write lock up front, so a write never
+    fails half-way on another connection's lock; COMMIT at the end, ROLLBACK on any exception
+    (a card pulled, a power failure signalled, a bug), which is raised again."""
+    with lock:
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            yield conn
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+        conn.execute("COMMIT")

@@ -12,8 +12,7 @@ from __future__ import annotations
 
 import sqlite3
 import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
@@ -21,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from i18n import Message
-from localdb import open_sqlite
+from localdb import open_sqlite, write_transaction
 from terminal.messages import decode_message, encode_message
 
 SCHEMA = """
@@ -119,16 +118,8 @@ class Journal:
     def close(self) -> None:
         self._conn.close()
 
-    @contextmanager
-    def _transaction(self) -> Iterator[sqlite3.Connection]:
-        with self._lock:
-            self._conn.execute("BEGIN IMMEDIATE")
-            try:
-                yield self._conn
-            except BaseException:
-                self._conn.execute("ROLLBACK")
-                raise
-            self._conn.execute("COMMIT")
+    def _transaction(self) -> AbstractContextManager[sqlite3.Connection]:
+        return write_transaction(self._conn, self._lock)
 
     # --- payments ----------------------------------------------------------------------------
 

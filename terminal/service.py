@@ -232,11 +232,7 @@ class PaymentTerminal:
         row = self._journal.payment(key)
         assert row is not None
         receipt = self._receipt(row, case)
-        message: Message = Text("Approved. Give the payer the receipt.")
-        try:
-            self._printer.print_receipt(receipt, language)
-        except PrinterUnavailable as exc:
-            message = Text("Approved. %(printer)s", printer=exc.text)
+        message = print_approved_receipt(self._printer, receipt, language)
         reported = self.flush_reports() == 0
         if not reported:
             message = Text(
@@ -249,18 +245,9 @@ class PaymentTerminal:
         )
 
     def _receipt(self, row: PaymentRow, case: CaseForPayment) -> ReceiptData:
-        assert row.paid_at is not None
-        return ReceiptData(
-            agency=self._identity.agency,
-            terminal_id=self._identity.terminal_id,
-            paid_at=datetime.fromisoformat(row.paid_at),
-            masked_pan=row.masked_pan or "",
-            scheme=row.scheme or "",
-            aid=row.aid or "",
-            amount_minor=row.amount_minor,
-            approval_code=row.approval_code or "",
-            rrn=row.rrn or "",
-            stan=row.stan or "",
+        return receipt_for(
+            self._identity,
+            row,
             case_number=case.case_number,
             legal_basis=case.legal_basis,
             full_minor=case.full_minor,
@@ -300,3 +287,47 @@ class PaymentTerminal:
                 self._journal.delivery_failed(message_id)
                 left += 1
         return left
+
+
+def receipt_for(
+    identity: TerminalIdentity,
+    row: PaymentRow,
+    *,
+    case_number: str,
+    legal_basis: Message,
+    full_minor: int,
+    discounted_minor: int,
+    case_url: str,
+) -> ReceiptData:
+    """The receipt of the approved payment ``row`` (a camera case's or a roadside
+    protocol's): the card and acquirer's facts as journalled, the case's as given."""
+    assert row.paid_at is not None
+    return ReceiptData(
+        agency=identity.agency,
+        terminal_id=identity.terminal_id,
+        paid_at=datetime.fromisoformat(row.paid_at),
+        masked_pan=row.masked_pan or "",
+        scheme=row.scheme or "",
+        aid=row.aid or "",
+        amount_minor=row.amount_minor,
+        approval_code=row.approval_code or "",
+        rrn=row.rrn or "",
+        stan=row.stan or "",
+        case_number=case_number,
+        legal_basis=legal_basis,
+        full_minor=full_minor,
+        discounted_minor=discounted_minor,
+        case_url=case_url,
+    )
+
+
+def print_approved_receipt(
+    printer: ReceiptPrinter, receipt: ReceiptData, language: Language
+) -> Message:
+    """Print an approved payment's receipt; what to tell the officer (a printer that failed
+    is named: the payment stands, the receipt can be printed again)."""
+    try:
+        printer.print_receipt(receipt, language)
+    except PrinterUnavailable as exc:
+        return Text("Approved. %(printer)s", printer=exc.text)
+    return Text("Approved. Give the payer the receipt.")

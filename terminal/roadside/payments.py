@@ -16,14 +16,19 @@ from uuid import UUID
 
 from contract import DeviceKey, MessageKind, Payment, PaymentChannel, encode_envelope, seal
 from contract.roadside import ProtocolOutcome, RoadsideProtocol
-from i18n import Language, Message, Text
+from i18n import Language, Text
 from terminal.journal import Journal, PaymentState
 from terminal.messages import SpokenError
 from terminal.payment_device import Charge, ChargeRequest, PaymentDevice
-from terminal.receipt import PrinterUnavailable, ReceiptData, ReceiptPrinter
+from terminal.receipt import ReceiptData, ReceiptPrinter
 from terminal.roadside.paper_copy import case_url
 from terminal.roadside.store import JournalledProtocol, RoadsideStore
-from terminal.service import PaymentResult, TerminalIdentity
+from terminal.service import (
+    PaymentResult,
+    TerminalIdentity,
+    print_approved_receipt,
+    receipt_for,
+)
 
 
 def on_the_spot_minor(protocol: RoadsideProtocol, discount_percent: int) -> int | None:
@@ -162,11 +167,11 @@ class RoadsideCashier:
         )
         self._journal.disarm_reversal(key)
         receipt = self._receipt(protocol, key)
-        message: Message = Text("Approved. Give the payer the receipt.")
-        try:
-            self._receipt_printer.print_receipt(receipt, language or journalled.language)  # type: ignore[arg-type]
-        except PrinterUnavailable as exc:
-            message = Text("Approved. %(printer)s", printer=exc.text)
+        message = print_approved_receipt(
+            self._receipt_printer,
+            receipt,
+            language or journalled.language,  # type: ignore[arg-type]
+        )
         reported = self._send() == 0
         return PaymentResult(key, PaymentState.APPROVED, message, number, due, receipt, reported)
 
@@ -200,18 +205,10 @@ class RoadsideCashier:
 
     def _receipt(self, protocol: RoadsideProtocol, payment_id: str) -> ReceiptData:
         row = self._journal.payment(payment_id)
-        assert row is not None and row.paid_at is not None and protocol.amount_minor is not None
-        return ReceiptData(
-            agency=self._identity.agency,
-            terminal_id=self._identity.terminal_id,
-            paid_at=datetime.fromisoformat(row.paid_at),
-            masked_pan=row.masked_pan or "",
-            scheme=row.scheme or "",
-            aid=row.aid or "",
-            amount_minor=row.amount_minor,
-            approval_code=row.approval_code or "",
-            rrn=row.rrn or "",
-            stan=row.stan or "",
+        assert row is not None and protocol.amount_minor is not None
+        return receipt_for(
+            self._identity,
+            row,
             case_number=protocol.protocol_number,
             legal_basis=Text(
                 "CoAO RK art. %(article)s part %(part)s",

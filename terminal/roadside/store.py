@@ -18,8 +18,7 @@ from __future__ import annotations
 
 import sqlite3
 import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -30,7 +29,7 @@ from contract.roadside import (
     SignedRoadsideProtocol,
     format_protocol_number,
 )
-from localdb import open_sqlite
+from localdb import open_sqlite, write_transaction
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS roadside_blocks (
@@ -120,16 +119,8 @@ class RoadsideStore:
     def close(self) -> None:
         self._conn.close()
 
-    @contextmanager
-    def _transaction(self) -> Iterator[sqlite3.Connection]:
-        with self._lock:
-            self._conn.execute("BEGIN IMMEDIATE")
-            try:
-                yield self._conn
-            except BaseException:
-                self._conn.execute("ROLLBACK")
-                raise
-            self._conn.execute("COMMIT")
+    def _transaction(self) -> AbstractContextManager[sqlite3.Connection]:
+        return write_transaction(self._conn, self._lock)
 
     # --- numbers -----------------------------------------------------------------------------
 
