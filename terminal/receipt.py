@@ -10,7 +10,7 @@ terminal's configured language otherwise. Amounts are written with the ISO code
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
@@ -121,9 +121,11 @@ def write_paper(
     printer.cut()
 
 
-class EscposReceiptPrinter:
-    """``profile``: the printer's model in python-escpos's capabilities database (its code
-    pages, paper width and features); ``width_px`` overrides the paper width it gives."""
+class EscposPrinter:
+    """An ESC/POS printer on a serial line, printing the terminal's documents alike (the
+    receipt here, the roadside protocol's copy in ``terminal.roadside.printer``). ``profile``:
+    the printer's model in python-escpos's capabilities database (its code pages, paper width
+    and features); ``width_px`` overrides the paper width it gives."""
 
     def __init__(
         self,
@@ -137,34 +139,62 @@ class EscposReceiptPrinter:
         self._baudrate = baudrate
         self.paper: PaperProfile = load_profile(profile, width_px)
 
-    def paper_lines(self, data: ReceiptData, language: Language) -> list[PaperLine]:
-        """What goes on paper, line by line: text in a code page, or an image."""
-        lines = receipt_lines(data, translator("terminal", language))
+    def _on_paper(
+        self, lines: list[str], headings: int, cannot_draw: Callable[[str], Message]
+    ) -> list[PaperLine]:
+        """What goes on paper, line by line: text in a code page, or an image; a font that
+        cannot draw the image lines is ``PrinterUnavailable`` with ``cannot_draw(problem)``."""
         try:
-            return paper_lines(lines, self.paper, headings=HEADING_LINES)
+            return paper_lines(lines, self.paper, headings=headings)
         except OSError as exc:  # the font of the image lines
-            raise PrinterUnavailable(
-                Text(
-                    "The receipt could not be drawn (%(problem)s): the payment is recorded;"
-                    " install the font and print the receipt again.",
-                    problem=str(exc),
-                )
-            ) from exc
+            raise PrinterUnavailable(cannot_draw(str(exc))) from exc
 
-    def print_receipt(self, data: ReceiptData, language: Language) -> None:
-        lines = self.paper_lines(data, language)
+    def _print(
+        self,
+        lines: list[PaperLine],
+        headings: int,
+        qr_url: str,
+        no_answer: Message,
+        check: Callable[[Serial], None] | None = None,
+    ) -> None:
+        """Open the printer, ``check`` it (its paper, say), print, close; any fault of the line
+        or the printer is ``PrinterUnavailable`` with ``no_answer`` (a check's own one kept)."""
         printer: Serial | None = None
         try:
             printer = open_serial_printer(self._device, self._baudrate, self.paper)
-            write_paper(printer, lines, HEADING_LINES, data.case_url, self.paper)
+            if check is not None:
+                check(printer)
+            write_paper(printer, lines, headings, qr_url, self.paper)
+        except PrinterUnavailable:
+            raise
         except Exception as exc:  # python-escpos raises serial and its own errors alike
-            raise PrinterUnavailable(
-                Text(
-                    "The receipt printer on %(device)s did not answer: the payment is"
-                    " recorded; check the printer and print the receipt again.",
-                    device=self._device,
-                )
-            ) from exc
+            raise PrinterUnavailable(no_answer) from exc
         finally:
             if printer is not None:
                 printer.close()
+
+
+class EscposReceiptPrinter(EscposPrinter):
+    def paper_lines(self, data: ReceiptData, language: Language) -> list[PaperLine]:
+        """What goes on paper, line by line: text in a code page, or an image."""
+        return self._on_paper(
+            receipt_lines(data, translator("terminal", language)),
+            HEADING_LINES,
+            lambda problem: Text(
+                "The receipt could not be drawn (%(problem)s): the payment is recorded;"
+                " install the font and print the receipt again.",
+                problem=problem,
+            ),
+        )
+
+    def print_receipt(self, data: ReceiptData, language: Language) -> None:
+        self._print(
+            self.paper_lines(data, language),
+            HEADING_LINES,
+            data.case_url,
+            Text(
+                "The receipt printer on %(device)s did not answer: the payment is"
+                " recorded; check the printer and print the receipt again.",
+                device=self._device,
+            ),
+        )

@@ -17,8 +17,8 @@ from typing import Protocol
 from escpos.printer import Serial  # type: ignore[import-untyped]
 
 from i18n import Language, Text, translator
-from terminal.paper import PaperLine, PaperProfile, load_profile, paper_lines
-from terminal.receipt import PrinterUnavailable, open_serial_printer, write_paper
+from terminal.paper import PaperLine
+from terminal.receipt import EscposPrinter, PrinterUnavailable
 from terminal.roadside.paper_copy import HEADING_LINES, ProtocolCopy, protocol_lines
 
 PAPER_STATUS = b"\x10\x04\x04"  # DLE EOT 4: transmit the paper roll sensor's status
@@ -29,7 +29,7 @@ class CopyPrinter(Protocol):
     def print_copy(self, copy: ProtocolCopy, language: Language) -> None: ...
 
 
-class EscposProtocolPrinter:
+class EscposProtocolPrinter(EscposPrinter):
     def __init__(
         self,
         device: str,
@@ -39,45 +39,32 @@ class EscposProtocolPrinter:
         width_px: int | None = None,
         paper_sensor: bool = False,
     ) -> None:
-        self._device = device
-        self._baudrate = baudrate
+        super().__init__(device, baudrate, profile=profile, width_px=width_px)
         self._paper_sensor = paper_sensor
-        self.paper: PaperProfile = load_profile(profile, width_px)
 
     def paper_lines(self, copy: ProtocolCopy, language: Language) -> list[PaperLine]:
-        lines = protocol_lines(copy, translator("terminal", language))
-        try:
-            return paper_lines(lines, self.paper, headings=HEADING_LINES)
-        except OSError as exc:  # the font of the image lines
-            raise PrinterUnavailable(
-                Text(
-                    "The protocol's copy could not be drawn (%(problem)s): the protocol is"
-                    " kept; install the font and print the copy again.",
-                    problem=str(exc),
-                )
-            ) from exc
+        return self._on_paper(
+            protocol_lines(copy, translator("terminal", language)),
+            HEADING_LINES,
+            lambda problem: Text(
+                "The protocol's copy could not be drawn (%(problem)s): the protocol is"
+                " kept; install the font and print the copy again.",
+                problem=problem,
+            ),
+        )
 
     def print_copy(self, copy: ProtocolCopy, language: Language) -> None:
-        lines = self.paper_lines(copy, language)
-        printer: Serial | None = None
-        try:
-            printer = open_serial_printer(self._device, self._baudrate, self.paper)
-            if self._paper_sensor:
-                self._check_paper(printer)
-            write_paper(printer, lines, HEADING_LINES, copy.case_url, self.paper)
-        except PrinterUnavailable:
-            raise
-        except Exception as exc:  # python-escpos raises serial and its own errors alike
-            raise PrinterUnavailable(
-                Text(
-                    "The printer on %(device)s did not answer: the protocol is kept; check the"
-                    " paper and print the copy again.",
-                    device=self._device,
-                )
-            ) from exc
-        finally:
-            if printer is not None:
-                printer.close()
+        self._print(
+            self.paper_lines(copy, language),
+            HEADING_LINES,
+            copy.case_url,
+            Text(
+                "The printer on %(device)s did not answer: the protocol is kept; check the"
+                " paper and print the copy again.",
+                device=self._device,
+            ),
+            check=self._check_paper if self._paper_sensor else None,
+        )
 
     def _check_paper(self, printer: Serial) -> None:
         printer.device.reset_input_buffer()
