@@ -13,7 +13,7 @@ instead).
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 from typing import Any, Literal
 
@@ -32,7 +32,7 @@ from central_ingest.notify.status_texts import (
 from central_ingest.notify.texts import CaseNotice, email_body, email_subject, sms_text
 from central_ingest.store.case_reads import case_row
 from central_ingest.store.db import Database
-from central_ingest.store.notifications import NewNotice, insert_notices
+from central_ingest.store.notifications import RESOLUTION, NewNotice, NoticeKind, insert_notices
 from i18n import BOTH_OFFICIAL, Language, Translator, language_or_none, translator
 
 DOMAIN = "notices"
@@ -70,34 +70,15 @@ def case_opened_notices(
     case, each only if the owner has that contact. ``attempt_round``: sent again because every
     notice of the previous round failed (``core.driver_told.next_round``)."""
     notice = CaseNotice.from_case(case, config.case_link_base_url, now)
-    readers = _readers(case, config)
-    notices: list[NewNotice] = []
-    if case.get("owner_phone"):
-        notices.extend(
-            NewNotice(
-                notice.case_number,
-                "sms",
-                case["owner_phone"],
-                None,
-                sms_text(notice, t),
-                t.language,
-                attempt_round=attempt_round,
-            )
-            for t in readers
-        )
-    if case.get("owner_email"):
-        notices.append(
-            NewNotice(
-                notice.case_number,
-                "email",
-                case["owner_email"],
-                SUBJECT_SEPARATOR.join(email_subject(notice, t) for t in readers),
-                SECTION_BREAK.join(email_body(notice, t) for t in readers),
-                recorded_language([t.language for t in readers]),
-                attempt_round=attempt_round,
-            )
-        )
-    return notices
+    return _to_contacts(
+        case,
+        _readers(case, config),
+        sms=lambda t: sms_text(notice, t),
+        subject=lambda t: email_subject(notice, t),
+        body=lambda t: email_body(notice, t),
+        case_number=notice.case_number,
+        attempt_round=attempt_round,
+    )
 
 
 def _readers(case: Mapping[str, Any], config: RegistryConfig) -> list[Translator]:
@@ -119,31 +100,56 @@ def status_notices(
     """The SMS and the e-mail telling the owner of a change of the case's status, in the same
     languages and to the same contacts as the resolution's."""
     notice = CaseNotice.from_case(case, config.case_link_base_url, now)
-    readers = _readers(case, config)
+    return _to_contacts(
+        case,
+        _readers(case, config),
+        sms=lambda t: status_sms(kind, notice, facts, t),
+        subject=lambda t: status_subject(kind, notice, facts, t),
+        body=lambda t: status_email(kind, notice, facts, t),
+        case_number=notice.case_number,
+        kind=kind,
+    )
+
+
+def _to_contacts(
+    case: Mapping[str, Any],
+    readers: list[Translator],
+    *,
+    sms: Callable[[Translator], str],
+    subject: Callable[[Translator], str],
+    body: Callable[[Translator], str],
+    case_number: str,
+    kind: NoticeKind = RESOLUTION,
+    attempt_round: int = 1,
+) -> list[NewNotice]:
+    """One SMS per reader's language to the owner's phone, and one e-mail to the owner's
+    address holding every language, each only where the owner has that contact."""
     notices: list[NewNotice] = []
     if case.get("owner_phone"):
         notices.extend(
             NewNotice(
-                notice.case_number,
+                case_number,
                 "sms",
                 case["owner_phone"],
                 None,
-                status_sms(kind, notice, facts, t),
+                sms(t),
                 t.language,
                 kind=kind,
+                attempt_round=attempt_round,
             )
             for t in readers
         )
     if case.get("owner_email"):
         notices.append(
             NewNotice(
-                notice.case_number,
+                case_number,
                 "email",
                 case["owner_email"],
-                SUBJECT_SEPARATOR.join(status_subject(kind, notice, facts, t) for t in readers),
-                SECTION_BREAK.join(status_email(kind, notice, facts, t) for t in readers),
+                SUBJECT_SEPARATOR.join(subject(t) for t in readers),
+                SECTION_BREAK.join(body(t) for t in readers),
                 recorded_language([t.language for t in readers]),
                 kind=kind,
+                attempt_round=attempt_round,
             )
         )
     return notices

@@ -97,6 +97,17 @@ def create_app(station: Station) -> FastAPI:
         form = await _form(request)
         return form if same_secret(form.get("csrf"), visit.csrf) else None
 
+    async def posted_visit(request: Request) -> tuple[Visit, dict[str, str]] | Response:
+        """A POST's session and form; else where it goes: signed out to the sign-in screen,
+        without this session's CSRF token refused (``forbidden``)."""
+        visit = visit_of(request)
+        if visit is None:
+            return _see("/sign-in")
+        form = await posted(request, visit)
+        if form is None:
+            return forbidden(request)
+        return visit, form
+
     def forbidden(request: Request) -> Response:
         """A POST without this session's CSRF token: said in the officer's language, since
         a form left open from an earlier session ends here too."""
@@ -167,11 +178,9 @@ def create_app(station: Station) -> FastAPI:
 
     @app.post("/sign-out")
     async def sign_out(request: Request) -> Response:
-        visit = visit_of(request)
-        if visit is None:
-            return _see("/sign-in")
-        if await posted(request, visit) is None:
-            return forbidden(request)
+        checked = await posted_visit(request)
+        if isinstance(checked, Response):
+            return checked
         sessions.close(request.cookies.get(SESSION_COOKIE))
         response = _see("/sign-in")
         response.delete_cookie(SESSION_COOKIE)
@@ -204,11 +213,10 @@ def create_app(station: Station) -> FastAPI:
 
     @app.post("/protocol/new")
     async def new_protocol(request: Request) -> Response:
-        visit = visit_of(request)
-        if visit is None:
-            return _see("/sign-in")
-        if await posted(request, visit) is None:
-            return forbidden(request)
+        checked = await posted_visit(request)
+        if isinstance(checked, Response):
+            return checked
+        visit, _ = checked
         protocol_id = uuid4()
         language = _language(request, station)
         visit.drafts[protocol_id] = DraftState(
@@ -384,12 +392,10 @@ def create_app(station: Station) -> FastAPI:
 
     @app.post("/protocol/{protocol_id}/pay")
     async def pay(request: Request, protocol_id: UUID) -> Response:
-        visit = visit_of(request)
-        if visit is None:
-            return _see("/sign-in")
-        form = await posted(request, visit)
-        if form is None:
-            return forbidden(request)
+        checked = await posted_visit(request)
+        if isinstance(checked, Response):
+            return checked
+        visit, form = checked
         state = visit.drafts.setdefault(protocol_id, DraftState(signed=True))
         try:
             payment_id = UUID(form.get("payment_id", ""))
@@ -410,12 +416,10 @@ def create_app(station: Station) -> FastAPI:
 
     @app.post("/protocol/{protocol_id}/reprint")
     async def reprint(request: Request, protocol_id: UUID) -> Response:
-        visit = visit_of(request)
-        if visit is None:
-            return _see("/sign-in")
-        form = await posted(request, visit)
-        if form is None:
-            return forbidden(request)
+        checked = await posted_visit(request)
+        if isinstance(checked, Response):
+            return checked
+        visit, form = checked
         state = visit.drafts.setdefault(protocol_id, DraftState(signed=True))
         language = language_or_none(form.get("copy_language"))
         try:
