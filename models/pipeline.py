@@ -6,7 +6,7 @@ every detected text box is read, and so are merges of 2-3 neighbouring boxes on 
 
 Detection dominates the cost and grows with the detector's input area, so a frame is searched
 on a ladder of input sizes, smallest first, stopping at the first size where a candidate reads
-as a confident plate (score >= ACCEPT_SCORE): an optional `coarse_side`, then `detector_side`,
+as a confident plate (`_ends_search`): an optional `coarse_side`, then `detector_side`,
 then any larger `fine_sides`. Most plates are found on the first rung; small plates (30-40 px
 high in a 720p frame) only show in the detector's map at the larger ones, and the frames that
 need them pay for them. A rung larger than the frame itself is skipped, and a line that a
@@ -16,11 +16,14 @@ searched once more with its contrast equalised (dusk, night, haze).
 When only the best plate is wanted, candidates are read tallest first and reading stops once no
 shorter candidate could outscore the best so far, even read perfectly (see `_cannot_win`).
 
-The best plate of a rung, when lower than REFINE_HEIGHT px, is looked at once more before the
-acceptance test: the region around it is enlarged to put its text at about REFINE_HEIGHT px
-and searched again, and the lines on the plate's own line are read. Lines the whole-frame pass
-merged or cut (state names, frame lettering and stickers around small plates) come apart at
-that scale; the re-read replaces the first one's text only when it scores at least as well.
+The best plate of a rung, when lower than REFINE_HEIGHT px or not yet confident, is looked at
+once more before the acceptance test: the region around it is scaled to put its text at about
+REFINE_HEIGHT px (enlarged, or reduced for a tall one) and searched again, and the lines on the
+plate's own line are read. Lines the whole-frame pass merged or cut (state names, frame
+lettering and stickers around small plates) come apart at that scale, and a box the coarse rung
+drew loose around a close plate is drawn again tight; the re-read replaces the first one's text
+only when it scores at least as well. A plate of a fixed layout that both looks read alike is
+accepted at a lower score than one read once (CONFIRMED_ACCEPT_SCORE).
 
 OpenVINO plans each input shape the first time it sees it; `warm_up` runs every shape a camera's
 frames lead to (rungs, enlarged regions, crop widths) once at start.
@@ -32,11 +35,7 @@ import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 
-import cv2
-import numpy as np
-
 from models.lines import (
-    REGION_BESIDE,
     candidate_boxes,
     region_field_boxes,
     region_fields,
@@ -62,6 +61,15 @@ from models.plate_format import (
     decode,
     plate_likeness,
 )
+from models.regions import (
+    REFINE_HEIGHT,
+    SURROUNDINGS_SIZES,
+    WARM_UP_MAX_WIDTH,
+    enlarged_surroundings,
+    equalise_contrast,
+    margin_span,
+    on_canvas,
+)
 from models.runtime import Inference, Precision, Runtime, choose_precision, cpu_flags, resolve
 
 DETECTOR = "text_detector"
@@ -69,38 +77,24 @@ DETECTOR_INT8 = "text_detector_int8"  # the same detector quantised (models.quan
 RECOGNIZER = "text_recognizer"
 MIN_CANDIDATE_CONFIDENCE = 0.3
 KNOWN_FORMAT_BONUS = 1.1
-# Detector boxes hug the glyphs and at times cut the first or last character: each crop is
-# widened by this share of its height on both sides before reading.
-CROP_MARGIN = 0.2
 # A reading this plate-like ends the search up the ladder (see the module doc): plate-like text
 # whose least certain character the recogniser gives about 0.9. At 0.7, truncated reads of small
 # plates (K7551 for AJK7551) stopped the search a rung too early (us exact 0.833 against 0.842).
 ACCEPT_SCORE = 0.85
-# Second look at small plates: the box grown by these shares of its height, scaled (at most
-# REFINE_MAX_ZOOM times) so that the box is REFINE_HEIGHT px high.
-REFINE_HEIGHT = 64
-REFINE_GROW_X = 0.6
-REFINE_GROW_Y = 0.4
-# ... and to the right as far as a Kazakh or Russian plate's region field can stand beside its
-# number (models.lines.REGION_BESIDE): a small plate's number read alone at the first look is
-# joined with its field at the second only where the region shows the field whole. Never
-# beyond what the canvas holds at the zoom (the region's width stays one warmed-up shape).
-REFINE_GROW_RIGHT = REGION_BESIDE[1]
-REFINE_MAX_ZOOM = 3.0
-# The second look's regions are at most 128 px high (REFINE_HEIGHT grown by twice
-# REFINE_GROW_Y) and, for text up to 8 times wider than high, at most this wide; few crops
-# read are wider either. The detector sees each region on one canvas of this size, padded
-# with the region's mean colour (`on_canvas`): OpenVINO keeps about 6 MB of plans per input
-# shape, and the 80 shapes the regions came in at their own sizes (multiples of 32) took the
-# box's resident memory from about 0.7 to 1.2 GB.
-WARM_UP_MAX_WIDTH = 640
-SECOND_LOOK_CANVAS = (WARM_UP_MAX_WIDTH, 2 * REFINE_HEIGHT)  # width, height
-SURROUNDINGS_SIZES = (SECOND_LOOK_CANVAS,)
-# Dusk, night and haze leave plates of dark grey on grey that the detector does not see at any
-# size. A frame where no rung read a confident plate is searched once more at detector_side
-# with its contrast equalised (CLAHE at this clip limit). Only then: equalising every frame read
-# fewer plates right (us exact 0.829, br 0.956), as it also sharpens noise and stickers.
-CONTRAST_CLIP_LIMIT = 2.0
+# ... as does a reading of one of the fixed layouts (not `generic`, not `us`, whose layout is
+# any 5-8 characters) scoring at least this, whose second look read the same text. A larger
+# rung searches the whole frame again at 2-4 times the cost (80-300 ms) and, for text already
+# read twice, mostly reads it again: plates of Brazil's O/0/D/Q series score 0.5-0.8 at every
+# rung. Accepting those cut br's p95 from 420 to 180 ms with the same 113 of 114 read, and read
+# one more plate of each synthetic Kazakh development set (seeds 99 and 101: models.synth;
+# p95 340 -> 160 ms and 366 -> 198 ms). For `us` it read one more and lost two (a letter
+# read into SH0R7X, AG6VIW for AG6V1W, both read right a rung later): not used there.
+CONFIRMED_ACCEPT_SCORE = 0.5
+# The second look that `read_plates` gives each plate it returns goes to readings scoring at
+# least this (after `_favour_tall_text`): car badges and stickers read along with a plate
+# (SANDERO, RALLYE: 0.2-0.35) cost 20-30 ms a photo, and none read as a plate after it on the
+# br, us and synthetic Kazakh sets.
+SECOND_LOOK_MIN_SCORE = 0.5
 # A line found again on a larger rung, overlapping one already read at least this much, is the
 # same crop give or take a pixel: its reading would be the same.
 SAME_LINE_IOU = 0.9
@@ -117,6 +111,7 @@ class PlateReading:
     raw: str
     score: float
     refined: bool = False  # read a second time enlarged (PlateReader.refine)
+    confirmed: bool = False  # ... and the second look read the same text (`_ends_search`)
 
 
 def candidate_score(reading: PlateText, box: Box) -> float:
@@ -143,6 +138,14 @@ def _cannot_win(height: int, best: PlateReading | None) -> bool:
     if best is None:
         return False
     return _standing(KNOWN_FORMAT_BONUS, height) < _standing(best.score, best.box.h)
+
+
+def _ends_search(best: PlateReading) -> bool:
+    """Whether the best reading so far ends the search up the ladder: a confident plate, or
+    one of a fixed layout that its second look read the same (see CONFIRMED_ACCEPT_SCORE)."""
+    if best.score >= ACCEPT_SCORE:
+        return True
+    return best.confirmed and best.format in FORMAT_NAMES and best.score >= CONFIRMED_ACCEPT_SCORE
 
 
 def _favour_tall_text(readings: list[PlateReading]) -> list[PlateReading]:
@@ -228,11 +231,11 @@ class PlateReader:
             best = max(readings, key=lambda reading: reading.score, default=None)
             if best is None or best.score == 0.0:
                 continue
-            if best.box.h < REFINE_HEIGHT:
-                best_again = self.refine(image, best)
+            if best.box.h < REFINE_HEIGHT or best.score < ACCEPT_SCORE:
+                best_again = self.refine(image, best, tall_too=True)
                 readings[readings.index(best)] = best_again
                 best = best_again
-            if best.score >= ACCEPT_SCORE:
+            if _ends_search(best):
                 break
         else:
             enhanced = equalise_contrast(image)
@@ -370,10 +373,11 @@ class PlateReader:
                 return decoded, field, joined
         return None
 
-    def refine(self, image: Image, reading: PlateReading) -> PlateReading:
-        """Search and read a small plate's surroundings again, enlarged (see the module doc)."""
+    def refine(self, image: Image, reading: PlateReading, tall_too: bool = False) -> PlateReading:
+        """Search and read a small plate's surroundings again, enlarged (see the module doc);
+        with `tall_too`, a plate REFINE_HEIGHT px or taller too, at REFINE_HEIGHT px."""
         box = reading.box
-        if box.h >= REFINE_HEIGHT or reading.refined:
+        if (box.h >= REFINE_HEIGHT and not tall_too) or reading.refined:
             return reading
         region, (x1, y1), zoom = enlarged_surroundings(image, box)
         same_line = [
@@ -393,11 +397,12 @@ class PlateReader:
         demoted = (
             reading.format in FORMAT_NAMES and best is not None and best.format not in FORMAT_NAMES
         )
+        confirmed = best is not None and best.text == reading.text
         if best is None or best.score < reading.score or demoted:
-            return replace(reading, refined=True)
+            return replace(reading, refined=True, confirmed=confirmed)
         # The text is the second look's; the box stays the first pass's, which spans the
         # plate rather than only its glyphs (evidence crops and tracking use it).
-        return replace(best, box=box, refined=True)
+        return replace(best, box=box, refined=True, confirmed=confirmed)
 
     def read_plates(self, image: Image, limit: int = 1) -> list[PlateReading]:
         """Up to `limit` plate readings, best first, no two on overlapping boxes."""
@@ -412,64 +417,15 @@ class PlateReader:
                 break
             if not any(reading.box.iou(kept.box) > 0 for kept in chosen):
                 chosen.append(reading)
-        return [self.refine(image, reading) for reading in chosen]
+        return [
+            self.refine(image, reading) if reading.score >= SECOND_LOOK_MIN_SCORE else reading
+            for reading in chosen
+        ]
 
     def read(self, image: Image) -> PlateReading | None:
         """The most plate-like reading in the frame, or None when nothing looks like a plate."""
         plates = self.read_plates(image, limit=1)
         return plates[0] if plates else None
-
-
-def enlarged_surroundings(image: Image, box: Box) -> tuple[Image, tuple[int, int], float]:
-    """The second look's region around `box`: grown by REFINE_GROW_X/Y of its height (to the
-    right by REFINE_GROW_RIGHT, as far as the canvas holds), scaled so that the box is
-    REFINE_HEIGHT px high (at most REFINE_MAX_ZOOM times); with the region's origin in the
-    frame and the zoom."""
-    height, width = image.shape[:2]
-    grow_x, grow_y = round(REFINE_GROW_X * box.h), round(REFINE_GROW_Y * box.h)
-    zoom = min(REFINE_MAX_ZOOM, REFINE_HEIGHT / max(1, box.h))
-    x1, y1 = max(0, box.x - grow_x), max(0, box.y - grow_y)
-    y2 = min(height, box.y2 + grow_y)
-    right = min(box.x2 + round(REFINE_GROW_RIGHT * box.h), x1 + int(SECOND_LOOK_CANVAS[0] / zoom))
-    x2 = min(width, max(right, box.x2 + grow_x))
-    region = cv2.resize(image[y1:y2, x1:x2], None, fx=zoom, fy=zoom, interpolation=cv2.INTER_CUBIC)
-    return np.asarray(region, np.uint8), (x1, y1), zoom
-
-
-def on_canvas(region: Image) -> tuple[Image, int]:
-    """The second look's region at the top left of a SECOND_LOOK_CANVAS of its mean colour,
-    with the detector side that sees the canvas at its own size; a region larger than the
-    canvas (text wider than 8 times its height) as it is, at its own size."""
-    height, width = region.shape[:2]
-    canvas_w, canvas_h = SECOND_LOOK_CANVAS
-    if width > canvas_w or height > canvas_h:
-        return region, max(height, width)
-    mean = cv2.mean(region)[:3]
-    canvas = np.empty((canvas_h, canvas_w, 3), np.uint8)
-    canvas[:] = np.asarray([round(value) for value in mean], np.uint8)
-    canvas[:height, :width] = region
-    return canvas, canvas_w
-
-
-def equalise_contrast(image: Image) -> Image:
-    """The frame with its lightness equalised locally (CLAHE), colours kept."""
-    lightness, green_red, blue_yellow = cv2.split(cv2.cvtColor(image, cv2.COLOR_BGR2LAB))
-    clahe = cv2.createCLAHE(clipLimit=CONTRAST_CLIP_LIMIT, tileGridSize=(8, 8))
-    equalised = cv2.merge((clahe.apply(lightness), green_red, blue_yellow))
-    return np.asarray(cv2.cvtColor(equalised, cv2.COLOR_LAB2BGR), np.uint8)
-
-
-def margin_span(image: Image, box: Box, margin: float = CROP_MARGIN) -> tuple[int, int]:
-    """The columns of the box widened by `margin` times its height left and right, within
-    the image."""
-    grow = round(margin * box.h)
-    return max(0, box.x - grow), min(image.shape[1], box.x2 + grow)
-
-
-def crop_with_margin(image: Image, box: Box, margin: float = CROP_MARGIN) -> Image:
-    """The box's pixels, widened by `margin` times its height left and right."""
-    left, right = margin_span(image, box, margin)
-    return image[box.y : box.y2, left:right]
 
 
 def _share_a_line(first: Box, second: Box) -> bool:

@@ -17,9 +17,11 @@ import numpy as np
 import numpy.typing as npt
 import pytest
 
+from models import pipeline
 from models.ocr import Box, TextBox, TextDetector
-from models.pipeline import SURROUNDINGS_SIZES, PlateReader, enlarged_surroundings, on_canvas
+from models.pipeline import PlateReader
 from models.plate_format import FormatFamily
+from models.regions import SURROUNDINGS_SIZES, enlarged_surroundings, on_canvas
 
 PLATE_X, PLATE_Y, PLATE_W, PLATE_H = 360, 300, 270, 60
 
@@ -92,6 +94,34 @@ def test_a_plate_found_on_a_finer_rung_is_read_and_the_rungs_are_tried_in_order(
     reading = ladder.read(frame)
     assert reading is not None and reading.text == "123ABC01"
     assert searched in ([640], [640, 1920])
+
+
+@pytest.mark.parametrize(
+    ("drawn", "ladder_climbed"), [("123ABC01", False), ("TAXI2417", True), ("AB2417", True)]
+)
+def test_a_plate_of_a_known_layout_read_alike_twice_ends_the_search(
+    drawn: str, ladder_climbed: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # No reading is confident enough to end the search by its score alone here: what ends it
+    # at the first rung is the second look reading a Kazakh layout's text again. Text of no
+    # fixed layout read twice alike goes on up the ladder (and to the contrast-equalised look).
+    monkeypatch.setattr(pipeline, "ACCEPT_SCORE", 2.0)
+    frame = np.full((720, 1280, 3), 90, np.uint8)
+    frame[100:640, 200:1160] = street_scene(drawn)
+    ladder = PlateReader(expected=(FormatFamily.KZ,), detector_side=640, fine_sides=(1280,))
+    searched: list[int | None] = []
+    detect = ladder._detector.detect
+
+    def counting_detect(image: npt.NDArray[np.uint8], side: int | None = None) -> list[TextBox]:
+        if image.shape == frame.shape:  # the whole frame: a rung (not the second look)
+            searched.append(side)
+        return detect(image, side)
+
+    ladder._detector.detect = counting_detect  # type: ignore[method-assign]
+    reading = ladder.read(frame)
+    assert reading is not None and reading.text == drawn
+    assert reading.refined and reading.confirmed
+    assert searched == ([640, 1280, 640] if ladder_climbed else [640])
 
 
 def test_a_small_plate_is_read_again_enlarged_and_keeps_its_first_box(
@@ -283,7 +313,7 @@ def test_a_line_read_on_a_smaller_rung_is_not_read_again(reader: PlateReader) ->
     assert again == []
 
 
-@pytest.mark.parametrize("height", [8, 15, 21, 22, 30, 45, 63])
+@pytest.mark.parametrize("height", [8, 15, 21, 22, 30, 45, 63, 64, 100])
 @pytest.mark.parametrize("aspect", [1.5, 3.0, 5.0, 8.0])
 def test_the_second_looks_regions_come_in_the_sizes_warmed_up(height: int, aspect: float) -> None:
     frame = np.zeros((720, 1280, 3), np.uint8)

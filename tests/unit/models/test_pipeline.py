@@ -6,8 +6,9 @@ import numpy as np
 
 from models.lines import candidate_boxes, region_field_boxes, region_fields, stacked_lines
 from models.ocr import Box, TextBox
-from models.pipeline import candidate_score, crop_with_margin
+from models.pipeline import candidate_score
 from models.plate_format import TWO_LINE_FORMATS, FormatFamily, decode
+from models.regions import crop_with_margin
 
 
 def boxes(*rects: tuple[int, int, int, int]) -> list[TextBox]:
