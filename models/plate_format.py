@@ -51,6 +51,7 @@ CYRILLIC_TO_LATIN = str.maketrans("АВЕКМНОРСТУХ", RU_LETTERS)
 # Look-alike pairs, letter <-> digit.
 LETTER_AS_DIGIT = {"O": "0", "Q": "0", "D": "0", "I": "1", "B": "8", "S": "5", "Z": "2", "G": "6"}
 DIGIT_AS_LETTER = {"0": "O", "1": "I", "8": "B", "5": "S", "2": "Z", "6": "G"}
+ZERO_AS_LETTER_O = ("0", "O")  # read, corrected: no loss of evidence (_every_block_has_evidence)
 
 # Each substitution costs confidence: a corrected plate is less certain than a clean read.
 SUBSTITUTION_PENALTY = 0.85
@@ -246,14 +247,19 @@ def _every_block_has_evidence(read: str, fitted: str, layout: str) -> bool:
     one character at either end of the layout is exempt when the layout has blocks of its own
     beside it that keep their evidence: the single series letter that opens a Russian plate is
     as often O read as 0 as any other O, and the blocks after it still have to be read as the
-    layout says.
+    layout says. Nor is a 0 where the layout has a letter, corrected to O, a substitution here:
+    the two share one glyph on most plates and the recogniser, trained on far more digits than
+    plates, gives 0 for either, so its choice says nothing of the layout (a Russian series OO
+    read 00, the lone series letter O inside an Uzbek plate). The other way round (letters
+    where the layout has digits) still needs evidence: a region field read OI is no region.
     """
     start = 0
     for end in range(1, len(layout) + 1):
         if end == len(layout) or layout[end] != layout[start]:
             lone_end = end - start == 1 and (start == 0 or end == len(layout))
             substituted = all(
-                r != f for r, f in zip(read[start:end], fitted[start:end], strict=True)
+                r != f and (r, f) != ZERO_AS_LETTER_O
+                for r, f in zip(read[start:end], fitted[start:end], strict=True)
             )
             if substituted and not (lone_end and len(layout) > 1):
                 return False

@@ -154,6 +154,30 @@ def test_blocks_longer_than_one_character_still_need_a_character_as_read() -> No
     assert decode("1268205", expected=ROADS, two_line=False).format == GENERIC
 
 
+@pytest.mark.parametrize(
+    ("raw", "two_line", "text", "name"),
+    [
+        ("T3320040", True, "T332OO40", "ru_car"),  # series OO read 00, on two lines
+        ("98760088", True, "9876OO88", "ru_motorcycle"),
+        ("7550003", False, "755OO03", "kz_organisation"),
+        ("80W24800", False, "80W248OO", "uz_person"),
+        ("600106AL", False, "60O106AL", "uz_person"),  # the lone series letter inside
+    ],
+)
+def test_a_letter_block_of_os_read_as_zeros_is_corrected(
+    raw: str, two_line: bool, text: str, name: str
+) -> None:
+    reading = decode(raw, expected=ROADS, two_line=two_line)
+    assert (reading.text, reading.format) == (text, name)
+    assert reading.substitutions == text.count("O")  # each still costs its confidence
+
+
+def test_zeros_read_where_a_letter_other_than_o_stands_are_no_evidence() -> None:
+    # 0 is O's look-alike only: a block of letters read as other digits needs a letter as read.
+    assert decode("1268205", expected=ROADS, two_line=False).format == GENERIC
+    assert decode("7558203", expected=ROADS, two_line=False).format == GENERIC
+
+
 def test_a_number_of_a_layout_with_a_region_field_awaits_its_region() -> None:
     assert awaits_region("E414EX", ROADS)  # Russian car
     assert awaits_region("0033EB", ROADS)  # its series letter O read as 0
