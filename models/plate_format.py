@@ -317,15 +317,17 @@ def family_fits(
     scores: list[float],
     expected: frozenset[FormatFamily],
     formats: Sequence[PlateFormat] = FORMATS,
+    marks: bool = True,
 ) -> list[PlateText]:
     """Every format's reading of `text`, best per family (fewest substitutions, then most
-    confident): corrected for expected families, exact only for the others. A read holding a
-    family's country mark (KZ beside the flag) is also tried without it."""
+    confident): corrected for expected families, exact only for the others. With `marks`, a
+    read holding a family's country mark (KZ beside the flag) is also tried without it."""
     best: dict[FormatFamily, PlateText] = {}
     for plate_format in formats:
         family = plate_format.family
         allow = family in expected
-        for variant in ((text, scores), *_without_mark(text, scores, family)):
+        without = _without_mark(text, scores, family) if marks else []
+        for variant in ((text, scores), *without):
             fitted = fit(variant[0], plate_format, allow)
             if fitted is None:
                 continue
@@ -363,6 +365,15 @@ def decode(
     if two_line is not None:
         formats = [f for f in formats if (f.top_line > 0 if two_line else f.one_line)]
     fits = family_fits(text, scores, expected_families, formats)
+    # A layout that every character read fits outranks one that fits only once a letter is
+    # taken for the country mark read along, at as few substitutions: K333OC10 is a Russian
+    # plate, not the Kazakh 333OC10 with the K of "KZ" (both fit; left undecided, the two-line
+    # read of the Russian plate was dropped and its top line K333 reported alone).
+    whole = family_fits(text, scores, expected_families, formats, marks=False)
+    if whole and min(reading.substitutions for reading in whole) <= min(
+        reading.substitutions for reading in fits
+    ):
+        fits = whole
     if fits:
         fewest = min(reading.substitutions for reading in fits)
         closest = [reading for reading in fits if reading.substitutions == fewest]

@@ -112,6 +112,16 @@ def test_the_country_mark_read_along_is_dropped() -> None:
     assert decode("01KG123ABC", expected=ROADS).text == "01123ABC"
 
 
+def test_a_layout_every_character_fits_outranks_one_that_takes_a_letter_for_the_mark() -> None:
+    # K333OC10 fits the Russian car layout as read, and the Kazakh organisation layout once its
+    # K is taken for the K of "KZ": it is the Russian plate, on one line or two.
+    for two_line in (False, True):
+        reading = decode("K333OC10", expected=ROADS, two_line=two_line)
+        assert (reading.text, reading.format) == ("K333OC10", "ru_car")
+    # With no layout fitting the whole read, the mark's letter is still dropped.
+    assert decode("K123ABC01", expected=ROADS).text == "123ABC01"
+
+
 def test_a_nine_character_plate_is_plate_like_only_as_a_known_layout() -> None:
     assert plate_likeness("A123BC777") == 1.0
     assert plate_likeness("AB12CD345") == 0.0
