@@ -35,7 +35,7 @@ WARM_UP_MAX_WIDTH = 640
 SECOND_LOOK_CANVAS = (WARM_UP_MAX_WIDTH, 2 * REFINE_HEIGHT)  # width, height
 SURROUNDINGS_SIZES = (SECOND_LOOK_CANVAS,)
 # Dusk, night and haze leave plates of dark grey on grey that the detector does not see at any
-# size. A frame where no rung read a confident plate is searched once more at detector_side
+# size. A frame where no rung read a plate is searched once more at detector_side
 # with its contrast equalised (CLAHE at this clip limit). Only then: equalising every frame read
 # fewer plates right (us exact 0.829, br 0.956), as it also sharpens noise and stickers.
 CONTRAST_CLIP_LIMIT = 2.0

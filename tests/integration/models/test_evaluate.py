@@ -124,6 +124,30 @@ def test_a_plate_of_a_known_layout_read_alike_twice_ends_the_search(
     assert searched == ([640, 1280, 640] if ladder_climbed else [640])
 
 
+@pytest.mark.parametrize(("drawn", "equalised"), [("123ABC01", False), ("TAXI2417", True)])
+def test_the_contrast_equalised_look_is_for_frames_without_a_plate_of_a_known_layout(
+    drawn: str, equalised: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Nothing ends the search early here: every rung is searched. A Kazakh plate read on them
+    # shows the detector saw the plate, and the frame is not searched again equalised; text
+    # of no known layout (a taxi's roof sign, say) is no such evidence.
+    monkeypatch.setattr(pipeline, "ACCEPT_SCORE", 2.0)
+    monkeypatch.setattr(pipeline, "CONFIRMED_ACCEPT_SCORE", 2.0)
+    ladder = PlateReader(expected=(FormatFamily.KZ,), detector_side=640, fine_sides=(960,))
+    searched: list[int | None] = []
+    detect = ladder._detector.detect
+
+    def counting_detect(image: npt.NDArray[np.uint8], side: int | None = None) -> list[TextBox]:
+        if image.shape[:2] == (540, 960):  # the whole frame: a rung (not the second look)
+            searched.append(side)
+        return detect(image, side)
+
+    ladder._detector.detect = counting_detect  # type: ignore[method-assign]
+    reading = ladder.read(street_scene(drawn))
+    assert reading is not None and reading.text == drawn
+    assert searched == ([640, 960, 640] if equalised else [640, 960])
+
+
 def test_a_small_plate_is_read_again_enlarged_and_keeps_its_first_box(
     reader: PlateReader,
 ) -> None:
