@@ -60,6 +60,7 @@ from models.plate_format import (
     PlateText,
     awaits_region,
     decode,
+    may_be_cut_short,
     plate_likeness,
 )
 from models.regions import (
@@ -154,6 +155,20 @@ def _ends_search(best: PlateReading) -> bool:
     return best.confirmed and best.format in FORMAT_NAMES and best.score >= CONFIRMED_ACCEPT_SCORE
 
 
+def _read_for_sure(reading: PlateReading) -> bool:
+    """Whether a reading needs no second look, however small: a confident plate of a fixed
+    layout that no longer plate of its layout could have been read short as. The second look
+    is for truncated and merged reads of small text; such a plate read whole gains nothing
+    from it (no plate of the br, us or synthetic Kazakh sets read differently without it),
+    and skipping it saved a quarter of the reads and a fifth of the detector runs on the
+    synthetic Kazakh set (seed 99: 3.1 -> 2.4 reads a photo)."""
+    return (
+        reading.score >= ACCEPT_SCORE
+        and reading.format in FORMAT_NAMES
+        and not may_be_cut_short(reading.text, reading.format)
+    )
+
+
 def _seen_by_the_detector(readings: Sequence[PlateReading]) -> bool:
     """Whether the rungs read a plate of a known layout, if not a confident one: the frame's
     contrast is then no reason the search found no plate (see SEEN_SCORE)."""
@@ -245,7 +260,9 @@ class PlateReader:
             best = max(readings, key=lambda reading: reading.score, default=None)
             if best is None or best.score == 0.0:
                 continue
-            if best.box.h < REFINE_HEIGHT or best.score < ACCEPT_SCORE:
+            if (
+                best.box.h < REFINE_HEIGHT and not _read_for_sure(best)
+            ) or best.score < ACCEPT_SCORE:
                 best_again = self.refine(image, best, tall_too=True)
                 readings[readings.index(best)] = best_again
                 best = best_again
@@ -435,7 +452,9 @@ class PlateReader:
             if not any(reading.box.iou(kept.box) > 0 for kept in chosen):
                 chosen.append(reading)
         return [
-            self.refine(image, reading) if reading.score >= SECOND_LOOK_MIN_SCORE else reading
+            self.refine(image, reading)
+            if reading.score >= SECOND_LOOK_MIN_SCORE and not _read_for_sure(reading)
+            else reading
             for reading in chosen
         ]
 

@@ -267,6 +267,16 @@ def _every_block_has_evidence(read: str, fitted: str, layout: str) -> bool:
     return True
 
 
+def may_be_cut_short(text: str, format_name: str) -> bool:
+    """Whether a plate read as `text` in the layout `format_name` may be a longer plate of that
+    layout read short: a Russian car's two-digit region is also the start of a three-digit one
+    (E541BH17 for E541BH179)."""
+    return any(
+        plate_format.name == format_name and len(plate_format.layout) > len(text)
+        for plate_format in FORMATS
+    )
+
+
 def awaits_region(text: str, expected: Iterable[FormatFamily]) -> bool:
     """Whether cleaned `text` is the number of an expected one-line layout whose region code
     stands in a field of its own at the end (Kazakh and Russian plates): the recogniser often

@@ -12,6 +12,7 @@ from models.plate_format import (
     FormatFamily,
     awaits_region,
     decode,
+    may_be_cut_short,
     normalise,
     plate_likeness,
 )
@@ -186,6 +187,13 @@ def test_zeros_read_where_a_letter_other_than_o_stands_are_no_evidence() -> None
     # 0 is O's look-alike only: a block of letters read as other digits needs a letter as read.
     assert decode("1268205", expected=ROADS, two_line=False).format == GENERIC
     assert decode("7558203", expected=ROADS, two_line=False).format == GENERIC
+
+
+def test_a_two_digit_russian_region_may_be_a_three_digit_one_read_short() -> None:
+    assert may_be_cut_short("E541BH17", "ru_car")
+    assert not may_be_cut_short("E541BH179", "ru_car")
+    assert not may_be_cut_short("123ABC01", "kz_person")
+    assert not may_be_cut_short("123ABC01", "generic")
 
 
 def test_a_number_of_a_layout_with_a_region_field_awaits_its_region() -> None:
