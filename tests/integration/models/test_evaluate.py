@@ -52,6 +52,21 @@ def write_sample(folder: Path, name: str, drawn: str, annotated: str) -> None:
     )
 
 
+def rungs_searched(ladder: PlateReader, frame_shape: tuple[int, ...]) -> list[int | None]:
+    """The detector sides at which `ladder` goes on to search whole frames of `frame_shape`,
+    in order (a second look comes on its own canvas and is not counted)."""
+    searched: list[int | None] = []
+    detect = ladder._detector.detect
+
+    def counting_detect(image: npt.NDArray[np.uint8], side: int | None = None) -> list[TextBox]:
+        if image.shape[:2] == frame_shape[:2]:
+            searched.append(side)
+        return detect(image, side)
+
+    ladder._detector.detect = counting_detect  # type: ignore[method-assign]
+    return searched
+
+
 @pytest.fixture(scope="module")
 def reader() -> PlateReader:
     return PlateReader(expected=(FormatFamily.KZ,), detector_side=640)
@@ -82,15 +97,7 @@ def test_a_plate_found_on_a_finer_rung_is_read_and_the_rungs_are_tried_in_order(
     frame = np.full((1080, 1920, 3), 90, np.uint8)
     frame[600 : 600 + small.shape[0], 900 : 900 + small.shape[1]] = small
     ladder = PlateReader(expected=(FormatFamily.KZ,), detector_side=640, fine_sides=(1920,))
-    searched: list[int | None] = []
-    detect = ladder._detector.detect
-
-    def counting_detect(image: npt.NDArray[np.uint8], side: int | None = None) -> list[TextBox]:
-        if image.shape == frame.shape:  # the whole frame: a rung (not the second look)
-            searched.append(side)
-        return detect(image, side)
-
-    ladder._detector.detect = counting_detect  # type: ignore[method-assign]
+    searched = rungs_searched(ladder, frame.shape)
     reading = ladder.read(frame)
     assert reading is not None and reading.text == "123ABC01"
     assert searched in ([640], [640, 1920])
@@ -109,15 +116,7 @@ def test_a_plate_of_a_known_layout_read_alike_twice_ends_the_search(
     frame = np.full((720, 1280, 3), 90, np.uint8)
     frame[100:640, 200:1160] = street_scene(drawn)
     ladder = PlateReader(expected=(FormatFamily.KZ,), detector_side=640, fine_sides=(1280,))
-    searched: list[int | None] = []
-    detect = ladder._detector.detect
-
-    def counting_detect(image: npt.NDArray[np.uint8], side: int | None = None) -> list[TextBox]:
-        if image.shape == frame.shape:  # the whole frame: a rung (not the second look)
-            searched.append(side)
-        return detect(image, side)
-
-    ladder._detector.detect = counting_detect  # type: ignore[method-assign]
+    searched = rungs_searched(ladder, frame.shape)
     reading = ladder.read(frame)
     assert reading is not None and reading.text == drawn
     assert reading.refined and reading.confirmed
@@ -134,15 +133,7 @@ def test_the_contrast_equalised_look_is_for_frames_without_a_plate_of_a_known_la
     monkeypatch.setattr(pipeline, "ACCEPT_SCORE", 2.0)
     monkeypatch.setattr(pipeline, "CONFIRMED_ACCEPT_SCORE", 2.0)
     ladder = PlateReader(expected=(FormatFamily.KZ,), detector_side=640, fine_sides=(960,))
-    searched: list[int | None] = []
-    detect = ladder._detector.detect
-
-    def counting_detect(image: npt.NDArray[np.uint8], side: int | None = None) -> list[TextBox]:
-        if image.shape[:2] == (540, 960):  # the whole frame: a rung (not the second look)
-            searched.append(side)
-        return detect(image, side)
-
-    ladder._detector.detect = counting_detect  # type: ignore[method-assign]
+    searched = rungs_searched(ladder, (540, 960))
     reading = ladder.read(street_scene(drawn))
     assert reading is not None and reading.text == drawn
     assert searched == ([640, 960, 640] if equalised else [640, 960])
@@ -319,14 +310,7 @@ def test_a_plate_too_faint_for_the_detector_is_read_with_its_contrast_equalised(
 
 def test_rungs_the_frame_is_too_small_for_are_not_searched_again() -> None:
     ladder = PlateReader(expected=(FormatFamily.KZ,), detector_side=640, fine_sides=(960, 1920))
-    searched: list[int | None] = []
-    detect = ladder._detector.detect
-
-    def counting_detect(image: npt.NDArray[np.uint8], side: int | None = None) -> list[TextBox]:
-        searched.append(side)
-        return detect(image, side)
-
-    ladder._detector.detect = counting_detect  # type: ignore[method-assign]
+    searched = rungs_searched(ladder, (480, 640))
     # A frame with nothing on it sends the search up every rung whatever the models can read
     # (text that no rung reads as a plate did too, until a better reader read it as one).
     ladder.read(np.full((480, 640, 3), 120, np.uint8))
