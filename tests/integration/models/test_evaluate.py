@@ -297,12 +297,11 @@ def test_evaluate_refuses_a_folder_without_annotated_photos(tmp_path: Path) -> N
     assert "holds no <name>.jpg with a <name>.txt" in result.stderr
 
 
-def test_a_plate_too_faint_for_the_detector_is_read_with_its_contrast_equalised(
-    reader: PlateReader,
-) -> None:
-    # The whole scene squeezed into ten grey levels, as at dusk: white 70, black 60.
+def test_a_plate_faint_as_at_dusk_is_read(reader: PlateReader) -> None:
+    # The whole scene squeezed into ten grey levels, as at dusk: white 70, black 60. Today's
+    # detector sees nothing in it and the contrast-equalised look reads it; a detector that
+    # sees it directly passes too (when that look runs: the tests of `_seen_by_the_detector`).
     faint = (60 + street_scene("123ABC01").astype(np.float32) * (10 / 255)).astype(np.uint8)
-    assert reader._detector.detect(faint) == []
     reading = reader.read(faint)
     assert reading is not None and reading.text == "123ABC01"
     assert abs(reading.box.x - PLATE_X) < 30 and abs(reading.box.y - PLATE_Y) < 30
